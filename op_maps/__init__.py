@@ -1,0 +1,1 @@
+"""Mapping tables, one package per target (installed as porter.op_maps.<target>)."""

@@ -1,0 +1,73 @@
+"""PaddlePaddle's side of the target contract: imports, dtypes, parameter declarations, weights file."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+from porter.op_maps.paddle._registry import REGISTRY
+from porter.targets import TargetSpec
+
+_DTYPES = {
+    name: repr(name)
+    for name in ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+}
+
+_UNSUPPORTED = {
+    "uint16": "Paddle has no uint16 tensors",
+    "uint32": "Paddle has no uint32 tensors",
+    "uint64": "Paddle has no uint64 tensors",
+    "string": "Paddle tensors cannot hold strings",
+    "complex64": "complex tensors are not supported by porter's Paddle target",
+    "complex128": "complex tensors are not supported by porter's Paddle target",
+}
+
+
+def _const_tensor(literal: str, dtype: str) -> str:
+    return f"paddle.to_tensor({literal}, dtype={dtype})"
+
+
+def _parameter_decl(attr: str, shape: str, dtype: str) -> str:
+    return (f"self.{attr} = self.create_parameter({shape}, dtype={dtype}, "
+            f"default_initializer=nn.initializer.Constant(0.0))")
+
+
+def _buffer_decl(attr: str, shape: str, dtype: str) -> str:
+    return f"self.register_buffer({attr!r}, paddle.zeros({shape}, dtype={dtype}))"
+
+
+def _load_model_lines(class_name: str) -> list[str]:
+    return [
+        f"model = {class_name}()",
+        'path = os.path.join(weights_dir or os.path.dirname(os.path.abspath(__file__)), "model.pdparams")',
+        "model.set_state_dict(paddle.load(path))",
+        "model.eval()",
+        "return model",
+    ]
+
+
+def _write_weights(state: dict[str, np.ndarray], path: str) -> None:
+    # paddle.save's .pdparams format is a pickled dict of numpy arrays; writing it here keeps paddle
+    # out of the converting process. Only porter's own arrays are pickled; nothing is ever unpickled.
+    with open(path, "wb") as f:
+        pickle.dump({k: np.ascontiguousarray(v) for k, v in state.items()}, f, protocol=4)
+
+
+TARGET = TargetSpec(
+    name="paddle",
+    framework="paddle",
+    registry=REGISTRY,
+    imports=("import paddle", "from paddle import nn"),
+    base_class="nn.Layer",
+    forward_name="forward",
+    weights_file="model.pdparams",
+    dtype_exprs=_DTYPES,
+    unsupported_dtypes=_UNSUPPORTED,
+    const_tensor=_const_tensor,
+    parameter_decl=_parameter_decl,
+    buffer_decl=_buffer_decl,
+    load_model_lines=_load_model_lines,
+    write_weights=_write_weights,
+    runtime="porter.op_maps.paddle._runtime",
+)

@@ -1,0 +1,186 @@
+"""The `porter` command line.
+
+Exit codes: 0 success, 1 parity failure, 2 conversion failure (unsupported op, bad input), 3 usage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from porter.errors import EXIT_CONVERSION, EXIT_OK, EXIT_PARITY, EXIT_USAGE, PorterError
+from porter.targets import target_names
+
+console = Console(stderr=True)
+out_console = Console()
+
+TARGET_OPTION = click.option(
+    "--to", "target", type=click.Choice(target_names()), default="paddle", show_default=True,
+    help="Target framework.",
+)
+
+
+class _Group(click.Group):
+    def main(self, *args, **kwargs):
+        kwargs.setdefault("standalone_mode", False)
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.Abort:
+            console.print("[red]aborted[/red]")
+            sys.exit(EXIT_CONVERSION)
+        except PorterError as exc:
+            console.print(f"error: {exc}", style="red", highlight=False, markup=False)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="porter-convert", prog_name="porter")
+def main():
+    """porter: port ONNX (and PyTorch) models to PaddlePaddle as readable code, with numeric proof.
+
+    \b
+    Exit codes: 0 success, 1 parity failure, 2 conversion failure, 3 usage error.
+    """
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=True, path_type=Path))
+@TARGET_OPTION
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Output directory (model.py, weights, report.json). Written atomically.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists and is not empty.")
+@click.option("--validate", is_flag=True,
+              help="Run the converted model and onnxruntime on the same random inputs and compare.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --validate inputs.")
+def convert(source, target, out_dir, force, validate, seed):
+    """Convert SOURCE (an .onnx file) into a standalone model for the target framework."""
+    from porter.convert import convert as do_convert
+
+    with console.status(f"converting {source} for {target} ..."):
+        result = do_convert(source, target, out_dir, force=force)
+    _print_summary(result)
+    if validate:
+        from porter.validators.parity import check_parity
+
+        with console.status("validating against onnxruntime (separate processes) ..."):
+            report = check_parity(out_dir, source, target=target, seed=seed)
+        _print_parity(report)
+        return EXIT_OK if report["passed"] else EXIT_PARITY
+    return EXIT_OK
+
+
+def _print_summary(result) -> None:
+    counts: dict[str, int] = {}
+    for row in result.ops:
+        counts[row["op_type"]] = counts.get(row["op_type"], 0) + 1
+    table = Table(title=f"{result.source} -> {result.target}", show_lines=False)
+    table.add_column("op")
+    table.add_column("count", justify="right")
+    for op_type, n in sorted(counts.items()):
+        table.add_row(op_type, str(n))
+    out_console.print(table)
+    for w in result.warnings:
+        console.print(f"warning: {w}", style="yellow", markup=False, highlight=False)
+    out_console.print(f"wrote {result.out_dir} ({len(result.ops)} nodes, {result.seconds:.2f}s)", markup=False,
+                      highlight=False)
+
+
+def _print_parity(report: dict) -> None:
+    table = Table(title="parity against onnxruntime")
+    for col in ("output", "max abs", "max rel", "verdict"):
+        table.add_column(col)
+    for row in report["outputs"]:
+        table.add_row(row["name"], f"{row['max_abs']:.3g}", f"{row['max_rel']:.3g}",
+                      "pass" if row["passed"] else "FAIL")
+    out_console.print(table)
+    verdict = "PASS" if report["passed"] else "FAIL"
+    out_console.print(f"parity: {verdict} (atol={report['atol']}, rtol={report['rtol']})", markup=False)
+
+
+@main.command()
+@TARGET_OPTION
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table", show_default=True)
+def ops(target, fmt):
+    """List the ONNX operators and opset versions each target supports (from the registry)."""
+    from porter.support import coverage, coverage_markdown
+
+    rows = coverage([target])
+    if fmt == "json":
+        out_console.print_json(json.dumps(rows))
+    elif fmt == "md":
+        click.echo(coverage_markdown([target]))
+    else:
+        table = Table(title=f"ONNX operators -> {target}")
+        table.add_column("op")
+        table.add_column("versions mapped")
+        table.add_column("versions onnx defines")
+        for row in rows["ops"]:
+            mapped = row["targets"][target]
+            table.add_row(row["op_type"], ", ".join(map(str, mapped)) or "-", ", ".join(map(str, row["versions"])))
+        out_console.print(table)
+        out_console.print(f"{rows['summary'][target]['ops_mapped']} of {rows['summary']['onnx_ops']} operators mapped")
+    return EXIT_OK
+
+
+@main.command()
+@TARGET_OPTION
+@click.option("--filter", "op_filter", multiple=True, help="Only these op types (repeatable, case-insensitive).")
+@click.option("--name", "name_filter", default=None, help="Only cases whose name contains this text.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write full results here.")
+@click.option("-j", "--jobs", type=int, default=os.cpu_count() or 2, show_default=True, help="Worker processes.")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds per case before it is killed.")
+@click.option("--show", type=click.Choice(["none", "failures", "all"]), default="none", show_default=True,
+              help="Print each case's status and reason.")
+def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show):
+    """Run the ONNX backend node suite (shipped in the onnx wheel) through porter and the target."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from porter.conformance import collect_cases, run_conformance
+
+    with console.status("collecting node-suite cases ..."):
+        cases = collect_cases(list(op_filter) or None, name_filter)
+    if not cases:
+        raise click.UsageError("no applicable cases match the filter")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(f"conformance -> {target}", total=len(cases))
+
+        def tick(result):
+            progress.advance(task)
+
+        summary = run_conformance(target, cases, jobs=jobs, timeout=timeout, progress=tick)
+    by_op = summary.by_op()
+    table = Table(title=f"ONNX node suite -> {target}")
+    table.add_column("op")
+    for status in ("passed", "refused", "mismatch", "crashed"):
+        table.add_column(status, justify="right")
+    for op_type, counts in by_op.items():
+        table.add_row(op_type, *(str(counts[s]) if counts[s] else "" for s in ("passed", "refused", "mismatch", "crashed")))
+    out_console.print(table)
+    if show != "none":
+        for r in sorted(summary.results, key=lambda r: r.name):
+            if show == "all" or r.status != "passed":
+                out_console.print(f"{r.status:9} {r.name}: {r.detail}", markup=False, highlight=False)
+    totals = summary.counts()
+    out_console.print(
+        f"{len(summary.results)} applicable cases: {totals['passed']} passed, {totals['refused']} refused, "
+        f"{totals['mismatch']} mismatch, {totals['crashed']} crashed", markup=False, highlight=False)
+    if json_path:
+        json_path.write_text(json.dumps(summary.to_json(), indent=1) + "\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    main()

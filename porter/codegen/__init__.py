@@ -1,0 +1,1 @@
+"""Target-neutral generation of Python source; targets supply only their tables."""

@@ -1,0 +1,457 @@
+"""Lowering: walk the ONNX graph once, ask the target's registry for each node, collect a Program.
+
+Emitters (in op_maps/<target>/) see one `NodeContext` per node. It gives them the node's inputs as
+source expressions, constant inputs as numpy arrays, attributes (each read marks it handled), and a
+way to declare layers, helpers and statements. After an emitter returns, any attribute it did not
+read makes the node refused: an attribute porter does not understand never silently changes numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+import onnx.numpy_helper
+
+from porter.codegen.literals import py_literal
+from porter.dtypes import array_dtype_name, onnx_dtype_name
+from porter.errors import InvalidModel, UnsupportedOp
+from porter.naming import Namer, identifier
+from porter.targets import TargetSpec
+
+# Constants up to this many elements are written inline in the code; bigger ones become weights.
+INLINE_CONST_LIMIT = 16
+
+_REQUIRED = object()
+
+
+@dataclass
+class ValueInfo:
+    """What lowering knows about one ONNX value."""
+
+    name: str
+    dtype: str | None = None
+    shape: tuple | None = None  # ints, symbolic names (str) or None per dim
+    expr: str | None = None  # source expression once it exists
+    const: np.ndarray | None = None  # when the value is known at convert time
+    source_name: str | None = None  # initializer name, for the parameter map
+
+
+@dataclass
+class Program:
+    """Everything codegen needs to write model.py and the weights."""
+
+    target: TargetSpec
+    class_name: str
+    input_names: list[str] = field(default_factory=list)
+    input_descr: list[str] = field(default_factory=list)
+    init_lines: list[str] = field(default_factory=list)
+    forward_lines: list[str] = field(default_factory=list)
+    return_exprs: list[str] = field(default_factory=list)
+    helpers: dict[str, str] = field(default_factory=dict)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+    param_map: list[dict] = field(default_factory=list)
+    op_report: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    header: str = ""
+
+
+class NodeContext:
+    """One node as an emitter sees it."""
+
+    def __init__(self, lowering: Lowering, node: onnx.NodeProto, since: int, opset: int):
+        self._low = lowering
+        self.proto = node
+        self.op_type = node.op_type
+        self.name = node.name or f"{node.op_type}_{lowering.node_index}"
+        self.since = since
+        self.opset = opset
+        self.target = lowering.target
+        self._attrs = {a.name: a for a in node.attribute}
+        self._used_attrs: set[str] = set()
+
+    # ---- errors and warnings -------------------------------------------------------------
+    def refuse(self, reason: str) -> UnsupportedOp:
+        """Raise (and return, for `raise n.refuse(...)` readability) the refusal for this node."""
+        raise UnsupportedOp(self.name, self.op_type, reason, self.target.name)
+
+    def warn(self, message: str) -> None:
+        self._low.program.warnings.append(f"node {self.name!r} ({self.op_type}): {message}")
+
+    # ---- attributes ----------------------------------------------------------------------
+    def has_attr(self, name: str) -> bool:
+        return name in self._attrs
+
+    def attr(self, name: str, default: Any = _REQUIRED) -> Any:
+        """The attribute's Python value; marks it handled. Tensors come back as numpy arrays."""
+        self._used_attrs.add(name)
+        if name not in self._attrs:
+            if default is _REQUIRED:
+                self.refuse(f"required attribute {name!r} is missing")
+            return default
+        a = self._attrs[name]
+        if a.ref_attr_name:
+            self.refuse(f"attribute {name!r} refers to a function attribute; only plain graphs are supported")
+        value = onnx.helper.get_attribute_value(a)
+        if isinstance(value, bytes):
+            return value.decode("utf-8", errors="replace")
+        if isinstance(value, onnx.TensorProto):
+            return onnx.numpy_helper.to_array(value)
+        if isinstance(value, list) and value and isinstance(value[0], bytes):
+            return [v.decode("utf-8", errors="replace") for v in value]
+        if isinstance(value, list):
+            return list(value)
+        return value
+
+    def ignore_attr(self, name: str, why: str) -> None:
+        """Mark an attribute as deliberately without effect on the numbers (say why)."""
+        del why
+        self._used_attrs.add(name)
+
+    def unused_attrs(self) -> list[str]:
+        return sorted(set(self._attrs) - self._used_attrs)
+
+    # ---- inputs --------------------------------------------------------------------------
+    @property
+    def num_inputs(self) -> int:
+        return len(self.proto.input)
+
+    @property
+    def num_outputs(self) -> int:
+        return len(self.proto.output)
+
+    def has_input(self, i: int) -> bool:
+        return i < len(self.proto.input) and self.proto.input[i] != ""
+
+    def has_output(self, i: int) -> bool:
+        return i < len(self.proto.output) and self.proto.output[i] != ""
+
+    def info(self, i: int) -> ValueInfo:
+        return self._low.values[self.proto.input[i]]
+
+    def x(self, i: int) -> str:
+        """Source expression for input i (a variable, a weight, or an inline constant)."""
+        if not self.has_input(i):
+            self.refuse(f"input {i} is required here but missing")
+        return self._low.expr_of(self.proto.input[i])
+
+    def xs(self) -> list[str]:
+        return [self.x(i) for i in range(self.num_inputs) if self.has_input(i)]
+
+    def const(self, i: int) -> np.ndarray | None:
+        """Input i's value if it is known at convert time (initializer or Constant), else None."""
+        if not self.has_input(i):
+            return None
+        return self._low.values[self.proto.input[i]].const
+
+    def const_list(self, i: int) -> list | None:
+        c = self.const(i)
+        return None if c is None else c.reshape(-1).tolist()
+
+    def require_const(self, i: int, what: str) -> np.ndarray:
+        c = self.const(i)
+        if c is None:
+            self.refuse(f"{what} (input {i}) must be a constant for this target")
+        return c
+
+    def in_dtype(self, i: int) -> str | None:
+        if not self.has_input(i):
+            return None
+        return self._low.values[self.proto.input[i]].dtype
+
+    def in_shape(self, i: int) -> tuple | None:
+        if not self.has_input(i):
+            return None
+        return self._low.values[self.proto.input[i]].shape
+
+    def in_rank(self, i: int) -> int | None:
+        s = self.in_shape(i)
+        return None if s is None else len(s)
+
+    def out_dtype(self, i: int = 0) -> str | None:
+        if not self.has_output(i):
+            return None
+        return self._low.values[self.proto.output[i]].dtype
+
+    def out_shape(self, i: int = 0) -> tuple | None:
+        if not self.has_output(i):
+            return None
+        return self._low.values[self.proto.output[i]].shape
+
+    def input_source_name(self, i: int) -> str | None:
+        return self._low.values[self.proto.input[i]].source_name if self.has_input(i) else None
+
+    # ---- building code ---------------------------------------------------------------------
+    def lit(self, value: Any) -> str:
+        return py_literal(value)
+
+    def dtype(self, name: str) -> str:
+        """Source expression of a canonical dtype in the target framework (refuses unknown ones)."""
+        if name in self.target.unsupported_dtypes:
+            self.refuse(f"dtype {name}: {self.target.unsupported_dtypes[name]}")
+        if name not in self.target.dtype_exprs:
+            self.refuse(f"dtype {name} has no {self.target.framework} equivalent")
+        return self.target.dtype_exprs[name]
+
+    def out(self, i: int = 0) -> str:
+        """The variable name output i is assigned to."""
+        return self._low.declare_output(self.proto.output[i])
+
+    def tmp(self, hint: str = "t") -> str:
+        return self._low.locals.fresh(f"{hint}")
+
+    def stmt(self, line: str) -> None:
+        self._low.program.forward_lines.append(line)
+
+    def tensor(self, array: np.ndarray, hint: str = "const") -> str:
+        """Expression for a convert-time constant tensor: inline when small, a weight when large."""
+        return self._low.const_expr(np.asarray(array), hint)
+
+    def layer(self, hint: str, ctor: str, params: dict[str, np.ndarray], sources: dict[str, str] | None = None,
+              transforms: dict[str, str] | None = None) -> str:
+        """Declare `self.<name> = ctor` in __init__ with its weights; return `self.<name>`."""
+        return self._low.add_layer(hint, ctor, params, sources or {}, transforms or {})
+
+    def helper(self, name: str, source: str) -> str:
+        """Make a module-level helper function available; returns its name."""
+        existing = self._low.program.helpers.get(name)
+        if existing is not None and existing != source:
+            raise ValueError(f"helper {name} defined twice with different bodies")
+        self._low.program.helpers[name] = source
+        return name
+
+    def layer_hint(self, weight_input: int | None = None) -> str:
+        """A readable attribute name for a layer: the weight's module path, else the node name."""
+        src = self.input_source_name(weight_input) if weight_input is not None else None
+        if src:
+            for suffix in (".weight", ".bias", "_weight", "_bias"):
+                if src.endswith(suffix):
+                    src = src[: -len(suffix)]
+                    break
+            return src
+        return self.name
+
+
+class Lowering:
+    def __init__(self, model: onnx.ModelProto, target: TargetSpec, class_name: str = "Model"):
+        self.model = model
+        self.target = target
+        self.graph = model.graph
+        self.opsets = {(imp.domain or ""): imp.version for imp in model.opset_import}
+        if "ai.onnx" in self.opsets:
+            self.opsets.setdefault("", self.opsets["ai.onnx"])
+        self.values: dict[str, ValueInfo] = {}
+        self.locals = Namer()
+        self.attrs = Namer()
+        self.program = Program(target=target, class_name=class_name)
+        self.node_index = 0
+        self._const_cache: dict[str, str] = {}
+
+    # ---- values ----------------------------------------------------------------------------
+    def _record_value_infos(self) -> None:
+        for vi in list(self.graph.value_info) + list(self.graph.input) + list(self.graph.output):
+            info = self.values.setdefault(vi.name, ValueInfo(vi.name))
+            t = vi.type
+            if t.WhichOneof("value") != "tensor_type":
+                continue
+            tt = t.tensor_type
+            if tt.elem_type:
+                info.dtype = onnx_dtype_name(tt.elem_type)
+            if tt.HasField("shape"):
+                info.shape = tuple(
+                    d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tt.shape.dim
+                )
+
+    def expr_of(self, name: str) -> str:
+        info = self.values.get(name)
+        if info is None:
+            raise InvalidModel(f"value {name!r} is used before it is produced")
+        if info.expr is None:
+            if info.const is not None:
+                info.expr = self.const_expr(info.const, info.source_name or name, cache_key=name)
+            else:
+                raise InvalidModel(f"value {name!r} has no producer")
+        return info.expr
+
+    def declare_output(self, name: str) -> str:
+        info = self.values.setdefault(name, ValueInfo(name))
+        if info.expr is None:
+            info.expr = self.locals.fresh(name, "v")
+        return info.expr
+
+    def const_expr(self, array: np.ndarray, hint: str, cache_key: str | None = None) -> str:
+        if cache_key is not None and cache_key in self._const_cache:
+            return self._const_cache[cache_key]
+        dtype_name = array_dtype_name(array)
+        if dtype_name in self.target.unsupported_dtypes:
+            raise UnsupportedOp(hint, "Constant", f"dtype {dtype_name}: {self.target.unsupported_dtypes[dtype_name]}",
+                                self.target.name)
+        if dtype_name not in self.target.dtype_exprs:
+            raise UnsupportedOp(hint, "Constant", f"dtype {dtype_name} has no {self.target.framework} equivalent",
+                                self.target.name)
+        dtype = self.target.dtype_exprs[dtype_name]
+        if array.size <= INLINE_CONST_LIMIT and dtype_name != "bfloat16":
+            expr = self.target.const_tensor(py_literal(_inline_value(array)), dtype)
+        else:
+            attr = self.attrs.fresh(hint, "const")
+            shape = py_literal(list(array.shape))
+            if array.dtype.kind == "f" and array.size > 0:
+                self.program.init_lines.append(self.target.parameter_decl(attr, shape, dtype))
+            else:
+                self.program.init_lines.append(self.target.buffer_decl(attr, shape, dtype))
+            self.program.weights[attr] = array
+            self.program.param_map.append({"source": hint, "target": attr, "transform": None})
+            expr = f"self.{attr}"
+        if cache_key is not None:
+            self._const_cache[cache_key] = expr
+        return expr
+
+    def add_layer(self, hint: str, ctor: str, params: dict, sources: dict, transforms: dict) -> str:
+        attr = self.attrs.fresh(hint, "layer")
+        self.program.init_lines.append(f"self.{attr} = {ctor}")
+        for pname, array in params.items():
+            key = f"{attr}.{pname}"
+            self.program.weights[key] = np.asarray(array)
+            self.program.param_map.append(
+                {"source": sources.get(pname, key), "target": key, "transform": transforms.get(pname)}
+            )
+        return f"self.{attr}"
+
+    # ---- the walk --------------------------------------------------------------------------
+    def run(self) -> Program:
+        g = self.graph
+        self._record_value_infos()
+        for init in g.initializer:
+            info = self.values.setdefault(init.name, ValueInfo(init.name))
+            array = onnx.numpy_helper.to_array(init)
+            info.const = array
+            info.dtype = onnx_dtype_name(init.data_type)
+            info.shape = tuple(array.shape)
+            info.source_name = init.name
+        initializer_names = {i.name for i in g.initializer}
+        for vi in g.input:
+            if vi.name in initializer_names:
+                continue
+            info = self.values[vi.name]
+            if info.dtype in self.target.unsupported_dtypes:
+                raise UnsupportedOp(vi.name, "graph input", f"dtype {info.dtype}: "
+                                    f"{self.target.unsupported_dtypes[info.dtype]}", self.target.name)
+            info.expr = self.locals.fresh(vi.name, "x")
+            self.program.input_names.append(info.expr)
+            self.program.input_descr.append(_describe(vi.name, info))
+        for node in g.node:
+            self._lower_node(node)
+            self.node_index += 1
+        for vi in g.output:
+            if vi.name not in self.values or (self.values[vi.name].expr is None and self.values[vi.name].const is None):
+                raise InvalidModel(f"graph output {vi.name!r} is never produced")
+            self.program.return_exprs.append(self.expr_of(vi.name))
+        return self.program
+
+    def _lower_node(self, node: onnx.NodeProto) -> None:
+        domain = node.domain if node.domain != "ai.onnx" else ""
+        label = node.name or f"{node.op_type}_{self.node_index}"
+        if domain not in self.opsets:
+            raise UnsupportedOp(label, node.op_type, f"domain {domain!r} is not imported by the model", self.target.name)
+        if domain != "":
+            raise UnsupportedOp(label, node.op_type, f"operators of domain {domain!r} are not supported",
+                                self.target.name)
+        opset = self.opsets[domain]
+        if node.op_type == "Constant":
+            self._fold_constant(node, label)
+            return
+        mapping, since = self.target.registry.lookup(node.op_type, opset, domain)
+        if since is None:
+            raise UnsupportedOp(label, node.op_type, f"onnx defines no such operator at opset {opset}",
+                                self.target.name)
+        if mapping is None:
+            known = [m.since for m in self.target.registry.ops().get(node.op_type, [])]
+            why = (f"opset version {since} is not mapped (mapped versions: {known})" if known
+                   else f"no {self.target.framework} mapping for this operator")
+            raise UnsupportedOp(label, node.op_type, why, self.target.name)
+        ctx = NodeContext(self, node, since, opset)
+        self._check_dtypes(ctx, mapping)
+        for out in node.output:
+            if out:
+                self.values.setdefault(out, ValueInfo(out))
+        result = mapping.emit(ctx)
+        leftover = ctx.unused_attrs()
+        if leftover:
+            ctx.refuse(f"attribute(s) {', '.join(leftover)} not handled by the {self.target.name} mapping")
+        self._assign_results(ctx, result)
+        self.program.op_report.append(
+            {"node": label, "op_type": node.op_type, "since": since, "mapping": f"{mapping.module}.{mapping.emit.__name__}"}
+        )
+
+    def _check_dtypes(self, ctx: NodeContext, mapping) -> None:
+        names = [n for n in list(ctx.proto.input) + list(ctx.proto.output) if n]
+        for name in names:
+            dtype = self.values.get(name, ValueInfo(name)).dtype
+            if dtype is not None and dtype in self.target.unsupported_dtypes:
+                ctx.refuse(f"dtype {dtype} of {name!r}: {self.target.unsupported_dtypes[dtype]}")
+            if dtype is not None and dtype not in self.target.dtype_exprs:
+                ctx.refuse(f"dtype {dtype} of {name!r} has no {self.target.framework} equivalent")
+        if mapping.dtypes is not None and ctx.has_input(0):
+            dtype = ctx.in_dtype(0)
+            if dtype is not None and dtype not in mapping.dtypes:
+                ctx.refuse(f"input dtype {dtype} is not supported by the {self.target.name} kernel "
+                           f"(supported: {', '.join(sorted(mapping.dtypes))})")
+
+    def _assign_results(self, ctx: NodeContext, result) -> None:
+        outputs = [o for o in ctx.proto.output]
+        if result is None:
+            for o in outputs:
+                if o and self.values[o].expr is None:
+                    raise RuntimeError(f"emitter for {ctx.op_type} did not assign output {o!r}")
+            return
+        if isinstance(result, str):
+            present = [o for o in outputs if o]
+            if len(outputs) == 1:
+                self.program.forward_lines.append(f"{ctx.out(0)} = {result}")
+                return
+            targets = [ctx.out(i) if o else "_" for i, o in enumerate(outputs)]
+            del present
+            self.program.forward_lines.append(f"{', '.join(targets)} = {result}")
+            return
+        for i, expr in enumerate(result):
+            if i < len(outputs) and outputs[i] and expr is not None:
+                self.program.forward_lines.append(f"{ctx.out(i)} = {expr}")
+
+    def _fold_constant(self, node: onnx.NodeProto, label: str) -> None:
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if len(attrs) != 1:
+            raise UnsupportedOp(label, "Constant", f"expected exactly one value attribute, got {sorted(attrs)}",
+                                self.target.name)
+        (kind, value), = attrs.items()
+        if kind == "value":
+            array = onnx.numpy_helper.to_array(value)
+            dtype = onnx_dtype_name(value.data_type)
+        elif kind == "value_float":
+            array, dtype = np.array(value, dtype=np.float32), "float32"
+        elif kind == "value_floats":
+            array, dtype = np.array(value, dtype=np.float32), "float32"
+        elif kind == "value_int":
+            array, dtype = np.array(value, dtype=np.int64), "int64"
+        elif kind == "value_ints":
+            array, dtype = np.array(value, dtype=np.int64), "int64"
+        else:
+            raise UnsupportedOp(label, "Constant", f"constant attribute {kind!r} is not supported", self.target.name)
+        info = self.values.setdefault(node.output[0], ValueInfo(node.output[0]))
+        info.const = array
+        info.dtype = dtype
+        info.shape = tuple(array.shape)
+        info.source_name = identifier(node.output[0], "const")
+        self.program.op_report.append({"node": label, "op_type": "Constant", "since": 0, "mapping": "folded"})
+
+
+def _inline_value(array: np.ndarray):
+    if array.ndim == 0:
+        return array.item()
+    return array.tolist()
+
+
+def _describe(name: str, info: ValueInfo) -> str:
+    dims = "?" if info.shape is None else "[" + ", ".join(str(d) if d is not None else "?" for d in info.shape) + "]"
+    return f"{identifier(name, 'x')} {info.dtype or '?'} {dims}"

@@ -1,0 +1,114 @@
+"""The operator registry: (domain, op_type, since_version) -> emitter, one registry per target.
+
+A node is resolved the way a runtime resolves an opset: the model's opset import for the node's
+domain picks the schema that was in force (its since_version), and that exact key is looked up.
+An op registered without explicit versions covers every schema version onnx defines for it; the
+emitter then reads `node.since` where versions differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import onnx.defs
+
+DEFAULT_DOMAIN = ""
+
+
+def schema_versions(op_type: str, domain: str = DEFAULT_DOMAIN) -> list[int]:
+    """All since_versions onnx defines for an op, oldest first (empty if onnx does not know it)."""
+    versions = []
+    newest = onnx.defs.onnx_opset_version()
+    probe = newest
+    while probe >= 1:
+        try:
+            schema = onnx.defs.get_schema(op_type, probe, domain)
+        except onnx.defs.SchemaError:
+            break
+        versions.append(schema.since_version)
+        probe = schema.since_version - 1
+    return sorted(set(versions))
+
+
+def resolve_since(op_type: str, opset: int, domain: str = DEFAULT_DOMAIN) -> int | None:
+    try:
+        return onnx.defs.get_schema(op_type, opset, domain).since_version
+    except onnx.defs.SchemaError:
+        return None
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One registered emitter for one (domain, op_type, since_version)."""
+
+    op_type: str
+    since: int
+    emit: Callable
+    summary: str
+    dtypes: frozenset[str] | None = None  # allowed numpy dtype names of input 0, None = any supported
+    module: str = ""
+    notes: str = ""
+
+
+@dataclass
+class Registry:
+    target: str
+    _table: dict[tuple[str, str, int], Mapping] = field(default_factory=dict)
+
+    def register(
+        self,
+        op_type: str,
+        versions: Iterable[int] | None = None,
+        *,
+        domain: str = DEFAULT_DOMAIN,
+        dtypes: Iterable[str] | None = None,
+        summary: str | None = None,
+        notes: str = "",
+    ) -> Callable:
+        """Decorator: register `fn(node) -> expr | [expr, ...] | None` for the given schema versions."""
+
+        def deco(fn: Callable) -> Callable:
+            known = schema_versions(op_type, domain)
+            if not known:
+                raise ValueError(f"onnx defines no operator {domain or 'ai.onnx'}::{op_type}")
+            chosen = known if versions is None else sorted(set(versions))
+            for since in chosen:
+                if since not in known:
+                    raise ValueError(f"{op_type}: {since} is not a schema version (known: {known})")
+                key = (domain, op_type, since)
+                if key in self._table:
+                    raise ValueError(f"{self.target}: {op_type} v{since} registered twice")
+                self._table[key] = Mapping(
+                    op_type=op_type,
+                    since=since,
+                    emit=fn,
+                    summary=summary or _first_line(fn.__doc__),
+                    dtypes=frozenset(dtypes) if dtypes is not None else None,
+                    module=fn.__module__.rsplit(".", 1)[-1],
+                    notes=notes,
+                )
+            return fn
+
+        return deco
+
+    def lookup(self, op_type: str, opset: int, domain: str = DEFAULT_DOMAIN) -> tuple[Mapping | None, int | None]:
+        """Return (mapping or None, the schema since_version in force or None if onnx has no such op)."""
+        since = resolve_since(op_type, opset, domain)
+        if since is None:
+            return None, None
+        return self._table.get((domain, op_type, since)), since
+
+    def items(self) -> list[Mapping]:
+        return [self._table[k] for k in sorted(self._table)]
+
+    def ops(self) -> dict[str, list[Mapping]]:
+        grouped: dict[str, list[Mapping]] = {}
+        for mapping in self.items():
+            grouped.setdefault(mapping.op_type, []).append(mapping)
+        return grouped

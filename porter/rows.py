@@ -1,0 +1,49 @@
+"""The declarative tier of the mapping tables: one row per ONNX op whose mapping is a direct call.
+
+A row says which target call an op becomes, how ONNX attributes map to keyword arguments and what
+ONNX's default for each is. Anything that needs logic is a decorated emitter function instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+from porter.registry import Registry
+
+
+def _caller_module(depth: int = 2) -> str:
+    return sys._getframe(depth).f_globals.get("__name__", "op_maps")
+
+
+def direct(
+    registry: Registry,
+    op_type: str,
+    call: str,
+    *,
+    attrs: dict[str, tuple[str, object]] | None = None,
+    n_inputs: int = 1,
+    versions: Iterable[int] | None = None,
+    dtypes: Iterable[str] | None = None,
+    kwargs: dict[str, str] | None = None,
+):
+    """Register `y = call(x0, .., x{n_inputs-1}, kw=attr, ..., **kwargs)`.
+
+    attrs maps ONNX attribute name -> (keyword name, ONNX default); every attribute is read, so a
+    value is always passed explicitly (the target's own defaults never decide the numbers).
+    kwargs are fixed extra keyword arguments given as source text.
+    """
+    attrs = attrs or {}
+    fixed = kwargs or {}
+
+    def emit(n):
+        args = [n.x(i) for i in range(n_inputs)]
+        for onnx_name, (kw, default) in attrs.items():
+            args.append(f"{kw}={n.lit(n.attr(onnx_name, default))}")
+        args += [f"{k}={v}" for k, v in fixed.items()]
+        return f"{call}({', '.join(args)})"
+
+    emit.__name__ = f"direct_{op_type.lower()}"
+    emit.__module__ = _caller_module()
+    registry.register(op_type, versions, dtypes=dtypes, summary=f"{call}")(emit)
+    return emit

@@ -1,0 +1,163 @@
+"""Crash-isolated workers: run many independent items in long-lived subprocesses.
+
+A framework kernel that segfaults, aborts or hangs takes down one worker, not porter: the item is
+reported as crashed (or timed out), the worker is replaced, and the rest of the run goes on.
+Workers are fresh interpreters (`python -m porter.workers`), so each imports its framework alone,
+and nothing of the parent (its __main__ script, its imported frameworks) leaks into them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+
+
+@dataclass
+class Outcome:
+    key: str
+    ok: bool  # False when the worker died or timed out
+    value: object = None
+    error: str = ""
+
+
+def _worker_main(conn: Connection, func_path: str, init_path: str | None, init_arg) -> None:
+    module_name, func_name = func_path.rsplit(":", 1)
+    func = getattr(importlib.import_module(module_name), func_name)
+    if init_path:
+        init_module, init_name = init_path.rsplit(":", 1)
+        getattr(importlib.import_module(init_module), init_name)(init_arg)
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        key, payload = message
+        conn.send((key, func(payload)))
+
+
+class _Worker:
+    def __init__(self, func_path: str, init_path: str | None, init_arg):
+        parent, child = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "porter.workers", str(child.fileno()), func_path, init_path or "", init_arg or ""],
+            pass_fds=[child.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        child.close()
+        self.conn = Connection(parent.detach())
+        self.key: str | None = None
+        self.started = 0.0
+
+    def send(self, key: str, payload) -> None:
+        self.key = key
+        self.started = time.monotonic()
+        self.conn.send((key, payload))
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.conn.close()
+
+
+def run_isolated(
+    items: Iterable[tuple[str, object]],
+    func_path: str,
+    *,
+    jobs: int = 2,
+    timeout: float = 120.0,
+    init_path: str | None = None,
+    init_arg=None,
+    on_start: Callable[[str], None] | None = None,
+) -> Iterator[Outcome]:
+    """Yield an Outcome per (key, payload) as workers finish them (order not preserved).
+
+    func_path is "module:function"; the function takes the payload and returns a picklable value.
+    """
+    pending = list(items)
+    pending.reverse()
+    workers = [_Worker(func_path, init_path, init_arg) for _ in range(max(1, min(jobs, len(pending) or 1)))]
+    idle = list(workers)
+    busy: list[_Worker] = []
+    try:
+        while pending or busy:
+            while idle and pending:
+                worker = idle.pop()
+                key, payload = pending.pop()
+                if on_start:
+                    on_start(key)
+                try:
+                    worker.send(key, payload)
+                except (BrokenPipeError, OSError):
+                    worker.kill()
+                    worker = _Worker(func_path, init_path, init_arg)
+                    worker.send(key, payload)
+                busy.append(worker)
+            ready = wait([w.conn for w in busy], timeout=1.0)
+            now = time.monotonic()
+            for worker in list(busy):
+                if worker.conn in ready:
+                    try:
+                        key, value = worker.conn.recv()
+                    except (EOFError, OSError):
+                        yield Outcome(worker.key, False, error=_death_reason(worker))
+                        busy.remove(worker)
+                        worker.kill()
+                        idle.append(_Worker(func_path, init_path, init_arg))
+                        continue
+                    busy.remove(worker)
+                    idle.append(worker)
+                    yield Outcome(key, True, value)
+                elif worker.process.poll() is not None:
+                    busy.remove(worker)
+                    reason = _death_reason(worker)
+                    worker.kill()
+                    yield Outcome(worker.key, False, error=reason)
+                    idle.append(_Worker(func_path, init_path, init_arg))
+                elif now - worker.started > timeout:
+                    busy.remove(worker)
+                    worker.kill()
+                    yield Outcome(worker.key, False, error=f"timed out after {timeout:.0f}s")
+                    idle.append(_Worker(func_path, init_path, init_arg))
+    finally:
+        for worker in idle + busy:
+            try:
+                worker.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+            try:
+                worker.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+            worker.kill()
+
+
+def _death_reason(worker: _Worker) -> str:
+    try:
+        code = worker.process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        return "worker stopped answering"
+    if code < 0:
+        try:
+            return f"worker killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"worker killed by signal {-code}"
+    return f"worker exited with code {code}"
+
+
+if __name__ == "__main__":
+    _worker_main(Connection(int(sys.argv[1])), sys.argv[2], sys.argv[3] or None, sys.argv[4] or None)

@@ -1,0 +1,1 @@
+"""Numeric validation: run the generated model and references in separate processes and compare."""
