@@ -1,0 +1,119 @@
+"""Shared machinery for op-family tests: build a one-node ONNX model, convert it, run it on the
+target, and compare with onnxruntime using the per-dtype tolerances in porter.validators.tolerances.
+
+Cases are target-neutral (tests/op_maps/cases/<family>.py); each target's test file runs them.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+from porter.convert import generate, write_program
+from porter.errors import UnsupportedOp
+from porter.loading import import_generated
+from porter.targets import get_target
+from porter.validators.tolerances import tolerance_for
+
+
+@dataclass
+class NodeCase:
+    """One node under test. Inputs listed in `consts` become initializers (convert-time constants)."""
+
+    id: str
+    op_type: str
+    inputs: dict[str, np.ndarray | None]  # None = omitted optional input ("")
+    attrs: dict = field(default_factory=dict)
+    opset: int | None = None  # None = newest onnx defines
+    consts: tuple[str, ...] = ()
+    n_outputs: int = 1
+    refuse: str | dict | None = None  # regex the UnsupportedOp message must match; or {target: regex|None}
+    rtol: float | None = None  # override only with a reason in `why`
+    atol: float | None = None
+    why: str = ""
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def build_model(case: NodeCase) -> onnx.ModelProto:
+    input_names = [name if arr is not None else "" for name, arr in case.inputs.items()]
+    outputs = [f"y{i}" for i in range(case.n_outputs)]
+    node = helper.make_node(case.op_type, input_names, outputs, **case.attrs)
+    graph_inputs, initializers = [], []
+    for name, arr in case.inputs.items():
+        if arr is None:
+            continue
+        arr = np.asarray(arr)
+        if name in case.consts:
+            initializers.append(onnx.numpy_helper.from_array(arr, name))
+        else:
+            elem = helper.np_dtype_to_tensor_dtype(arr.dtype)
+            graph_inputs.append(helper.make_tensor_value_info(name, elem, list(arr.shape)))
+    graph = helper.make_graph([node], f"test_{case.op_type.lower()}", graph_inputs,
+                              [onnx.ValueInfoProto(name=o) for o in outputs], initializer=initializers)
+    opset = case.opset or onnx.defs.onnx_opset_version()
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = min(model.ir_version, 10)
+    return onnx.shape_inference.infer_shapes(model, strict_mode=True)
+
+
+def runtime_inputs(case: NodeCase) -> list[np.ndarray]:
+    return [np.asarray(a) for n, a in case.inputs.items() if a is not None and n not in case.consts]
+
+
+def reference(model: onnx.ModelProto, case: NodeCase) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feeds = {n: np.asarray(a) for n, a in case.inputs.items() if a is not None and n not in case.consts}
+    return session.run(None, feeds)
+
+
+def run_target(model: onnx.ModelProto, target: str, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    spec = get_target(target)
+    runtime = spec.load_runtime()
+    runtime.prepare("cpu")
+    program, code = generate(model, target)
+    with tempfile.TemporaryDirectory(prefix="porter-test-") as tmp:
+        write_program(program, code, Path(tmp))
+        module = import_generated(tmp)
+        return runtime.run(module.load_model(), arrays)
+
+
+def assert_close(actual: list[np.ndarray], expected: list[np.ndarray], case: NodeCase) -> None:
+    assert len(actual) == len(expected), f"{len(actual)} outputs, expected {len(expected)}"
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        a, e = np.asarray(a), np.asarray(e)
+        assert a.dtype == e.dtype, f"output {i}: dtype {a.dtype} != {e.dtype}"
+        assert a.shape == e.shape, f"output {i}: shape {a.shape} != {e.shape}"
+        tol = tolerance_for(e.dtype.name)
+        rtol = tol.rtol if case.rtol is None else case.rtol
+        atol = tol.atol if case.atol is None else case.atol
+        if e.dtype.kind in "fc":
+            np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, equal_nan=True, err_msg=f"output {i}")
+        else:
+            np.testing.assert_array_equal(a, e, err_msg=f"output {i}")
+
+
+def check(case: NodeCase, target: str) -> None:
+    """Convert and run the case on `target`; compare with onnxruntime, or check the refusal."""
+    model = build_model(case)
+    refuse = case.refuse.get(target) if isinstance(case.refuse, dict) else case.refuse
+    if refuse is not None:
+        with pytest.raises(UnsupportedOp) as info:
+            generate(model, target)
+        assert re.search(refuse, str(info.value)), str(info.value)
+        return
+    expected = reference(model, case)
+    actual = run_target(model, target, runtime_inputs(case))
+    assert_close(actual, expected, case)
