@@ -428,13 +428,9 @@ class Lowering:
         if kind == "value":
             array = onnx.numpy_helper.to_array(value)
             dtype = onnx_dtype_name(value.data_type)
-        elif kind == "value_float":
+        elif kind == "value_float" or kind == "value_floats":
             array, dtype = np.array(value, dtype=np.float32), "float32"
-        elif kind == "value_floats":
-            array, dtype = np.array(value, dtype=np.float32), "float32"
-        elif kind == "value_int":
-            array, dtype = np.array(value, dtype=np.int64), "int64"
-        elif kind == "value_ints":
+        elif kind == "value_int" or kind == "value_ints":
             array, dtype = np.array(value, dtype=np.int64), "int64"
         else:
             raise UnsupportedOp(label, "Constant", f"constant attribute {kind!r} is not supported", self.target.name)

@@ -1,7 +1,8 @@
 """Elementwise arithmetic and math: Add, Sub, Mul, Div, Pow, unary math functions."""
 
-from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import REGISTRY, op
+
+from porter.dtypes import FLOATS
 from porter.rows import direct
 
 # Unary math: ONNX op -> paddle call. Float-only kernels are marked so other dtypes are refused.

@@ -15,12 +15,12 @@ import numpy as np
 import onnx
 import pytest
 from onnx import helper
+from porter.validators.tolerances import tolerance_for
 
 from porter.convert import generate, write_program
 from porter.errors import UnsupportedOp
 from porter.loading import import_generated
 from porter.targets import get_target
-from porter.validators.tolerances import tolerance_for
 
 
 @dataclass
