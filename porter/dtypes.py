@@ -27,9 +27,9 @@ ONNX_TO_NAME: dict[int, str] = {
 for _name in dir(onnx.TensorProto):
     # float8/float4/int4 and whatever newer onnx adds: known by name, never numeric-compatible here.
     _value = getattr(onnx.TensorProto, _name)
-    if _name.isupper() and isinstance(_value, int) and _value not in ONNX_TO_NAME and _name != "UNDEFINED":
-        if any(_name.startswith(p) for p in ("FLOAT8", "FLOAT4", "INT4", "UINT4", "INT2", "UINT2")):
-            ONNX_TO_NAME[_value] = _name.lower()
+    low_precision = any(_name.startswith(p) for p in ("FLOAT8", "FLOAT4", "INT4", "UINT4", "INT2", "UINT2"))
+    if low_precision and isinstance(_value, int) and _value not in ONNX_TO_NAME:
+        ONNX_TO_NAME[_value] = _name.lower()
 
 NAME_TO_ONNX = {name: code for code, name in ONNX_TO_NAME.items()}
 

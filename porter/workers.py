@@ -8,6 +8,7 @@ and nothing of the parent (its __main__ script, its imported frameworks) leaks i
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import signal
 import socket
@@ -67,10 +68,8 @@ class _Worker:
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         self.conn.close()
 
 
@@ -135,14 +134,10 @@ def run_isolated(
                     idle.append(_Worker(func_path, init_path, init_arg))
     finally:
         for worker in idle + busy:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 worker.conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 worker.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
             worker.kill()
 
 
