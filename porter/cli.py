@@ -21,7 +21,11 @@ console = Console(stderr=True)
 out_console = Console()
 
 TARGET_OPTION = click.option(
-    "--to", "target", type=click.Choice(target_names()), default="paddle", show_default=True,
+    "--to",
+    "target",
+    type=click.Choice(target_names()),
+    default="paddle",
+    show_default=True,
     help="Target framework.",
 )
 
@@ -58,11 +62,18 @@ def main():
 @main.command()
 @click.argument("source", type=click.Path(dir_okay=True, path_type=Path))
 @TARGET_OPTION
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Output directory (model.py, weights, report.json). Written atomically.")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output directory (model.py, weights, report.json). Written atomically.",
+)
 @click.option("--force", is_flag=True, help="Replace OUT if it exists and is not empty.")
-@click.option("--validate", is_flag=True,
-              help="Run the converted model and onnxruntime on the same random inputs and compare.")
+@click.option(
+    "--validate", is_flag=True, help="Run the converted model and onnxruntime on the same random inputs and compare."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --validate inputs.")
 def convert(source, target, out_dir, force, validate, seed):
     """Convert SOURCE (an .onnx file) into a standalone model for the target framework."""
@@ -93,8 +104,9 @@ def _print_summary(result) -> None:
     out_console.print(table)
     for w in result.warnings:
         console.print(f"warning: {w}", style="yellow", markup=False, highlight=False)
-    out_console.print(f"wrote {result.out_dir} ({len(result.ops)} nodes, {result.seconds:.2f}s)", markup=False,
-                      highlight=False)
+    out_console.print(
+        f"wrote {result.out_dir} ({len(result.ops)} nodes, {result.seconds:.2f}s)", markup=False, highlight=False
+    )
 
 
 def _print_parity(report: dict) -> None:
@@ -102,8 +114,9 @@ def _print_parity(report: dict) -> None:
     for col in ("output", "max abs", "max rel", "verdict"):
         table.add_column(col)
     for row in report["outputs"]:
-        table.add_row(row["name"], f"{row['max_abs']:.3g}", f"{row['max_rel']:.3g}",
-                      "pass" if row["passed"] else "FAIL")
+        table.add_row(
+            row["name"], f"{row['max_abs']:.3g}", f"{row['max_rel']:.3g}", "pass" if row["passed"] else "FAIL"
+        )
     out_console.print(table)
     verdict = "PASS" if report["passed"] else "FAIL"
     out_console.print(f"parity: {verdict} (atol={report['atol']}, rtol={report['rtol']})", markup=False)
@@ -141,8 +154,13 @@ def ops(target, fmt):
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write full results here.")
 @click.option("-j", "--jobs", type=int, default=os.cpu_count() or 2, show_default=True, help="Worker processes.")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds per case before it is killed.")
-@click.option("--show", type=click.Choice(["none", "failures", "all"]), default="none", show_default=True,
-              help="Print each case's status and reason.")
+@click.option(
+    "--show",
+    type=click.Choice(["none", "failures", "all"]),
+    default="none",
+    show_default=True,
+    help="Print each case's status and reason.",
+)
 def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show):
     """Run the ONNX backend node suite (shipped in the onnx wheel) through porter and the target."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -153,8 +171,14 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show):
         cases = collect_cases(list(op_filter) or None, name_filter)
     if not cases:
         raise click.UsageError("no applicable cases match the filter")
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task(f"conformance -> {target}", total=len(cases))
 
         def tick(result):
@@ -167,7 +191,9 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show):
     for status in ("passed", "refused", "mismatch", "crashed"):
         table.add_column(status, justify="right")
     for op_type, counts in by_op.items():
-        table.add_row(op_type, *(str(counts[s]) if counts[s] else "" for s in ("passed", "refused", "mismatch", "crashed")))
+        table.add_row(
+            op_type, *(str(counts[s]) if counts[s] else "" for s in ("passed", "refused", "mismatch", "crashed"))
+        )
     out_console.print(table)
     if show != "none":
         for r in sorted(summary.results, key=lambda r: r.name):
@@ -176,7 +202,10 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show):
     totals = summary.counts()
     out_console.print(
         f"{len(summary.results)} applicable cases: {totals['passed']} passed, {totals['refused']} refused, "
-        f"{totals['mismatch']} mismatch, {totals['crashed']} crashed", markup=False, highlight=False)
+        f"{totals['mismatch']} mismatch, {totals['crashed']} crashed",
+        markup=False,
+        highlight=False,
+    )
     if json_path:
         json_path.write_text(json.dumps(summary.to_json(), indent=1) + "\n")
     return EXIT_OK

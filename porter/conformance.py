@@ -107,8 +107,9 @@ def collect_cases(op_filter: list[str] | None = None, name_filter: str | None = 
         if name_filter and name_filter not in case.name:
             continue
         inputs, outputs = case.data_sets[0]
-        cases.append(Case(case.name, op_type, case.model.SerializeToString(), list(inputs), list(outputs),
-                          case.rtol, case.atol))
+        cases.append(
+            Case(case.name, op_type, case.model.SerializeToString(), list(inputs), list(outputs), case.rtol, case.atol)
+        )
     cases.sort(key=lambda c: c.name)
     return cases
 
@@ -150,7 +151,9 @@ def run_case(payload: dict) -> tuple[str, str]:
                 warnings.simplefilter("ignore")
                 actual = runtime.run(model, payload["inputs"])
         except Exception as exc:
-            return "crashed", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[:300]
+            return "crashed", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[
+                :300
+            ]
     problem = compare_outputs(actual, payload["outputs"], payload["rtol"], payload["atol"])
     return ("mismatch", problem) if problem else ("passed", "")
 
@@ -179,16 +182,21 @@ def compare_outputs(actual: list, expected: list, rtol: float, atol: float) -> s
 # ---- driver ----------------------------------------------------------------------------------
 
 
-def run_conformance(target: str, cases: list[Case], jobs: int = 2, timeout: float = 120.0,
-                    progress=None) -> Summary:
+def run_conformance(target: str, cases: list[Case], jobs: int = 2, timeout: float = 120.0, progress=None) -> Summary:
     summary = Summary(target)
     by_name = {c.name: c for c in cases}
     items = [
         (c.name, {"model": c.model, "inputs": c.inputs, "outputs": c.outputs, "rtol": c.rtol, "atol": c.atol})
         for c in cases
     ]
-    for outcome in run_isolated(items, "porter.conformance:run_case", jobs=jobs, timeout=timeout,
-                                init_path="porter.conformance:worker_init", init_arg=target):
+    for outcome in run_isolated(
+        items,
+        "porter.conformance:run_case",
+        jobs=jobs,
+        timeout=timeout,
+        init_path="porter.conformance:worker_init",
+        init_arg=target,
+    ):
         case = by_name[outcome.key]
         if outcome.ok:
             status, detail = outcome.value

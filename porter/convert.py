@@ -55,8 +55,9 @@ def generate(source, target: str = "paddle") -> tuple[Program, str]:
     return program, render_module(program)
 
 
-def convert(source, target: str = "paddle", out_dir=None, *, force: bool = False,
-            example_inputs=None, input_shapes=None) -> Result:
+def convert(
+    source, target: str = "paddle", out_dir=None, *, force: bool = False, example_inputs=None, input_shapes=None
+) -> Result:
     """Convert `source` (an .onnx path, bytes or ModelProto) for `target` ("paddle").
 
     Writes OUT/model.py, the weights and report.json atomically when out_dir is given.
@@ -66,8 +67,15 @@ def convert(source, target: str = "paddle", out_dir=None, *, force: bool = False
     start = time.perf_counter()
     program, code = generate(source, target)
     label = os.fspath(source) if isinstance(source, str | os.PathLike) else type(source).__name__
-    result = Result(target=target, out_dir=None, source=label, ops=program.op_report, warnings=program.warnings,
-                    param_map=program.param_map, code=code)
+    result = Result(
+        target=target,
+        out_dir=None,
+        source=label,
+        ops=program.op_report,
+        warnings=program.warnings,
+        param_map=program.param_map,
+        code=code,
+    )
     if out_dir is not None:
         with atomic_directory(out_dir, force=force) as tmp:
             write_program(program, code, tmp, source_label=label)

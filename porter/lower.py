@@ -209,8 +209,14 @@ class NodeContext:
         """Expression for a convert-time constant tensor: inline when small, a weight when large."""
         return self._low.const_expr(np.asarray(array), hint)
 
-    def layer(self, hint: str, ctor: str, params: dict[str, np.ndarray], sources: dict[str, str] | None = None,
-              transforms: dict[str, str] | None = None) -> str:
+    def layer(
+        self,
+        hint: str,
+        ctor: str,
+        params: dict[str, np.ndarray],
+        sources: dict[str, str] | None = None,
+        transforms: dict[str, str] | None = None,
+    ) -> str:
         """Declare `self.<name> = ctor` in __init__ with its weights; return `self.<name>`."""
         return self._low.add_layer(hint, ctor, params, sources or {}, transforms or {})
 
@@ -286,11 +292,13 @@ class Lowering:
             return self._const_cache[cache_key]
         dtype_name = array_dtype_name(array)
         if dtype_name in self.target.unsupported_dtypes:
-            raise UnsupportedOp(hint, "Constant", f"dtype {dtype_name}: {self.target.unsupported_dtypes[dtype_name]}",
-                                self.target.name)
+            raise UnsupportedOp(
+                hint, "Constant", f"dtype {dtype_name}: {self.target.unsupported_dtypes[dtype_name]}", self.target.name
+            )
         if dtype_name not in self.target.dtype_exprs:
-            raise UnsupportedOp(hint, "Constant", f"dtype {dtype_name} has no {self.target.framework} equivalent",
-                                self.target.name)
+            raise UnsupportedOp(
+                hint, "Constant", f"dtype {dtype_name} has no {self.target.framework} equivalent", self.target.name
+            )
         dtype = self.target.dtype_exprs[dtype_name]
         if array.size <= INLINE_CONST_LIMIT and dtype_name != "bfloat16":
             expr = self.target.const_tensor(py_literal(_inline_value(array)), dtype)
@@ -336,8 +344,12 @@ class Lowering:
                 continue
             info = self.values[vi.name]
             if info.dtype in self.target.unsupported_dtypes:
-                raise UnsupportedOp(vi.name, "graph input", f"dtype {info.dtype}: "
-                                    f"{self.target.unsupported_dtypes[info.dtype]}", self.target.name)
+                raise UnsupportedOp(
+                    vi.name,
+                    "graph input",
+                    f"dtype {info.dtype}: {self.target.unsupported_dtypes[info.dtype]}",
+                    self.target.name,
+                )
             info.expr = self.locals.fresh(vi.name, "x")
             self.program.input_names.append(info.expr)
             self.program.input_descr.append(_describe(vi.name, info))
@@ -354,22 +366,29 @@ class Lowering:
         domain = node.domain if node.domain != "ai.onnx" else ""
         label = node.name or f"{node.op_type}_{self.node_index}"
         if domain not in self.opsets:
-            raise UnsupportedOp(label, node.op_type, f"domain {domain!r} is not imported by the model", self.target.name)
+            raise UnsupportedOp(
+                label, node.op_type, f"domain {domain!r} is not imported by the model", self.target.name
+            )
         if domain != "":
-            raise UnsupportedOp(label, node.op_type, f"operators of domain {domain!r} are not supported",
-                                self.target.name)
+            raise UnsupportedOp(
+                label, node.op_type, f"operators of domain {domain!r} are not supported", self.target.name
+            )
         opset = self.opsets[domain]
         if node.op_type == "Constant":
             self._fold_constant(node, label)
             return
         mapping, since = self.target.registry.lookup(node.op_type, opset, domain)
         if since is None:
-            raise UnsupportedOp(label, node.op_type, f"onnx defines no such operator at opset {opset}",
-                                self.target.name)
+            raise UnsupportedOp(
+                label, node.op_type, f"onnx defines no such operator at opset {opset}", self.target.name
+            )
         if mapping is None:
             known = [m.since for m in self.target.registry.ops().get(node.op_type, [])]
-            why = (f"opset version {since} is not mapped (mapped versions: {known})" if known
-                   else f"no {self.target.framework} mapping for this operator")
+            why = (
+                f"opset version {since} is not mapped (mapped versions: {known})"
+                if known
+                else f"no {self.target.framework} mapping for this operator"
+            )
             raise UnsupportedOp(label, node.op_type, why, self.target.name)
         ctx = NodeContext(self, node, since, opset)
         self._check_dtypes(ctx, mapping)
@@ -382,7 +401,12 @@ class Lowering:
             ctx.refuse(f"attribute(s) {', '.join(leftover)} not handled by the {self.target.name} mapping")
         self._assign_results(ctx, result)
         self.program.op_report.append(
-            {"node": label, "op_type": node.op_type, "since": since, "mapping": f"{mapping.module}.{mapping.emit.__name__}"}
+            {
+                "node": label,
+                "op_type": node.op_type,
+                "since": since,
+                "mapping": f"{mapping.module}.{mapping.emit.__name__}",
+            }
         )
 
     def _check_dtypes(self, ctx: NodeContext, mapping) -> None:
@@ -396,8 +420,10 @@ class Lowering:
         if mapping.dtypes is not None and ctx.has_input(0):
             dtype = ctx.in_dtype(0)
             if dtype is not None and dtype not in mapping.dtypes:
-                ctx.refuse(f"input dtype {dtype} is not supported by the {self.target.name} kernel "
-                           f"(supported: {', '.join(sorted(mapping.dtypes))})")
+                ctx.refuse(
+                    f"input dtype {dtype} is not supported by the {self.target.name} kernel "
+                    f"(supported: {', '.join(sorted(mapping.dtypes))})"
+                )
 
     def _assign_results(self, ctx: NodeContext, result) -> None:
         outputs = [o for o in ctx.proto.output]
@@ -422,9 +448,10 @@ class Lowering:
     def _fold_constant(self, node: onnx.NodeProto, label: str) -> None:
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
         if len(attrs) != 1:
-            raise UnsupportedOp(label, "Constant", f"expected exactly one value attribute, got {sorted(attrs)}",
-                                self.target.name)
-        (kind, value), = attrs.items()
+            raise UnsupportedOp(
+                label, "Constant", f"expected exactly one value attribute, got {sorted(attrs)}", self.target.name
+            )
+        ((kind, value),) = attrs.items()
         if kind == "value":
             array = onnx.numpy_helper.to_array(value)
             dtype = onnx_dtype_name(value.data_type)

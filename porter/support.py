@@ -19,12 +19,16 @@ def coverage(targets: list[str] | None = None) -> dict:
     rows = []
     for op_type in onnx_default_domain_ops():
         versions = schema_versions(op_type)
-        rows.append({
-            "op_type": op_type,
-            "versions": versions,
-            "targets": {t: [m.since for m in registries[t].get(op_type, [])] for t in targets},
-            "mapping": {t: (registries[t][op_type][0].summary if op_type in registries[t] else "") for t in targets},
-        })
+        rows.append(
+            {
+                "op_type": op_type,
+                "versions": versions,
+                "targets": {t: [m.since for m in registries[t].get(op_type, [])] for t in targets},
+                "mapping": {
+                    t: (registries[t][op_type][0].summary if op_type in registries[t] else "") for t in targets
+                },
+            }
+        )
     summary = {"onnx_ops": len(rows)}
     for t in targets:
         mapped = [r for r in rows if r["targets"][t]]
@@ -45,10 +49,11 @@ def coverage_markdown(targets: list[str] | None = None) -> str:
     ]
     for t in targets:
         s = data["summary"][t]
-        lines.append(f"- {t}: {s['ops_mapped']} of {data['summary']['onnx_ops']} default-domain operators mapped "
-                     f"({s['ops_all_versions']} in every opset version)")
-    lines += ["", "| operator | onnx versions | " + " | ".join(targets) + " |",
-              "|---|---|" + "---|" * len(targets)]
+        lines.append(
+            f"- {t}: {s['ops_mapped']} of {data['summary']['onnx_ops']} default-domain operators mapped "
+            f"({s['ops_all_versions']} in every opset version)"
+        )
+    lines += ["", "| operator | onnx versions | " + " | ".join(targets) + " |", "|---|---|" + "---|" * len(targets)]
     for row in data["ops"]:
         cells = []
         for t in targets:

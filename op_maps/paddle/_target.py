@@ -29,8 +29,9 @@ def _const_tensor(literal: str, dtype: str) -> str:
 
 
 def _parameter_decl(attr: str, shape: str, dtype: str) -> str:
-    return (f"self.{attr} = self.create_parameter({shape}, dtype={dtype}, "
-            f"default_initializer=nn.initializer.Constant(0.0))")
+    return (
+        f"self.{attr} = self.create_parameter({shape}, dtype={dtype}, default_initializer=nn.initializer.Constant(0.0))"
+    )
 
 
 def _buffer_decl(attr: str, shape: str, dtype: str) -> str:

@@ -105,8 +105,6 @@ def _check_opsets(model: onnx.ModelProto, label: str) -> None:
     newest = onnx.defs.onnx_opset_version()
     for imp in model.opset_import:
         if imp.domain in ("", "ai.onnx") and imp.version > newest:
-            raise InvalidModel(
-                f"{label}: opset {imp.version} is newer than the installed onnx knows (newest {newest})"
-            )
+            raise InvalidModel(f"{label}: opset {imp.version} is newer than the installed onnx knows (newest {newest})")
         if imp.domain in ("", "ai.onnx") and imp.version < 1:
             raise InvalidModel(f"{label}: invalid opset version {imp.version}")

@@ -57,8 +57,13 @@ def build_model(case: NodeCase) -> onnx.ModelProto:
         else:
             elem = helper.np_dtype_to_tensor_dtype(arr.dtype)
             graph_inputs.append(helper.make_tensor_value_info(name, elem, list(arr.shape)))
-    graph = helper.make_graph([node], f"test_{case.op_type.lower()}", graph_inputs,
-                              [onnx.ValueInfoProto(name=o) for o in outputs], initializer=initializers)
+    graph = helper.make_graph(
+        [node],
+        f"test_{case.op_type.lower()}",
+        graph_inputs,
+        [onnx.ValueInfoProto(name=o) for o in outputs],
+        initializer=initializers,
+    )
     opset = case.opset or onnx.defs.onnx_opset_version()
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = min(model.ir_version, 10)
