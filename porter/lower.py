@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 import onnx.numpy_helper
 
-from porter.codegen.literals import py_literal
+from porter.codegen.literals import array_literal, py_literal
 from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
 from porter.naming import Namer, identifier
@@ -301,7 +301,7 @@ class Lowering:
             )
         dtype = self.target.dtype_exprs[dtype_name]
         if array.size <= INLINE_CONST_LIMIT and dtype_name != "bfloat16":
-            expr = self.target.const_tensor(py_literal(_inline_value(array)), dtype)
+            expr = self.target.const_tensor(array_literal(array), dtype)
         else:
             attr = self.attrs.fresh(hint, "const")
             shape = py_literal(list(array.shape))
@@ -467,12 +467,6 @@ class Lowering:
         info.shape = tuple(array.shape)
         info.source_name = identifier(node.output[0], "const")
         self.program.op_report.append({"node": label, "op_type": "Constant", "since": 0, "mapping": "folded"})
-
-
-def _inline_value(array: np.ndarray):
-    if array.ndim == 0:
-        return array.item()
-    return array.tolist()
 
 
 def _describe(name: str, info: ValueInfo) -> str:

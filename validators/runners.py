@@ -1,0 +1,60 @@
+"""Subprocess entry points that run one side of a comparison and exchange tensors as .npz files.
+
+Each framework runs in its own process (mindspore and torch cannot share one; paddle should not be
+imported by the converting process at all). .npz files are read with allow_pickle=False.
+
+    python -m porter.validators.runners onnxruntime MODEL.onnx INPUTS.npz OUT.npz
+    python -m porter.validators.runners target TARGET OUT_DIR INPUTS.npz OUT.npz [DEVICE]
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+
+
+def _read_inputs(path: str) -> list[np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return [data[f"input_{i}"] for i in range(len(data.files))]
+
+
+def _write_outputs(path: str, outputs: list[np.ndarray]) -> None:
+    np.savez(path, **{f"output_{i}": np.asarray(o) for i, o in enumerate(outputs)})
+
+
+def run_onnxruntime(model_path: str, inputs_path: str, out_path: str) -> None:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    outputs = session.run(None, dict(zip(names, _read_inputs(inputs_path))))
+    _write_outputs(out_path, outputs)
+
+
+def run_target(target: str, out_dir: str, inputs_path: str, out_path: str, device: str = "cpu") -> None:
+    from porter.loading import load
+    from porter.targets import get_target
+
+    runtime = get_target(target).load_runtime()
+    runtime.prepare(device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outputs = runtime.run(load(out_dir), _read_inputs(inputs_path))
+    _write_outputs(out_path, outputs)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["onnxruntime"] and len(argv) == 4:
+        run_onnxruntime(*argv[1:])
+    elif argv[:1] == ["target"] and len(argv) in (5, 6):
+        run_target(*argv[1:])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
