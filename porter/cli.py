@@ -17,8 +17,8 @@ from rich.table import Table
 from porter.errors import EXIT_CONVERSION, EXIT_OK, EXIT_PARITY, EXIT_USAGE, PorterError
 from porter.targets import target_names
 
-console = Console(stderr=True)
-out_console = Console()
+console = Console(stderr=True, soft_wrap=True)
+out_console = Console(soft_wrap=True)
 
 TARGET_OPTION = click.option(
     "--to",
@@ -44,7 +44,7 @@ class _Group(click.Group):
             console.print("[red]aborted[/red]")
             sys.exit(EXIT_CONVERSION)
         except PorterError as exc:
-            console.print(f"error: {exc}", style="red", highlight=False, markup=False)
+            click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
@@ -120,6 +120,35 @@ def _print_parity(report: dict) -> None:
     out_console.print(table)
     verdict = "PASS" if report["passed"] else "FAIL"
     out_console.print(f"parity: {verdict} (atol={report['atol']}, rtol={report['rtol']})", markup=False)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--against", "source", type=click.Path(path_type=Path), required=True, help="The ONNX model OUT was converted from."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the random inputs.")
+@click.option("--device", default="cpu", show_default=True, help="Target device: cpu, gpu, npu/ascend, ...")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the report here.")
+def validate(out_dir, source, seed, device, json_path):
+    """Compare a converted model in OUT_DIR with onnxruntime on the same random inputs (exit 1 on mismatch)."""
+    from porter.validators.parity import check_parity
+
+    target = _target_of(out_dir)
+    with console.status(f"running {target} and onnxruntime in separate processes ..."):
+        report = check_parity(out_dir, source, target=target, seed=seed, device=device)
+    _print_parity(report)
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=1) + "\n")
+    return EXIT_OK if report["passed"] else EXIT_PARITY
+
+
+def _target_of(out_dir: Path) -> str:
+    report = out_dir / "report.json"
+    try:
+        return json.loads(report.read_text())["target"]
+    except (OSError, ValueError, KeyError):
+        raise PorterError(f"{out_dir}: no readable report.json (is this a porter output directory?)") from None
 
 
 @main.command()

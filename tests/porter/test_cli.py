@@ -1,0 +1,92 @@
+"""The CLI's contract: exit codes 0 success, 1 parity failure, 2 conversion failure, 3 usage."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto
+from porter.op_maps.paddle import TARGET
+
+from tests.models import elementwise_chain, single_node
+
+
+def porter_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "porter.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+@pytest.fixture
+def chain_file(tmp_path):
+    path = tmp_path / "chain.onnx"
+    onnx.save(elementwise_chain(), path)
+    return path
+
+
+def test_convert_and_validate_exit_0(chain_file, tmp_path):
+    proc = porter_cli("convert", chain_file, "--to", "paddle", "-o", tmp_path / "out", "--validate")
+    assert proc.returncode == 0, proc.stderr
+    assert "parity: PASS" in proc.stdout
+    assert (tmp_path / "out" / "model.py").exists()
+
+
+def test_validate_detects_tampered_weights_exit_1(chain_file, tmp_path):
+    out = tmp_path / "out"
+    assert porter_cli("convert", chain_file, "-o", out).returncode == 0
+    weight = onnx.numpy_helper.to_array(elementwise_chain().graph.initializer[0])
+    TARGET.write_weights({"scale_weight": weight * 1.01}, str(out / "model.pdparams"))
+    proc = porter_cli("validate", out, "--against", chain_file)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAIL" in proc.stdout
+
+
+def test_unsupported_op_exit_2_names_the_node(tmp_path):
+    path = tmp_path / "u.onnx"
+    onnx.save(single_node("Add", {"a": TensorProto.UINT32, "b": TensorProto.UINT32}, {"y": TensorProto.UINT32}), path)
+    proc = porter_cli("convert", path, "-o", tmp_path / "out")
+    assert proc.returncode == 2
+    assert "uint32" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file_exit_2(tmp_path):
+    proc = porter_cli("convert", tmp_path / "nope.onnx", "-o", tmp_path / "out")
+    assert proc.returncode == 2
+    assert "no such file" in proc.stderr
+
+
+def test_usage_errors_exit_3(chain_file, tmp_path):
+    assert porter_cli("convert", chain_file).returncode == 3  # missing -o
+    assert porter_cli("convert", chain_file, "--to", "tensorflow", "-o", tmp_path / "o").returncode == 3
+    assert porter_cli("no-such-command").returncode == 3
+
+
+def test_existing_output_needs_force_exit_3(chain_file, tmp_path):
+    out = tmp_path / "out"
+    assert porter_cli("convert", chain_file, "-o", out).returncode == 0
+    proc = porter_cli("convert", chain_file, "-o", out)
+    assert proc.returncode == 3 and "--force" in proc.stderr
+    assert porter_cli("convert", chain_file, "-o", out, "--force").returncode == 0
+
+
+def test_help_explains_exit_codes():
+    proc = porter_cli("--help")
+    assert proc.returncode == 0
+    assert "Exit codes" in proc.stdout
+
+
+def test_ops_json_lists_mapped_versions():
+    proc = porter_cli("ops", "--to", "paddle", "--format", "json")
+    assert proc.returncode == 0
+    rows = {r["op_type"]: r for r in json.loads(proc.stdout)["ops"]}
+    assert rows["Add"]["targets"]["paddle"] == rows["Add"]["versions"]
+
+
+def test_validate_random_inputs_respect_dtype(tmp_path):
+    from porter.validators.parity import random_inputs
+
+    arrays = random_inputs(elementwise_chain(), seed=3)
+    assert arrays[0].dtype == np.float32 and arrays[0].shape == (2, 4, 8)

@@ -1,0 +1,64 @@
+import json
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import porter
+from porter.errors import OutputExists, UnsupportedOp
+from tests.models import elementwise_chain, single_node
+
+
+def test_convert_writes_standalone_outputs(tmp_path):
+    out = tmp_path / "out"
+    result = porter.convert(elementwise_chain(), "paddle", out)
+    assert sorted(p.name for p in out.iterdir()) == ["model.pdparams", "model.py", "report.json"]
+    code = (out / "model.py").read_text()
+    imports = {line for line in code.splitlines() if line.startswith(("import ", "from "))}
+    assert imports <= {"import os", "import numpy as np", "import paddle", "from paddle import nn"}
+    report = json.loads((out / "report.json").read_text())
+    assert report["op_counts"] == {"Abs": 1, "Add": 1, "Mul": 1, "Sqrt": 1}
+    assert {"source": "scale.weight", "target": "scale_weight", "transform": None} in report["parameters"]
+    assert result.out_dir == out
+
+
+def test_converted_model_matches_onnxruntime(tmp_path):
+    model = elementwise_chain()
+    porter.convert(model, "paddle", tmp_path / "out")
+    x = np.random.default_rng(0).standard_normal((2, 4, 8)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    import paddle
+
+    actual = porter.load(tmp_path / "out")(paddle.to_tensor(x)).numpy()
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_generation_is_deterministic(tmp_path):
+    porter.convert(elementwise_chain(), "paddle", tmp_path / "a")
+    porter.convert(elementwise_chain(), "paddle", tmp_path / "b")
+    for name in ("model.py", "model.pdparams", "report.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_existing_output_is_not_overwritten_without_force(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(OutputExists):
+        porter.convert(elementwise_chain(), "paddle", out)
+    assert (out / "keep.txt").read_text() == "mine"
+    porter.convert(elementwise_chain(), "paddle", out, force=True)
+    assert not (out / "keep.txt").exists()
+    assert (out / "model.py").exists()
+
+
+def test_failed_conversion_leaves_nothing_behind(tmp_path):
+    model = single_node("Add", {"a": 12, "b": 12}, {"y": 12})  # uint32: no Paddle dtype
+    with pytest.raises(UnsupportedOp, match="uint32"):
+        porter.convert(model, "paddle", tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_target_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown target 'tensorflow'"):
+        porter.generate(elementwise_chain(), "tensorflow")
