@@ -190,14 +190,27 @@ def ops(target, fmt):
     show_default=True,
     help="Print each case's status and reason.",
 )
-def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show):
-    """Run the ONNX backend node suite (shipped in the onnx wheel) through porter and the target."""
+@click.option("--zoo", is_flag=True, help="Run the nine model-zoo CNNs from the onnx wheel instead of the node suite.")
+def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, zoo):
+    """Run the ONNX backend node suite (shipped in the onnx wheel) through porter and the target.
+
+    \b
+    Each case ends as: passed; refused (porter declined at convert time, with a reason);
+    mismatch (converted but wrong numbers, shape or dtype); crashed (the generated code raised,
+    or its worker process died or hung). Only applicable cases count: default-domain graphs whose
+    inputs and outputs are numeric tensors.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from porter.conformance import collect_cases, run_conformance
 
-    with console.status("collecting node-suite cases ..."):
-        cases = collect_cases(list(op_filter) or None, name_filter)
+    with console.status("collecting cases ..."):
+        if zoo:
+            from porter.zoo import zoo_cases
+
+            cases = [c for c in zoo_cases() if not name_filter or name_filter in c.name]
+        else:
+            cases = collect_cases(list(op_filter) or None, name_filter)
     if not cases:
         raise click.UsageError("no applicable cases match the filter")
     with Progress(

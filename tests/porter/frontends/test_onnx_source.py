@@ -1,0 +1,99 @@
+import os
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from porter.errors import InvalidModel
+from porter.frontends.onnx_source import load_onnx
+from tests.models import elementwise_chain
+
+
+def test_loads_path_bytes_and_proto(tmp_path):
+    model = elementwise_chain()
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    for source in (path, str(path), path.read_bytes(), model):
+        loaded = load_onnx(source)
+        assert [n.op_type for n in loaded.graph.node] == ["Mul", "Abs", "Sqrt", "Add"]
+        assert loaded.graph.value_info, "shape inference ran"
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: p.write_bytes(b""), "file is empty"),
+        (lambda p: p.write_bytes(b"\x08\x07garbage\xff\xff\xff"), "not an ONNX model"),
+        (lambda p: p.write_bytes(elementwise_chain().SerializeToString()[:50]), "not an ONNX model|invalid"),
+        (lambda p: p.write_text("hello, I am a text file"), "not an ONNX model"),
+    ],
+    ids=["missing", "directory", "empty", "garbage", "truncated", "text"],
+)
+def test_bad_files_raise_invalid_model(tmp_path, make, message):
+    path = tmp_path / "bad.onnx"
+    make(path)
+    with pytest.raises(InvalidModel, match=message):
+        load_onnx(path)
+
+
+def test_opset_newer_than_onnx_knows(tmp_path):
+    model = elementwise_chain()
+    model.opset_import[0].version = onnx.defs.onnx_opset_version() + 5
+    with pytest.raises(InvalidModel, match="newer than the installed onnx"):
+        load_onnx(model)
+
+
+def _with_external_weight(tmp_path, location: str) -> onnx.ModelProto:
+    model = elementwise_chain()
+    tensor = model.graph.initializer[0]
+    tensor.ClearField("raw_data")
+    tensor.ClearField("float_data")
+    tensor.data_location = onnx.TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value=location)
+    return model
+
+
+@pytest.mark.parametrize("location", ["../outside.bin", "/etc/passwd"])
+def test_external_data_outside_model_dir_is_refused(tmp_path, location):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (tmp_path / "outside.bin").write_bytes(b"\0" * 128)
+    path = model_dir / "m.onnx"
+    path.write_bytes(_with_external_weight(tmp_path, location).SerializeToString())
+    with pytest.raises(InvalidModel, match="outside the model's directory"):
+        load_onnx(path)
+
+
+def test_external_data_symlink_escaping_is_refused(tmp_path):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (tmp_path / "secret.bin").write_bytes(b"\0" * 128)
+    os.symlink(tmp_path / "secret.bin", model_dir / "w.bin")
+    path = model_dir / "m.onnx"
+    path.write_bytes(_with_external_weight(tmp_path, "w.bin").SerializeToString())
+    with pytest.raises(InvalidModel, match="outside the model's directory"):
+        load_onnx(path)
+
+
+def test_missing_external_data_is_refused(tmp_path):
+    path = tmp_path / "m.onnx"
+    path.write_bytes(_with_external_weight(tmp_path, "absent.bin").SerializeToString())
+    with pytest.raises(InvalidModel, match="missing"):
+        load_onnx(path)
+
+
+def test_external_data_inside_model_dir_loads(tmp_path):
+    model = elementwise_chain()
+    expected = numpy_helper.to_array(model.graph.initializer[0])
+    onnx.save(
+        model,
+        tmp_path / "m.onnx",
+        save_as_external_data=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
+    loaded = load_onnx(tmp_path / "m.onnx")
+    np.testing.assert_array_equal(numpy_helper.to_array(loaded.graph.initializer[0]), expected)
