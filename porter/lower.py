@@ -382,6 +382,8 @@ class Lowering:
             raise UnsupportedOp(
                 label, node.op_type, f"onnx defines no such operator at opset {opset}", self.target.name
             )
+        if self._try_fold(node, label, since):
+            return
         if mapping is None:
             known = [m.since for m in self.target.registry.ops().get(node.op_type, [])]
             why = (
@@ -392,6 +394,8 @@ class Lowering:
             raise UnsupportedOp(label, node.op_type, why, self.target.name)
         ctx = NodeContext(self, node, since, opset)
         self._check_dtypes(ctx, mapping)
+        if mapping.deviation:
+            ctx.warn(f"known deviation: {mapping.deviation} (see docs/known-deviations.md)")
         for out in node.output:
             if out:
                 self.values.setdefault(out, ValueInfo(out))
@@ -408,6 +412,31 @@ class Lowering:
                 "mapping": f"{mapping.module}.{mapping.emit.__name__}",
             }
         )
+
+    def _try_fold(self, node: onnx.NodeProto, label: str, since: int) -> bool:
+        """Evaluate a node at convert time when all its inputs are constants (ONNX's reference semantics)."""
+        if node.op_type in NEVER_FOLD or any(
+            a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute
+        ):
+            return False
+        inputs = [self.values.get(name) if name else None for name in node.input]
+        if not inputs or any(name and (info is None or info.const is None) for name, info in zip(node.input, inputs)):
+            return False
+        if sum(info.const.size for info in inputs if info is not None) > FOLD_INPUT_LIMIT:
+            return False
+        outputs = fold_node(node, [None if i is None else i.const for i in inputs], self.opsets)
+        if outputs is None or any(o.size > FOLD_OUTPUT_LIMIT for o in outputs):
+            return False
+        for name, array in zip(node.output, outputs):
+            if not name:
+                continue
+            info = self.values.setdefault(name, ValueInfo(name))
+            info.const = array
+            info.dtype = array_dtype_name(array)
+            info.shape = tuple(array.shape)
+            info.source_name = identifier(name, "const")
+        self.program.op_report.append({"node": label, "op_type": node.op_type, "since": since, "mapping": "folded"})
+        return True
 
     def _check_dtypes(self, ctx: NodeContext, mapping) -> None:
         names = [n for n in list(ctx.proto.input) + list(ctx.proto.output) if n]
@@ -467,6 +496,67 @@ class Lowering:
         info.shape = tuple(array.shape)
         info.source_name = identifier(node.output[0], "const")
         self.program.op_report.append({"node": label, "op_type": "Constant", "since": 0, "mapping": "folded"})
+
+
+# Ops whose value must not be computed at convert time: random draws, and ops with side structure.
+NEVER_FOLD = frozenset(
+    {
+        "RandomNormal",
+        "RandomNormalLike",
+        "RandomUniform",
+        "RandomUniformLike",
+        "Bernoulli",
+        "Multinomial",
+        "If",
+        "Loop",
+        "Scan",
+        "SequenceConstruct",
+        "SequenceEmpty",
+        "Optional",
+        "ImageDecoder",
+    }
+)
+FOLD_INPUT_LIMIT = 1 << 22  # elements across a node's constant inputs
+FOLD_OUTPUT_LIMIT = 1 << 22  # a folded output bigger than this stays a run-time op (it would bloat the weights)
+
+
+def fold_node(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> list[np.ndarray] | None:
+    """Run one node with onnx.reference on constant inputs; None when it cannot be evaluated."""
+    import warnings
+
+    from onnx.reference import ReferenceEvaluator
+
+    feeds, graph_inputs, names = {}, [], []
+    for i, (name, array) in enumerate(zip(node.input, arrays)):
+        if not name:
+            names.append("")
+            continue
+        feed = f"in{i}"
+        names.append(feed)
+        feeds[feed] = array
+        graph_inputs.append(
+            onnx.helper.make_tensor_value_info(
+                feed, onnx.helper.np_dtype_to_tensor_dtype(array.dtype), list(array.shape)
+            )
+        )
+    outs = [f"out{i}" if o else "" for i, o in enumerate(node.output)]
+    folded = onnx.helper.make_node(node.op_type, names, outs, domain=node.domain)
+    folded.attribute.extend(node.attribute)
+    graph = onnx.helper.make_graph(
+        [folded], "fold", graph_inputs, [onnx.helper.make_empty_tensor_value_info(o) for o in outs if o]
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid(d, v) for d, v in opsets.items()])
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            results = ReferenceEvaluator(model).run(None, feeds)
+    except Exception:  # anything onnx.reference cannot do simply stays a run-time op
+        return None
+    arrays_out = [np.asarray(r) for r in results]
+    if any(a.dtype.kind in "OUSV" for a in arrays_out):
+        return None
+    full = iter(arrays_out)
+    return [next(full) if o else np.zeros(0) for o in node.output]
 
 
 def _describe(name: str, info: ValueInfo) -> str:

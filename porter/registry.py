@@ -54,6 +54,7 @@ class Mapping:
     dtypes: frozenset[str] | None = None  # allowed numpy dtype names of input 0, None = any supported
     module: str = ""
     notes: str = ""
+    deviation: str = ""  # a known numeric difference, warned about at convert time (docs/known-deviations.md)
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Registry:
         dtypes: Iterable[str] | None = None,
         summary: str | None = None,
         notes: str = "",
+        deviation: str = "",
     ) -> Callable:
         """Decorator: register `fn(node) -> expr | [expr, ...] | None` for the given schema versions."""
 
@@ -92,6 +94,7 @@ class Registry:
                     dtypes=frozenset(dtypes) if dtypes is not None else None,
                     module=fn.__module__.rsplit(".", 1)[-1],
                     notes=notes,
+                    deviation=deviation,
                 )
             return fn
 

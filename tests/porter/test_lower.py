@@ -40,3 +40,32 @@ def test_hostile_names_become_plain_identifiers():
     _, code = porter.generate(model, "paddle")
     assert "__import__" not in code and "system(" not in code
     compile(code, "model.py", "exec")
+
+
+def test_constant_subgraphs_are_folded_at_convert_time():
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    nodes = [
+        helper.make_node(
+            "ConstantOfShape", ["shape"], ["filled"], value=numpy_helper.from_array(np.array([0.5], np.float32))
+        ),
+        helper.make_node("Add", ["x", "filled"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "fold",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+        initializer=[numpy_helper.from_array(np.array([2, 3], np.int64), "shape")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    program, code = porter.generate(model, "paddle")
+    assert [r["mapping"] for r in program.op_report if r["op_type"] == "ConstantOfShape"] == ["folded"]
+    assert "[[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]" in code
+
+
+def test_random_ops_are_never_folded():
+    from porter.lower import NEVER_FOLD
+
+    assert {"RandomNormal", "RandomUniform", "Bernoulli", "Multinomial"} <= NEVER_FOLD
