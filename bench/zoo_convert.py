@@ -19,11 +19,11 @@ import porter
 from porter.zoo import ZOO_MODELS, model_path
 
 
-def _best(fn, repeat: int) -> float:
+def _best(fn, repeat: int, *args, **kwargs) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        fn()
+        fn(*args, **kwargs)
         times.append(time.perf_counter() - start)
     return min(times)
 
@@ -40,9 +40,9 @@ def main() -> None:
         path = model_path(name)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "out"
-            convert_s = _best(lambda: porter.convert(path, args.target, out, force=True), args.repeat)
+            convert_s = _best(porter.convert, args.repeat, path, args.target, out, force=True)
             nodes = len(porter.convert(path, args.target, out, force=True).ops)
-        session_s = _best(lambda: ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]), args.repeat)
+        session_s = _best(ort.InferenceSession, args.repeat, str(path), providers=["CPUExecutionProvider"])
         ratios.append(convert_s / session_s)
         print(f"| {name} | {nodes} | {convert_s:.3f} | {session_s:.3f} | {convert_s / session_s:.2f} |")
     print(f"\nmedian ratio porter/onnxruntime: {statistics.median(ratios):.2f}")
