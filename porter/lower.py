@@ -105,6 +105,23 @@ class NodeContext:
             return list(value)
         return value
 
+    def subgraph(self, name: str, input_exprs: list[str]) -> tuple[list[str], list[str]]:
+        """Lower the graph attribute `name` with its inputs bound to `input_exprs`.
+
+        Returns (statement lines to place in the body, the body's output expressions).
+        """
+        self._used_attrs.add(name)
+        if name not in self._attrs or not self._attrs[name].HasField("g"):
+            self.refuse(f"graph attribute {name!r} is missing")
+        graph = self._attrs[name].g
+        if len(input_exprs) != len(graph.input):
+            self.refuse(f"{name} takes {len(graph.input)} inputs, the node provides {len(input_exprs)}")
+        return self._low.lower_subgraph(graph, input_exprs)
+
+    def subgraph_inputs(self, name: str) -> list[str]:
+        """The names of a graph attribute's inputs (for readable loop variables)."""
+        return [vi.name for vi in self._attrs[name].g.input] if name in self._attrs else []
+
     def ignore_attr(self, name: str, why: str) -> None:
         """Mark an attribute as deliberately without effect on the numbers (say why)."""
         del why
@@ -256,8 +273,8 @@ class Lowering:
         self._const_cache: dict[str, str] = {}
 
     # ---- values ----------------------------------------------------------------------------
-    def _record_value_infos(self) -> None:
-        for vi in list(self.graph.value_info) + list(self.graph.input) + list(self.graph.output):
+    def _record_value_infos(self, graph: onnx.GraphProto) -> None:
+        for vi in list(graph.value_info) + list(graph.input) + list(graph.output):
             info = self.values.setdefault(vi.name, ValueInfo(vi.name))
             t = vi.type
             if t.WhichOneof("value") != "tensor_type":
@@ -330,14 +347,8 @@ class Lowering:
     # ---- the walk --------------------------------------------------------------------------
     def run(self) -> Program:
         g = self.graph
-        self._record_value_infos()
-        for init in g.initializer:
-            info = self.values.setdefault(init.name, ValueInfo(init.name))
-            array = onnx.numpy_helper.to_array(init)
-            info.const = array
-            info.dtype = onnx_dtype_name(init.data_type)
-            info.shape = tuple(array.shape)
-            info.source_name = init.name
+        self._record_value_infos(g)
+        self._record_initializers(g)
         initializer_names = {i.name for i in g.initializer}
         for vi in g.input:
             if vi.name in initializer_names:
@@ -361,6 +372,33 @@ class Lowering:
                 raise InvalidModel(f"graph output {vi.name!r} is never produced")
             self.program.return_exprs.append(self.expr_of(vi.name))
         return self.program
+
+    def _record_initializers(self, graph: onnx.GraphProto) -> None:
+        for init in graph.initializer:
+            info = self.values.setdefault(init.name, ValueInfo(init.name))
+            array = onnx.numpy_helper.to_array(init)
+            info.const = array
+            info.dtype = onnx_dtype_name(init.data_type)
+            info.shape = tuple(array.shape)
+            info.source_name = init.name
+
+    def lower_subgraph(self, graph: onnx.GraphProto, input_exprs: list[str]) -> tuple[list[str], list[str]]:
+        """Lower a control-flow body: (statement lines, output expressions). Outer values stay visible."""
+        saved = self.program.forward_lines
+        self.program.forward_lines = lines = []
+        try:
+            self._record_value_infos(graph)
+            self._record_initializers(graph)
+            for vi, expr in zip(graph.input, input_exprs):
+                info = self.values.setdefault(vi.name, ValueInfo(vi.name))
+                info.expr, info.const = expr, None
+            for node in graph.node:
+                self._lower_node(node)
+                self.node_index += 1
+            outputs = [self.expr_of(vi.name) for vi in graph.output]
+        finally:
+            self.program.forward_lines = saved
+        return lines, outputs
 
     def _lower_node(self, node: onnx.NodeProto) -> None:
         domain = node.domain if node.domain != "ai.onnx" else ""

@@ -33,6 +33,8 @@ class NodeCase:
     attrs: dict = field(default_factory=dict)
     opset: int | None = None  # None = newest onnx defines
     consts: tuple[str, ...] = ()
+    outer: tuple[str, ...] = ()  # graph inputs that are not node inputs (seen by control-flow bodies)
+    output_shapes: dict[int, list] | None = None  # for outputs whose shape onnx cannot infer
     n_outputs: int = 1
     refuse: str | dict | None = None  # regex the UnsupportedOp message must match; or {target: regex|None}
     rtol: float | None = None  # override only with a reason in `why`
@@ -44,7 +46,7 @@ class NodeCase:
 
 
 def build_model(case: NodeCase) -> onnx.ModelProto:
-    input_names = [name if arr is not None else "" for name, arr in case.inputs.items()]
+    input_names = [name if arr is not None else "" for name, arr in case.inputs.items() if name not in case.outer]
     outputs = [f"y{i}" for i in range(case.n_outputs)]
     node = helper.make_node(case.op_type, input_names, outputs, **case.attrs)
     graph_inputs, initializers = [], []
@@ -67,7 +69,13 @@ def build_model(case: NodeCase) -> onnx.ModelProto:
     opset = case.opset or onnx.defs.onnx_opset_version()
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = min(model.ir_version, 10)
-    return onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    for i, shape in (case.output_shapes or {}).items():
+        out = model.graph.output[i].type.tensor_type
+        out.shape.Clear()
+        for d in shape:
+            out.shape.dim.add().dim_value = d
+    return model
 
 
 def runtime_inputs(case: NodeCase) -> list[np.ndarray]:
