@@ -130,8 +130,11 @@ def worker_init(target: str) -> None:
     _RUNTIME["runtime"] = runtime
 
 
-def run_case(payload: dict) -> tuple[str, str]:
-    """Convert and run one case; returns (status, detail). Runs inside a worker process."""
+def execute_model(payload: dict) -> tuple[str, object]:
+    """Convert payload["model"] and run it on payload["inputs"] inside a worker.
+
+    Returns ("ok", outputs), ("refused", reason) or ("crashed", reason).
+    """
     from porter.convert import generate, write_program
     from porter.errors import PorterError
     from porter.loading import import_generated
@@ -143,18 +146,24 @@ def run_case(payload: dict) -> tuple[str, str]:
         return "refused", str(exc)
     except Exception as exc:  # a porter bug, not a refusal: report it loudly as a crash
         return "crashed", f"converter error: {type(exc).__name__}: {exc}"
-    with tempfile.TemporaryDirectory(prefix="porter-conf-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="porter-run-") as tmp:
         try:
             write_program(program, code, Path(tmp))
             model = import_generated(tmp).load_model()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                actual = runtime.run(model, payload["inputs"])
+                return "ok", runtime.run(model, payload["inputs"])
         except Exception as exc:
-            return "crashed", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[
-                :300
-            ]
-    problem = compare_outputs(actual, payload["outputs"], payload["rtol"], payload["atol"])
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            return "crashed", f"{type(exc).__name__}: {first}"[:300]
+
+
+def run_case(payload: dict) -> tuple[str, str]:
+    """Convert and run one case; returns (status, detail). Runs inside a worker process."""
+    status, value = execute_model(payload)
+    if status != "ok":
+        return status, value
+    problem = compare_outputs(value, payload["outputs"], payload["rtol"], payload["atol"])
     return ("mismatch", problem) if problem else ("passed", "")
 
 

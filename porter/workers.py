@@ -45,7 +45,9 @@ def _worker_main(conn: Connection, func_path: str, init_path: str | None, init_a
         conn.send((key, func(payload)))
 
 
-class _Worker:
+class WorkerProcess:
+    """One long-lived worker; `call` sends a payload and waits for its result."""
+
     def __init__(self, func_path: str, init_path: str | None, init_arg):
         parent, child = socket.socketpair()
         self.process = subprocess.Popen(
@@ -64,6 +66,22 @@ class _Worker:
         self.key = key
         self.started = time.monotonic()
         self.conn.send((key, payload))
+
+    def call(self, payload, timeout: float = 300.0):
+        """The function's result; raises RuntimeError if the worker dies or times out (it is then dead)."""
+        self.send("call", payload)
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise RuntimeError(f"worker timed out after {timeout:.0f}s")
+        try:
+            return self.conn.recv()[1]
+        except (EOFError, OSError):
+            reason = _death_reason(self)
+            self.kill()
+            raise RuntimeError(reason) from None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -89,9 +107,9 @@ def run_isolated(
     """
     pending = list(items)
     pending.reverse()
-    workers = [_Worker(func_path, init_path, init_arg) for _ in range(max(1, min(jobs, len(pending) or 1)))]
+    workers = [WorkerProcess(func_path, init_path, init_arg) for _ in range(max(1, min(jobs, len(pending) or 1)))]
     idle = list(workers)
-    busy: list[_Worker] = []
+    busy: list[WorkerProcess] = []
     try:
         while pending or busy:
             while idle and pending:
@@ -103,7 +121,7 @@ def run_isolated(
                     worker.send(key, payload)
                 except (BrokenPipeError, OSError):
                     worker.kill()
-                    worker = _Worker(func_path, init_path, init_arg)
+                    worker = WorkerProcess(func_path, init_path, init_arg)
                     worker.send(key, payload)
                 busy.append(worker)
             ready = wait([w.conn for w in busy], timeout=1.0)
@@ -116,7 +134,7 @@ def run_isolated(
                         yield Outcome(worker.key, False, error=_death_reason(worker))
                         busy.remove(worker)
                         worker.kill()
-                        idle.append(_Worker(func_path, init_path, init_arg))
+                        idle.append(WorkerProcess(func_path, init_path, init_arg))
                         continue
                     busy.remove(worker)
                     idle.append(worker)
@@ -126,12 +144,12 @@ def run_isolated(
                     reason = _death_reason(worker)
                     worker.kill()
                     yield Outcome(worker.key, False, error=reason)
-                    idle.append(_Worker(func_path, init_path, init_arg))
+                    idle.append(WorkerProcess(func_path, init_path, init_arg))
                 elif now - worker.started > timeout:
                     busy.remove(worker)
                     worker.kill()
                     yield Outcome(worker.key, False, error=f"timed out after {timeout:.0f}s")
-                    idle.append(_Worker(func_path, init_path, init_arg))
+                    idle.append(WorkerProcess(func_path, init_path, init_arg))
     finally:
         for worker in idle + busy:
             with contextlib.suppress(BrokenPipeError, OSError):
@@ -141,7 +159,7 @@ def run_isolated(
             worker.kill()
 
 
-def _death_reason(worker: _Worker) -> str:
+def _death_reason(worker: WorkerProcess) -> str:
     try:
         code = worker.process.wait(timeout=2)
     except subprocess.TimeoutExpired:

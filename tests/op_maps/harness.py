@@ -7,9 +7,7 @@ Cases are target-neutral (tests/op_maps/cases/<family>.py); each target's test f
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import onnx
@@ -17,10 +15,9 @@ import pytest
 from onnx import helper
 from porter.validators.tolerances import tolerance_for
 
-from porter.convert import generate, write_program
+from porter.convert import generate
 from porter.errors import UnsupportedOp
-from porter.loading import import_generated
-from porter.targets import get_target
+from porter.workers import WorkerProcess
 
 
 @dataclass
@@ -92,15 +89,20 @@ def reference(model: onnx.ModelProto, case: NodeCase) -> list[np.ndarray]:
     return session.run(None, feeds)
 
 
+_WORKERS: dict[str, WorkerProcess] = {}
+
+
 def run_target(model: onnx.ModelProto, target: str, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    spec = get_target(target)
-    runtime = spec.load_runtime()
-    runtime.prepare("cpu")
-    program, code = generate(model, target)
-    with tempfile.TemporaryDirectory(prefix="porter-test-") as tmp:
-        write_program(program, code, Path(tmp))
-        module = import_generated(tmp)
-        return runtime.run(module.load_model(), arrays)
+    """Convert and run in a long-lived worker process per target: frameworks never share a process
+    (mindspore and paddle clash when imported together), and a kernel crash fails one test only."""
+    worker = _WORKERS.get(target)
+    if worker is None or not worker.alive():
+        worker = _WORKERS[target] = WorkerProcess(
+            "porter.conformance:execute_model", "porter.conformance:worker_init", target
+        )
+    status, value = worker.call({"model": model.SerializeToString(), "inputs": arrays})
+    assert status == "ok", f"{status}: {value}"
+    return value
 
 
 def assert_close(actual: list[np.ndarray], expected: list[np.ndarray], case: NodeCase) -> None:
