@@ -10,7 +10,7 @@ import numpy as np
 
 from porter.registry import Registry
 
-TARGET_PACKAGES = {"paddle": "porter.op_maps.paddle"}
+TARGET_PACKAGES = {"paddle": "porter.op_maps.paddle", "mindspore": "porter.op_maps.mindspore"}
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class TargetSpec:
     const_tensor: Callable[[str, str], str]  # (python literal, dtype expr) -> tensor expression
     parameter_decl: Callable[[str, str, str], str]  # (attr, shape literal, dtype expr) -> __init__ line
     buffer_decl: Callable[[str, str, str], str]  # (attr, shape literal, dtype expr) -> __init__ line
-    load_model_lines: Callable[[str], list[str]]  # (class name) -> body of load_model
+    load_model_lines: Callable[[str, bool], list[str]]  # (class name, has weights) -> body of load_model
     write_weights: Callable[[dict[str, np.ndarray], str], None]  # (state dict, path) -> file
     runtime: str = ""  # module with prepare(device) and run(model, arrays), imported only in workers
     notes: dict[str, str] = field(default_factory=dict)

@@ -36,7 +36,7 @@ def render_module(program: Program) -> str:
     out += ["", f"{INDENT}def {target.forward_name}({args}):"]
     out += [f"{INDENT * 2}{line}" for line in body_lines]
     out += ["", "", "def load_model(weights_dir=None):"]
-    out += [f"{INDENT}{line}" for line in target.load_model_lines(program.class_name)]
+    out += [f"{INDENT}{line}" for line in target.load_model_lines(program.class_name, bool(program.weights))]
     return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,30 @@
+"""How porter's runners hand numpy arrays to a generated MindSpore model and read results back.
+
+Imported only inside worker processes. PORTER_MS_MODE=graph runs the model under GRAPH_MODE (how it
+runs fast on Ascend); the default is PYNATIVE_MODE.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+_DEVICES = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "npu": "Ascend", "ascend": "Ascend"}
+
+
+def prepare(device: str = "cpu") -> None:
+    import mindspore
+
+    mode = mindspore.GRAPH_MODE if os.environ.get("PORTER_MS_MODE") == "graph" else mindspore.PYNATIVE_MODE
+    mindspore.set_context(mode=mode)
+    mindspore.set_device(_DEVICES.get(device.lower(), device))
+
+
+def run(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    import mindspore
+
+    outputs = model(*[mindspore.Tensor(a) for a in arrays])
+    if not isinstance(outputs, tuple | list):
+        outputs = (outputs,)
+    return [np.asarray(o.asnumpy()) if hasattr(o, "asnumpy") else np.asarray(o) for o in outputs]

@@ -1,0 +1,71 @@
+"""MindSpore's side of the target contract: imports, dtypes, parameter declarations, weights file."""
+
+from __future__ import annotations
+
+from porter.op_maps.mindspore._checkpoint import write_checkpoint
+from porter.op_maps.mindspore._registry import REGISTRY
+from porter.targets import TargetSpec
+
+_NAMES = (
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+)
+_DTYPES = {name: f"mindspore.{'bool_' if name == 'bool' else name}" for name in _NAMES}
+
+_UNSUPPORTED = {
+    "string": "MindSpore tensors cannot hold strings for these ops",
+    "complex64": "complex tensors are not supported by porter's MindSpore target",
+    "complex128": "complex tensors are not supported by porter's MindSpore target",
+}
+
+
+def _const_tensor(literal: str, dtype: str) -> str:
+    return f"mindspore.Tensor({literal}, dtype={dtype})"
+
+
+def _parameter_decl(attr: str, shape: str, dtype: str) -> str:
+    return f"self.{attr} = mindspore.Parameter(ops.zeros({shape}, {dtype}), name={attr!r})"
+
+
+def _buffer_decl(attr: str, shape: str, dtype: str) -> str:
+    return f"self.{attr} = mindspore.Parameter(ops.zeros({shape}, {dtype}), name={attr!r}, requires_grad=False)"
+
+
+def _load_model_lines(class_name: str, has_weights: bool) -> list[str]:
+    lines = [f"model = {class_name}()"]
+    if has_weights:  # mindspore.load_checkpoint refuses a checkpoint with no parameters
+        lines += [
+            'path = os.path.join(weights_dir or os.path.dirname(os.path.abspath(__file__)), "model.ckpt")',
+            "mindspore.load_param_into_net(model, mindspore.load_checkpoint(path), strict_load=True)",
+        ]
+    return [*lines, "model.set_train(False)", "return model"]
+
+
+TARGET = TargetSpec(
+    name="mindspore",
+    framework="mindspore",
+    registry=REGISTRY,
+    imports=("import mindspore", "from mindspore import nn, ops"),
+    base_class="nn.Cell",
+    forward_name="construct",
+    weights_file="model.ckpt",
+    dtype_exprs=_DTYPES,
+    unsupported_dtypes=_UNSUPPORTED,
+    const_tensor=_const_tensor,
+    parameter_decl=_parameter_decl,
+    buffer_decl=_buffer_decl,
+    load_model_lines=_load_model_lines,
+    write_weights=write_checkpoint,
+    runtime="porter.op_maps.mindspore._runtime",
+)
