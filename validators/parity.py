@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from porter.validators.tolerances import tolerance_for
 
 from porter.dtypes import numpy_dtype, onnx_dtype_name
 from porter.errors import PorterError
 from porter.frontends.onnx_source import load_onnx
+from porter.validators.tolerances import tolerance_for
 
 DEFAULT_TIMEOUT = 600
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
-from porter.op_maps.paddle._registry import REGISTRY
 
+from porter.op_maps.paddle._registry import REGISTRY
 from porter.targets import TargetSpec
 
 _DTYPES = {

@@ -1,8 +1,7 @@
 """Elementwise arithmetic and math: Add, Sub, Mul, Div, Pow, unary math functions."""
 
-from porter.op_maps.paddle._registry import REGISTRY, op
-
 from porter.dtypes import FLOATS
+from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.rows import direct
 
 # Unary math: ONNX op -> paddle call. Float-only kernels are marked so other dtypes are refused.

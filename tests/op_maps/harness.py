@@ -13,10 +13,10 @@ import numpy as np
 import onnx
 import pytest
 from onnx import helper
-from porter.validators.tolerances import tolerance_for
 
 from porter.convert import generate
 from porter.errors import UnsupportedOp
+from porter.validators.tolerances import tolerance_for
 from porter.workers import WorkerProcess
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto
-from porter.op_maps.paddle import TARGET
 
+from porter.op_maps.paddle import TARGET
 from tests.models import elementwise_chain, single_node
 
 
