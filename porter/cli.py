@@ -152,6 +152,51 @@ def _target_of(out_dir: Path) -> str:
 
 
 @main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@TARGET_OPTION
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
+def inspect(source, target, fmt):
+    """Day-one readiness: every op, the mapping it will use, and all that blocks conversion (exit 2)."""
+    from porter.inspect import inspect_model
+
+    report = inspect_model(source, target)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=1))
+    elif fmt == "md":
+        click.echo(_inspect_markdown(source, report))
+    else:
+        table = Table(title=f"{source} -> {target}: {report['nodes']} nodes, opsets {report['opsets']}")
+        for col in ("op", "count", "since", "mapping"):
+            table.add_column(col)
+        for row in report["ops"]:
+            style = "red" if row["mapping"] == "REFUSED" else None
+            table.add_row(row["op_type"], str(row["count"]), str(row["since"] or "-"), row["mapping"], style=style)
+        out_console.print(table)
+        for p in report["problems"]:
+            where = f" in {p['module']}" if p["module"] else ""
+            out_console.print(
+                f"blocked: {p['node']} ({p['op_type']}){where}: {p['reason']}",
+                markup=False,
+                highlight=False,
+                style="red",
+            )
+        if report["dynamic_dims"]:
+            out_console.print(f"symbolic dims kept symbolic: {', '.join(report['dynamic_dims'])}", markup=False)
+        verdict = "ready to convert" if report["convertible"] else f"{len(report['problems'])} node(s) block conversion"
+        out_console.print(verdict, markup=False)
+    return EXIT_OK if report["convertible"] else EXIT_CONVERSION
+
+
+def _inspect_markdown(source, report: dict) -> str:
+    lines = [f"# {source} -> {report['target']}", "", "| op | count | since | mapping |", "|---|---|---|---|"]
+    lines += [f"| {r['op_type']} | {r['count']} | {r['since'] or '-'} | {r['mapping']} |" for r in report["ops"]]
+    if report["problems"]:
+        lines += ["", "## Blocking", "", "| node | op | module | reason |", "|---|---|---|---|"]
+        lines += [f"| {p['node']} | {p['op_type']} | {p['module']} | {p['reason']} |" for p in report["problems"]]
+    return "\n".join(lines)
+
+
+@main.command()
 @TARGET_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table", show_default=True)
 def ops(target, fmt):

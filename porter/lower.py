@@ -258,7 +258,7 @@ class NodeContext:
 
 
 class Lowering:
-    def __init__(self, model: onnx.ModelProto, target: TargetSpec, class_name: str = "Model"):
+    def __init__(self, model: onnx.ModelProto, target: TargetSpec, class_name: str = "Model", keep_going: bool = False):
         self.model = model
         self.target = target
         self.graph = model.graph
@@ -271,6 +271,9 @@ class Lowering:
         self.program = Program(target=target, class_name=class_name)
         self.node_index = 0
         self._const_cache: dict[str, str] = {}
+        # keep_going: record refusals and carry on (for `porter inspect`); the code is then not usable.
+        self.keep_going = keep_going
+        self.problems: list[UnsupportedOp] = []
 
     # ---- values ----------------------------------------------------------------------------
     def _record_value_infos(self, graph: onnx.GraphProto) -> None:
@@ -365,7 +368,7 @@ class Lowering:
             self.program.input_names.append(info.expr)
             self.program.input_descr.append(_describe(vi.name, info))
         for node in g.node:
-            self._lower_node(node)
+            self._lower_node_or_record(node)
             self.node_index += 1
         for vi in g.output:
             if vi.name not in self.values or (self.values[vi.name].expr is None and self.values[vi.name].const is None):
@@ -399,6 +402,18 @@ class Lowering:
         finally:
             self.program.forward_lines = saved
         return lines, outputs
+
+    def _lower_node_or_record(self, node: onnx.NodeProto) -> None:
+        if not self.keep_going:
+            self._lower_node(node)
+            return
+        try:
+            self._lower_node(node)
+        except UnsupportedOp as exc:
+            self.problems.append(exc)
+            for out in node.output:
+                if out and self.values.get(out, ValueInfo(out)).expr is None:
+                    self.declare_output(out)
 
     def _lower_node(self, node: onnx.NodeProto) -> None:
         domain = node.domain if node.domain != "ai.onnx" else ""
