@@ -60,7 +60,7 @@ def main():
 
 
 @main.command()
-@click.argument("source", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("source")
 @TARGET_OPTION
 @click.option(
     "-o",
@@ -75,18 +75,31 @@ def main():
     "--validate", is_flag=True, help="Run the converted model and onnxruntime on the same random inputs and compare."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --validate inputs.")
-def convert(source, target, out_dir, force, validate, seed):
-    """Convert SOURCE (an .onnx file) into a standalone model for the target framework."""
+@click.option(
+    "--dynamic",
+    default="",
+    metavar="NAMES",
+    help="PyTorch sources: comma-separated dim names kept symbolic on input axes 0, 1, ... (e.g. batch,seq).",
+)
+def convert(source, target, out_dir, force, validate, seed, dynamic):
+    """Convert SOURCE into a standalone model for the target framework.
+
+    \b
+    SOURCE is an .onnx file, or a PyTorch factory: "package.module:factory" or
+    "path/to/file.py:factory", returning (module, example_inputs). PyTorch models are exported
+    through torch.onnx in a separate process; the exported graph is kept as OUT/source.onnx.
+    """
     from porter.convert import convert as do_convert
 
     with console.status(f"converting {source} for {target} ..."):
-        result = do_convert(source, target, out_dir, force=force)
+        result = do_convert(source, target, out_dir, force=force, dynamic=[d for d in dynamic.split(",") if d])
     _print_summary(result)
     if validate:
         from porter.validators.parity import check_parity
 
+        reference = out_dir / "source.onnx" if (out_dir / "source.onnx").exists() else source
         with console.status("validating against onnxruntime (separate processes) ..."):
-            report = check_parity(out_dir, source, target=target, seed=seed)
+            report = check_parity(out_dir, reference, target=target, seed=seed)
         _print_parity(report)
         return EXIT_OK if report["passed"] else EXIT_PARITY
     return EXIT_OK

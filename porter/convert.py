@@ -11,6 +11,7 @@ from pathlib import Path
 import onnx
 
 from porter.codegen.module import render_module
+from porter.errors import PorterError
 from porter.frontends.onnx_source import load_onnx
 from porter.lower import Lowering, Program
 from porter.naming import identifier
@@ -48,24 +49,49 @@ def lower_model(model: onnx.ModelProto, target: str) -> Program:
     return program
 
 
-def generate(source, target: str = "paddle") -> tuple[Program, str]:
+def to_onnx(source, *, example_inputs=None, dynamic=None) -> tuple[onnx.ModelProto, dict]:
+    """Any supported source -> (checked, shape-inferred ModelProto, export info)."""
+    from porter.frontends import torch_source
+
+    if torch_source.is_torch_module(source):
+        if example_inputs is None:
+            raise PorterError("a torch.nn.Module source needs example_inputs")
+        model, info = torch_source.export_module(source, example_inputs, dynamic=dynamic)
+    elif torch_source.is_torch_spec(source):
+        model, info = torch_source.export_spec(source, dynamic=dynamic)
+    else:
+        model = None
+    if model is not None:
+        model.graph.name = info.get("class_name") or model.graph.name  # the generated class keeps the module's name
+        return load_onnx(model), info
+    if example_inputs is not None or dynamic:
+        raise PorterError("example_inputs and dynamic axes apply only to PyTorch sources")
+    return load_onnx(source), {}
+
+
+def generate(source, target: str = "paddle", *, example_inputs=None, dynamic=None) -> tuple[Program, str]:
     """Convert in memory: (lowered program, model.py source). Nothing is written."""
-    model = load_onnx(source)
+    model, info = to_onnx(source, example_inputs=example_inputs, dynamic=dynamic)
     program = lower_model(model, target)
+    if info.get("exporter"):
+        program.header += f" Exported with torch.onnx ({info['exporter']} exporter)."
+    program.export_info = info
+    program.exported_model = model if info.get("exporter") else None
     return program, render_module(program)
 
 
 def convert(
-    source, target: str = "paddle", out_dir=None, *, force: bool = False, example_inputs=None, input_shapes=None
+    source, target: str = "paddle", out_dir=None, *, force: bool = False, example_inputs=None, dynamic=None
 ) -> Result:
-    """Convert `source` (an .onnx path, bytes or ModelProto) for `target` ("paddle").
+    """Convert `source` for `target` ("paddle" or "mindspore").
 
+    source: an .onnx path, bytes, a ModelProto, a torch.nn.Module (with example_inputs), or a
+    "package.module:factory" / "file.py:factory" string. dynamic: dim names (e.g. ["batch", "seq"])
+    kept symbolic on axes 0, 1, ... of a PyTorch source's inputs.
     Writes OUT/model.py, the weights and report.json atomically when out_dir is given.
     """
-    if example_inputs is not None or input_shapes is not None:
-        raise NotImplementedError("example_inputs/input_shapes apply to PyTorch sources, which are not supported yet")
     start = time.perf_counter()
-    program, code = generate(source, target)
+    program, code = generate(source, target, example_inputs=example_inputs, dynamic=dynamic)
     label = os.fspath(source) if isinstance(source, str | os.PathLike) else type(source).__name__
     result = Result(
         target=target,
@@ -88,6 +114,8 @@ def write_program(program: Program, code: str, directory: Path, source_label: st
     spec = program.target
     (directory / MODEL_FILE).write_text(code, encoding="utf-8")
     spec.write_weights(program.weights, str(directory / spec.weights_file))
+    if program.exported_model is not None:  # keep the exported graph: `porter validate --against` uses it
+        onnx.save(program.exported_model, directory / "source.onnx")
     report = {
         "porter_version": _version(),
         "target": spec.name,
@@ -98,6 +126,7 @@ def write_program(program: Program, code: str, directory: Path, source_label: st
         "op_counts": _op_counts(program.op_report),
         "warnings": program.warnings,
         "parameters": program.param_map,
+        "export": program.export_info,
     }
     (directory / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

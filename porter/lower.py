@@ -37,6 +37,7 @@ class ValueInfo:
     expr: str | None = None  # source expression once it exists
     const: np.ndarray | None = None  # when the value is known at convert time
     source_name: str | None = None  # initializer name, for the parameter map
+    is_initializer: bool = False  # a weight of the source model (never inlined when it is a float tensor)
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Program:
     op_report: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     header: str = ""
+    export_info: dict = field(default_factory=dict)  # how a PyTorch source was exported, if it was
+    exported_model: object = None  # the exported ONNX ModelProto for PyTorch sources
 
 
 class NodeContext:
@@ -296,7 +299,8 @@ class Lowering:
             raise InvalidModel(f"value {name!r} is used before it is produced")
         if info.expr is None:
             if info.const is not None:
-                info.expr = self.const_expr(info.const, info.source_name or name, cache_key=name)
+                as_weight = info.is_initializer and info.const.dtype.kind == "f" and info.const.size > 1
+                info.expr = self.const_expr(info.const, info.source_name or name, cache_key=name, as_weight=as_weight)
             else:
                 raise InvalidModel(f"value {name!r} has no producer")
         return info.expr
@@ -307,7 +311,7 @@ class Lowering:
             info.expr = self.locals.fresh(name, "v")
         return info.expr
 
-    def const_expr(self, array: np.ndarray, hint: str, cache_key: str | None = None) -> str:
+    def const_expr(self, array: np.ndarray, hint: str, cache_key: str | None = None, as_weight: bool = False) -> str:
         if cache_key is not None and cache_key in self._const_cache:
             return self._const_cache[cache_key]
         dtype_name = array_dtype_name(array)
@@ -320,7 +324,7 @@ class Lowering:
                 hint, "Constant", f"dtype {dtype_name} has no {self.target.framework} equivalent", self.target.name
             )
         dtype = self.target.dtype_exprs[dtype_name]
-        if array.size <= INLINE_CONST_LIMIT and dtype_name != "bfloat16":
+        if array.size <= INLINE_CONST_LIMIT and dtype_name != "bfloat16" and not as_weight:
             expr = self.target.const_tensor(array_literal(array), dtype)
         else:
             attr = self.attrs.fresh(hint, "const")
@@ -384,6 +388,7 @@ class Lowering:
             info.dtype = onnx_dtype_name(init.data_type)
             info.shape = tuple(array.shape)
             info.source_name = init.name
+            info.is_initializer = True
 
     def lower_subgraph(self, graph: onnx.GraphProto, input_exprs: list[str]) -> tuple[list[str], list[str]]:
         """Lower a control-flow body: (statement lines, output expressions). Outer values stay visible."""

@@ -1,0 +1,187 @@
+"""PyTorch front end: an nn.Module (plus example inputs) becomes an ONNX ModelProto.
+
+torch.onnx's dynamo exporter is tried first (it keeps state_dict names for the weights and records
+module scopes on nodes); the TorchScript exporter is the fallback. Which one succeeded, and why the
+other failed, is recorded in the result so report.json can say so.
+
+From the CLI a source is "package.module:factory" or "path/to/file.py:factory"; the factory returns
+the module, or (module, example_inputs). It runs in a subprocess (`python -m
+porter.frontends.torch_source`), so torch never shares a process with another framework and a factory
+that crashes or hangs cannot take porter down.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import onnx
+
+from porter.errors import InvalidModel, PorterError
+
+DEFAULT_OPSET = 18
+EXPORT_TIMEOUT = 1800
+
+
+def is_torch_spec(source) -> bool:
+    """True for "pkg.module:factory" / "file.py:factory" strings (not existing files)."""
+    if not isinstance(source, str) or ":" not in source or os.path.exists(source):
+        return False
+    module, _, factory = source.rpartition(":")
+    return bool(module) and factory.isidentifier()
+
+
+def is_torch_module(source) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(source, torch.nn.Module)
+
+
+def _dynamic_shapes(example_inputs, dynamic: list[str]):
+    """Dim names in `dynamic` apply to axes 0, 1, ... of every input that has those axes."""
+    import torch
+
+    dims = {name: torch.export.Dim(name) for name in dynamic}
+    names = list(dims)
+    return tuple({axis: dims[names[axis]] for axis in range(min(len(names), t.dim()))} for t in example_inputs)
+
+
+def export_module(module, example_inputs, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET):
+    """(ModelProto, info) for a torch module; info says which exporter produced it and why others failed."""
+    import torch
+
+    example_inputs = tuple(example_inputs) if isinstance(example_inputs, list | tuple) else (example_inputs,)
+    module = module.eval()
+    dynamic = list(dynamic or [])
+    info: dict = {"exporter": None, "failures": {}, "class_name": type(module).__name__}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            program = torch.onnx.export(
+                module,
+                example_inputs,
+                dynamo=True,
+                opset_version=opset,
+                dynamic_shapes=_dynamic_shapes(example_inputs, dynamic) if dynamic else None,
+                verbose=False,
+            )
+            info["exporter"] = "dynamo"
+            return program.model_proto, info
+        except Exception as exc:  # the exporter raises many types; the reason is what matters
+            info["failures"]["dynamo"] = _first_line(exc)
+        try:
+            buffer = io.BytesIO()
+            names = [f"input_{i}" for i in range(len(example_inputs))]
+            axes = {n: {i: d for i, d in enumerate(dynamic)} for n in names} if dynamic else None
+            torch.onnx.export(
+                module,
+                example_inputs,
+                buffer,
+                dynamo=False,
+                opset_version=min(opset, 17),
+                input_names=names,
+                dynamic_axes=axes,
+            )
+            info["exporter"] = "torchscript"
+            return onnx.load_from_string(buffer.getvalue()), info
+        except Exception as exc:
+            info["failures"]["torchscript"] = _first_line(exc)
+    reasons = "; ".join(f"{k}: {v}" for k, v in info["failures"].items())
+    raise PorterError(f"torch.onnx could not export {type(module).__name__}: {reasons}")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:500]
+
+
+def load_factory(spec: str):
+    """Import and call the factory named by spec; returns (module, example_inputs or None)."""
+    import torch
+
+    target, _, factory_name = spec.rpartition(":")
+    if target.endswith(".py"):
+        path = Path(target)
+        if not path.is_file():
+            raise InvalidModel(f"{target}: no such file")
+        mod_spec = importlib.util.spec_from_file_location(f"porter_user_{path.stem}", path)
+        module = importlib.util.module_from_spec(mod_spec)
+        sys.modules[mod_spec.name] = module
+        sys.path.insert(0, str(path.resolve().parent))
+        mod_spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise InvalidModel(f"{spec}: cannot import {target!r}: {exc}") from None
+    factory = getattr(module, factory_name, None)
+    if not callable(factory):
+        raise InvalidModel(f"{spec}: {factory_name!r} is not a callable in {target}")
+    try:
+        made = factory()
+    except Exception as exc:
+        raise InvalidModel(f"{spec}: the factory raised {_first_line(exc)}") from None
+    if isinstance(made, torch.nn.Module):
+        return made, None
+    if isinstance(made, tuple) and len(made) == 2 and isinstance(made[0], torch.nn.Module):
+        return made
+    raise InvalidModel(
+        f"{spec}: the factory must return an nn.Module or (module, example_inputs), got {type(made).__name__}"
+    )
+
+
+def export_spec(spec: str, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET):
+    """Run a factory spec through the exporter in a subprocess; returns (ModelProto, info)."""
+    with tempfile.TemporaryDirectory(prefix="porter-torch-") as tmp:
+        out = Path(tmp) / "model.onnx"
+        cmd = [sys.executable, "-m", "porter.frontends.torch_source", spec, str(out), "--opset", str(opset)]
+        if dynamic:
+            cmd += ["--dynamic", ",".join(dynamic)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=EXPORT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise PorterError(f"{spec}: export did not finish within {EXPORT_TIMEOUT}s") from None
+        if proc.returncode != 0:
+            lines = [ln for ln in proc.stderr.strip().splitlines() if ln.startswith("porter-error: ")]
+            reason = (
+                lines[-1].removeprefix("porter-error: ")
+                if lines
+                else (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+            )
+            raise InvalidModel(reason)
+        info = json.loads((Path(tmp) / "model.json").read_text())
+        return onnx.load(out), info
+
+
+def _main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m porter.frontends.torch_source")
+    parser.add_argument("spec")
+    parser.add_argument("out")
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET)
+    parser.add_argument("--dynamic", default="")
+    args = parser.parse_args(argv)
+    try:
+        module, example_inputs = load_factory(args.spec)
+        if example_inputs is None:
+            raise InvalidModel(f"{args.spec}: the factory returned no example inputs; return (module, inputs)")
+        dynamic = [d for d in args.dynamic.split(",") if d]
+        model, info = export_module(module, example_inputs, dynamic=dynamic, opset=args.opset)
+    except PorterError as exc:
+        print(f"porter-error: {exc}", file=sys.stderr)
+        return 2
+    onnx.save(model, args.out)
+    Path(args.out).with_suffix(".json").write_text(json.dumps(info))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
