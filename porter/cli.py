@@ -81,7 +81,14 @@ def main():
     metavar="NAMES",
     help="PyTorch sources: comma-separated dim names kept symbolic on input axes 0, 1, ... (e.g. batch,seq).",
 )
-def convert(source, target, out_dir, force, validate, seed, dynamic):
+@click.option(
+    "--export",
+    "export",
+    type=click.Choice(["inference", "mindir"]),
+    default=None,
+    help="Also write a static export: inference (paddle.jit.save) for paddle, mindir for mindspore.",
+)
+def convert(source, target, out_dir, force, validate, seed, dynamic, export):
     """Convert SOURCE into a standalone model for the target framework.
 
     \b
@@ -92,8 +99,17 @@ def convert(source, target, out_dir, force, validate, seed, dynamic):
     from porter.convert import convert as do_convert
 
     with console.status(f"converting {source} for {target} ..."):
-        result = do_convert(source, target, out_dir, force=force, dynamic=[d for d in dynamic.split(",") if d])
+        result = do_convert(
+            source, target, out_dir, force=force, dynamic=[d for d in dynamic.split(",") if d], export=export
+        )
     _print_summary(result)
+    if result.export is not None:
+        out_console.print(
+            f"static export: {', '.join(result.export['files'])} (max abs vs model.py "
+            f"{result.export['max_abs_vs_generated']:.3g})",
+            markup=False,
+            highlight=False,
+        )
     if validate:
         from porter.validators.parity import check_parity
 

@@ -34,6 +34,7 @@ class Result:
     param_map: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     code: str = ""
+    export: dict | None = None
 
     @property
     def model_path(self) -> Path | None:
@@ -77,19 +78,34 @@ def generate(source, target: str = "paddle", *, example_inputs=None, dynamic=Non
         program.header += f" Exported with torch.onnx ({info['exporter']} exporter)."
     program.export_info = info
     program.exported_model = model if info.get("exporter") else None
+    program.source_model = model
     return program, render_module(program)
 
 
 def convert(
-    source, target: str = "paddle", out_dir=None, *, force: bool = False, example_inputs=None, dynamic=None
+    source,
+    target: str = "paddle",
+    out_dir=None,
+    *,
+    force: bool = False,
+    example_inputs=None,
+    dynamic=None,
+    export: str | None = None,
 ) -> Result:
     """Convert `source` for `target` ("paddle" or "mindspore").
 
     source: an .onnx path, bytes, a ModelProto, a torch.nn.Module (with example_inputs), or a
     "package.module:factory" / "file.py:factory" string. dynamic: dim names (e.g. ["batch", "seq"])
     kept symbolic on axes 0, 1, ... of a PyTorch source's inputs.
+    export: "inference" (paddle.jit.save) or "mindir" (mindspore.export), written to OUT/<kind>/ and
+    checked against model.py before OUT appears.
     Writes OUT/model.py, the weights and report.json atomically when out_dir is given.
     """
+    spec = _target_spec(target)
+    if export is not None and export != spec.export_kind:
+        raise PorterError(f"--export {export} is not available for {target} (it offers {spec.export_kind!r})")
+    if export is not None and out_dir is None:
+        raise PorterError("an export needs an output directory")
     start = time.perf_counter()
     program, code = generate(source, target, example_inputs=example_inputs, dynamic=dynamic)
     label = os.fspath(source) if isinstance(source, str | os.PathLike) else type(source).__name__
@@ -105,6 +121,11 @@ def convert(
     if out_dir is not None:
         with atomic_directory(out_dir, force=force) as tmp:
             write_program(program, code, tmp, source_label=label)
+            if export is not None:
+                from porter.validators.parity import export_static
+
+                result.export = export_static(tmp, program.source_model, target)
+                _update_report(tmp, {"static_export": result.export})
         result.out_dir = Path(out_dir)
     result.seconds = time.perf_counter() - start
     return result
@@ -122,6 +143,7 @@ def write_program(program: Program, code: str, directory: Path, source_label: st
         "source": source_label,
         "class_name": program.class_name,
         "inputs": program.input_descr,
+        "input_specs": program.input_specs,
         "ops": program.op_report,
         "op_counts": _op_counts(program.op_report),
         "warnings": program.warnings,
@@ -129,6 +151,13 @@ def write_program(program: Program, code: str, directory: Path, source_label: st
         "export": program.export_info,
     }
     (directory / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _update_report(directory: Path, extra: dict) -> None:
+    path = directory / REPORT_FILE
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report.update(extra)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _op_counts(ops: list[dict]) -> dict[str, int]:

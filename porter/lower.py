@@ -48,6 +48,7 @@ class Program:
     class_name: str
     input_names: list[str] = field(default_factory=list)
     input_descr: list[str] = field(default_factory=list)
+    input_specs: list[dict] = field(default_factory=list)  # name, dtype, shape (None/str for symbolic dims)
     init_lines: list[str] = field(default_factory=list)
     forward_lines: list[str] = field(default_factory=list)
     return_exprs: list[str] = field(default_factory=list)
@@ -59,6 +60,7 @@ class Program:
     header: str = ""
     export_info: dict = field(default_factory=dict)  # how a PyTorch source was exported, if it was
     exported_model: object = None  # the exported ONNX ModelProto for PyTorch sources
+    source_model: object = None  # the ONNX ModelProto that was lowered
 
 
 class NodeContext:
@@ -371,6 +373,7 @@ class Lowering:
             info.expr = self.locals.fresh(vi.name, "x")
             self.program.input_names.append(info.expr)
             self.program.input_descr.append(_describe(vi.name, info))
+            self.program.input_specs.append({"name": info.expr, "dtype": info.dtype, "shape": list(info.shape or [])})
         for node in g.node:
             self._lower_node_or_record(node)
             self.node_index += 1

@@ -30,6 +30,8 @@ class TargetSpec:
     load_model_lines: Callable[[str, bool], list[str]]  # (class name, has weights) -> body of load_model
     write_weights: Callable[[dict[str, np.ndarray], str], None]  # (state dict, path) -> file
     runtime: str = ""  # module with prepare(device) and run(model, arrays), imported only in workers
+    export_kind: str = ""  # the static export this target offers (`--export KIND`)
+    export_dir: str = "export"  # where it is written inside OUT
     notes: dict[str, str] = field(default_factory=dict)
 
     def load_runtime(self):

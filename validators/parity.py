@@ -94,6 +94,25 @@ def _run(args: list[str], what: str) -> None:
         raise PorterError(f"{what} failed: {tail[0]}")
 
 
+def export_static(out_dir, model: onnx.ModelProto, target: str, seed: int = 0) -> dict:
+    """Write the target's static export inside out_dir (in a worker) and check it against model.py."""
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="porter-export-") as tmp:
+        inputs_path = Path(tmp) / "inputs.npz"
+        np.savez(inputs_path, **{f"input_{i}": a for i, a in enumerate(random_inputs(model, seed))})
+        proc = subprocess.run(
+            [sys.executable, "-m", "porter.validators.runners", "export", target, str(out_dir), str(inputs_path)],
+            capture_output=True,
+            text=True,
+            timeout=DEFAULT_TIMEOUT,
+        )
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        raise PorterError(f"static export for {target} failed: {lines[-1] if lines else proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def check_parity(out_dir, source, target: str = "paddle", seed: int = 0, device: str = "cpu") -> dict:
     """Run OUT's model and onnxruntime on the same random inputs; return the comparison report."""
     model = load_onnx(source)

@@ -5,6 +5,7 @@ imported by the converting process at all). .npz files are read with allow_pickl
 
     python -m porter.validators.runners onnxruntime MODEL.onnx INPUTS.npz OUT.npz
     python -m porter.validators.runners target TARGET OUT_DIR INPUTS.npz OUT.npz [DEVICE]
+    python -m porter.validators.runners export TARGET OUT_DIR INPUTS.npz
 """
 
 from __future__ import annotations
@@ -45,11 +46,40 @@ def run_target(target: str, out_dir: str, inputs_path: str, out_path: str, devic
     _write_outputs(out_path, outputs)
 
 
+def export_and_check(target: str, out_dir: str, inputs_path: str) -> None:
+    """Write the static export beside model.py, reload it, and print the largest difference to stdout."""
+    import json
+    import os
+
+    from porter.loading import load
+    from porter.targets import get_target
+
+    spec = get_target(target)
+    runtime = spec.load_runtime()
+    runtime.prepare("cpu")
+    with open(os.path.join(out_dir, "report.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    model = load(out_dir)
+    inputs = _read_inputs(inputs_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = runtime.run(model, inputs)
+        files = runtime.export(model, report["input_specs"], os.path.join(out_dir, spec.export_dir, "model"))
+        actual = runtime.run(runtime.load_exported(os.path.join(out_dir, spec.export_dir, "model")), inputs)
+    worst = max(
+        (float(np.max(np.abs(a.astype(np.float64) - e.astype(np.float64)))) if a.size else 0.0)
+        for a, e in zip(actual, expected)
+    )
+    print(json.dumps({"files": [os.path.relpath(f, out_dir) for f in files], "max_abs_vs_generated": worst}))
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["onnxruntime"] and len(argv) == 4:
         run_onnxruntime(*argv[1:])
     elif argv[:1] == ["target"] and len(argv) in (5, 6):
         run_target(*argv[1:])
+    elif argv[:1] == ["export"] and len(argv) == 4:
+        export_and_check(*argv[1:])
     else:
         print(__doc__, file=sys.stderr)
         return 3

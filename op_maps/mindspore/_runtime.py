@@ -28,3 +28,25 @@ def run(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
     if not isinstance(outputs, tuple | list):
         outputs = (outputs,)
     return [np.asarray(o.asnumpy()) if hasattr(o, "asnumpy") else np.asarray(o) for o in outputs]
+
+
+def export(model, input_specs: list[dict], path: str) -> list[str]:
+    """mindspore.export a MindIR file (MindSpore Lite / Ascend); symbolic dims become dynamic (None)."""
+    import mindspore
+
+    dtypes = {"bool": mindspore.bool_}
+    inputs = [
+        mindspore.Tensor(
+            shape=[d if isinstance(d, int) else None for d in s["shape"]],
+            dtype=dtypes.get(s["dtype"], getattr(mindspore, s["dtype"])),
+        )
+        for s in input_specs
+    ]
+    mindspore.export(model, *inputs, file_name=path, file_format="MINDIR")
+    return [path + ".mindir"]
+
+
+def load_exported(path: str):
+    import mindspore
+
+    return mindspore.nn.GraphCell(mindspore.load(path))

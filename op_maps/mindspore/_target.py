@@ -67,5 +67,7 @@ TARGET = TargetSpec(
     buffer_decl=_buffer_decl,
     load_model_lines=_load_model_lines,
     write_weights=write_checkpoint,
+    export_kind="mindir",
+    export_dir="mindir",
     runtime="porter.op_maps.mindspore._runtime",
 )

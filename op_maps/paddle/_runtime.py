@@ -27,3 +27,27 @@ def run(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
     if not isinstance(outputs, tuple | list):
         outputs = (outputs,)
     return [np.asarray(o.numpy()) if hasattr(o, "numpy") else np.asarray(o) for o in outputs]
+
+
+def export(model, input_specs: list[dict], path: str) -> list[str]:
+    """paddle.jit.save an inference model (Paddle Inference / Lite); returns the files written."""
+    import os
+
+    import paddle
+
+    specs = [
+        paddle.static.InputSpec(
+            shape=[d if isinstance(d, int) else None for d in s["shape"]], dtype=s["dtype"], name=s["name"]
+        )
+        for s in input_specs
+    ]
+    paddle.jit.save(model, path, input_spec=specs)
+    folder, stem = os.path.split(path)
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder or ".") if f.startswith(stem + "."))
+
+
+def load_exported(path: str):
+    """A callable running the exported inference model (for checking it against the generated code)."""
+    import paddle
+
+    return paddle.jit.load(path)

@@ -71,5 +71,7 @@ TARGET = TargetSpec(
     buffer_decl=_buffer_decl,
     load_model_lines=_load_model_lines,
     write_weights=_write_weights,
+    export_kind="inference",
+    export_dir="inference",
     runtime="porter.op_maps.paddle._runtime",
 )

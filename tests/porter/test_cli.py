@@ -90,3 +90,18 @@ def test_validate_random_inputs_respect_dtype(tmp_path):
 
     arrays = random_inputs(elementwise_chain(), seed=3)
     assert arrays[0].dtype == np.float32 and arrays[0].shape == (2, 4, 8)
+
+
+def test_export_inference_is_written_and_checked(chain_file, tmp_path):
+    out = tmp_path / "out"
+    proc = porter_cli("convert", chain_file, "-o", out, "--export", "inference")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["static_export"]["max_abs_vs_generated"] <= 1e-6
+    assert (out / "inference" / "model.pdiparams").exists()
+
+
+def test_export_kind_must_match_target(chain_file, tmp_path):
+    proc = porter_cli("convert", chain_file, "-o", tmp_path / "out", "--export", "mindir")
+    assert proc.returncode == 2 and "not available for paddle" in proc.stderr
+    assert not (tmp_path / "out").exists()
