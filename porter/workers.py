@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -50,12 +51,13 @@ class WorkerProcess:
 
     def __init__(self, func_path: str, init_path: str | None, init_arg):
         parent, child = socket.socketpair()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the worker; explains its death)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "porter.workers", str(child.fileno()), func_path, init_path or "", init_arg or ""],
             pass_fds=[child.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self.stderr,
         )
         child.close()
         self.conn = Connection(parent.detach())
@@ -89,6 +91,12 @@ class WorkerProcess:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
         self.conn.close()
+
+    def last_error_line(self) -> str:
+        self.stderr.seek(0)
+        lines = [ln for ln in self.stderr.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        errors = [ln for ln in lines if "Error" in ln or "error" in ln]
+        return (errors or lines or [""])[-1].strip()[:300]
 
 
 def run_isolated(
@@ -164,12 +172,14 @@ def _death_reason(worker: WorkerProcess) -> str:
         code = worker.process.wait(timeout=2)
     except subprocess.TimeoutExpired:
         return "worker stopped answering"
+    detail = worker.last_error_line()
+    suffix = f": {detail}" if detail else ""
     if code < 0:
         try:
-            return f"worker killed by {signal.Signals(-code).name}"
+            return f"worker killed by {signal.Signals(-code).name}{suffix}"
         except ValueError:
-            return f"worker killed by signal {-code}"
-    return f"worker exited with code {code}"
+            return f"worker killed by signal {-code}{suffix}"
+    return f"worker exited with code {code}{suffix}"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,155 @@
+"""Activations and softmax-like ops: Relu, Sigmoid, Gelu, Softmax, Dropout (inference), Identity ..."""
+
+from porter.dtypes import FLOATS
+from porter.op_maps.paddle._registry import REGISTRY, op
+from porter.rows import direct
+
+_F = "nn.functional"
+
+direct(REGISTRY, "Relu", f"{_F}.relu", versions=[6, 13, 14], dtypes=FLOATS | {"int8", "int32", "int64"})
+direct(REGISTRY, "Sigmoid", f"{_F}.sigmoid", versions=[6, 13], dtypes=FLOATS)
+direct(REGISTRY, "Softsign", f"{_F}.softsign", dtypes=FLOATS)
+direct(REGISTRY, "Softplus", f"{_F}.softplus", dtypes=FLOATS, kwargs={"beta": "1.0", "threshold": "20.0"})
+direct(REGISTRY, "Mish", f"{_F}.mish", dtypes=FLOATS)
+direct(REGISTRY, "Elu", f"{_F}.elu", versions=[6, 22], attrs={"alpha": ("alpha", 1.0)}, dtypes=FLOATS)
+direct(REGISTRY, "Celu", f"{_F}.celu", attrs={"alpha": ("alpha", 1.0)}, dtypes=FLOATS)
+direct(
+    REGISTRY,
+    "LeakyRelu",
+    f"{_F}.leaky_relu",
+    versions=[6, 16],
+    attrs={"alpha": ("negative_slope", 0.01)},
+    dtypes=FLOATS,
+)
+direct(
+    REGISTRY,
+    "ThresholdedRelu",
+    f"{_F}.thresholded_relu",
+    attrs={"alpha": ("threshold", 1.0)},
+    dtypes=FLOATS,
+    kwargs={"value": "0.0"},
+)
+direct(REGISTRY, "HardSwish", f"{_F}.hardswish", dtypes=FLOATS)
+
+
+@op("Selu", versions=[6, 22], dtypes=FLOATS)
+def selu(n):
+    """nn.functional.selu"""
+    alpha = n.attr("alpha", 1.67326319217681884765625)
+    gamma = n.attr("gamma", 1.05070102214813232421875)
+    return f"nn.functional.selu({n.x(0)}, scale={n.lit(gamma)}, alpha={n.lit(alpha)})"
+
+
+@op("HardSigmoid", versions=[6, 22], dtypes=FLOATS)
+def hard_sigmoid(n):
+    """nn.functional.hardsigmoid"""
+    alpha = n.attr("alpha", 0.2)
+    beta = n.attr("beta", 0.5)
+    return f"nn.functional.hardsigmoid({n.x(0)}, slope={n.lit(alpha)}, offset={n.lit(beta)})"
+
+
+@op("Swish", dtypes=FLOATS)
+def swish(n):
+    """x * sigmoid(alpha * x)"""
+    alpha = n.attr("alpha", 1.0)
+    x = n.x(0)
+    return f"{x} * nn.functional.sigmoid({x} * {n.lit(float(alpha))})" if alpha != 1.0 else f"nn.functional.silu({x})"
+
+
+@op("Gelu", dtypes=FLOATS)
+def gelu(n):
+    """nn.functional.gelu (approximate='none' or 'tanh')"""
+    approximate = n.attr("approximate", "none")
+    if approximate not in ("none", "tanh"):
+        n.refuse(f"approximate={approximate!r} is not an ONNX value")
+    return f"nn.functional.gelu({n.x(0)}, approximate={approximate == 'tanh'})"
+
+
+@op("Shrink", dtypes=FLOATS)
+def shrink(n):
+    """x + bias below -lambd, x - bias above lambd, 0 between"""
+    lambd = float(n.attr("lambd", 0.5))
+    bias = float(n.attr("bias", 0.0))
+    x = n.x(0)
+    return (
+        f"paddle.where({x} < {n.lit(-lambd)}, {x} + {n.lit(bias)}, "
+        f"paddle.where({x} > {n.lit(lambd)}, {x} - {n.lit(bias)}, paddle.zeros_like({x})))"
+    )
+
+
+@op("PRelu", versions=[6, 7, 9, 16], dtypes=FLOATS)
+def prelu(n):
+    """paddle.where(x < 0, slope * x, x) with numpy broadcasting of slope"""
+    x, slope = n.x(0), n.x(1)
+    return f"paddle.where({x} < 0, {x} * {slope}, {x})"
+
+
+@op("Identity")
+def identity(n):
+    """the input itself"""
+    return n.x(0)
+
+
+def _softmax_like(n, fn: str) -> str:
+    """Softmax/LogSoftmax/Hardmax: from opset 13 along `axis`; before, over the flattened [axis:] block."""
+    x = n.x(0)
+    if n.since >= 13:
+        return fn.format(x=x, axis=n.attr("axis", -1))
+    axis = n.attr("axis", 1)
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known for opset < 13 (axis coerces the input to 2-D)")
+    axis = axis + rank if axis < 0 else axis
+    if axis == rank - 1:
+        return fn.format(x=x, axis=-1)
+    flat = n.tmp("flat")
+    n.stmt(f"{flat} = paddle.flatten({x}, start_axis={axis})" if axis > 0 else f"{flat} = paddle.flatten({x})")
+    return f"paddle.reshape({fn.format(x=flat, axis=-1)}, {x}.shape)"
+
+
+@op("Softmax", dtypes=FLOATS)
+def softmax(n):
+    """nn.functional.softmax"""
+    return _softmax_like(n, "nn.functional.softmax({x}, axis={axis})")
+
+
+@op("LogSoftmax", dtypes=FLOATS)
+def log_softmax(n):
+    """nn.functional.log_softmax"""
+    return _softmax_like(n, "nn.functional.log_softmax({x}, axis={axis})")
+
+
+_HARDMAX = """
+def _hardmax(x, axis):
+    # ONNX Hardmax: 1 at the first maximum along axis, 0 elsewhere, in x's dtype.
+    hot = nn.functional.one_hot(paddle.argmax(x, axis=axis), x.shape[axis])
+    return paddle.cast(paddle.moveaxis(hot, -1, axis), x.dtype)
+"""
+
+
+@op("Hardmax", dtypes=FLOATS)
+def hardmax(n):
+    """one-hot of the first maximum along axis"""
+    helper = n.helper("_hardmax", _HARDMAX)
+    return _softmax_like(n, helper + "({x}, {axis})")
+
+
+@op("Dropout", dtypes=FLOATS)
+def dropout(n):
+    """inference: the input unchanged, mask all true (porter converts for inference)"""
+    if n.since < 7:
+        n.ignore_attr("is_test", "porter converts for inference; dropout is the identity there")
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    if n.since < 12:
+        n.ignore_attr("ratio", "no effect in inference")
+    else:
+        n.ignore_attr("seed", "no effect in inference")
+        if n.has_input(2):
+            mode = n.const(2)
+            if mode is None or bool(mode):
+                n.refuse("training_mode must be a constant false: porter converts for inference")
+    x = n.x(0)
+    if not n.has_output(1):
+        return [x]
+    mask_dtype = "'bool'" if n.since >= 10 else f"{x}.dtype"
+    return [x, f"paddle.ones_like({x}, dtype={mask_dtype})"]

@@ -1,0 +1,82 @@
+"""Target-neutral cases for op_maps/<target>/shape.py."""
+
+import numpy as np
+
+from tests.op_maps.harness import NodeCase
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((2, 3, 4)).astype(np.float32)
+I64 = np.int64
+
+CASES = [
+    NodeCase("reshape_const_zero_copies", "Reshape", {"x": X, "s": np.array([0, -1], I64)}, consts=("s",)),
+    NodeCase("reshape_runtime_shape", "Reshape", {"x": X, "s": np.array([4, 6], I64)}),
+    NodeCase("flatten_axis2", "Flatten", {"x": X}, attrs={"axis": 2}),
+    NodeCase("flatten_axis0", "Flatten", {"x": X}, attrs={"axis": 0}),
+    NodeCase("transpose_default", "Transpose", {"x": X}),
+    NodeCase("concat_neg_axis", "Concat", {"a": X, "b": X}, attrs={"axis": -1}),
+    NodeCase(
+        "split_sizes", "Split", {"x": X, "s": np.array([1, 3], I64)}, attrs={"axis": 2}, consts=("s",), n_outputs=2
+    ),
+    NodeCase(
+        "split_uneven_num_outputs",
+        "Split",
+        {"x": rng.standard_normal((7,)).astype(np.float32)},
+        attrs={"num_outputs": 3},
+        n_outputs=3,
+    ),
+    NodeCase("squeeze_axes", "Squeeze", {"x": X[:, :1], "a": np.array([1], I64)}, consts=("a",)),
+    NodeCase("unsqueeze_negative", "Unsqueeze", {"x": X, "a": np.array([-1, 0], I64)}, consts=("a",)),
+    NodeCase("shape_slice", "Shape", {"x": X}, attrs={"start": 1, "end": -1}),
+    NodeCase("size", "Size", {"x": X}),
+    NodeCase("expand_bidirectional", "Expand", {"x": X[0, :, :1], "s": np.array([2, 1, 6], I64)}, opset=13),
+    NodeCase("tile", "Tile", {"x": X, "r": np.array([1, 2, 1], I64)}, consts=("r",)),
+    NodeCase(
+        "slice_negative_step",
+        "Slice",
+        {
+            "x": X,
+            "s": np.array([-1], I64),
+            "e": np.array([-100], I64),
+            "a": np.array([2], I64),
+            "t": np.array([-2], I64),
+        },
+        consts=("s", "e", "a", "t"),
+    ),
+    NodeCase("slice_v1_attrs", "Slice", {"x": X}, attrs={"starts": [1], "ends": [1000], "axes": [1]}, opset=1),
+    NodeCase(
+        "pad_constant", "Pad", {"x": X, "p": np.array([0, 1, 0, 0, 2, 1], I64), "v": np.float32(1.5)}, consts=("p",)
+    ),
+    NodeCase(
+        "pad_reflect_crop",
+        "Pad",
+        {"x": X, "p": np.array([0, 0, 2, 0, 0, -1], I64)},
+        attrs={"mode": "reflect"},
+        consts=("p",),
+    ),
+    NodeCase(
+        "depth_to_space_crd",
+        "DepthToSpace",
+        {"x": rng.standard_normal((1, 8, 2, 3)).astype(np.float32)},
+        attrs={"blocksize": 2, "mode": "CRD"},
+    ),
+    NodeCase(
+        "space_to_depth",
+        "SpaceToDepth",
+        {"x": rng.standard_normal((1, 2, 4, 6)).astype(np.float32)},
+        attrs={"blocksize": 2},
+        opset=13,
+    ),
+    NodeCase("range_int", "Range", {"a": np.int64(10), "b": np.int64(1), "c": np.int64(-3)}),
+    NodeCase(
+        "constant_of_shape_int",
+        "ConstantOfShape",
+        {"s": np.array([2, 3], I64)},
+        attrs={"value": numpy_helper.from_array(np.array([7], np.int32))},
+    ),
+    NodeCase("eyelike_k", "EyeLike", {"x": np.zeros((3, 4), np.float32)}, attrs={"k": 1}),
+    NodeCase("trilu_lower_k", "Trilu", {"x": X, "k": np.array(-1, I64)}, attrs={"upper": 0}, consts=("k",)),
+    NodeCase(
+        "center_crop_pad", "CenterCropPad", {"x": X, "s": np.array([1, 6], I64)}, attrs={"axes": [0, 2]}, consts=("s",)
+    ),
+]
