@@ -1,6 +1,7 @@
 """Target-neutral cases for op_maps/<target>/shape.py."""
 
 import numpy as np
+from onnx import numpy_helper
 
 from tests.op_maps.harness import NodeCase
 
