@@ -1,0 +1,137 @@
+"""Convolutions: Conv and ConvTranspose (idiomatic nn.Conv*D layers when the weights are constants).
+
+ONNX pads are [x1_begin, x2_begin, ..., x1_end, x2_end, ...]; symmetric pads map to the layer's
+`padding`, asymmetric ones become an explicit nn.functional.pad in front of an unpadded conv.
+auto_pad SAME_UPPER/SAME_LOWER/VALID is resolved at convert time from the input's spatial shape.
+"""
+
+from porter.op_maps.paddle._registry import op
+
+_CONV_DTYPES = {"float32", "float64", "float16"}
+
+
+def _spatial_params(n, kernel: list[int], spatial_shape):
+    """(strides, dilations, pads as [begin..., end...]) with auto_pad resolved."""
+    rank = len(kernel)
+    strides = list(n.attr("strides", [1] * rank))
+    dilations = list(n.attr("dilations", [1] * rank))
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    pads = list(n.attr("pads", [0] * (2 * rank)))
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        if spatial_shape is None or not all(isinstance(d, int) for d in spatial_shape):
+            n.refuse(f"auto_pad={auto_pad} needs static spatial input dims")
+        pads = [0] * (2 * rank)
+        for i, (size, k, s, d) in enumerate(zip(spatial_shape, kernel, strides, dilations)):
+            out = -(-size // s)
+            total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
+            small, big = total // 2, total - total // 2
+            pads[i], pads[i + rank] = (small, big) if auto_pad == "SAME_UPPER" else (big, small)
+    elif auto_pad == "VALID":
+        pads = [0] * (2 * rank)
+    elif auto_pad != "NOTSET":
+        n.refuse(f"auto_pad={auto_pad!r} is not an ONNX value")
+    return strides, dilations, pads
+
+
+def _split_pads(n, x: str, pads: list[int], rank: int) -> tuple[str, list[int]]:
+    """Symmetric pads go to the layer; asymmetric ones are applied first with nn.functional.pad."""
+    begin, end = pads[:rank], pads[rank:]
+    if begin == end:
+        return x, begin
+    # nn.functional.pad on NC... data pads the last dims in reverse order pairs: [w_begin, w_end, h_begin, h_end].
+    flat = []
+    for b, e in reversed(list(zip(begin, end))):
+        flat += [b, e]
+    padded = n.tmp("padded")
+    data_format = {1: "NCL", 2: "NCHW", 3: "NCDHW"}[rank]
+    n.stmt(f"{padded} = nn.functional.pad({x}, {n.lit(flat)}, mode='constant', value=0.0, data_format='{data_format}')")
+    return padded, [0] * rank
+
+
+@op("Conv", dtypes=_CONV_DTYPES)
+def conv(n):
+    """nn.Conv1D/2D/3D (constant weights) or nn.functional.conv*d"""
+    weight = n.const(1)
+    w_shape = n.in_shape(1)
+    if w_shape is None or any(not isinstance(d, int) for d in w_shape):
+        n.refuse("the weight shape must be static")
+    rank = len(w_shape) - 2
+    if rank not in (1, 2, 3):
+        n.refuse(f"{rank}-D convolution is not supported")
+    kernel = list(n.attr("kernel_shape", w_shape[2:]))
+    in_shape = n.in_shape(0)
+    strides, dilations, pads = _spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
+    group = int(n.attr("group", 1))
+    x, padding = _split_pads(n, n.x(0), pads, rank)
+    bias = n.const(2) if n.has_input(2) else None
+    out_channels, in_per_group = w_shape[0], w_shape[1]
+    if weight is not None and (not n.has_input(2) or bias is not None):
+        params = {"weight": weight}
+        sources = {"weight": n.input_source_name(1) or "weight"}
+        if bias is not None:
+            params["bias"] = bias
+            sources["bias"] = n.input_source_name(2) or "bias"
+        ctor = (
+            f"nn.Conv{rank}D({in_per_group * group}, {out_channels}, kernel_size={n.lit(kernel)}, "
+            f"stride={n.lit(strides)}, padding={n.lit(padding)}, dilation={n.lit(dilations)}, groups={group}, "
+            f"bias_attr={None if bias is not None else False})"
+        )
+        layer = n.layer(n.layer_hint(1), ctor, params, sources)
+        return f"{layer}({x})"
+    b = n.x(2) if n.has_input(2) else "None"
+    return (
+        f"nn.functional.conv{rank}d({x}, {n.x(1)}, bias={b}, stride={n.lit(strides)}, padding={n.lit(padding)}, "
+        f"dilation={n.lit(dilations)}, groups={group})"
+    )
+
+
+@op("ConvTranspose", dtypes=_CONV_DTYPES)
+def conv_transpose(n):
+    """nn.functional.conv*d_transpose with explicit output padding / output_shape"""
+    w_shape = n.in_shape(1)
+    if w_shape is None or any(not isinstance(d, int) for d in w_shape):
+        n.refuse("the weight shape must be static")
+    rank = len(w_shape) - 2
+    if rank not in (1, 2, 3):
+        n.refuse(f"{rank}-D transposed convolution is not supported")
+    kernel = list(n.attr("kernel_shape", w_shape[2:]))
+    strides = list(n.attr("strides", [1] * rank))
+    dilations = list(n.attr("dilations", [1] * rank))
+    group = int(n.attr("group", 1))
+    output_padding = list(n.attr("output_padding", [0] * rank))
+    output_shape = n.attr("output_shape", None)
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    pads = list(n.attr("pads", [0] * (2 * rank)))
+    in_shape = n.in_shape(0)
+    spatial = None if in_shape is None else in_shape[2:]
+    if output_shape is not None or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        if spatial is None or not all(isinstance(d, int) for d in spatial):
+            n.refuse("output_shape / SAME auto_pad need static spatial input dims")
+        target = list(output_shape)[-rank:] if output_shape is not None else [d * s for d, s in zip(spatial, strides)]
+        pads = [0] * (2 * rank)
+        for i in range(rank):
+            total = strides[i] * (spatial[i] - 1) + output_padding[i] + ((kernel[i] - 1) * dilations[i] + 1) - target[i]
+            if total < 0:
+                output_padding[i] -= total
+                total = 0
+            if auto_pad == "SAME_UPPER" or (output_shape is not None and auto_pad != "SAME_LOWER"):
+                pads[i], pads[i + rank] = total // 2, total - total // 2
+            else:
+                pads[i], pads[i + rank] = total - total // 2, total // 2
+    elif auto_pad == "VALID":
+        pads = [0] * (2 * rank)
+    elif auto_pad != "NOTSET":
+        n.refuse(f"auto_pad={auto_pad!r} is not an ONNX value")
+    begin, end = pads[:rank], pads[rank:]
+    b = n.x(2) if n.has_input(2) else "None"
+    call = (
+        f"nn.functional.conv{rank}d_transpose({n.x(0)}, {n.x(1)}, bias={b}, stride={n.lit(strides)}, "
+        f"padding={n.lit([0] * rank)}, output_padding={n.lit(output_padding)}, dilation={n.lit(dilations)}, "
+        f"groups={group})"
+    )
+    if not any(begin) and not any(end):
+        return call
+    full = n.tmp("full")
+    n.stmt(f"{full} = {call}")
+    crops = [f"{bb}:{full}.shape[{i + 2}] - {ee}" for i, (bb, ee) in enumerate(zip(begin, end))]
+    return f"{full}[:, :, {', '.join(crops)}]"
