@@ -106,12 +106,19 @@ def collect_cases(op_filter: list[str] | None = None, name_filter: str | None = 
             continue
         if name_filter and name_filter not in case.name:
             continue
-        inputs, outputs = case.data_sets[0]
+        inputs, outputs = (_as_arrays(side) for side in case.data_sets[0])
         cases.append(
             Case(case.name, op_type, case.model.SerializeToString(), list(inputs), list(outputs), case.rtol, case.atol)
         )
     cases.sort(key=lambda c: c.name)
     return cases
+
+
+def _as_arrays(values) -> list[np.ndarray]:
+    """The suite stores some tensors (bfloat16, float8, ...) as TensorProto; make them numpy arrays."""
+    import onnx
+
+    return [onnx.numpy_helper.to_array(v) if isinstance(v, onnx.TensorProto) else np.asarray(v) for v in values]
 
 
 # ---- inside a worker ----------------------------------------------------------------------
@@ -178,6 +185,8 @@ def compare_outputs(actual: list, expected: list, rtol: float, atol: float) -> s
             return f"output {i}: dtype {a.dtype}, expected {e.dtype}"
         if a.shape != e.shape:
             return f"output {i}: shape {a.shape}, expected {e.shape}"
+        if e.dtype.name == "bfloat16":  # ml_dtypes' kind is 'V': compare its values as float32
+            a, e = a.astype(np.float32), e.astype(np.float32)
         if e.dtype.kind in "fc":
             if not np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
                 with np.errstate(all="ignore"):

@@ -19,14 +19,34 @@ def _paddle_device(device: str) -> str:
     return {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "ascend": "npu"}.get(device, device)
 
 
+def to_tensor(array: np.ndarray):
+    import paddle
+
+    if array.dtype.name == "bfloat16":  # numpy has no bfloat16; ml_dtypes' arrays go through float32 exactly
+        return paddle.to_tensor(array.astype(np.float32)).astype("bfloat16")
+    return paddle.to_tensor(array)
+
+
+def to_numpy(tensor) -> np.ndarray:
+    import paddle
+
+    if not hasattr(tensor, "numpy"):
+        return np.asarray(tensor)
+    if tensor.dtype == paddle.bfloat16:
+        import ml_dtypes
+
+        return tensor.astype("float32").numpy().astype(ml_dtypes.bfloat16)
+    return np.asarray(tensor.numpy())
+
+
 def run(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
     import paddle
 
     with paddle.no_grad():
-        outputs = model(*[paddle.to_tensor(a) for a in arrays])
+        outputs = model(*[to_tensor(a) for a in arrays])
     if not isinstance(outputs, tuple | list):
         outputs = (outputs,)
-    return [np.asarray(o.numpy()) if hasattr(o, "numpy") else np.asarray(o) for o in outputs]
+    return [to_numpy(o) for o in outputs]
 
 
 def export(model, input_specs: list[dict], path: str) -> list[str]:

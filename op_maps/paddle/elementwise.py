@@ -1,26 +1,25 @@
-"""Elementwise arithmetic and math: Add, Sub, Mul, Div, Pow, unary math functions."""
+"""Elementwise arithmetic and math: Add, Sub, Mul, Div, Pow, Mod, Max, Min, Sum, Mean, unary math, Clip.
+
+Paddle 3.3's CPU kernels lack most arithmetic for int8/int16/uint8 and float16 (measured: add, mul,
+abs, maximum, where fail for them). Those dtypes are computed exactly in a wider type and cast back:
+small integers in int32 (wrap-around preserved by the cast), float16/bfloat16 in float32 (a single
++ - * / rounded to float16 from float32 equals the native float16 result).
+"""
 
 from porter.dtypes import FLOATS
-from porter.op_maps.paddle._registry import REGISTRY, op
-from porter.rows import direct
+from porter.op_maps.paddle._registry import op
 
-# Unary math: ONNX op -> paddle call. Float-only kernels are marked so other dtypes are refused.
-for _op, _call in {
-    "Sqrt": "paddle.sqrt",
-    "Exp": "paddle.exp",
-    "Log": "paddle.log",
-    "Sin": "paddle.sin",
-    "Cos": "paddle.cos",
-    "Tan": "paddle.tan",
-    "Tanh": "paddle.tanh",
-    "Floor": "paddle.floor",
-    "Ceil": "paddle.ceil",
-    "Reciprocal": "paddle.reciprocal",
-}.items():
-    direct(REGISTRY, _op, _call, dtypes=FLOATS)
+_WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float32", "bfloat16": "float32"}
+_NUMERIC = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"}
 
-direct(REGISTRY, "Abs", "paddle.abs")
-direct(REGISTRY, "Neg", "paddle.neg")
+
+def widened(n, inputs: list[str], dtype: str | None, make) -> str:
+    """make(*inputs) computed in a kernel-supported dtype and cast back to `dtype` when needed."""
+    wide = _WIDEN.get(dtype or "")
+    if wide is None:
+        return make(*inputs)
+    cast_in = [f"paddle.cast({x}, '{wide}')" for x in inputs]
+    return f"paddle.cast({make(*cast_in)}, {n.dtype(dtype)})"
 
 
 def _check_legacy_broadcast(n):
@@ -31,25 +30,209 @@ def _check_legacy_broadcast(n):
         if broadcast and axis is not None:
             n.refuse("legacy broadcast with an explicit axis is not supported")
     if n.since < 6:
-        n.attr("consumed_inputs", None)
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
 
 
-@op("Add")
-def add(n):
-    """paddle.add"""
+def _binary(op_type: str, symbol: str):
+    @op(op_type, dtypes=_NUMERIC)
+    def emit(n):
+        _check_legacy_broadcast(n)
+        return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"{a} {symbol} {b}")
+
+    emit.__name__ = op_type.lower()
+    emit.__doc__ = f"a {symbol} b"
+    return emit
+
+
+add = _binary("Add", "+")
+sub = _binary("Sub", "-")
+mul = _binary("Mul", "*")
+
+
+@op("Div", dtypes=_NUMERIC)
+def div(n):
+    """a / b; integer division truncates toward zero as in ONNX"""
     _check_legacy_broadcast(n)
-    return f"{n.x(0)} + {n.x(1)}"
+    dtype = n.in_dtype(0)
+    a, b = n.x(0), n.x(1)
+    if dtype in FLOATS:
+        return widened(n, [a, b], dtype, lambda x, y: f"{x} / {y}")
+    # exact for |values| < 2**53, which covers every int32 and realistic int64 operands
+    return f"paddle.cast(paddle.trunc(paddle.cast({a}, 'float64') / paddle.cast({b}, 'float64')), {n.dtype(dtype)})"
 
 
-@op("Sub")
-def sub(n):
-    """paddle.subtract"""
+@op("Mod", dtypes=_NUMERIC)
+def mod(n):
+    """fmod=0: sign of the divisor (integers); fmod=1: C fmod, sign of the dividend"""
+    fmod = int(n.attr("fmod", 0))
+    dtype = n.in_dtype(0)
+    a, b = n.x(0), n.x(1)
+    if not fmod:
+        if dtype in FLOATS:
+            n.refuse("fmod=0 is undefined for floating point inputs")
+        return widened(n, [a, b], dtype, lambda x, y: f"paddle.remainder({x}, {y})")
+    helper = n.helper("_fmod", _FMOD)
+    if dtype in FLOATS:
+        return widened(n, [a, b], dtype, lambda x, y: f"{helper}({x}, {y})")
+    return f"paddle.cast({helper}(paddle.cast({a}, 'float64'), paddle.cast({b}, 'float64')), {n.dtype(dtype)})"
+
+
+_FMOD = """
+def _fmod(a, b):
+    # C fmod: the remainder has the sign of the dividend.
+    return a - b * paddle.trunc(a / b)
+"""
+
+
+@op("Pow", dtypes=_NUMERIC)
+def pow_(n):
+    """paddle.pow with the exponent cast to the base's dtype"""
     _check_legacy_broadcast(n)
-    return f"{n.x(0)} - {n.x(1)}"
+    dtype = n.in_dtype(0)
+    base, exponent = n.x(0), n.x(1)
+    if n.in_dtype(1) != dtype:
+        exponent = f"paddle.cast({exponent}, {n.dtype(dtype)})"
+    if dtype in ("int32", "int64", "int8", "int16", "uint8"):
+        # paddle.pow on integers goes through floating point; compute in float64 and round (exact range).
+        return f"paddle.cast(paddle.round(paddle.pow(paddle.cast({base}, 'float64'), paddle.cast({exponent}, 'float64'))), {n.dtype(dtype)})"
+    return widened(n, [base, exponent], dtype, lambda x, y: f"paddle.pow({x}, {y})")
 
 
-@op("Mul")
-def mul(n):
-    """paddle.multiply"""
-    _check_legacy_broadcast(n)
-    return f"{n.x(0)} * {n.x(1)}"
+def _variadic(op_type: str, fold: str, doc: str, mean: bool = False):
+    @op(op_type, dtypes=_NUMERIC)
+    def emit(n):
+        if n.since < 6:
+            n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+        if n.since < 8 and n.num_inputs > 1:
+            shapes = [n.in_shape(i) for i in range(n.num_inputs)]
+            if len({s for s in shapes}) != 1:
+                n.refuse("opset < 8 forbids broadcasting between inputs")
+        xs = n.xs()
+
+        def make(*args):
+            expr = args[0]
+            for other in args[1:]:
+                expr = fold.format(a=expr, b=other)
+            return f"({expr}) / {len(args)}" if mean else expr
+
+        return widened(n, xs, n.in_dtype(0), make)
+
+    emit.__name__ = op_type.lower()
+    emit.__doc__ = doc
+    return emit
+
+
+max_ = _variadic("Max", "paddle.maximum({a}, {b})", "paddle.maximum folded over the inputs")
+min_ = _variadic("Min", "paddle.minimum({a}, {b})", "paddle.minimum folded over the inputs")
+sum_ = _variadic("Sum", "{a} + {b}", "sum of the inputs")
+mean_ = _variadic("Mean", "{a} + {b}", "sum of the inputs / count", mean=True)
+
+
+def _unary(op_type: str, call: str, dtypes=FLOATS):
+    @op(op_type, dtypes=dtypes)
+    def emit(n):
+        if n.since < 6:
+            n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+        return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{call}({x})")
+
+    emit.__name__ = op_type.lower()
+    emit.__doc__ = call
+    return emit
+
+
+for _op, _call in {
+    "Sqrt": "paddle.sqrt",
+    "Exp": "paddle.exp",
+    "Log": "paddle.log",
+    "Sin": "paddle.sin",
+    "Cos": "paddle.cos",
+    "Tan": "paddle.tan",
+    "Asin": "paddle.asin",
+    "Acos": "paddle.acos",
+    "Atan": "paddle.atan",
+    "Sinh": "paddle.sinh",
+    "Cosh": "paddle.cosh",
+    "Asinh": "paddle.asinh",
+    "Acosh": "paddle.acosh",
+    "Atanh": "paddle.atanh",
+    "Tanh": "paddle.tanh",
+    "Floor": "paddle.floor",
+    "Ceil": "paddle.ceil",
+    "Reciprocal": "paddle.reciprocal",
+    "Erf": "paddle.erf",
+}.items():
+    _unary(_op, _call)
+
+_unary("Abs", "paddle.abs", _NUMERIC)
+_unary("Neg", "paddle.neg", _NUMERIC - {"uint8"})
+_unary("Sign", "paddle.sign", _NUMERIC)
+
+
+@op("Round", dtypes=FLOATS)
+def round_(n):
+    """round half to even"""
+    helper = n.helper("_round_half_even", _ROUND)
+    return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{helper}({x})")
+
+
+_ROUND = """
+def _round_half_even(x):
+    # ONNX Round: halves go to the even neighbour (numpy.round), not away from zero.
+    up = paddle.floor(x + 0.5)
+    tie_to_odd = (up - x == 0.5) & (paddle.remainder(up, paddle.full_like(up, 2.0)) != 0)
+    return paddle.where(tie_to_odd, up - 1, up)
+"""
+
+
+@op("IsNaN", dtypes=FLOATS)
+def is_nan(n):
+    """paddle.isnan"""
+    x = n.x(0)
+    return f"paddle.isnan(paddle.cast({x}, 'float32'))" if n.in_dtype(0) in _WIDEN else f"paddle.isnan({x})"
+
+
+@op("IsInf", dtypes=FLOATS)
+def is_inf(n):
+    """paddle.isinf, optionally only +inf or -inf"""
+    positive = int(n.attr("detect_positive", 1))
+    negative = int(n.attr("detect_negative", 1))
+    x = n.x(0)
+    if n.in_dtype(0) in _WIDEN:
+        x = f"paddle.cast({x}, 'float32')"
+    if positive and negative:
+        return f"paddle.isinf({x})"
+    if positive:
+        return f"paddle.isinf({x}) & ({x} > 0)"
+    if negative:
+        return f"paddle.isinf({x}) & ({x} < 0)"
+    return f"paddle.zeros_like({x}, dtype='bool')"
+
+
+@op("Clip", dtypes=_NUMERIC)
+def clip(n):
+    """paddle.clip between min and max (attributes before opset 11, optional inputs after)"""
+    dtype = n.in_dtype(0)
+    if n.since < 11:
+        if n.since < 6:
+            n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+        lo = n.attr("min", None)
+        hi = n.attr("max", None)
+        lo = None if lo is None else n.lit(float(lo))
+        hi = None if hi is None else n.lit(float(hi))
+    else:
+        lo = n.x(1) if n.has_input(1) else None
+        hi = n.x(2) if n.has_input(2) else None
+
+    def make(x, *bounds):
+        expr = x
+        it = iter(bounds)
+        if lo is not None:
+            expr = f"paddle.maximum({expr}, {next(it)})"
+        if hi is not None:
+            expr = f"paddle.minimum({expr}, {next(it)})"
+        return expr
+
+    bounds = [b for b in (lo, hi) if b is not None]
+    if n.since < 11:
+        bounds = [f"paddle.to_tensor({b}, dtype={n.x(0)}.dtype)" for b in bounds]
+    return widened(n, [n.x(0), *bounds], dtype, make)

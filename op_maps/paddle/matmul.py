@@ -1,0 +1,139 @@
+"""Matrix products: MatMul, Gemm, Einsum, Det, MatMulInteger, ConvInteger.
+
+Gemm with a constant weight (and alpha = beta = 1) becomes nn.Linear, the weight transposed to
+Paddle's [in, out] layout; MatMul by a constant 2-D weight becomes a bias-free nn.Linear.
+"""
+
+import numpy as np
+
+from porter.op_maps.paddle._registry import op
+
+_MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
+
+
+@op("MatMul", dtypes=_MATMUL_DTYPES)
+def matmul(n):
+    """paddle.matmul (numpy semantics), or a bias-free nn.Linear for a constant 2-D weight"""
+    weight = n.const(1)
+    if weight is not None and weight.ndim == 2 and weight.dtype.kind == "f" and n.in_rank(0) not in (None, 1):
+        ctor = f"nn.Linear({weight.shape[0]}, {weight.shape[1]}, bias_attr=False)"
+        layer = n.layer(n.layer_hint(1), ctor, {"weight": weight}, {"weight": n.input_source_name(1) or "weight"})
+        return f"{layer}({n.x(0)})"
+    return f"paddle.matmul({n.x(0)}, {n.x(1)})"
+
+
+@op("Gemm", dtypes=_MATMUL_DTYPES)
+def gemm(n):
+    """alpha * A' @ B' + beta * C; nn.Linear when B is a constant weight"""
+    alpha = float(n.attr("alpha", 1.0))
+    beta = float(n.attr("beta", 1.0))
+    trans_a = int(n.attr("transA", 0))
+    trans_b = int(n.attr("transB", 0))
+    if n.since < 7:
+        n.attr("broadcast", 0)
+    weight = n.const(1)
+    bias = n.const(2) if n.has_input(2) else None
+    a = n.x(0)
+    if trans_a:
+        a = f"paddle.t({a})"
+    linear_ok = (
+        weight is not None
+        and weight.dtype.kind == "f"
+        and alpha == 1.0
+        and (
+            not n.has_input(2)
+            or (
+                bias is not None
+                and beta == 1.0
+                and bias.ndim == 1
+                and bias.shape[0] == (weight.shape[0] if trans_b else weight.shape[1])
+            )
+        )
+    )
+    if linear_ok:
+        w = weight.T if trans_b else weight  # Paddle's Linear weight is [in, out]
+        params = {"weight": np.ascontiguousarray(w)}
+        names = {"weight": n.input_source_name(1) or "weight"}
+        transforms = {"weight": "transpose"} if trans_b else {}
+        if bias is not None:
+            params["bias"] = bias
+            names["bias"] = n.input_source_name(2) or "bias"
+        ctor = f"nn.Linear({w.shape[0]}, {w.shape[1]}, bias_attr={None if bias is not None else False})"
+        layer = n.layer(n.layer_hint(1), ctor, params, names, transforms)
+        return f"{layer}({a})"
+    b = n.x(1)
+    if trans_b:
+        b = f"paddle.t({b})"
+    product = f"paddle.matmul({a}, {b})"
+    if alpha != 1.0:
+        product = f"{product} * {alpha!r}"
+    if not n.has_input(2):
+        return product
+    c = n.x(2)
+    if beta != 1.0:
+        c = f"{c} * {beta!r}"
+    return f"{product} + {c}"
+
+
+@op("Einsum", dtypes={"float16", "float32", "float64", "int32", "int64"})
+def einsum(n):
+    """paddle.einsum"""
+    equation = n.attr("equation").replace(" ", "")
+    if not all(ch.isalpha() or ch in ",->." for ch in equation):
+        n.refuse(f"unexpected characters in equation {equation!r}")
+    return f"paddle.einsum({equation!r}, {', '.join(n.xs())})"
+
+
+@op("Det", dtypes={"float32", "float64"})
+def det(n):
+    """paddle.linalg.det"""
+    return f"paddle.linalg.det({n.x(0)})"
+
+
+def _zero_point(n, i: int) -> str:
+    if not n.has_input(i):
+        return "0"
+    return f"paddle.cast({n.x(i)}, 'int32')"
+
+
+@op("MatMulInteger", dtypes={"int8", "uint8"})
+def matmul_integer(n):
+    """(A - a_zero) @ (B - b_zero) accumulated exactly in int32"""
+    a = f"(paddle.cast({n.x(0)}, 'int32') - {_zero_point(n, 2)})"
+    b = f"(paddle.cast({n.x(1)}, 'int32') - {_zero_point(n, 3)})"
+    za = n.const(2) if n.has_input(2) else None
+    if za is not None and za.ndim == 1 and za.size > 1:
+        a = f"(paddle.cast({n.x(0)}, 'int32') - paddle.unsqueeze(paddle.cast({n.x(2)}, 'int32'), -1))"
+    return f"paddle.matmul({a}, {b})"
+
+
+@op("ConvInteger", dtypes={"int8", "uint8"})
+def conv_integer(n):
+    """integer convolution computed exactly in float64, then cast to int32"""
+    kernel = n.in_shape(1)
+    if kernel is None or len(kernel) != 4:
+        n.refuse("only 2-D ConvInteger with a static weight shape is supported")
+    from porter.op_maps.paddle.conv import _spatial_params
+
+    in_shape = n.in_shape(0)
+    strides, dilations, pads = _spatial_params(
+        n, list(n.attr("kernel_shape", kernel[2:])), None if in_shape is None else in_shape[2:]
+    )
+    group = int(n.attr("group", 1))
+    if any(pads):
+        # The node suite's expected output for padded ConvInteger is not the zero-point-padded result
+        # onnxruntime computes; refuse rather than pick one silently.
+        n.refuse("padded ConvInteger is not supported (the padding value with a zero point is ambiguous)")
+    x = f"(paddle.cast({n.x(0)}, 'float64') - {_zp64(n, 2)})"
+    w = f"(paddle.cast({n.x(1)}, 'float64') - {_zp64(n, 3)})"
+    padding = [[0, 0], [0, 0], [pads[0], pads[2]], [pads[1], pads[3]]]
+    return (
+        f"paddle.cast(paddle.round(nn.functional.conv2d({x}, {w}, stride={strides}, padding={padding}, "
+        f"dilation={dilations}, groups={group})), 'int32')"
+    )
+
+
+def _zp64(n, i: int) -> str:
+    if not n.has_input(i):
+        return "0"
+    return f"paddle.cast({n.x(i)}, 'float64')"

@@ -1,0 +1,209 @@
+"""Normalizations: BatchNormalization, InstanceNormalization, LayerNormalization, GroupNormalization,
+RMSNormalization, LRN, LpNormalization, MeanVarianceNormalization.
+
+BatchNormalization and LayerNormalization become nn.BatchNorm*D / nn.LayerNorm layers when their
+parameters are constants (every argument passed explicitly); otherwise the functional form.
+"""
+
+from porter.op_maps.paddle._registry import op
+
+_NORM_DTYPES = {"float32", "float64", "float16"}
+
+
+@op("BatchNormalization", dtypes=_NORM_DTYPES)
+def batch_norm(n):
+    """inference batch norm: nn.BatchNorm1D/2D/3D with the running statistics"""
+    epsilon = float(n.attr("epsilon", 1e-5))
+    momentum = float(n.attr("momentum", 0.9))
+    if n.since < 7:
+        n.attr("is_test", 0)
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    if n.since < 9 and n.attr("spatial", 1) != 1:
+        n.refuse("spatial=0 (per-element statistics) is not supported")
+    if n.since >= 14 and n.attr("training_mode", 0):
+        n.refuse("training_mode=1: porter converts for inference")
+    if any(n.has_output(i) for i in range(1, n.num_outputs)):
+        n.refuse("the running-statistics outputs exist only in training mode")
+    rank = n.in_rank(0)
+    consts = [n.const(i) for i in range(1, 5)]
+    if all(c is not None for c in consts) and rank in (2, 3, 4, 5):
+        scale, bias, mean, var = consts
+        dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
+        fmt = {2: "NC", 3: "NCL", 4: "NCHW", 5: "NCDHW"}[rank]
+        ctor = f"nn.BatchNorm{dims}D({scale.shape[0]}, momentum={momentum!r}, epsilon={epsilon!r}, data_format='{fmt}')"
+        names = {
+            k: n.input_source_name(i) or k for k, i in (("weight", 1), ("bias", 2), ("_mean", 3), ("_variance", 4))
+        }
+        layer = n.layer(n.layer_hint(1), ctor, {"weight": scale, "bias": bias, "_mean": mean, "_variance": var}, names)
+        return f"{layer}({n.x(0)})"
+    x, scale, bias, mean, var = (n.x(i) for i in range(5))
+    return (
+        f"nn.functional.batch_norm({x}, {mean}, {var}, weight={scale}, bias={bias}, training=False, "
+        f"momentum={momentum!r}, epsilon={epsilon!r})"
+    )
+
+
+@op("InstanceNormalization", dtypes=_NORM_DTYPES)
+def instance_norm(n):
+    """normalize over the spatial axes per sample and channel, then scale and shift"""
+    epsilon = float(n.attr("epsilon", 1e-5))
+    if n.since < 6:
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    axes = list(range(2, rank))
+    shape = [1, -1] + [1] * (rank - 2)
+    helper = n.helper("_instance_norm", _INSTANCE_NORM)
+    return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {axes}, {shape}, {epsilon!r})"
+
+
+_INSTANCE_NORM = """
+def _instance_norm(x, scale, bias, axes, shape, epsilon):
+    mean = paddle.mean(x, axis=axes, keepdim=True)
+    var = paddle.mean(paddle.square(x - mean), axis=axes, keepdim=True)
+    return (x - mean) / paddle.sqrt(var + epsilon) * paddle.reshape(scale, shape) + paddle.reshape(bias, shape)
+"""
+
+
+def _stash(n, x: str) -> tuple[str, str | None]:
+    """stash_type=1 computes in float32 (and casts back); stash_type=-1... per spec only 1 is defined."""
+    stash = n.attr("stash_type", 1)
+    if stash != 1:
+        n.refuse(f"stash_type={stash} is not supported (only 1: float32 statistics)")
+    dtype = n.in_dtype(0)
+    if dtype in ("float16", "bfloat16"):
+        return f"paddle.cast({x}, 'float32')", dtype
+    return x, None
+
+
+@op("LayerNormalization", dtypes=_NORM_DTYPES | {"bfloat16"})
+def layer_norm(n):
+    """nn.LayerNorm over the trailing axes (functional form with Mean/InvStdDev outputs when asked)"""
+    axis = int(n.attr("axis", -1))
+    epsilon = float(n.attr("epsilon", 1e-5))
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    axis = axis + rank if axis < 0 else axis
+    x, restore = _stash(n, n.x(0))
+    scale, bias = n.const(1), n.const(2) if n.has_input(2) else None
+    wants_stats = n.has_output(1) or n.has_output(2)
+    norm_shape = list(n.in_shape(0)[axis:])
+    if (
+        not wants_stats
+        and restore is None
+        and scale is not None
+        and list(scale.shape) == norm_shape
+        and (not n.has_input(2) or (bias is not None and list(bias.shape) == norm_shape))
+    ):
+        params = {"weight": scale}
+        names = {"weight": n.input_source_name(1) or "weight"}
+        if bias is not None:
+            params["bias"] = bias
+            names["bias"] = n.input_source_name(2) or "bias"
+        shape_lit = norm_shape[0] if len(norm_shape) == 1 else norm_shape
+        ctor = f"nn.LayerNorm({shape_lit!r}, epsilon={epsilon!r}, bias_attr={None if bias is not None else False})"
+        layer = n.layer(n.layer_hint(1), ctor, params, names)
+        return f"{layer}({x})"
+    helper = n.helper("_layer_norm", _LAYER_NORM)
+    b = n.x(2) if n.has_input(2) else "None"
+    out = n.tmp("normed")
+    stats = [n.tmp("mean"), n.tmp("inv_std_dev")]
+    n.stmt(f"{out}, {stats[0]}, {stats[1]} = {helper}({x}, {n.x(1)}, {b}, {axis}, {epsilon!r})")
+    y = f"paddle.cast({out}, {n.dtype(restore)})" if restore else out
+    return [y, stats[0], stats[1]]
+
+
+_LAYER_NORM = """
+def _layer_norm(x, scale, bias, axis, epsilon):
+    # ONNX LayerNormalization: statistics over axes [axis, rank); also returns Mean and InvStdDev.
+    axes = list(range(axis, x.ndim))
+    mean = paddle.mean(x, axis=axes, keepdim=True)
+    inv_std_dev = paddle.rsqrt(paddle.mean(paddle.square(x - mean), axis=axes, keepdim=True) + epsilon)
+    y = (x - mean) * inv_std_dev * paddle.cast(scale, x.dtype)
+    if bias is not None:
+        y = y + paddle.cast(bias, x.dtype)
+    return y, mean, inv_std_dev
+"""
+
+
+@op("RMSNormalization", dtypes=_NORM_DTYPES | {"bfloat16"})
+def rms_norm(n):
+    """x / sqrt(mean(x^2) + epsilon) * scale over the trailing axes"""
+    axis = int(n.attr("axis", -1))
+    epsilon = float(n.attr("epsilon", 1e-5))
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    axis = axis + rank if axis < 0 else axis
+    x, restore = _stash(n, n.x(0))
+    helper = n.helper("_rms_norm", _RMS_NORM)
+    y = f"{helper}({x}, {n.x(1)}, {axis}, {epsilon!r})"
+    return f"paddle.cast({y}, {n.dtype(restore)})" if restore else y
+
+
+_RMS_NORM = """
+def _rms_norm(x, scale, axis, epsilon):
+    axes = list(range(axis, x.ndim))
+    return x * paddle.rsqrt(paddle.mean(paddle.square(x), axis=axes, keepdim=True) + epsilon) * paddle.cast(scale, x.dtype)
+"""
+
+
+@op("GroupNormalization", dtypes=_NORM_DTYPES)
+def group_norm(n):
+    """statistics per sample and channel group; per-channel scale and bias (opset 21 semantics)"""
+    if n.since < 21:
+        n.refuse("GroupNormalization-18 (per-group scale and bias) is not supported; re-export at opset 21")
+    num_groups = int(n.attr("num_groups"))
+    epsilon = float(n.attr("epsilon", 1e-5))
+    x, restore = _stash(n, n.x(0))
+    helper = n.helper("_group_norm", _GROUP_NORM)
+    y = f"{helper}({x}, {n.x(1)}, {n.x(2)}, {num_groups}, {epsilon!r})"
+    return f"paddle.cast({y}, {n.dtype(restore)})" if restore else y
+
+
+_GROUP_NORM = """
+def _group_norm(x, scale, bias, num_groups, epsilon):
+    shape = x.shape
+    grouped = paddle.reshape(x, [shape[0], num_groups, -1])
+    mean = paddle.mean(grouped, axis=-1, keepdim=True)
+    var = paddle.mean(paddle.square(grouped - mean), axis=-1, keepdim=True)
+    y = paddle.reshape((grouped - mean) / paddle.sqrt(var + epsilon), shape)
+    channel = [1, -1] + [1] * (len(shape) - 2)
+    return y * paddle.reshape(paddle.cast(scale, x.dtype), channel) + paddle.reshape(paddle.cast(bias, x.dtype), channel)
+"""
+
+
+@op("LRN", dtypes=_NORM_DTYPES)
+def lrn(n):
+    """nn.functional.local_response_norm (ONNX's alpha is divided by size, as Paddle's is)"""
+    size = int(n.attr("size"))
+    alpha = float(n.attr("alpha", 0.0001))
+    beta = float(n.attr("beta", 0.75))
+    bias = float(n.attr("bias", 1.0))
+    return f"nn.functional.local_response_norm({n.x(0)}, {size}, alpha={alpha!r}, beta={beta!r}, k={bias!r})"
+
+
+@op("LpNormalization", dtypes=_NORM_DTYPES)
+def lp_normalization(n):
+    """x / ||x||_p along axis (0 where the norm is 0)"""
+    axis = int(n.attr("axis", -1))
+    p = int(n.attr("p", 2))
+    if p not in (1, 2):
+        n.refuse(f"p={p}: ONNX defines only p=1 and p=2")
+    x = n.x(0)
+    norm = n.tmp("norm")
+    n.stmt(f"{norm} = paddle.norm({x}, p={p}, axis={axis}, keepdim=True)")
+    return f"paddle.where({norm} == 0, paddle.zeros_like({x}), {x} / {norm})"
+
+
+@op("MeanVarianceNormalization", dtypes=_NORM_DTYPES)
+def mean_variance_normalization(n):
+    """(x - mean) / sqrt(var) over axes (default [0, 2, 3]; ONNX's function adds epsilon 1e-9)"""
+    axes = list(n.attr("axes", [0, 2, 3]))
+    x = n.x(0)
+    mean = n.tmp("mean")
+    n.stmt(f"{mean} = paddle.mean({x}, axis={axes}, keepdim=True)")
+    var = f"paddle.mean(paddle.square({x}), axis={axes}, keepdim=True) - paddle.square({mean})"
+    return f"({x} - {mean}) / (paddle.sqrt({var}) + 1e-09)"

@@ -1,0 +1,44 @@
+"""Target-neutral cases for op_maps/<target>/matmul.py."""
+
+import numpy as np
+
+from tests.op_maps.harness import NodeCase
+
+rng = np.random.default_rng(0)
+A = rng.standard_normal((3, 4)).astype(np.float32)
+W = rng.standard_normal((5, 4)).astype(np.float32)
+B = rng.standard_normal((5,)).astype(np.float32)
+
+CASES = [
+    NodeCase("gemm_linear_layer", "Gemm", {"a": A, "w": W, "b": B}, attrs={"transB": 1}, consts=("w", "b")),
+    NodeCase(
+        "gemm_alpha_beta_transa",
+        "Gemm",
+        {"a": A.T.copy(), "w": W.T.copy(), "c": np.float32(0.5)},
+        attrs={"transA": 1, "alpha": 0.5, "beta": 2.0},
+    ),
+    NodeCase(
+        "matmul_linear_layer",
+        "MatMul",
+        {"x": rng.standard_normal((2, 3, 4)).astype(np.float32), "w": W.T.copy()},
+        consts=("w",),
+    ),
+    NodeCase(
+        "matmul_batched_broadcast",
+        "MatMul",
+        {"x": rng.standard_normal((2, 3, 4)).astype(np.float32), "y": rng.standard_normal((4, 2)).astype(np.float32)},
+    ),
+    NodeCase("matmul_int64", "MatMul", {"x": np.arange(6).reshape(2, 3), "y": np.arange(6).reshape(3, 2)}),
+    NodeCase("einsum_bilinear", "Einsum", {"x": A, "y": W}, attrs={"equation": "ij,kj->ik"}),
+    NodeCase("det_batched", "Det", {"x": rng.standard_normal((2, 3, 3)).astype(np.float32)}),
+    NodeCase(
+        "matmul_integer_zero_points",
+        "MatMulInteger",
+        {
+            "a": rng.integers(0, 255, (3, 4)).astype(np.uint8),
+            "b": rng.integers(0, 255, (4, 2)).astype(np.uint8),
+            "za": np.uint8(12),
+            "zb": np.uint8(200),
+        },
+    ),
+]
