@@ -45,6 +45,7 @@ CASES = [
             "b": np.float32([0, 1, 0, 1]),
         },
         attrs={"num_groups": 2},
+        opset=21,
     ),
     NodeCase("lrn", "LRN", {"x": X}, attrs={"size": 3, "alpha": 0.001, "beta": 0.5, "bias": 2.0}),
     NodeCase("lpnorm_l1", "LpNormalization", {"x": X}, attrs={"p": 1, "axis": 1}),
