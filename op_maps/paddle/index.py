@@ -1,0 +1,259 @@
+"""Indexing: Gather, GatherElements, GatherND, ScatterElements, ScatterND, Scatter, OneHot, NonZero,
+Compress, Unique, ReverseSequence, TopK.
+
+ONNX allows negative indices; Paddle's gather kernels do not wrap them, so indices are normalised
+(idx + dim where idx < 0) in the generated code unless they are constants known to be non-negative.
+"""
+
+import numpy as np
+
+from porter.op_maps.paddle._registry import op
+
+_DATA_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
+
+
+def _indices(n, i: int, dim: str) -> str:
+    """Indices input i as int64 with negatives wrapped by `dim` (source text of the axis length)."""
+    const = n.const(i)
+    if const is not None and (const >= 0).all():
+        return n.tensor(const.astype(np.int64), "indices")
+    idx = n.x(i)
+    return f"paddle.where({idx} < 0, {idx} + {dim}, {idx}).astype('int64')"
+
+
+@op("Gather", dtypes=_DATA_DTYPES)
+def gather(n):
+    """paddle.gather along axis (any indices rank: gathered flat, then reshaped)"""
+    axis = int(n.attr("axis", 0))
+    x = n.x(0)
+    idx = _indices(n, 1, f"{x}.shape[{axis}]")
+    helper = n.helper("_gather", _GATHER)
+    return f"{helper}({x}, {idx}, {axis})"
+
+
+_GATHER = """
+def _gather(x, indices, axis):
+    # ONNX Gather: output shape is x.shape[:axis] + indices.shape + x.shape[axis + 1:].
+    axis = axis % x.ndim
+    flat = paddle.gather(x, indices.flatten(), axis=axis)
+    return paddle.reshape(flat, x.shape[:axis] + indices.shape + x.shape[axis + 1 :])
+"""
+
+
+@op("GatherElements", dtypes=_DATA_DTYPES)
+def gather_elements(n):
+    """paddle.take_along_axis"""
+    axis = int(n.attr("axis", 0))
+    x = n.x(0)
+    idx = _indices(n, 1, f"{x}.shape[{axis}]")
+    return f"paddle.take_along_axis({x}, {idx}, axis={axis}, broadcast=False)"
+
+
+@op("GatherND", dtypes=_DATA_DTYPES)
+def gather_nd(n):
+    """paddle.gather_nd over the batch dims"""
+    batch_dims = int(n.attr("batch_dims", 0)) if n.since >= 12 else 0
+    helper = n.helper("_gather_nd", _GATHER_ND)
+    return f"{helper}({n.x(0)}, {n.x(1)}, {batch_dims})"
+
+
+_GATHER_ND = """
+def _gather_nd(x, indices, batch_dims):
+    indices = indices.astype('int64')
+    depth = indices.shape[-1]
+    dims = paddle.to_tensor(x.shape[batch_dims : batch_dims + depth], dtype='int64')
+    indices = paddle.where(indices < 0, indices + dims, indices)
+    if batch_dims == 0:
+        return paddle.gather_nd(x, indices)
+    batch = x.shape[:batch_dims]
+    count = int(np.prod(batch))
+    xs = paddle.reshape(x, [count] + x.shape[batch_dims:])
+    ids = paddle.reshape(indices, [count] + indices.shape[batch_dims:])
+    out = paddle.stack([paddle.gather_nd(xs[i], ids[i]) for i in range(count)])
+    return paddle.reshape(out, batch + out.shape[1:])
+"""
+
+
+def _reduction(n) -> str:
+    reduction = n.attr("reduction", "none") if n.since >= 16 else "none"
+    if reduction not in ("none", "add", "mul", "min", "max"):
+        n.refuse(f"reduction={reduction!r} is not an ONNX value")
+    return reduction
+
+
+@op("ScatterElements", dtypes=_DATA_DTYPES)
+def scatter_elements(n):
+    """paddle.put_along_axis (assign / add / mul / amin / amax)"""
+    axis = int(n.attr("axis", 0))
+    reduction = _reduction(n)
+    x = n.x(0)
+    idx = _indices(n, 1, f"{x}.shape[{axis}]")
+    reduce = {"none": "assign", "add": "add", "mul": "mul", "min": "amin", "max": "amax"}[reduction]
+    return f"paddle.put_along_axis({x}, {idx}, {n.x(2)}, axis={axis}, reduce={reduce!r}, include_self=True, broadcast=False)"
+
+
+@op("Scatter", dtypes=_DATA_DTYPES)
+def scatter(n):
+    """the deprecated Scatter = ScatterElements without reduction"""
+    axis = int(n.attr("axis", 0))
+    x = n.x(0)
+    idx = _indices(n, 1, f"{x}.shape[{axis}]")
+    return f"paddle.put_along_axis({x}, {idx}, {n.x(2)}, axis={axis}, reduce='assign', broadcast=False)"
+
+
+@op("ScatterND", dtypes=_DATA_DTYPES)
+def scatter_nd(n):
+    """copy of data with updates written (or reduced) at the index tuples"""
+    reduction = _reduction(n)
+    helper = n.helper("_scatter_nd", _SCATTER_ND)
+    return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {reduction!r})"
+
+
+_SCATTER_ND = """
+def _scatter_nd(x, indices, updates, reduction):
+    # ONNX ScatterND: updates are applied in index order; reductions combine with the current value.
+    out = x.clone()
+    depth = indices.shape[-1]
+    flat_idx = paddle.reshape(indices.astype('int64'), [-1, depth]).tolist()
+    flat_upd = paddle.reshape(updates, [len(flat_idx)] + updates.shape[indices.ndim - 1 :])
+    for i, where in enumerate(flat_idx):
+        key = tuple(where)
+        if reduction == "none":
+            out[key] = flat_upd[i]
+        elif reduction == "add":
+            out[key] = out[key] + flat_upd[i]
+        elif reduction == "mul":
+            out[key] = out[key] * flat_upd[i]
+        elif reduction == "min":
+            out[key] = paddle.minimum(out[key], flat_upd[i])
+        else:
+            out[key] = paddle.maximum(out[key], flat_upd[i])
+    return out
+"""
+
+
+@op("OneHot")
+def one_hot(n):
+    """values[1] at the (wrapped) index along axis, values[0] elsewhere"""
+    axis = int(n.attr("axis", -1))
+    helper = n.helper("_one_hot", _ONE_HOT)
+    return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {axis})"
+
+
+_ONE_HOT = """
+def _one_hot(indices, depth, values, axis):
+    depth = int(depth.reshape([-1])[0])
+    indices = indices.astype('int64')
+    indices = paddle.where(indices < 0, indices + depth, indices)
+    valid = (indices >= 0) & (indices < depth)
+    hot = nn.functional.one_hot(paddle.where(valid, indices, paddle.zeros_like(indices)), depth)
+    hot = hot * paddle.unsqueeze(valid.astype(hot.dtype), -1)
+    hot = paddle.moveaxis(hot, -1, axis % (indices.ndim + 1))
+    off, on = values[0], values[1]
+    if values.dtype in (paddle.float16, paddle.bfloat16, paddle.int8, paddle.int16, paddle.uint8):
+        # Paddle's CPU `where` has no kernel for these; every value of them is exact in float32.
+        return paddle.where(hot > 0, on.astype('float32'), off.astype('float32')).astype(values.dtype)
+    return paddle.where(hot > 0, on, off)
+"""
+
+
+@op("NonZero")
+def non_zero(n):
+    """paddle.nonzero, transposed to ONNX's [rank, count] layout"""
+    return f"paddle.transpose(paddle.nonzero({n.x(0)}), [1, 0])"
+
+
+@op("Compress", dtypes=_DATA_DTYPES)
+def compress(n):
+    """keep the slices where condition is true (flattened input when no axis)"""
+    axis = n.attr("axis", None)
+    x, cond = n.x(0), n.x(1)
+    helper = n.helper("_compress", _COMPRESS)
+    return f"{helper}({x}, {cond}, {n.lit(axis)})"
+
+
+_COMPRESS = """
+def _compress(x, condition, axis):
+    if axis is None:
+        x, axis = x.flatten(), 0
+    keep = paddle.nonzero(condition.astype('bool')).flatten()
+    keep = keep[keep < x.shape[axis]]
+    return paddle.index_select(x, keep, axis=axis)
+"""
+
+
+@op("TopK", dtypes={"float32", "float64", "int32", "int64"})
+def top_k(n):
+    """paddle.topk (ties: the lower index first, as ONNX requires)"""
+    axis = int(n.attr("axis", -1))
+    if n.since < 10:
+        k = str(int(n.attr("k")))
+        largest, sorted_ = True, True
+    else:
+        const = n.const(1)
+        k = str(int(const.reshape(-1)[0])) if const is not None else f"int({n.x(1)}.reshape([-1])[0])"
+        largest = bool(n.attr("largest", 1)) if n.since >= 11 else True
+        sorted_ = bool(n.attr("sorted", 1)) if n.since >= 11 else True
+    if not sorted_:
+        n.refuse("sorted=0 leaves the output order unspecified; porter only converts sorted=1")
+    helper = n.helper("_top_k", _TOP_K)
+    return f"{helper}({n.x(0)}, {k}, {axis}, {largest})"
+
+
+_TOP_K = """
+def _top_k(x, k, axis, largest):
+    # A stable sort keeps equal values in index order, which is ONNX's tie rule.
+    order = paddle.argsort(x, axis=axis, descending=largest, stable=True)
+    indices = paddle.slice(order, [axis], [0], [k])
+    return paddle.take_along_axis(x, indices, axis=axis), indices
+"""
+
+
+@op("Unique", dtypes={"float32", "float64", "int32", "int64"})
+def unique(n):
+    """sorted or first-occurrence unique values with indices, inverse indices and counts"""
+    axis = n.attr("axis", None)
+    sorted_ = bool(n.attr("sorted", 1))
+    helper = n.helper("_unique", _UNIQUE)
+    return f"{helper}({n.x(0)}, {n.lit(axis)}, {sorted_})"
+
+
+_UNIQUE = """
+def _unique(x, axis, sorted_):
+    # numpy's unique has exactly ONNX's outputs; it runs on the host (data-dependent output size).
+    data = x.numpy()
+    values, index, inverse, counts = np.unique(data, return_index=True, return_inverse=True, return_counts=True, axis=axis)
+    if not sorted_:
+        order = np.argsort(index, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        values = np.take(values, order, axis=0 if axis is None else axis)
+        index, counts, inverse = index[order], counts[order], rank[inverse.reshape(-1)]
+    as_int64 = lambda a: paddle.to_tensor(np.asarray(a, dtype=np.int64).reshape(-1))
+    return paddle.to_tensor(values), as_int64(index), as_int64(inverse), as_int64(counts)
+"""
+
+
+@op("ReverseSequence", dtypes=_DATA_DTYPES)
+def reverse_sequence(n):
+    """reverse the first seq_len[b] steps of each batch entry"""
+    batch_axis = int(n.attr("batch_axis", 1))
+    time_axis = int(n.attr("time_axis", 0))
+    helper = n.helper("_reverse_sequence", _REVERSE_SEQUENCE)
+    return f"{helper}({n.x(0)}, {n.x(1)}, {batch_axis}, {time_axis})"
+
+
+_REVERSE_SEQUENCE = """
+def _reverse_sequence(x, lengths, batch_axis, time_axis):
+    steps = x.shape[time_axis]
+    t = paddle.arange(steps, dtype='int64')
+    shape = [1] * x.ndim
+    shape[time_axis] = steps
+    t = paddle.reshape(t, shape)
+    lens_shape = [1] * x.ndim
+    lens_shape[batch_axis] = -1
+    lens = paddle.reshape(lengths.astype('int64'), lens_shape)
+    source = paddle.where(t < lens, lens - 1 - t, t)
+    source = paddle.broadcast_to(source, x.shape)
+    return paddle.take_along_axis(x, source, axis=time_axis, broadcast=False)
+"""

@@ -1,0 +1,70 @@
+"""Target-neutral cases for op_maps/<target>/index.py."""
+
+import numpy as np
+
+from tests.op_maps.harness import NodeCase
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((4, 3, 2)).astype(np.float32)
+I64 = np.int64
+
+CASES = [
+    NodeCase(
+        "gather_negative_indices_2d", "Gather", {"x": X, "i": np.array([[0, -1], [2, -3]], I64)}, attrs={"axis": 0}
+    ),
+    NodeCase("gather_const_axis1", "Gather", {"x": X, "i": np.array([2, 0], I64)}, attrs={"axis": 1}, consts=("i",)),
+    NodeCase(
+        "gather_elements_negative",
+        "GatherElements",
+        {"x": X, "i": np.array([[[-1, 0]] * 3] * 4, I64)},
+        attrs={"axis": 2},
+    ),
+    NodeCase(
+        "gather_nd_batch",
+        "GatherND",
+        {"x": X, "i": np.array([[[1], [0], [2]]] * 4, I64).reshape(4, 3, 1)[:, :1]},
+        attrs={"batch_dims": 1},
+    ),
+    NodeCase(
+        "scatter_elements_add",
+        "ScatterElements",
+        {"x": X, "i": np.zeros((1, 3, 2), I64), "u": np.ones((1, 3, 2), np.float32)},
+        attrs={"axis": 0, "reduction": "add"},
+    ),
+    NodeCase(
+        "scatter_nd_mul",
+        "ScatterND",
+        {"x": X, "i": np.array([[1], [3]], I64), "u": np.full((2, 3, 2), 2.0, np.float32)},
+        attrs={"reduction": "mul"},
+    ),
+    NodeCase(
+        "onehot_negative_axis0",
+        "OneHot",
+        {"i": np.array([0, -1, 2], I64), "d": np.array(4, I64), "v": np.float32([-1, 5])},
+        attrs={"axis": 0},
+    ),
+    NodeCase("nonzero", "NonZero", {"x": X > 0}),
+    NodeCase("compress_axis", "Compress", {"x": X, "c": np.array([True, False, True])}, attrs={"axis": 1}),
+    NodeCase(
+        "topk_smallest_ties",
+        "TopK",
+        {"x": np.float32([[3, 1, 1, 2]]), "k": np.array([2], I64)},
+        attrs={"largest": 0},
+        n_outputs=2,
+    ),
+    NodeCase("unique_unsorted", "Unique", {"x": np.float32([2, 1, 1, 3, 2])}, attrs={"sorted": 0}, n_outputs=4),
+    NodeCase(
+        "reverse_sequence",
+        "ReverseSequence",
+        {"x": X, "l": np.array([1, 2, 3], I64)},
+        attrs={"batch_axis": 1, "time_axis": 0},
+    ),
+    NodeCase(
+        "topk_unsorted_refused",
+        "TopK",
+        {"x": X, "k": np.array([1], I64)},
+        attrs={"sorted": 0},
+        n_outputs=2,
+        refuse="sorted=0",
+    ),
+]
