@@ -26,22 +26,28 @@ def direct(
     versions: Iterable[int] | None = None,
     dtypes: Iterable[str] | None = None,
     kwargs: dict[str, str] | None = None,
+    wrap=None,
 ):
     """Register `y = call(x0, .., x{n_inputs-1}, kw=attr, ..., **kwargs)`.
 
     attrs maps ONNX attribute name -> (keyword name, ONNX default); every attribute is read, so a
     value is always passed explicitly (the target's own defaults never decide the numbers).
     kwargs are fixed extra keyword arguments given as source text.
+    wrap(n, inputs, make, dtype) lets a target compute in another dtype (e.g. float16 through float32
+    where its kernels lack float16) and cast back; it returns the final expression.
     """
     attrs = attrs or {}
     fixed = kwargs or {}
 
     def emit(n):
-        args = [n.x(i) for i in range(n_inputs)]
-        for onnx_name, (kw, default) in attrs.items():
-            args.append(f"{kw}={n.lit(n.attr(onnx_name, default))}")
-        args += [f"{k}={v}" for k, v in fixed.items()]
-        return f"{call}({', '.join(args)})"
+        extra = [f"{kw}={n.lit(n.attr(onnx_name, default))}" for onnx_name, (kw, default) in attrs.items()]
+        extra += [f"{k}={v}" for k, v in fixed.items()]
+
+        def make(*inputs):
+            return f"{call}({', '.join([*inputs, *extra])})"
+
+        inputs = [n.x(i) for i in range(n_inputs)]
+        return make(*inputs) if wrap is None else wrap(n, inputs, n.in_dtype(0), make)
 
     emit.__name__ = f"direct_{op_type.lower()}"
     emit.__module__ = _caller_module()

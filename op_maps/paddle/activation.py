@@ -2,34 +2,39 @@
 
 from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import REGISTRY, op
+from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
 
 _F = "nn.functional"
 
-direct(REGISTRY, "Relu", f"{_F}.relu", versions=[6, 13, 14], dtypes=FLOATS | {"int8", "int32", "int64"})
-direct(REGISTRY, "Sigmoid", f"{_F}.sigmoid", versions=[6, 13], dtypes=FLOATS)
-direct(REGISTRY, "Softsign", f"{_F}.softsign", dtypes=FLOATS)
-direct(REGISTRY, "Softplus", f"{_F}.softplus", dtypes=FLOATS, kwargs={"beta": "1.0", "threshold": "20.0"})
-direct(REGISTRY, "Mish", f"{_F}.mish", dtypes=FLOATS)
-direct(REGISTRY, "Elu", f"{_F}.elu", versions=[6, 22], attrs={"alpha": ("alpha", 1.0)}, dtypes=FLOATS)
-direct(REGISTRY, "Celu", f"{_F}.celu", attrs={"alpha": ("alpha", 1.0)}, dtypes=FLOATS)
-direct(
-    REGISTRY,
+
+def _row(*args, **kwargs):
+    """A direct row computed through float32 for float16/bfloat16 (Paddle's CPU lacks those kernels)."""
+    return direct(REGISTRY, *args, wrap=widened, **kwargs)
+
+
+_row("Relu", f"{_F}.relu", versions=[6, 13, 14], dtypes=FLOATS | {"int8", "int32", "int64"})
+_row("Sigmoid", f"{_F}.sigmoid", versions=[6, 13], dtypes=FLOATS)
+_row("Softsign", f"{_F}.softsign", dtypes=FLOATS)
+_row("Softplus", f"{_F}.softplus", dtypes=FLOATS, kwargs={"beta": "1.0", "threshold": "20.0"})
+_row("Mish", f"{_F}.mish", dtypes=FLOATS)
+_row("Elu", f"{_F}.elu", versions=[6, 22], attrs={"alpha": ("alpha", 1.0)}, dtypes=FLOATS)
+_row("Celu", f"{_F}.celu", attrs={"alpha": ("alpha", 1.0)}, dtypes=FLOATS)
+_row(
     "LeakyRelu",
     f"{_F}.leaky_relu",
     versions=[6, 16],
     attrs={"alpha": ("negative_slope", 0.01)},
     dtypes=FLOATS,
 )
-direct(
-    REGISTRY,
+_row(
     "ThresholdedRelu",
     f"{_F}.thresholded_relu",
     attrs={"alpha": ("threshold", 1.0)},
     dtypes=FLOATS,
     kwargs={"value": "0.0"},
 )
-direct(REGISTRY, "HardSwish", f"{_F}.hardswish", dtypes=FLOATS)
+_row("HardSwish", f"{_F}.hardswish", dtypes=FLOATS)
 
 
 @op("Selu", versions=[6, 22], dtypes=FLOATS)
@@ -37,7 +42,9 @@ def selu(n):
     """nn.functional.selu"""
     alpha = n.attr("alpha", 1.67326319217681884765625)
     gamma = n.attr("gamma", 1.05070102214813232421875)
-    return f"nn.functional.selu({n.x(0)}, scale={n.lit(gamma)}, alpha={n.lit(alpha)})"
+    return widened(
+        n, [n.x(0)], n.in_dtype(0), lambda x: f"nn.functional.selu({x}, scale={n.lit(gamma)}, alpha={n.lit(alpha)})"
+    )
 
 
 @op("HardSigmoid", versions=[6, 22], dtypes=FLOATS)
@@ -45,15 +52,23 @@ def hard_sigmoid(n):
     """nn.functional.hardsigmoid"""
     alpha = n.attr("alpha", 0.2)
     beta = n.attr("beta", 0.5)
-    return f"nn.functional.hardsigmoid({n.x(0)}, slope={n.lit(alpha)}, offset={n.lit(beta)})"
+    return widened(
+        n,
+        [n.x(0)],
+        n.in_dtype(0),
+        lambda x: f"nn.functional.hardsigmoid({x}, slope={n.lit(alpha)}, offset={n.lit(beta)})",
+    )
 
 
 @op("Swish", dtypes=FLOATS)
 def swish(n):
     """x * sigmoid(alpha * x)"""
-    alpha = n.attr("alpha", 1.0)
-    x = n.x(0)
-    return f"{x} * nn.functional.sigmoid({x} * {n.lit(float(alpha))})" if alpha != 1.0 else f"nn.functional.silu({x})"
+    alpha = float(n.attr("alpha", 1.0))
+
+    def make(x):
+        return f"{x} * nn.functional.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"nn.functional.silu({x})"
+
+    return widened(n, [n.x(0)], n.in_dtype(0), make)
 
 
 @op("Gelu", dtypes=FLOATS)
@@ -62,7 +77,9 @@ def gelu(n):
     approximate = n.attr("approximate", "none")
     if approximate not in ("none", "tanh"):
         n.refuse(f"approximate={approximate!r} is not an ONNX value")
-    return f"nn.functional.gelu({n.x(0)}, approximate={approximate == 'tanh'})"
+    return widened(
+        n, [n.x(0)], n.in_dtype(0), lambda x: f"nn.functional.gelu({x}, approximate={approximate == 'tanh'})"
+    )
 
 
 @op("Shrink", dtypes=FLOATS)
@@ -92,7 +109,10 @@ def identity(n):
 
 def _softmax_like(n, fn: str) -> str:
     """Softmax/LogSoftmax/Hardmax: from opset 13 along `axis`; before, over the flattened [axis:] block."""
-    x = n.x(0)
+    return widened(n, [n.x(0)], n.in_dtype(0), lambda x: _softmax_axis(n, fn, x))
+
+
+def _softmax_axis(n, fn: str, x: str) -> str:
     if n.since >= 13:
         return fn.format(x=x, axis=n.attr("axis", -1))
     axis = n.attr("axis", 1)

@@ -101,7 +101,9 @@ def scan(n):
     n.stmt(f"for {t} in range({length}):")
     for var, src, axis, direction in zip(slices, scan_inputs, in_axes, in_dirs):
         index = f"{length} - 1 - {t}" if direction else t
-        n.stmt(f"{INDENT}{var} = paddle.index_select({src}, paddle.to_tensor([{index}]), axis={axis}).squeeze({axis})")
+        n.stmt(
+            f"{INDENT}{var} = paddle.squeeze(paddle.slice({src}, [{axis}], [{index}], [{index} + 1]), axis=[{axis}])"
+        )
     lines, outs = n.subgraph("body", [*states, *slices])
     _emit_block(n, lines)
     if states:

@@ -6,6 +6,7 @@ auto_pad SAME_UPPER/SAME_LOWER/VALID is resolved at convert time from the input'
 """
 
 from porter.op_maps.paddle._registry import op
+from porter.op_maps.paddle.elementwise import widened
 
 _CONV_DTYPES = {"float32", "float64", "float16"}
 
@@ -65,7 +66,8 @@ def conv(n):
     x, padding = _split_pads(n, n.x(0), pads, rank)
     bias = n.const(2) if n.has_input(2) else None
     out_channels, in_per_group = w_shape[0], w_shape[1]
-    if weight is not None and (not n.has_input(2) or bias is not None):
+    low_precision = n.in_dtype(0) in ("float16", "bfloat16")  # Paddle's CPU conv has no float16 kernel
+    if weight is not None and (not n.has_input(2) or bias is not None) and not low_precision:
         params = {"weight": weight}
         sources = {"weight": n.input_source_name(1) or "weight"}
         if bias is not None:
@@ -78,11 +80,15 @@ def conv(n):
         )
         layer = n.layer(n.layer_hint(1), ctor, params, sources)
         return f"{layer}({x})"
-    b = n.x(2) if n.has_input(2) else "None"
-    return (
-        f"nn.functional.conv{rank}d({x}, {n.x(1)}, bias={b}, stride={n.lit(strides)}, padding={n.lit(padding)}, "
-        f"dilation={n.lit(dilations)}, groups={group})"
-    )
+    inputs = [x, n.x(1)] + ([n.x(2)] if n.has_input(2) else [])
+
+    def make(data, w, b="None"):
+        return (
+            f"nn.functional.conv{rank}d({data}, {w}, bias={b}, stride={n.lit(strides)}, padding={n.lit(padding)}, "
+            f"dilation={n.lit(dilations)}, groups={group})"
+        )
+
+    return widened(n, inputs, n.in_dtype(0), make)
 
 
 @op("ConvTranspose", dtypes=_CONV_DTYPES)

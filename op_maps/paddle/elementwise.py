@@ -13,11 +13,16 @@ _WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float
 _NUMERIC = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"}
 
 
-def widened(n, inputs: list[str], dtype: str | None, make) -> str:
+def widened(n, inputs: list[str], dtype: str | None, make) -> str:  # also rows.direct's `wrap`
     """make(*inputs) computed in a kernel-supported dtype and cast back to `dtype` when needed."""
     wide = _WIDEN.get(dtype or "")
     if wide is None:
         return make(*inputs)
+    if wide == "float32":
+        n.warn(
+            f"{dtype} computed through float32 and rounded back (Paddle's CPU kernels lack {dtype}); "
+            "results can differ from a native kernel by one unit in the last place"
+        )
     cast_in = [f"paddle.cast({x}, '{wide}')" for x in inputs]
     return f"paddle.cast({make(*cast_in)}, {n.dtype(dtype)})"
 

@@ -8,6 +8,7 @@ ONNX allows negative indices; Paddle's gather kernels do not wrap them, so indic
 import numpy as np
 
 from porter.op_maps.paddle._registry import op
+from porter.op_maps.paddle.elementwise import widened
 
 _DATA_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 
@@ -28,7 +29,7 @@ def gather(n):
     x = n.x(0)
     idx = _indices(n, 1, f"{x}.shape[{axis}]")
     helper = n.helper("_gather", _GATHER)
-    return f"{helper}({x}, {idx}, {axis})"
+    return widened(n, [x], n.in_dtype(0), lambda data: f"{helper}({data}, {idx}, {axis})")
 
 
 _GATHER = """

@@ -81,13 +81,39 @@ def bitwise_not(n):
     return widened(n, [n.x(0)], n.in_dtype(0), lambda a: f"paddle.bitwise_not({a})")
 
 
-@op("BitShift", dtypes={"uint8"})
+_BIT_WIDTH = {"int8": 8, "int16": 16, "int32": 32, "int64": 64, "uint8": 8}
+
+
+@op("BitShift", dtypes=set(_BIT_WIDTH))
 def bit_shift(n):
-    """uint8 shifts computed in int32 (a left shift wraps modulo 256 when cast back)"""
+    """shifts with ONNX's rules for shift counts outside [0, width) (computed in int64, cast back)"""
     direction = n.attr("direction")
-    a, b = f"paddle.cast({n.x(0)}, 'int32')", f"paddle.cast({n.x(1)}, 'int32')"
-    if direction == "LEFT":
-        return f"paddle.cast(paddle.bitwise_and({a} * paddle.pow(paddle.full_like({b}, 2), {b}), paddle.full_like({a}, 255)), 'uint8')"
-    if direction == "RIGHT":
-        return f"paddle.cast(paddle.floor_divide({a}, paddle.pow(paddle.full_like({b}, 2), {b})), 'uint8')"
-    n.refuse(f"direction={direction!r} is not an ONNX value")
+    if direction not in ("LEFT", "RIGHT"):
+        n.refuse(f"direction={direction!r} is not an ONNX value")
+    dtype = n.in_dtype(0)
+    helper = n.helper("_bit_shift", _BIT_SHIFT)
+    return f"{helper}({n.x(0)}, {n.x(1)}, {direction == 'LEFT'}, {_BIT_WIDTH[dtype]})"
+
+
+_BIT_SHIFT = """
+def _bit_shift(a, b, left, bits):
+    # ONNX BitShift: counts < 0 or >= the bit width give 0 (or -1 for a negative value shifted right);
+    # in range, a left shift wraps in the operand's width and a right shift of a signed value is arithmetic.
+    dtype = a.dtype
+    wide_a, wide_b = a.astype('int64'), b.astype('int64')
+    out_of_range = (wide_b < 0) | (wide_b >= bits)
+    safe = paddle.where(out_of_range, paddle.zeros_like(wide_b), wide_b)
+    if left:
+        shifted = paddle.bitwise_left_shift(wide_a, safe)
+        fill = paddle.zeros_like(wide_a)
+    else:
+        shifted = paddle.bitwise_right_shift(wide_a, safe, is_arithmetic=True)
+        fill = paddle.where(wide_a < 0, paddle.full_like(wide_a, -1), paddle.zeros_like(wide_a))
+    result = paddle.where(out_of_range, fill, shifted)
+    if bits < 64:
+        # keep the low `bits` bits, then reinterpret as the operand's (signed or unsigned) type
+        result = paddle.bitwise_and(result, paddle.full_like(result, (1 << bits) - 1))
+        if dtype != paddle.uint8:
+            result = paddle.where(result >= (1 << (bits - 1)), result - (1 << bits), result)
+    return result.astype(dtype)
+"""

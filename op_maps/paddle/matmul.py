@@ -7,6 +7,7 @@ Paddle's [in, out] layout; MatMul by a constant 2-D weight becomes a bias-free n
 import numpy as np
 
 from porter.op_maps.paddle._registry import op
+from porter.op_maps.paddle.elementwise import widened
 
 _MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
 
@@ -15,11 +16,12 @@ _MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
 def matmul(n):
     """paddle.matmul (numpy semantics), or a bias-free nn.Linear for a constant 2-D weight"""
     weight = n.const(1)
-    if weight is not None and weight.ndim == 2 and weight.dtype.kind == "f" and n.in_rank(0) not in (None, 1):
+    full_precision = weight is not None and weight.dtype.name in ("float32", "float64")
+    if full_precision and weight.ndim == 2 and n.in_rank(0) not in (None, 1):
         ctor = f"nn.Linear({weight.shape[0]}, {weight.shape[1]}, bias_attr=False)"
         layer = n.layer(n.layer_hint(1), ctor, {"weight": weight}, {"weight": n.input_source_name(1) or "weight"})
         return f"{layer}({n.x(0)})"
-    return f"paddle.matmul({n.x(0)}, {n.x(1)})"
+    return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"paddle.matmul({a}, {b})")
 
 
 @op("Gemm", dtypes=_MATMUL_DTYPES)
@@ -38,7 +40,7 @@ def gemm(n):
         a = f"paddle.t({a})"
     linear_ok = (
         weight is not None
-        and weight.dtype.kind == "f"
+        and weight.dtype.name in ("float32", "float64")
         and alpha == 1.0
         and (
             not n.has_input(2)
@@ -64,7 +66,7 @@ def gemm(n):
     b = n.x(1)
     if trans_b:
         b = f"paddle.t({b})"
-    product = f"paddle.matmul({a}, {b})"
+    product = widened(n, [a, b], n.in_dtype(0), lambda x, y: f"paddle.matmul({x}, {y})")
     if alpha != 1.0:
         product = f"{product} * {alpha!r}"
     if not n.has_input(2):
@@ -81,7 +83,7 @@ def einsum(n):
     equation = n.attr("equation").replace(" ", "")
     if not all(ch.isalpha() or ch in ",->." for ch in equation):
         n.refuse(f"unexpected characters in equation {equation!r}")
-    return f"paddle.einsum({equation!r}, {', '.join(n.xs())})"
+    return widened(n, n.xs(), n.in_dtype(0), lambda *xs: f"paddle.einsum({equation!r}, {', '.join(xs)})")
 
 
 @op("Det", dtypes={"float32", "float64"})

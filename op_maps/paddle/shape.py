@@ -152,14 +152,21 @@ def unsqueeze(n):
         n.refuse("axes are required")
     const = n.const_list(1) if n.since >= 13 else n.attr("axes")
     x = n.x(0)
-    if const is not None:
-        rank = n.in_rank(0)
-        if rank is None:
-            n.refuse("input rank must be known")
+    rank = n.in_rank(0)
+    if const is not None and rank is not None:
         out_rank = rank + len(const)
         ordered = sorted(int(a) + out_rank if a < 0 else int(a) for a in const)
         return f"paddle.unsqueeze({x}, axis={n.lit(ordered)})"
-    return f"paddle.unsqueeze({x}, axis=sorted(a % ({x}.ndim + len({axes})) for a in {axes}))"
+    helper = n.helper("_unsqueeze", _UNSQUEEZE)
+    return f"{helper}({x}, {axes})"
+
+
+_UNSQUEEZE = """
+def _unsqueeze(x, axes):
+    # ONNX axes count in the output's rank; insert in increasing order.
+    rank = x.ndim + len(axes)
+    return paddle.unsqueeze(x, axis=sorted(a % rank for a in axes))
+"""
 
 
 @op("Shape")
