@@ -1,0 +1,57 @@
+"""Target-neutral cases for op_maps/<target>/image.py."""
+
+import numpy as np
+
+from tests.op_maps.harness import NodeCase
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((1, 2, 4, 5)).astype(np.float32)
+EMPTY = np.zeros(0, np.float32)
+
+CASES = [
+    NodeCase(
+        "resize_nearest_half_pixel_sizes",
+        "Resize",
+        {"x": X, "roi": EMPTY, "scales": EMPTY, "sizes": np.array([1, 2, 7, 3], np.int64)},
+        consts=("roi", "scales", "sizes"),
+    ),
+    NodeCase(
+        "resize_linear_align_corners_scales",
+        "Resize",
+        {"x": X, "roi": EMPTY, "scales": np.float32([1, 1, 2.0, 0.6])},
+        attrs={"mode": "linear", "coordinate_transformation_mode": "align_corners"},
+        consts=("roi", "scales"),
+    ),
+    NodeCase(
+        "resize_cubic_exclude_outside",
+        "Resize",
+        {"x": X, "roi": EMPTY, "scales": np.float32([1, 1, 1.5, 1.5])},
+        attrs={"mode": "cubic", "exclude_outside": 1, "cubic_coeff_a": -0.5},
+        consts=("roi", "scales"),
+    ),
+    NodeCase(
+        "resize_axes_not_larger",
+        "Resize",
+        {"x": X, "roi": EMPTY, "scales": EMPTY, "sizes": np.array([8, 8], np.int64)},
+        attrs={"axes": [2, 3], "keep_aspect_ratio_policy": "not_larger"},
+        consts=("roi", "scales", "sizes"),
+    ),
+    NodeCase(
+        "resize_nearest_ceil_asymmetric",
+        "Resize",
+        {"x": X, "roi": EMPTY, "scales": np.float32([1, 1, 1.7, 0.5])},
+        attrs={"coordinate_transformation_mode": "asymmetric", "nearest_mode": "ceil"},
+        consts=("roi", "scales"),
+    ),
+    NodeCase(
+        "upsample_v9_nearest", "Upsample", {"x": X, "scales": np.float32([1, 1, 2, 3])}, opset=9, consts=("scales",)
+    ),
+    NodeCase(
+        "resize_antialias_refused",
+        "Resize",
+        {"x": X, "roi": EMPTY, "scales": np.float32([1, 1, 0.5, 0.5])},
+        attrs={"mode": "linear", "antialias": 1},
+        consts=("roi", "scales"),
+        refuse="antialias",
+    ),
+]
