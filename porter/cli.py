@@ -265,7 +265,13 @@ def ops(target, fmt):
     help="Print each case's status and reason.",
 )
 @click.option("--zoo", is_flag=True, help="Run the nine model-zoo CNNs from the onnx wheel instead of the node suite.")
-def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, zoo):
+@click.option(
+    "--native-kernels",
+    is_flag=True,
+    help="Run the framework's CPU kernels in their default (fastest, not bitwise-reproducible) mode "
+    "instead of MKL_CBWR=COMPATIBLE; see docs/known-deviations.md.",
+)
+def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, zoo, native_kernels):
     """Run the ONNX backend node suite (shipped in the onnx wheel) through porter and the target.
 
     \b
@@ -300,7 +306,9 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, 
         def tick(result):
             progress.advance(task)
 
-        summary = run_conformance(target, cases, jobs=jobs, timeout=timeout, progress=tick)
+        summary = run_conformance(
+            target, cases, jobs=jobs, timeout=timeout, progress=tick, deterministic=not native_kernels
+        )
     by_op = summary.by_op()
     table = Table(title=f"ONNX node suite -> {target}")
     table.add_column("op")

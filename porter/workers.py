@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import socket
 import subprocess
@@ -49,7 +50,7 @@ def _worker_main(conn: Connection, func_path: str, init_path: str | None, init_a
 class WorkerProcess:
     """One long-lived worker; `call` sends a payload and waits for its result."""
 
-    def __init__(self, func_path: str, init_path: str | None, init_arg):
+    def __init__(self, func_path: str, init_path: str | None, init_arg, env: dict | None = None):
         parent, child = socket.socketpair()
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the worker; explains its death)
         self.process = subprocess.Popen(
@@ -58,6 +59,7 @@ class WorkerProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self.stderr,
+            env=None if env is None else {**os.environ, **env},
         )
         child.close()
         self.conn = Connection(parent.detach())
@@ -108,6 +110,7 @@ def run_isolated(
     init_path: str | None = None,
     init_arg=None,
     on_start: Callable[[str], None] | None = None,
+    env: dict | None = None,
 ) -> Iterator[Outcome]:
     """Yield an Outcome per (key, payload) as workers finish them (order not preserved).
 
@@ -115,7 +118,7 @@ def run_isolated(
     """
     pending = list(items)
     pending.reverse()
-    workers = [WorkerProcess(func_path, init_path, init_arg) for _ in range(max(1, min(jobs, len(pending) or 1)))]
+    workers = [WorkerProcess(func_path, init_path, init_arg, env) for _ in range(max(1, min(jobs, len(pending) or 1)))]
     idle = list(workers)
     busy: list[WorkerProcess] = []
     try:
@@ -129,7 +132,7 @@ def run_isolated(
                     worker.send(key, payload)
                 except (BrokenPipeError, OSError):
                     worker.kill()
-                    worker = WorkerProcess(func_path, init_path, init_arg)
+                    worker = WorkerProcess(func_path, init_path, init_arg, env)
                     worker.send(key, payload)
                 busy.append(worker)
             ready = wait([w.conn for w in busy], timeout=1.0)
@@ -142,7 +145,7 @@ def run_isolated(
                         yield Outcome(worker.key, False, error=_death_reason(worker))
                         busy.remove(worker)
                         worker.kill()
-                        idle.append(WorkerProcess(func_path, init_path, init_arg))
+                        idle.append(WorkerProcess(func_path, init_path, init_arg, env))
                         continue
                     busy.remove(worker)
                     idle.append(worker)
@@ -152,12 +155,12 @@ def run_isolated(
                     reason = _death_reason(worker)
                     worker.kill()
                     yield Outcome(worker.key, False, error=reason)
-                    idle.append(WorkerProcess(func_path, init_path, init_arg))
+                    idle.append(WorkerProcess(func_path, init_path, init_arg, env))
                 elif now - worker.started > timeout:
                     busy.remove(worker)
                     worker.kill()
                     yield Outcome(worker.key, False, error=f"timed out after {timeout:.0f}s")
-                    idle.append(WorkerProcess(func_path, init_path, init_arg))
+                    idle.append(WorkerProcess(func_path, init_path, init_arg, env))
     finally:
         for worker in idle + busy:
             with contextlib.suppress(BrokenPipeError, OSError):
