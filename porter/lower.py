@@ -100,6 +100,10 @@ class NodeContext:
         if a.ref_attr_name:
             self.refuse(f"attribute {name!r} refers to a function attribute; only plain graphs are supported")
         value = onnx.helper.get_attribute_value(a)
+        if a.type == onnx.AttributeProto.FLOAT:
+            return _shortest_float32(value)
+        if a.type == onnx.AttributeProto.FLOATS:
+            return [_shortest_float32(v) for v in value]
         if isinstance(value, bytes):
             return value.decode("utf-8", errors="replace")
         if isinstance(value, onnx.TensorProto):
@@ -618,6 +622,14 @@ def fold_node(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> lis
         return None
     full = iter(arrays_out)
     return [next(full) if o else np.zeros(0) for o in node.output]
+
+
+def _shortest_float32(value: float) -> float:
+    """ONNX float attributes are float32: 1e-05 reads better than 9.999999747378752e-06 and is the
+    same float32 (the shortest decimal that rounds to it)."""
+    if not np.isfinite(value):
+        return float(value)
+    return float(np.format_float_positional(np.float32(value), unique=True, trim="-"))
 
 
 def _describe(name: str, info: ValueInfo) -> str:
