@@ -49,16 +49,22 @@ def _split_pads(n, x: str, pads: list[int], rank: int) -> tuple[str, list[int]]:
     return padded, [0] * rank
 
 
-@op("Conv", dtypes=_CONV_DTYPES)
-def conv(n):
-    """nn.Conv1D/2D/3D (constant weights) or nn.functional.conv*d"""
-    weight = n.const(1)
+def _weight_shape(n) -> tuple[tuple, int]:
+    """The static weight shape and the number of spatial dims (1-3), or a refusal."""
     w_shape = n.in_shape(1)
     if w_shape is None or any(not isinstance(d, int) for d in w_shape):
         n.refuse("the weight shape must be static")
     rank = len(w_shape) - 2
     if rank not in (1, 2, 3):
-        n.refuse(f"{rank}-D convolution is not supported")
+        n.refuse(f"{rank}-D {n.op_type} is not supported")
+    return w_shape, rank
+
+
+@op("Conv", dtypes=_CONV_DTYPES)
+def conv(n):
+    """nn.Conv1D/2D/3D (constant weights) or nn.functional.conv*d"""
+    weight = n.const(1)
+    w_shape, rank = _weight_shape(n)
     kernel = list(n.attr("kernel_shape", w_shape[2:]))
     in_shape = n.in_shape(0)
     strides, dilations, pads = _spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
@@ -94,12 +100,7 @@ def conv(n):
 @op("ConvTranspose", dtypes=_CONV_DTYPES)
 def conv_transpose(n):
     """nn.functional.conv*d_transpose with explicit output padding / output_shape"""
-    w_shape = n.in_shape(1)
-    if w_shape is None or any(not isinstance(d, int) for d in w_shape):
-        n.refuse("the weight shape must be static")
-    rank = len(w_shape) - 2
-    if rank not in (1, 2, 3):
-        n.refuse(f"{rank}-D transposed convolution is not supported")
+    w_shape, rank = _weight_shape(n)
     kernel = list(n.attr("kernel_shape", w_shape[2:]))
     strides = list(n.attr("strides", [1] * rank))
     dilations = list(n.attr("dilations", [1] * rank))

@@ -31,8 +31,12 @@ def _common(n):
     ignore_index = n.attr("ignore_index", None)
     weight = n.x(2) if n.has_input(2) else "None"
     dtype = n.in_dtype(0)
-    wide = dtype in ("float16", "bfloat16")
-    return reduction, ignore_index, weight, dtype, wide
+    wide = dtype in ("float16", "bfloat16")  # Paddle's CPU log_softmax/gather lack them: compute in float32
+    x = n.x(0)
+    if wide:
+        x = f"paddle.cast({x}, 'float32')"
+        weight = weight if weight == "None" else f"paddle.cast({weight}, 'float32')"
+    return reduction, ignore_index, weight, dtype, wide, x
 
 
 def _narrow(n, expr: str, dtype: str, wide: bool) -> str:
@@ -42,24 +46,16 @@ def _narrow(n, expr: str, dtype: str, wide: bool) -> str:
 @op("NegativeLogLikelihoodLoss", dtypes=_LOSS_DTYPES)
 def nll_loss(n):
     """weighted -log_prob at the target class, reduced"""
-    reduction, ignore_index, weight, dtype, wide = _common(n)
+    reduction, ignore_index, weight, dtype, wide, x = _common(n)
     helper = n.helper("_nll_loss", _NLL)
-    x = n.x(0)
-    if wide:
-        x = f"paddle.cast({x}, 'float32')"
-        weight = weight if weight == "None" else f"paddle.cast({weight}, 'float32')"
     return _narrow(n, f"{helper}({x}, {n.x(1)}, {weight}, {n.lit(ignore_index)}, {reduction!r})", dtype, wide)
 
 
 @op("SoftmaxCrossEntropyLoss", dtypes=_LOSS_DTYPES)
 def softmax_cross_entropy_loss(n):
     """log_softmax over the class axis, then the NLL loss (optionally returning log_prob)"""
-    reduction, ignore_index, weight, dtype, wide = _common(n)
+    reduction, ignore_index, weight, dtype, wide, x = _common(n)
     helper = n.helper("_nll_loss", _NLL)
-    x = n.x(0)
-    if wide:
-        x = f"paddle.cast({x}, 'float32')"
-        weight = weight if weight == "None" else f"paddle.cast({weight}, 'float32')"
     log_prob = n.tmp("log_prob")
     n.stmt(f"{log_prob} = nn.functional.log_softmax({x}, axis=1)")
     loss = _narrow(n, f"{helper}({log_prob}, {n.x(1)}, {weight}, {n.lit(ignore_index)}, {reduction!r})", dtype, wide)

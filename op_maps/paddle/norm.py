@@ -77,16 +77,21 @@ def _stash(n, x: str) -> tuple[str, str | None]:
     return x, None
 
 
-@op("LayerNormalization", dtypes=_NORM_DTYPES | {"bfloat16"})
-def layer_norm(n):
-    """nn.LayerNorm over the trailing axes (functional form with Mean/InvStdDev outputs when asked)"""
+def _trailing_norm_setup(n):
+    """(first normalized axis >= 0, epsilon, input expression, dtype to restore) for Layer/RMS norm."""
     axis = int(n.attr("axis", -1))
     epsilon = float(n.attr("epsilon", 1e-5))
     rank = n.in_rank(0)
     if rank is None:
         n.refuse("input rank must be known")
-    axis = axis + rank if axis < 0 else axis
     x, restore = _stash(n, n.x(0))
+    return (axis + rank if axis < 0 else axis), epsilon, x, restore
+
+
+@op("LayerNormalization", dtypes=_NORM_DTYPES | {"bfloat16"})
+def layer_norm(n):
+    """nn.LayerNorm over the trailing axes (functional form with Mean/InvStdDev outputs when asked)"""
+    axis, epsilon, x, restore = _trailing_norm_setup(n)
     scale, bias = n.const(1), n.const(2) if n.has_input(2) else None
     wants_stats = n.has_output(1) or n.has_output(2)
     norm_shape = list(n.in_shape(0)[axis:])
@@ -131,13 +136,7 @@ def _layer_norm(x, scale, bias, axis, epsilon):
 @op("RMSNormalization", dtypes=_NORM_DTYPES | {"bfloat16"})
 def rms_norm(n):
     """x / sqrt(mean(x^2) + epsilon) * scale over the trailing axes"""
-    axis = int(n.attr("axis", -1))
-    epsilon = float(n.attr("epsilon", 1e-5))
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    axis = axis + rank if axis < 0 else axis
-    x, restore = _stash(n, n.x(0))
+    axis, epsilon, x, restore = _trailing_norm_setup(n)
     helper = n.helper("_rms_norm", _RMS_NORM)
     y = f"{helper}({x}, {n.x(1)}, {axis}, {epsilon!r})"
     return f"paddle.cast({y}, {n.dtype(restore)})" if restore else y
