@@ -330,7 +330,9 @@ class Lowering:
                 hint, "Constant", f"dtype {dtype_name} has no {self.target.framework} equivalent", self.target.name
             )
         dtype = self.target.dtype_exprs[dtype_name]
-        if array.size <= INLINE_CONST_LIMIT and dtype_name != "bfloat16" and not as_weight:
+        if dtype_name == "bfloat16" and (array.size > INLINE_CONST_LIMIT or as_weight):
+            raise UnsupportedOp(hint, "Constant", "bfloat16 weights are not supported yet", self.target.name)
+        if array.size <= INLINE_CONST_LIMIT and not as_weight:
             expr = self.target.const_tensor(array_literal(array), dtype)
         else:
             attr = self.attrs.fresh(hint, "const")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 
 from porter.op_maps.paddle._registry import REGISTRY
@@ -39,21 +37,21 @@ def _buffer_decl(attr: str, shape: str, dtype: str) -> str:
 
 
 def _load_model_lines(class_name: str, has_weights: bool) -> list[str]:
-    del has_weights  # paddle.load reads an empty state dict fine
-    return [
-        f"model = {class_name}()",
-        'path = os.path.join(weights_dir or os.path.dirname(os.path.abspath(__file__)), "model.pdparams")',
-        "model.set_state_dict(paddle.load(path))",
-        "model.eval()",
-        "return model",
-    ]
+    lines = [f"model = {class_name}()"]
+    if has_weights:
+        # .npz read with allow_pickle=False: loading the weights can never run code (paddle.load unpickles).
+        lines += [
+            'path = os.path.join(weights_dir or os.path.dirname(os.path.abspath(__file__)), "model.npz")',
+            "with np.load(path, allow_pickle=False) as weights:",
+            "    model.set_state_dict({name: weights[name] for name in weights.files})",
+        ]
+    return [*lines, "model.eval()", "return model"]
 
 
 def _write_weights(state: dict[str, np.ndarray], path: str) -> None:
-    # paddle.save's .pdparams format is a pickled dict of numpy arrays; writing it here keeps paddle
-    # out of the converting process. Only porter's own arrays are pickled; nothing is ever unpickled.
+    # A plain .npz (no pickled objects): model.py reads it with np.load(allow_pickle=False).
     with open(path, "wb") as f:
-        pickle.dump({k: np.ascontiguousarray(v) for k, v in state.items()}, f, protocol=4)
+        np.savez(f, **{k: np.ascontiguousarray(v) for k, v in state.items()})
 
 
 TARGET = TargetSpec(
@@ -63,7 +61,7 @@ TARGET = TargetSpec(
     imports=("import paddle", "from paddle import nn"),
     base_class="nn.Layer",
     forward_name="forward",
-    weights_file="model.pdparams",
+    weights_file="model.npz",
     dtype_exprs=_DTYPES,
     unsupported_dtypes=_UNSUPPORTED,
     const_tensor=_const_tensor,

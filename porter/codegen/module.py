@@ -14,7 +14,8 @@ def render_module(program: Program) -> str:
     target = program.target
     body_lines = program.forward_lines + [_return_line(program.return_exprs)]
     helper_src = [program.helpers[name].strip("\n") for name in sorted(program.helpers)]
-    all_code = "\n".join(program.init_lines + body_lines + helper_src)
+    load_lines = target.load_model_lines(program.class_name, bool(program.weights))
+    all_code = "\n".join(program.init_lines + body_lines + helper_src + load_lines)
     imports = ["import os", ""]
     if re.search(r"\bnp\.", all_code):
         imports += ["import numpy as np"]
@@ -36,7 +37,7 @@ def render_module(program: Program) -> str:
     out += ["", f"{INDENT}def {target.forward_name}({args}):"]
     out += [f"{INDENT * 2}{line}" for line in body_lines]
     out += ["", "", "def load_model(weights_dir=None):"]
-    out += [f"{INDENT}{line}" for line in target.load_model_lines(program.class_name, bool(program.weights))]
+    out += [f"{INDENT}{line}" for line in load_lines]
     return "\n".join(out) + "\n"
 
 

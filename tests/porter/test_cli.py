@@ -37,7 +37,7 @@ def test_validate_detects_tampered_weights_exit_1(chain_file, tmp_path):
     out = tmp_path / "out"
     assert porter_cli("convert", chain_file, "-o", out).returncode == 0
     weight = onnx.numpy_helper.to_array(elementwise_chain().graph.initializer[0])
-    TARGET.write_weights({"scale_weight": weight * 1.01}, str(out / "model.pdparams"))
+    TARGET.write_weights({"scale_weight": weight * 1.01}, str(out / "model.npz"))
     proc = porter_cli("validate", out, "--against", chain_file)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "FAIL" in proc.stdout

@@ -12,7 +12,7 @@ from tests.models import elementwise_chain, single_node
 def test_convert_writes_standalone_outputs(tmp_path):
     out = tmp_path / "out"
     result = porter.convert(elementwise_chain(), "paddle", out)
-    assert sorted(p.name for p in out.iterdir()) == ["model.pdparams", "model.py", "report.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["model.npz", "model.py", "report.json"]
     code = (out / "model.py").read_text()
     imports = {line for line in code.splitlines() if line.startswith(("import ", "from "))}
     assert imports <= {"import os", "import numpy as np", "import paddle", "from paddle import nn"}
@@ -36,7 +36,7 @@ def test_converted_model_matches_onnxruntime(tmp_path):
 def test_generation_is_deterministic(tmp_path):
     porter.convert(elementwise_chain(), "paddle", tmp_path / "a")
     porter.convert(elementwise_chain(), "paddle", tmp_path / "b")
-    for name in ("model.py", "model.pdparams", "report.json"):
+    for name in ("model.py", "model.npz", "report.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
