@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -30,9 +31,15 @@ TARGET_OPTION = click.option(
 )
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # so SIGTERM unwinds like Ctrl-C: partial outputs are removed
+
+
 class _Group(click.Group):
     def main(self, *args, **kwargs):
         kwargs.setdefault("standalone_mode", False)
+        signal.signal(signal.SIGTERM, _terminate)
+        debug = "--debug" in sys.argv[1:]
         try:
             rv = super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:
@@ -40,23 +47,35 @@ class _Group(click.Group):
         except click.UsageError as exc:
             exc.show()
             sys.exit(EXIT_USAGE)
-        except click.Abort:
-            console.print("[red]aborted[/red]")
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("aborted", err=True)
             sys.exit(EXIT_CONVERSION)
         except PorterError as exc:
+            if debug:
+                raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Exception as exc:  # a porter bug: one line, the traceback only with --debug
+            if debug:
+                raise
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc} (a porter bug; --debug shows the traceback)", err=True
+            )
+            sys.exit(EXIT_CONVERSION)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="porter-convert", prog_name="porter")
-def main():
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors (they are one line otherwise).")
+def main(debug):
     """porter: port ONNX (and PyTorch) models to PaddlePaddle as readable code, with numeric proof.
 
     \b
-    Exit codes: 0 success, 1 parity failure, 2 conversion failure, 3 usage error.
+    Exit codes: 0 success, 1 parity failure, 2 conversion failure (also an
+    internal error), 3 usage error.
     """
+    del debug  # read in _Group.main, before click parses, so errors raised while parsing obey it too
 
 
 @main.command()

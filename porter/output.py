@@ -19,16 +19,37 @@ def check_writable(out_dir: Path, force: bool) -> None:
         raise OutputExists(f"{out_dir}: exists and is not empty (use --force to replace it)")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Remove temporary siblings left by a conversion that was killed (SIGKILL cannot be caught)."""
+    for candidate in out.parent.glob(f".{out.name}.porter-*"):
+        parts = candidate.name.rsplit(".porter-", 1)[-1].split("-")
+        if parts and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+            shutil.rmtree(candidate, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_directory(out_dir: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     """Yield a temporary directory beside out_dir; on success it replaces out_dir in one rename.
 
-    On any exception (Ctrl-C included) the temporary directory is removed and out_dir is untouched.
+    On any exception (Ctrl-C and, from the CLI, SIGTERM included) the temporary directory is removed
+    and out_dir is untouched. A SIGKILL leaves the hidden temporary behind; the next conversion to the
+    same OUT removes it (its name carries the dead process's pid).
     """
     out = Path(out_dir)
     check_writable(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.porter-", dir=out.parent))
+    remove_stale_temporaries(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.porter-{os.getpid()}-", dir=out.parent))
     try:
         yield tmp
         if out.exists():
