@@ -18,6 +18,18 @@ from porter.errors import InvalidModel
 SourceLike = str | os.PathLike | bytes | onnx.ModelProto
 
 
+def _declared_bytes(tensor: onnx.TensorProto) -> int:
+    """Bytes the tensor's dims and dtype promise (sub-byte and string types count one byte each)."""
+    count = 1
+    for d in tensor.dims:
+        count *= max(int(d), 0)
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except (KeyError, ValueError, TypeError):
+        itemsize = 1
+    return count * itemsize
+
+
 def _check_external_locations(model: onnx.ModelProto, base_dir: Path, path: Path) -> None:
     base = base_dir.resolve()
     for tensor in _all_tensors(model):
@@ -32,6 +44,63 @@ def _check_external_locations(model: onnx.ModelProto, base_dir: Path, path: Path
             )
         if not target.is_file():
             raise InvalidModel(f"{path}: external data file {location!r} for tensor {tensor.name!r} is missing")
+        try:
+            offset = int(entries.get("offset", 0))
+            length = int(entries["length"]) if "length" in entries else None
+        except ValueError:
+            raise InvalidModel(
+                f"{path}: tensor {tensor.name!r} has a non-numeric external data offset/length"
+            ) from None
+        needed = length if length is not None else _declared_bytes(tensor)
+        available = target.stat().st_size - offset
+        if needed > available or _declared_bytes(tensor) > available:
+            raise InvalidModel(
+                f"{path}: external data {location!r} for tensor {tensor.name!r} is shorter than declared "
+                f"({max(needed, _declared_bytes(tensor))} bytes needed at offset {offset}, {max(available, 0)} there)"
+            )
+
+
+def _check_memory(model: onnx.ModelProto, label: str) -> None:
+    """Refuse, before anything is allocated, a model whose declared tensors exceed this machine's memory."""
+    total = sum(_declared_bytes(t) for t in _all_tensors(model))
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if total > physical:
+        raise InvalidModel(
+            f"{label}: the model declares {total / 2**30:.1f} GiB of tensors, more than this machine's "
+            f"{physical / 2**30:.1f} GiB of memory"
+        )
+
+
+def _check_structure(graph: onnx.GraphProto, label: str, outer: frozenset = frozenset()) -> None:
+    """Name the node when an input is produced nowhere, produced later (a cycle), or produced twice."""
+    available = set(outer) | {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    producers: dict[str, str] = {}
+    for index, node in enumerate(graph.node):
+        for out in node.output:
+            if out and (out in producers or out in available):
+                raise InvalidModel(f"{label}: value {out!r} is produced twice (by node {node.name or index!r})")
+            if out:
+                producers[out] = node.name or f"#{index}"
+    seen = set(available)
+    for index, node in enumerate(graph.node):
+        name = node.name or f"#{index}"
+        for inp in node.input:
+            if inp and inp not in seen:
+                if inp in producers:
+                    raise InvalidModel(
+                        f"{label}: node {name!r} reads {inp!r} before node {producers[inp]!r} produces it "
+                        "(a cycle, or nodes out of order)"
+                    )
+                raise InvalidModel(
+                    f"{label}: node {name!r} reads {inp!r}, which no input, initializer or node produces"
+                )
+        for attr in node.attribute:
+            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+                _check_structure(sub, label, frozenset(seen))
+        seen.update(o for o in node.output if o)
 
 
 def _all_tensors(model: onnx.ModelProto):
@@ -59,6 +128,7 @@ def load_onnx(source: SourceLike) -> onnx.ModelProto:
     elif isinstance(source, bytes | bytearray):
         model = _parse(bytes(source), "<bytes>")
         label = "<bytes>"
+        _check_memory(model, label)
     else:
         path = Path(os.fspath(source))
         label = str(path)
@@ -70,6 +140,7 @@ def load_onnx(source: SourceLike) -> onnx.ModelProto:
         if not data:
             raise InvalidModel(f"{path}: file is empty")
         model = _parse(data, label)
+        _check_memory(model, label)
         _check_external_locations(model, path.parent, path)
         try:
             onnx.external_data_helper.load_external_data_for_model(model, str(path.parent))
@@ -78,16 +149,30 @@ def load_onnx(source: SourceLike) -> onnx.ModelProto:
     if not model.graph.node and not model.graph.output:
         raise InvalidModel(f"{label}: not an ONNX model (empty graph)")
     _check_opsets(model, label)
+    _check_structure(model.graph, label)
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "validation failed"
-        raise InvalidModel(f"{label}: invalid ONNX model: {first_line}") from None
+        text = " ".join(str(exc).split())[:400] or "validation failed"
+        raise InvalidModel(f"{label}: invalid ONNX model: {text}") from None
+    return _infer_shapes(model, label)
+
+
+# Strict shape inference errors that mean the file contradicts itself (not that onnx cannot infer).
+_CONTRADICTIONS = ("Inferred shape and existing shape differ", "Inferred elem type differs", "type mismatch")
+
+
+def _infer_shapes(model: onnx.ModelProto, label: str) -> onnx.ModelProto:
     try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+        return onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as exc:  # onnx raises several unrelated types here
-        raise InvalidModel(f"{label}: shape inference failed: {str(exc).splitlines()[0]}") from None
-    return model
+        text = " ".join(str(exc).split())
+        if any(marker in text for marker in _CONTRADICTIONS):
+            raise InvalidModel(f"{label}: declared and inferred shapes/types disagree: {text[:400]}") from None
+    try:  # strict inference failed for a reason that is not a contradiction: keep what can be inferred
+        return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
+    except Exception as exc:
+        raise InvalidModel(f"{label}: shape inference failed: {' '.join(str(exc).split())[:400]}") from None
 
 
 def _parse(data: bytes, label: str) -> onnx.ModelProto:

@@ -68,7 +68,7 @@ def build_model(case: NodeCase) -> onnx.ModelProto:
     model.ir_version = min(model.ir_version, 10)
     model = onnx.shape_inference.infer_shapes(model, strict_mode=False)
     for out in model.graph.output:
-        if not out.type.tensor_type.HasField("shape") and graph_inputs:
+        if not out.type.tensor_type.HasField("shape") and graph_inputs and not case.output_shapes:
             # onnx cannot infer some function ops (GroupNormalization, MVN): they are shaped like input 0
             out.type.CopyFrom(graph_inputs[0].type)
     for i, shape in (case.output_shapes or {}).items():

@@ -3,7 +3,7 @@ import os
 import numpy as np
 import onnx
 import pytest
-from onnx import numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from porter.errors import InvalidModel
 from porter.frontends.onnx_source import load_onnx
@@ -97,3 +97,78 @@ def test_external_data_inside_model_dir_loads(tmp_path):
     )
     loaded = load_onnx(tmp_path / "m.onnx")
     np.testing.assert_array_equal(numpy_helper.to_array(loaded.graph.initializer[0]), expected)
+
+
+def _graph(nodes, outputs=None, inits=()):
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])]
+    outputs = outputs or [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])]
+    model = helper.make_model(
+        helper.make_graph(nodes, "g", inputs, outputs, initializer=list(inits)),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
+    model.ir_version = 8
+    return model
+
+
+def _raw_tensor(dims, nbytes):
+    tensor = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=dims)
+    tensor.raw_data = b"\0" * nbytes
+    return tensor
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (
+            _graph(
+                [
+                    helper.make_node("Add", ["x", "b"], ["a"], name="first"),
+                    helper.make_node("Abs", ["a"], ["b"]),
+                    helper.make_node("Abs", ["a"], ["y"]),
+                ]
+            ),
+            "'first' reads 'b' before node",
+        ),
+        (_graph([helper.make_node("Add", ["x", "nowhere"], ["y"], name="adder")]), "'adder' reads 'nowhere', which no"),
+        (
+            _graph([helper.make_node("Abs", ["x"], ["y"]), helper.make_node("Neg", ["x"], ["y"], name="again")]),
+            "'y' is produced twice",
+        ),
+        (
+            _graph(
+                [helper.make_node("Abs", ["x"], ["y"])],
+                outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
+            ),
+            "declared and inferred shapes/types disagree",
+        ),
+        (
+            _graph([helper.make_node("Add", ["x", "w"], ["y"])], inits=[_raw_tensor([1 << 20, 1 << 20], 16)]),
+            "GiB of tensors|too small for the declared shape",
+        ),
+        (
+            _graph([helper.make_node("Add", ["x", "w"], ["y"])], inits=[_raw_tensor([2], 4)]),
+            "too small for the declared shape",
+        ),
+    ],
+    ids=["cycle", "dangling-input", "duplicate-name", "shape-mismatch", "huge-declared-tensor", "short-raw-data"],
+)
+def test_malformed_graphs_name_the_problem(model, message):
+    with pytest.raises(InvalidModel, match=message):
+        load_onnx(model.SerializeToString())
+
+
+def test_huge_declared_tensor_is_refused_before_allocating(tmp_path):
+    model = _graph([helper.make_node("Add", ["x", "w"], ["y"])], inits=[_raw_tensor([1 << 20, 1 << 20], 16)])
+    path = tmp_path / "huge.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(InvalidModel, match="4096.0 GiB of tensors"):
+        load_onnx(path)
+
+
+def test_external_data_shorter_than_declared_is_refused(tmp_path):
+    model = elementwise_chain()
+    onnx.save(model, tmp_path / "m.onnx", save_as_external_data=True, location="w.bin", size_threshold=0)
+    data = (tmp_path / "w.bin").read_bytes()
+    (tmp_path / "w.bin").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InvalidModel, match="shorter than declared"):
+        load_onnx(tmp_path / "m.onnx")
