@@ -16,6 +16,7 @@ from onnx import helper
 
 from porter.convert import generate
 from porter.errors import UnsupportedOp
+from porter.targets import get_target
 from porter.validators.tolerances import tolerance_for
 from porter.workers import WorkerProcess
 
@@ -132,7 +133,13 @@ def assert_close(actual: list[np.ndarray], expected: list[np.ndarray], case: Nod
 
 def check(case: NodeCase, target: str) -> None:
     """Convert and run the case on `target`; compare with onnxruntime, or check the refusal."""
+    from porter.registry import resolve_since
+
     model = build_model(case)
+    since = resolve_since(case.op_type, model.opset_import[0].version)
+    mapped = {m.since for m in get_target(target).registry.ops().get(case.op_type, [])}
+    if since not in mapped:
+        pytest.skip(f"{case.op_type}-{since} is not mapped for {target} yet")
     refuse = case.refuse.get(target) if isinstance(case.refuse, dict) else case.refuse
     if refuse is not None:
         with pytest.raises(UnsupportedOp) as info:
