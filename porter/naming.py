@@ -25,6 +25,8 @@ _IDENT_CHARS = re.compile(r"[^0-9a-zA-Z_]+")
 
 def identifier(raw: str, fallback: str = "v") -> str:
     """A valid, non-reserved Python identifier that reads like `raw` (not yet unique)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
     text = unicodedata.normalize("NFKD", raw or "").encode("ascii", "ignore").decode("ascii")
     text = _IDENT_CHARS.sub("_", text).strip("_")
     text = re.sub(r"_+", "_", text)

@@ -74,6 +74,35 @@ def _check_memory(model: onnx.ModelProto, label: str) -> None:
         )
 
 
+def _check_text(model: onnx.ModelProto, label: str) -> None:
+    """Protobuf hands back invalid UTF-8 in string fields as bytes; refuse such a file up front."""
+
+    def bad(value) -> bool:
+        return isinstance(value, bytes)
+
+    def walk(graph: onnx.GraphProto, where: str) -> None:
+        if bad(graph.name):
+            raise InvalidModel(f"{label}: the name of {where} is not valid UTF-8")
+        for vi in list(graph.input) + list(graph.output) + list(graph.value_info):
+            if bad(vi.name):
+                raise InvalidModel(f"{label}: a value name in {where} is not valid UTF-8")
+        for init in graph.initializer:
+            if bad(init.name):
+                raise InvalidModel(f"{label}: an initializer name in {where} is not valid UTF-8")
+        for node in graph.node:
+            fields = [node.name, node.op_type, node.domain, *node.input, *node.output]
+            if any(bad(f) for f in fields) or any(bad(a.name) for a in node.attribute):
+                raise InvalidModel(f"{label}: node {node.name!r} in {where} has text that is not valid UTF-8")
+            for attr in node.attribute:
+                for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+                    walk(sub, f"a subgraph of node {node.name!r}")
+
+    for imp in model.opset_import:
+        if bad(imp.domain):
+            raise InvalidModel(f"{label}: an opset domain is not valid UTF-8")
+    walk(model.graph, "the main graph")
+
+
 def _check_structure(graph: onnx.GraphProto, label: str, outer: frozenset = frozenset()) -> None:
     """Name the node when an input is produced nowhere, produced later (a cycle), or produced twice."""
     available = set(outer) | {i.name for i in graph.input} | {i.name for i in graph.initializer}
@@ -148,6 +177,7 @@ def load_onnx(source: SourceLike) -> onnx.ModelProto:
             raise InvalidModel(f"{path}: cannot read external data: {exc}") from None
     if not model.graph.node and not model.graph.output:
         raise InvalidModel(f"{label}: not an ONNX model (empty graph)")
+    _check_text(model, label)
     _check_opsets(model, label)
     _check_structure(model.graph, label)
     try:
