@@ -166,6 +166,9 @@ def _print_parity(report: dict) -> None:
             row["name"], f"{row['max_abs']:.3g}", f"{row['max_rel']:.3g}", "pass" if row["passed"] else "FAIL"
         )
     out_console.print(table)
+    if report.get("crashed"):
+        out_console.print(f"parity: FAIL ({report['crashed']})", markup=False, highlight=False)
+        return
     verdict = "PASS" if report["passed"] else "FAIL"
     out_console.print(f"parity: {verdict} (atol={report['atol']}, rtol={report['rtol']})", markup=False)
 

@@ -80,18 +80,26 @@ def compare(actual: list[np.ndarray], expected: list[np.ndarray], names: list[st
     return rows
 
 
-def _run(args: list[str], what: str) -> None:
-    env = dict(os.environ)
-    proc = subprocess.run(
-        [sys.executable, "-m", "porter.validators.runners", *args],
-        capture_output=True,
-        text=True,
-        timeout=DEFAULT_TIMEOUT,
-        env=env,
-    )
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-        raise PorterError(f"{what} failed: {tail[0]}")
+def _run(args: list[str], what: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:
+    """Run one side in its own process; None on success, else why it failed (crash, signal, timeout)."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "porter.validators.runners", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=dict(os.environ),
+        )
+    except subprocess.TimeoutExpired:
+        return f"{what} did not finish within {timeout:.0f}s"
+    if proc.returncode == 0:
+        return None
+    if proc.returncode < 0:
+        import signal
+
+        return f"{what} was killed by {signal.Signals(-proc.returncode).name}"
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+    return f"{what} failed: {tail[0]}"
 
 
 def export_static(out_dir, model: onnx.ModelProto, target: str, seed: int = 0) -> dict:
@@ -123,11 +131,26 @@ def check_parity(out_dir, source, target: str = "paddle", seed: int = 0, device:
         onnx.save(model, model_path)
         inputs = random_inputs(model, seed)
         np.savez(tmp_path / "inputs.npz", **{f"input_{i}": a for i, a in enumerate(inputs)})
-        _run(["onnxruntime", str(model_path), str(tmp_path / "inputs.npz"), str(tmp_path / "ref.npz")], "onnxruntime")
-        _run(
+        problem = _run(
+            ["onnxruntime", str(model_path), str(tmp_path / "inputs.npz"), str(tmp_path / "ref.npz")], "onnxruntime"
+        )
+        if problem:  # the reference itself failing is not a verdict on the port
+            raise PorterError(problem)
+        crash = _run(
             ["target", target, str(out_dir), str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz"), device],
             f"the generated {target} model",
         )
+        if crash:  # a crash or hang of the port is a failed verdict (exit 1), not a porter error
+            return {
+                "target": target,
+                "device": device,
+                "seed": seed,
+                "outputs": [],
+                "passed": False,
+                "crashed": crash,
+                "rtol": None,
+                "atol": None,
+            }
         with (
             np.load(tmp_path / "ref.npz", allow_pickle=False) as r,
             np.load(tmp_path / "out.npz", allow_pickle=False) as o,

@@ -105,3 +105,15 @@ def test_export_kind_must_match_target(chain_file, tmp_path):
     proc = porter_cli("convert", chain_file, "-o", tmp_path / "out", "--export", "mindir")
     assert proc.returncode == 2 and "not available for paddle" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_validate_reports_a_crashing_port_as_a_failed_verdict(chain_file, tmp_path):
+    out = tmp_path / "out"
+    assert porter_cli("convert", chain_file, "-o", out).returncode == 0
+    code = (out / "model.py").read_text()
+    (out / "model.py").write_text(
+        code.replace("    def forward(self, x):", "    def forward(self, x):\n        import os\n        os.abort()")
+    )
+    proc = porter_cli("validate", out, "--against", chain_file)
+    assert proc.returncode == 1, proc.stderr
+    assert "killed by SIGABRT" in proc.stdout
