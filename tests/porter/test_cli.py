@@ -117,3 +117,11 @@ def test_validate_reports_a_crashing_port_as_a_failed_verdict(chain_file, tmp_pa
     proc = porter_cli("validate", out, "--against", chain_file)
     assert proc.returncode == 1, proc.stderr
     assert "killed by SIGABRT" in proc.stdout
+
+
+def test_debug_shows_the_traceback_only_when_asked(tmp_path):
+    missing = tmp_path / "nope.onnx"
+    quiet = porter_cli("convert", missing, "-o", tmp_path / "out")
+    loud = porter_cli("--debug", "convert", missing, "-o", tmp_path / "out")
+    assert "Traceback" not in quiet.stderr and quiet.returncode == 2
+    assert "Traceback" in loud.stderr and "InvalidModel" in loud.stderr
