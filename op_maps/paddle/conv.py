@@ -7,31 +7,9 @@ auto_pad SAME_UPPER/SAME_LOWER/VALID is resolved at convert time from the input'
 
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
+from porter.semantics import spatial_params
 
 _CONV_DTYPES = {"float32", "float64", "float16"}
-
-
-def _spatial_params(n, kernel: list[int], spatial_shape):
-    """(strides, dilations, pads as [begin..., end...]) with auto_pad resolved."""
-    rank = len(kernel)
-    strides = list(n.attr("strides", [1] * rank))
-    dilations = list(n.attr("dilations", [1] * rank))
-    auto_pad = n.attr("auto_pad", "NOTSET")
-    pads = list(n.attr("pads", [0] * (2 * rank)))
-    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        if spatial_shape is None or not all(isinstance(d, int) for d in spatial_shape):
-            n.refuse(f"auto_pad={auto_pad} needs static spatial input dims")
-        pads = [0] * (2 * rank)
-        for i, (size, k, s, d) in enumerate(zip(spatial_shape, kernel, strides, dilations)):
-            out = -(-size // s)
-            total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
-            small, big = total // 2, total - total // 2
-            pads[i], pads[i + rank] = (small, big) if auto_pad == "SAME_UPPER" else (big, small)
-    elif auto_pad == "VALID":
-        pads = [0] * (2 * rank)
-    elif auto_pad != "NOTSET":
-        n.refuse(f"auto_pad={auto_pad!r} is not an ONNX value")
-    return strides, dilations, pads
 
 
 def _split_pads(n, x: str, pads: list[int], rank: int) -> tuple[str, list[int]]:
@@ -67,7 +45,7 @@ def conv(n):
     w_shape, rank = _weight_shape(n)
     kernel = list(n.attr("kernel_shape", w_shape[2:]))
     in_shape = n.in_shape(0)
-    strides, dilations, pads = _spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
+    strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
     group = int(n.attr("group", 1))
     x, padding = _split_pads(n, n.x(0), pads, rank)
     bias = n.const(2) if n.has_input(2) else None

@@ -8,6 +8,7 @@ import numpy as np
 
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
+from porter.semantics import spatial_params
 
 _MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
 
@@ -115,10 +116,8 @@ def conv_integer(n):
     kernel = n.in_shape(1)
     if kernel is None or len(kernel) != 4:
         n.refuse("only 2-D ConvInteger with a static weight shape is supported")
-    from porter.op_maps.paddle.conv import _spatial_params
-
     in_shape = n.in_shape(0)
-    strides, dilations, pads = _spatial_params(
+    strides, dilations, pads = spatial_params(
         n, list(n.attr("kernel_shape", kernel[2:])), None if in_shape is None else in_shape[2:]
     )
     group = int(n.attr("group", 1))

@@ -5,7 +5,7 @@ Pads are passed to Paddle as per-dimension pairs, which expresses ONNX's asymmet
 """
 
 from porter.op_maps.paddle._registry import op
-from porter.op_maps.paddle.conv import _spatial_params
+from porter.semantics import pooled_sizes_ceil, spatial_params
 
 _POOL_DTYPES = {"float32", "float64", "float16"}
 
@@ -16,7 +16,7 @@ def _pool_setup(n):
     if rank not in (1, 2, 3):
         n.refuse(f"{rank}-D pooling is not supported")
     in_shape = n.in_shape(0)
-    strides, dilations, pads = _spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
+    strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
     if any(d != 1 for d in dilations):
         n.refuse(f"dilations={dilations}: Paddle's pooling kernels have no dilation")
     ceil_mode = bool(n.attr("ceil_mode", 0)) if n.since >= 10 else False
@@ -26,13 +26,7 @@ def _pool_setup(n):
     if ceil_mode:
         if spatial is None or not all(isinstance(d, int) for d in spatial):
             n.refuse("ceil_mode=1 needs static spatial input dims (to drop windows that start in the padding)")
-        sizes = []
-        for size, k, st, b, e in zip(spatial, kernel, strides, begin, end):
-            out = -(-(size + b + e - k) // st) + 1
-            if (out - 1) * st >= size + b:  # ONNX: the last window may not start in the end padding
-                out -= 1
-            sizes.append(out)
-        crop = sizes
+        crop = pooled_sizes_ceil(spatial, kernel, strides, begin, end)
     if rank == 1:
         padding = [begin[0], end[0]] if begin != end else begin
     elif begin == end:
