@@ -293,7 +293,8 @@ def ops(target, fmt):
     help="Run the framework's CPU kernels in their default (fastest, not bitwise-reproducible) mode "
     "instead of MKL_CBWR=COMPATIBLE; see docs/known-deviations.md.",
 )
-def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, zoo, native_kernels):
+@click.option("--graph-mode", is_flag=True, help="MindSpore: run the generated Cells under GRAPH_MODE (compiled).")
+def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, zoo, native_kernels, graph_mode):
     """Run the ONNX backend node suite (shipped in the onnx wheel) through porter and the target.
 
     \b
@@ -306,6 +307,8 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, 
 
     from porter.conformance import collect_cases, run_conformance
 
+    if graph_mode:
+        os.environ["PORTER_MS_MODE"] = "graph"  # read by the MindSpore runtime in each worker
     with console.status("collecting cases ..."):
         if zoo:
             from porter.zoo import zoo_cases

@@ -380,8 +380,10 @@ class Lowering:
             self.program.input_names.append(info.expr)
             self.program.input_descr.append(_describe(vi.name, info))
             self.program.input_specs.append({"name": info.expr, "dtype": info.dtype, "shape": list(info.shape or [])})
-        for node in g.node:
-            self._lower_node_or_record(node)
+        live = live_nodes(g)
+        for index, node in enumerate(g.node):
+            if index in live:
+                self._lower_node_or_record(node)
             self.node_index += 1
         for vi in g.output:
             if vi.name not in self.values or (self.values[vi.name].expr is None and self.values[vi.name].const is None):
@@ -563,6 +565,37 @@ class Lowering:
         info.shape = tuple(array.shape)
         info.source_name = identifier(node.output[0], "const")
         self.program.op_report.append({"node": label, "op_type": "Constant", "since": 0, "mapping": "folded"})
+
+
+def live_nodes(graph: onnx.GraphProto) -> set[int]:
+    """Indices of the nodes the graph outputs depend on (dead code is neither emitted nor checked)."""
+    producer = {out: i for i, node in enumerate(graph.node) for out in node.output if out}
+    live: set[int] = set()
+    stack = [vi.name for vi in graph.output]
+    while stack:
+        name = stack.pop()
+        index = producer.get(name)
+        if index is None or index in live:
+            continue
+        live.add(index)
+        node = graph.node[index]
+        stack.extend(i for i in node.input if i)
+        for attr in node.attribute:  # values a subgraph reads from the outer scope
+            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+                stack.extend(_outer_reads(sub))
+    return live
+
+
+def _outer_reads(graph: onnx.GraphProto) -> set[str]:
+    defined = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    defined |= {o for node in graph.node for o in node.output}
+    reads = set()
+    for node in graph.node:
+        reads.update(i for i in node.input if i and i not in defined)
+        for attr in node.attribute:
+            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+                reads.update(r for r in _outer_reads(sub) if r not in defined)
+    return reads
 
 
 # Ops whose value must not be computed at convert time: random draws, and ops with side structure.

@@ -14,7 +14,7 @@ direct(REGISTRY, "Neg", "ops.neg", versions=[6, 13], dtypes={"float32", "float64
 
 
 def _binary(op_type: str, symbol: str):
-    @op(op_type, versions=[7, 13, 14], dtypes={"float32", "float64", "int32", "int64"})
+    @op(op_type, versions=[7, 13, 14], dtypes={"float32", "float64", "float16", "int32", "int64"})
     def emit(n):
         return f"{n.x(0)} {symbol} {n.x(1)}"
 
@@ -32,3 +32,13 @@ mul = _binary("Mul", "*")
 def div(n):
     """a / b (floating point only: integer division is not mapped for MindSpore yet)"""
     return f"{n.x(0)} / {n.x(1)}"
+
+
+@op("Sum", dtypes={"float32", "float64", "float16"})
+def sum_(n):
+    """sum of the inputs"""
+    if n.since < 6:
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    if n.since < 8 and len({n.in_shape(i) for i in range(n.num_inputs)}) != 1:
+        n.refuse("opset < 8 forbids broadcasting between inputs")
+    return " + ".join(n.xs())

@@ -1,4 +1,7 @@
-"""The nine model-zoo CNNs from the onnx wheel convert and match their expected outputs on Paddle."""
+"""The nine model-zoo CNNs from the onnx wheel convert and match their expected outputs, on Paddle and on
+MindSpore in PYNATIVE and GRAPH mode."""
+
+import os
 
 import pytest
 
@@ -6,13 +9,26 @@ from porter.conformance import run_conformance
 from porter.zoo import ZOO_MODELS, zoo_cases
 
 # Cheap enough for CI on two cores; the rest run with -m slow (or `porter conformance --zoo`).
-CI_MODELS = ["squeezenet", "bvlc_alexnet"]
+CI_MODELS = {
+    ("paddle", ""): ["squeezenet", "bvlc_alexnet"],
+    ("mindspore", ""): ["squeezenet"],
+    ("mindspore", "graph"): ["squeezenet"],
+}
+RUNS = [("paddle", ""), ("mindspore", ""), ("mindspore", "graph")]
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=() if n in CI_MODELS else pytest.mark.slow) for n in sorted(ZOO_MODELS)]
+    "target, mode, name",
+    [
+        pytest.param(
+            t, m, n, marks=() if n in CI_MODELS[(t, m)] else pytest.mark.slow, id=f"{t}{'-' + m if m else ''}-{n}"
+        )
+        for t, m in RUNS
+        for n in sorted(ZOO_MODELS)
+    ],
 )
-def test_zoo_model_matches_expected_output(name):
-    summary = run_conformance("paddle", zoo_cases([name]), jobs=1, timeout=600)
+def test_zoo_model_matches_expected_output(target, mode, name, monkeypatch):
+    monkeypatch.setitem(os.environ, "PORTER_MS_MODE", mode)
+    summary = run_conformance(target, zoo_cases([name]), jobs=1, timeout=900)
     (result,) = summary.results
     assert result.status == "passed", f"{result.status}: {result.detail}"

@@ -1,0 +1,45 @@
+"""Convolutions for MindSpore: nn.Conv1d/2d/3d layers for constant weights (pad_mode='pad' with ONNX's
+explicit, possibly asymmetric pads), ops.conv2d otherwise."""
+
+from porter.op_maps.mindspore._registry import op
+from porter.semantics import spatial_params
+
+
+def _ms_padding(pads: list[int], rank: int) -> tuple:
+    """ONNX [b1, b2, .., e1, e2, ..] -> MindSpore's (b1, e1, b2, e2, ...) order."""
+    begin, end = pads[:rank], pads[rank:]
+    return tuple(v for pair in zip(begin, end) for v in pair)
+
+
+@op("Conv", dtypes={"float32", "float16"})
+def conv(n):
+    """nn.Conv2d(pad_mode='pad') for constant weights, ops.conv2d otherwise"""
+    w_shape = n.in_shape(1)
+    if w_shape is None or any(not isinstance(d, int) for d in w_shape):
+        n.refuse("the weight shape must be static")
+    rank = len(w_shape) - 2
+    if rank != 2:
+        n.refuse(f"{rank}-D Conv is not mapped for MindSpore yet")
+    kernel = list(n.attr("kernel_shape", w_shape[2:]))
+    in_shape = n.in_shape(0)
+    strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
+    group = int(n.attr("group", 1))
+    padding = _ms_padding(pads, rank)
+    weight, bias = n.const(1), (n.const(2) if n.has_input(2) else None)
+    if weight is not None and (not n.has_input(2) or bias is not None):
+        params = {"weight": weight}
+        names = {"weight": n.input_source_name(1) or "weight"}
+        if bias is not None:
+            params["bias"] = bias
+            names["bias"] = n.input_source_name(2) or "bias"
+        ctor = (
+            f"nn.Conv2d({w_shape[1] * group}, {w_shape[0]}, kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, "
+            f"pad_mode='pad', padding={padding!r}, dilation={tuple(dilations)!r}, group={group}, "
+            f"has_bias={bias is not None}, weight_init='zeros', bias_init='zeros', data_format='NCHW')"
+        )
+        return f"{n.layer(n.layer_hint(1), ctor, params, names)}({n.x(0)})"
+    b = n.x(2) if n.has_input(2) else "None"
+    return (
+        f"ops.conv2d({n.x(0)}, {n.x(1)}, {b}, stride={tuple(strides)!r}, pad_mode='pad', padding={padding!r}, "
+        f"dilation={tuple(dilations)!r}, groups={group})"
+    )

@@ -1,0 +1,70 @@
+"""Pooling for MindSpore: MaxPool / AveragePool via explicit padding and nn.MaxPool2d / nn.AvgPool2d with
+pad_mode='valid' (exact for asymmetric ONNX pads), global pools as reductions."""
+
+from porter.op_maps.mindspore._registry import op
+from porter.semantics import spatial_params
+
+
+def _setup(n):
+    kernel = list(n.attr("kernel_shape"))
+    if len(kernel) != 2:
+        n.refuse("only 2-D pooling is mapped for MindSpore yet")
+    in_shape = n.in_shape(0)
+    spatial = None if in_shape is None else in_shape[2:]
+    strides, dilations, pads = spatial_params(n, kernel, spatial)
+    if any(d != 1 for d in dilations):
+        n.refuse(f"dilations={dilations} are not supported")
+    ceil_mode = bool(n.attr("ceil_mode", 0)) if n.since >= 10 else False
+    if ceil_mode:
+        n.refuse("ceil_mode=1 is not mapped for MindSpore yet")
+    return kernel, strides, pads
+
+
+def _pad_first(n, x: str, pads: list[int], value: str) -> str:
+    if not any(pads):
+        return x
+    top, left, bottom, right = pads
+    padded = n.tmp("padded")
+    n.stmt(f"{padded} = ops.pad({x}, ({left}, {right}, {top}, {bottom}), mode='constant', value={value})")
+    return padded
+
+
+@op("MaxPool", dtypes={"float32", "float16"})
+def max_pool(n):
+    """-inf padding, then nn.MaxPool2d(pad_mode='valid')"""
+    if n.has_output(1):
+        n.refuse("the Indices output is not mapped for MindSpore yet")
+    if n.since >= 8:
+        n.attr("storage_order", 0)
+    kernel, strides, pads = _setup(n)
+    x = _pad_first(n, n.x(0), pads, "float('-inf')")
+    pool = n.layer(
+        n.name, f"nn.MaxPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
+    )
+    return f"{pool}({x})"
+
+
+@op("AveragePool", dtypes={"float32", "float16"})
+def average_pool(n):
+    """nn.AvgPool2d; padded positions are counted only with count_include_pad=1"""
+    count_include_pad = bool(n.attr("count_include_pad", 0)) if n.since >= 7 else False
+    kernel, strides, pads = _setup(n)
+    x = _pad_first(n, n.x(0), pads, "0.0")
+    pool = n.layer(
+        n.name, f"nn.AvgPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
+    )
+    if count_include_pad or not any(pads):
+        return f"{pool}({x})"
+    # padding excluded: the window average of the zero-padded input over that of a zero-padded
+    # ones-mask is sum / (number of real elements), exactly, for any (asymmetric) padding
+    mask = _pad_first(n, f"ops.ones_like({n.x(0)})", pads, "0.0")
+    return f"{pool}({x}) / {pool}({mask})"
+
+
+@op("GlobalAveragePool", dtypes={"float32", "float16", "float64"})
+def global_average_pool(n):
+    """ops.mean over the spatial axes, keep_dims"""
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    return f"ops.mean({n.x(0)}, axis={tuple(range(2, rank))!r}, keep_dims=True)"
