@@ -49,4 +49,4 @@ def export(model, input_specs: list[dict], path: str) -> list[str]:
 def load_exported(path: str):
     import mindspore
 
-    return mindspore.nn.GraphCell(mindspore.load(path))
+    return mindspore.nn.GraphCell(mindspore.load(path + ".mindir"))

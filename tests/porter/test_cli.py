@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -125,3 +126,16 @@ def test_debug_shows_the_traceback_only_when_asked(tmp_path):
     loud = porter_cli("--debug", "convert", missing, "-o", tmp_path / "out")
     assert "Traceback" not in quiet.stderr and quiet.returncode == 2
     assert "Traceback" in loud.stderr and "InvalidModel" in loud.stderr
+
+
+def test_mindspore_cnn_converts_validates_and_exports_mindir(tmp_path):
+    example = Path(__file__).resolve().parents[2] / "examples" / "tiny_cnn.onnx"
+    out = tmp_path / "out"
+    proc = porter_cli("convert", example, "--to", "mindspore", "-o", out, "--validate", "--export", "mindir")
+    assert proc.returncode == 0, proc.stderr
+    assert "parity: PASS" in proc.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["static_export"]["files"] == ["mindir/model.mindir"]
+    assert report["static_export"]["max_abs_vs_generated"] <= 1e-6
+    code = (out / "model.py").read_text()
+    assert "class TinyCnn(nn.Cell)" in code and "nn.Conv2d(3, 8" in code
