@@ -21,13 +21,31 @@ def prepare(device: str = "cpu") -> None:
     mindspore.set_device(_DEVICES.get(device.lower(), device))
 
 
-def run(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
+def to_tensor(array: np.ndarray):
     import mindspore
 
-    outputs = model(*[mindspore.Tensor(a) for a in arrays])
+    if array.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 goes through float32 exactly
+        return mindspore.Tensor(array.astype(np.float32)).astype(mindspore.bfloat16)
+    return mindspore.Tensor(array)
+
+
+def to_numpy(tensor) -> np.ndarray:
+    import mindspore
+
+    if not hasattr(tensor, "asnumpy"):
+        return np.asarray(tensor)
+    if tensor.dtype == mindspore.bfloat16:
+        import ml_dtypes
+
+        return tensor.astype(mindspore.float32).asnumpy().astype(ml_dtypes.bfloat16)
+    return np.asarray(tensor.asnumpy())
+
+
+def run(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    outputs = model(*[to_tensor(a) for a in arrays])
     if not isinstance(outputs, tuple | list):
         outputs = (outputs,)
-    return [np.asarray(o.asnumpy()) if hasattr(o, "asnumpy") else np.asarray(o) for o in outputs]
+    return [to_numpy(o) for o in outputs]
 
 
 def export(model, input_specs: list[dict], path: str) -> list[str]:

@@ -39,7 +39,13 @@ def conv(n):
         )
         return f"{n.layer(n.layer_hint(1), ctor, params, names)}({n.x(0)})"
     b = n.x(2) if n.has_input(2) else "None"
+    x = n.x(0)
+    top, left, bottom, right = pads
+    if (top, left) != (bottom, right):  # ops.conv2d takes symmetric (h, w) padding only: pad first
+        padded = n.tmp("padded")
+        n.stmt(f"{padded} = ops.pad({x}, ({left}, {right}, {top}, {bottom}), mode='constant', value=0.0)")
+        x, top, left = padded, 0, 0
     return (
-        f"ops.conv2d({n.x(0)}, {n.x(1)}, {b}, stride={tuple(strides)!r}, pad_mode='pad', padding={padding!r}, "
+        f"ops.conv2d({x}, {n.x(1)}, {b}, stride={tuple(strides)!r}, pad_mode='pad', padding={(top, left)!r}, "
         f"dilation={tuple(dilations)!r}, groups={group})"
     )
