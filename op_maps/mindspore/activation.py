@@ -5,8 +5,72 @@ import numpy as np
 from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.rows import direct
 
-direct(REGISTRY, "Relu", "ops.relu", versions=[6, 13, 14], dtypes={"float32", "float64", "float16"})
-direct(REGISTRY, "Sigmoid", "ops.sigmoid", versions=[6, 13], dtypes={"float32", "float64", "float16"})
+_F = {"float32", "float64", "float16"}
+
+direct(REGISTRY, "Relu", "ops.relu", versions=[6, 13, 14], dtypes=_F)
+direct(REGISTRY, "Sigmoid", "ops.sigmoid", versions=[6, 13], dtypes=_F)
+direct(REGISTRY, "Softsign", "ops.softsign", dtypes={"float32", "float16"})
+direct(REGISTRY, "HardSwish", "ops.hardswish", dtypes=_F)
+
+
+@op("LeakyRelu", versions=[6, 16], dtypes=_F)
+def leaky_relu(n):
+    """ops.leaky_relu"""
+    return f"ops.leaky_relu({n.x(0)}, alpha={float(n.attr('alpha', 0.01))!r})"
+
+
+@op("Elu", versions=[6, 22], dtypes=_F)
+def elu(n):
+    """x if x > 0 else alpha * (exp(x) - 1)"""
+    alpha = float(n.attr("alpha", 1.0))
+    x = n.x(0)
+    return f"ops.where({x} > 0, {x}, {alpha!r} * (ops.exp({x}) - 1))"
+
+
+@op("Selu", versions=[6, 22], dtypes=_F)
+def selu(n):
+    """gamma * (x if x > 0 else alpha * (exp(x) - 1))"""
+    alpha = float(n.attr("alpha", 1.67326319217681884765625))
+    gamma = float(n.attr("gamma", 1.05070102214813232421875))
+    x = n.x(0)
+    return f"{gamma!r} * ops.where({x} > 0, {x}, {alpha!r} * (ops.exp({x}) - 1))"
+
+
+@op("Softplus", dtypes=_F)
+def softplus(n):
+    """log(1 + exp(x)), computed stably"""
+    x = n.x(0)
+    return f"ops.maximum({x}, ops.zeros_like({x})) + ops.log1p(ops.exp(-ops.abs({x})))"
+
+
+@op("HardSigmoid", versions=[6, 22], dtypes=_F)
+def hard_sigmoid(n):
+    """clip(alpha * x + beta, 0, 1)"""
+    alpha = float(n.attr("alpha", 0.2))
+    beta = float(n.attr("beta", 0.5))
+    return f"ops.clamp({alpha!r} * {n.x(0)} + {beta!r}, 0.0, 1.0)"
+
+
+@op("Gelu", dtypes=_F)
+def gelu(n):
+    """ops.gelu (approximate='none' or 'tanh', passed explicitly: MindSpore's default is tanh)"""
+    approximate = n.attr("approximate", "none")
+    if approximate not in ("none", "tanh"):
+        n.refuse(f"approximate={approximate!r} is not an ONNX value")
+    return f"ops.gelu({n.x(0)}, approximate={approximate!r})"
+
+
+@op("PRelu", versions=[6, 7, 9, 16], dtypes=_F)
+def prelu(n):
+    """where(x < 0, slope * x, x) with numpy broadcasting of slope"""
+    x, slope = n.x(0), n.x(1)
+    return f"ops.where({x} < 0, {x} * {slope}, {x})"
+
+
+@op("LogSoftmax", versions=[13], dtypes=_F)
+def log_softmax(n):
+    """ops.log_softmax"""
+    return f"ops.log_softmax({n.x(0)}, axis={int(n.attr('axis', -1))})"
 
 
 @op("Identity")

@@ -1,0 +1,97 @@
+"""Reductions for MindSpore: Reduce*, ArgMax/ArgMin, CumSum. Axes must be convert-time constants."""
+
+from porter.op_maps.mindspore._registry import op
+
+_DTYPES = {"float16", "float32", "float64", "int32", "int64"}
+
+_REDUCTIONS = {
+    "ReduceSum": (13, "ops.sum({x}, dim={axes}, keepdim={keep})"),
+    "ReduceMean": (18, "ops.mean({x}, axis={axes}, keep_dims={keep})"),
+    "ReduceMax": (18, "ops.amax({x}, axis={axes}, keepdims={keep})"),
+    "ReduceMin": (18, "ops.amin({x}, axis={axes}, keepdims={keep})"),
+    "ReduceProd": (18, "ops.prod({x}, axis={axes}, keep_dims={keep})"),
+    "ReduceL1": (18, "ops.sum(ops.abs({x}), dim={axes}, keepdim={keep})"),
+    "ReduceL2": (18, "ops.sqrt(ops.sum({x} * {x}, dim={axes}, keepdim={keep}))"),
+    "ReduceLogSum": (18, "ops.log(ops.sum({x}, dim={axes}, keepdim={keep}))"),
+    "ReduceLogSumExp": (18, "ops.logsumexp({x}, dim={axes}, keepdim={keep})"),
+    "ReduceSumSquare": (18, "ops.sum({x} * {x}, dim={axes}, keepdim={keep})"),
+}
+
+
+def _reduce(op_type: str, axes_input_since: int, template: str):
+    @op(op_type, dtypes=_DTYPES)
+    def emit(n):
+        keep = bool(n.attr("keepdims", 1))
+        if n.since < axes_input_since:
+            axes = n.attr("axes", None)
+            noop = False
+        else:
+            noop = bool(n.attr("noop_with_empty_axes", 0))
+            axes = None
+            if n.has_input(1):
+                axes = n.const_list(1)
+                if axes is None:
+                    n.refuse("axes must be a constant for MindSpore (GRAPH_MODE compiles them)")
+                axes = axes or None
+        if axes is None and noop:
+            return n.x(0)
+        shape = n.in_shape(0)
+        if shape is not None and any(d == 0 for d in shape):
+            n.refuse("reductions of empty tensors are not mapped for MindSpore yet")
+        rank = n.in_rank(0)
+        if axes is None:
+            if rank is None:
+                n.refuse("input rank must be known")
+            axes = list(range(rank))
+        return template.format(x=n.x(0), axes=tuple(int(a) for a in axes), keep=keep)
+
+    emit.__name__ = op_type.lower()
+    emit.__doc__ = template.split("(", 1)[0]
+    return emit
+
+
+for _op, (_since, _template) in _REDUCTIONS.items():
+    _reduce(_op, _since, _template)
+
+
+def _arg(op_type: str, call: str, axis_kw: str, keep_kw: str):
+    @op(op_type, dtypes=_DTYPES)
+    def emit(n):
+        axis = int(n.attr("axis", 0))
+        keep = bool(n.attr("keepdims", 1))
+        last = bool(n.attr("select_last_index", 0)) if n.since >= 12 else False
+        x = n.x(0)
+        if not last:
+            return f"{call}({x}, {axis_kw}={axis}, {keep_kw}={keep}).astype(mindspore.int64)"
+        flipped = f"ops.flip({x}, dims=({axis},))"
+        found = f"{call}({flipped}, {axis_kw}={axis}, {keep_kw}={keep}).astype(mindspore.int64)"
+        return f"{x}.shape[{axis}] - 1 - {found}"
+
+    emit.__name__ = op_type.lower()
+    emit.__doc__ = call
+    return emit
+
+
+# the two functions name their arguments differently in MindSpore 2.x
+argmax = _arg("ArgMax", "ops.argmax", "dim", "keepdim")
+argmin = _arg("ArgMin", "ops.argmin", "axis", "keepdims")
+
+
+@op("CumSum", dtypes={"float32", "float64", "int32", "int64"})
+def cumsum(n):
+    """ops.cumsum with exclusive / reverse"""
+    exclusive = bool(n.attr("exclusive", 0))
+    reverse = bool(n.attr("reverse", 0))
+    axis = n.const(1)
+    if axis is None:
+        n.refuse("the axis must be a constant for MindSpore")
+    axis = int(axis.item())
+    x = n.x(0)
+    if reverse:
+        x = f"ops.flip({x}, dims=({axis},))"
+    y = f"ops.cumsum({x}, axis={axis})"
+    if exclusive:
+        y = f"({y} - {x})"
+    if reverse:
+        y = f"ops.flip({y}, dims=({axis},))"
+    return y
