@@ -35,3 +35,88 @@ def pooled_sizes_ceil(spatial, kernel, strides, begin, end) -> list[int]:
             out -= 1
         sizes.append(out)
     return sizes
+
+
+def legacy_broadcast(n) -> None:
+    """Opset < 7 binary ops carry `broadcast`/`axis`; numpy-style broadcasting covers axis-less use."""
+    if n.since < 7 and n.attr("broadcast", 0) and n.attr("axis", None) is not None:
+        n.refuse("legacy broadcast with an explicit axis is not supported")
+    if n.since < 6:
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+
+
+def check_variadic(n) -> None:
+    """Sum/Mean/Max/Min: legacy attributes, and no broadcasting before opset 8."""
+    if n.since < 6:
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    if n.since < 8 and len({n.in_shape(i) for i in range(n.num_inputs)}) != 1:
+        n.refuse("opset < 8 forbids broadcasting between inputs")
+
+
+def dropout_for_inference(n) -> None:
+    """Dropout's attributes and training-mode input, checked for an inference port (identity)."""
+    if n.since < 7:
+        n.ignore_attr("is_test", "porter converts for inference; dropout is the identity there")
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    if n.since < 12:
+        n.ignore_attr("ratio", "no effect in inference")
+        return
+    n.ignore_attr("seed", "no effect in inference")
+    if n.has_input(2):
+        mode = n.const(2)
+        if mode is None or bool(mode):
+            n.refuse("training_mode must be a constant false: porter converts for inference")
+
+
+_LOW_PRECISION = ("float8", "float4", "int4", "uint4", "int2", "uint2")
+
+
+def cast_destination(n) -> str:
+    """The canonical dtype a Cast/CastLike node produces; low-precision-only attributes are checked."""
+    from porter.dtypes import onnx_dtype_name
+
+    if n.op_type == "CastLike":
+        dst = n.in_dtype(1)
+        if dst is None:
+            n.refuse("the target dtype (input 1) must be known")
+    else:
+        to = n.attr("to")
+        dst = to.lower() if isinstance(to, str) else onnx_dtype_name(to)
+        dst = {"float": "float32", "double": "float64"}.get(dst, dst)
+    if n.since >= 19 and not n.attr("saturate", 1) and dst.startswith(_LOW_PRECISION):
+        n.refuse("saturate=0 casts to float8 are not supported")
+    if n.since >= 24 and n.has_attr("round_mode"):
+        mode = n.attr("round_mode")
+        if dst.startswith(_LOW_PRECISION) and mode != "up":
+            n.refuse(f"round_mode={mode!r} casts to low-precision types are not supported")
+    return dst
+
+
+def static_weight_shape(n, supported_ranks=(1, 2, 3)) -> tuple[tuple, int]:
+    """A conv weight's static shape and its number of spatial dims, or a refusal."""
+    w_shape = n.in_shape(1)
+    if w_shape is None or any(not isinstance(d, int) for d in w_shape):
+        n.refuse("the weight shape must be static")
+    rank = len(w_shape) - 2
+    if rank not in supported_ranks:
+        n.refuse(f"{rank}-D {n.op_type} is not supported")
+    return w_shape, rank
+
+
+def batch_norm_for_inference(n) -> tuple[float, float]:
+    """(epsilon, momentum) of a BatchNormalization node that can be ported for inference, or a refusal.
+
+    ONNX's momentum weighs the running value (running = running * momentum + batch * (1 - momentum)),
+    as Paddle's and MindSpore's do, unlike torch's; it has no effect in inference but is passed on."""
+    epsilon = float(n.attr("epsilon", 1e-5))
+    momentum = float(n.attr("momentum", 0.9))
+    if n.since < 7:
+        n.ignore_attr("is_test", "porter converts for inference")
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    if n.since < 9 and n.attr("spatial", 1) != 1:
+        n.refuse("spatial=0 (per-element statistics) is not supported")
+    if n.since >= 14 and n.attr("training_mode", 0):
+        n.refuse("training_mode=1: porter converts for inference")
+    if any(n.has_output(i) for i in range(1, n.num_outputs)):
+        n.refuse("the running-statistics outputs exist only in training mode")
+    return epsilon, momentum

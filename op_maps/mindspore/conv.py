@@ -2,7 +2,7 @@
 explicit, possibly asymmetric pads), ops.conv2d otherwise."""
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics import spatial_params
+from porter.semantics import spatial_params, static_weight_shape
 
 
 def _ms_padding(pads: list[int], rank: int) -> tuple:
@@ -14,12 +14,7 @@ def _ms_padding(pads: list[int], rank: int) -> tuple:
 @op("Conv", dtypes={"float32", "float16"})
 def conv(n):
     """nn.Conv2d(pad_mode='pad') for constant weights, ops.conv2d otherwise"""
-    w_shape = n.in_shape(1)
-    if w_shape is None or any(not isinstance(d, int) for d in w_shape):
-        n.refuse("the weight shape must be static")
-    rank = len(w_shape) - 2
-    if rank != 2:
-        n.refuse(f"{rank}-D Conv is not mapped for MindSpore yet")
+    w_shape, rank = static_weight_shape(n, supported_ranks=(2,))
     kernel = list(n.attr("kernel_shape", w_shape[2:]))
     in_shape = n.in_shape(0)
     strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])

@@ -2,18 +2,14 @@
 
 from porter.dtypes import FLOATS
 from porter.op_maps.mindspore._registry import op
+from porter.semantics import check_variadic, legacy_broadcast
 
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
 _NUMERIC = {"float16", "float32", "float64"} | _INTS
 _FLOAT = FLOATS - {"bfloat16"}
 
 
-def _legacy(n):
-    """Opset < 7 binary ops carry `broadcast`/`axis`; numpy-style broadcasting covers axis-less use."""
-    if n.since < 7 and n.attr("broadcast", 0) and n.attr("axis", None) is not None:
-        n.refuse("legacy broadcast with an explicit axis is not supported")
-    if n.since < 6:
-        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+_legacy = legacy_broadcast  # used by logic.py too
 
 
 def _binary(op_type: str, symbol: str):
@@ -65,10 +61,7 @@ def pow_(n):
 def _variadic(op_type: str, fold: str, doc: str, mean: bool = False):
     @op(op_type, dtypes=_NUMERIC)
     def emit(n):
-        if n.since < 6:
-            n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
-        if n.since < 8 and len({n.in_shape(i) for i in range(n.num_inputs)}) != 1:
-            n.refuse("opset < 8 forbids broadcasting between inputs")
+        check_variadic(n)
         xs = n.xs()
         expr = xs[0]
         for other in xs[1:]:

@@ -1,22 +1,13 @@
 """Normalizations for MindSpore: BatchNormalization (nn.BatchNorm2d, inference statistics) and LRN."""
 
 from porter.op_maps.mindspore._registry import op
+from porter.semantics import batch_norm_for_inference
 
 
 @op("BatchNormalization", dtypes={"float32", "float16"})
 def batch_norm(n):
     """nn.BatchNorm1d/2d with use_batch_statistics=False (the running statistics), every argument explicit"""
-    epsilon = float(n.attr("epsilon", 1e-5))
-    momentum = float(n.attr("momentum", 0.9))  # ONNX's momentum means what MindSpore's does (not torch's)
-    if n.since < 7:
-        n.attr("is_test", 0)
-        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
-    if n.since < 9 and n.attr("spatial", 1) != 1:
-        n.refuse("spatial=0 (per-element statistics) is not supported")
-    if n.since >= 14 and n.attr("training_mode", 0):
-        n.refuse("training_mode=1: porter converts for inference")
-    if any(n.has_output(i) for i in range(1, n.num_outputs)):
-        n.refuse("the running-statistics outputs exist only in training mode")
+    epsilon, momentum = batch_norm_for_inference(n)
     consts = [n.const(i) for i in range(1, 5)]
     rank = n.in_rank(0)
     if any(c is None for c in consts) or rank not in (2, 4):

@@ -4,6 +4,7 @@ from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
+from porter.semantics import dropout_for_inference
 
 _F = "nn.functional"
 
@@ -157,17 +158,7 @@ def hardmax(n):
 @op("Dropout", dtypes=FLOATS)
 def dropout(n):
     """inference: the input unchanged, mask all true (porter converts for inference)"""
-    if n.since < 7:
-        n.ignore_attr("is_test", "porter converts for inference; dropout is the identity there")
-        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
-    if n.since < 12:
-        n.ignore_attr("ratio", "no effect in inference")
-    else:
-        n.ignore_attr("seed", "no effect in inference")
-        if n.has_input(2):
-            mode = n.const(2)
-            if mode is None or bool(mode):
-                n.refuse("training_mode must be a constant false: porter converts for inference")
+    dropout_for_inference(n)
     x = n.x(0)
     if not n.has_output(1):
         return [x]

@@ -7,7 +7,7 @@ auto_pad SAME_UPPER/SAME_LOWER/VALID is resolved at convert time from the input'
 
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.semantics import spatial_params
+from porter.semantics import spatial_params, static_weight_shape
 
 _CONV_DTYPES = {"float32", "float64", "float16"}
 
@@ -27,22 +27,11 @@ def _split_pads(n, x: str, pads: list[int], rank: int) -> tuple[str, list[int]]:
     return padded, [0] * rank
 
 
-def _weight_shape(n) -> tuple[tuple, int]:
-    """The static weight shape and the number of spatial dims (1-3), or a refusal."""
-    w_shape = n.in_shape(1)
-    if w_shape is None or any(not isinstance(d, int) for d in w_shape):
-        n.refuse("the weight shape must be static")
-    rank = len(w_shape) - 2
-    if rank not in (1, 2, 3):
-        n.refuse(f"{rank}-D {n.op_type} is not supported")
-    return w_shape, rank
-
-
 @op("Conv", dtypes=_CONV_DTYPES)
 def conv(n):
     """nn.Conv1D/2D/3D (constant weights) or nn.functional.conv*d"""
     weight = n.const(1)
-    w_shape, rank = _weight_shape(n)
+    w_shape, rank = static_weight_shape(n)
     kernel = list(n.attr("kernel_shape", w_shape[2:]))
     in_shape = n.in_shape(0)
     strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
@@ -78,7 +67,7 @@ def conv(n):
 @op("ConvTranspose", dtypes=_CONV_DTYPES)
 def conv_transpose(n):
     """nn.functional.conv*d_transpose with explicit output padding / output_shape"""
-    w_shape, rank = _weight_shape(n)
+    w_shape, rank = static_weight_shape(n)
     kernel = list(n.attr("kernel_shape", w_shape[2:]))
     strides = list(n.attr("strides", [1] * rank))
     dilations = list(n.attr("dilations", [1] * rank))

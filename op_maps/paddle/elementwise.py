@@ -8,6 +8,7 @@ small integers in int32 (wrap-around preserved by the cast), float16/bfloat16 in
 
 from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import op
+from porter.semantics import check_variadic, legacy_broadcast
 
 _WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float32", "bfloat16": "float32"}
 _NUMERIC = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"}
@@ -27,15 +28,7 @@ def widened(n, inputs: list[str], dtype: str | None, make) -> str:  # also rows.
     return f"paddle.cast({make(*cast_in)}, {n.dtype(dtype)})"
 
 
-def _check_legacy_broadcast(n):
-    """Opset < 7 binary ops carry `broadcast`/`axis`; numpy-style broadcasting covers axis-less use."""
-    if n.since < 7:
-        broadcast = n.attr("broadcast", 0)
-        axis = n.attr("axis", None)
-        if broadcast and axis is not None:
-            n.refuse("legacy broadcast with an explicit axis is not supported")
-    if n.since < 6:
-        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+_check_legacy_broadcast = legacy_broadcast  # used by logic.py too
 
 
 def _binary(op_type: str, symbol: str):
@@ -106,12 +99,7 @@ def pow_(n):
 def _variadic(op_type: str, fold: str, doc: str, mean: bool = False):
     @op(op_type, dtypes=_NUMERIC)
     def emit(n):
-        if n.since < 6:
-            n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
-        if n.since < 8 and n.num_inputs > 1:
-            shapes = [n.in_shape(i) for i in range(n.num_inputs)]
-            if len({s for s in shapes}) != 1:
-                n.refuse("opset < 8 forbids broadcasting between inputs")
+        check_variadic(n)
         xs = n.xs()
 
         def make(*args):

@@ -6,6 +6,7 @@ parameters are constants (every argument passed explicitly); otherwise the funct
 """
 
 from porter.op_maps.paddle._registry import op
+from porter.semantics import batch_norm_for_inference
 
 _NORM_DTYPES = {"float32", "float64", "float16"}
 
@@ -13,17 +14,7 @@ _NORM_DTYPES = {"float32", "float64", "float16"}
 @op("BatchNormalization", dtypes=_NORM_DTYPES)
 def batch_norm(n):
     """inference batch norm: nn.BatchNorm1D/2D/3D with the running statistics"""
-    epsilon = float(n.attr("epsilon", 1e-5))
-    momentum = float(n.attr("momentum", 0.9))
-    if n.since < 7:
-        n.attr("is_test", 0)
-        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
-    if n.since < 9 and n.attr("spatial", 1) != 1:
-        n.refuse("spatial=0 (per-element statistics) is not supported")
-    if n.since >= 14 and n.attr("training_mode", 0):
-        n.refuse("training_mode=1: porter converts for inference")
-    if any(n.has_output(i) for i in range(1, n.num_outputs)):
-        n.refuse("the running-statistics outputs exist only in training mode")
+    epsilon, momentum = batch_norm_for_inference(n)
     rank = n.in_rank(0)
     consts = [n.const(i) for i in range(1, 5)]
     if all(c is not None for c in consts) and rank in (2, 3, 4, 5):
