@@ -47,7 +47,7 @@ def not_(n):
     return f"ops.logical_not({n.x(0)})"
 
 
-@op("Where", dtypes={"bool"})
+@op("Where", dtypes={"bool"})  # dtypes checks the condition; x and y may be any dtype
 def where(n):
     """ops.where with numpy broadcasting"""
     return f"ops.where({n.x(0)}, {n.x(1)}, {n.x(2)})"

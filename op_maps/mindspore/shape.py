@@ -97,3 +97,125 @@ def constant_of_shape(n):
         value = np.zeros(1, np.float32)
     shape = _const_ints(n, 0, "the shape")
     return f"ops.full({tuple(shape)!r}, {n.lit(value.reshape(-1)[0].item())}, dtype={n.dtype(value.dtype.name)})"
+
+
+@op("Shape")
+def shape(n):
+    """the (static at compile time) shape as an int64 tensor, sliced by start/end from opset 15"""
+    start = n.attr("start", 0) if n.since >= 15 else 0
+    end = n.attr("end", None) if n.since >= 15 else None
+    x = n.x(0)
+    return f"mindspore.Tensor({x}.shape[{start}:{'' if end is None else end}], mindspore.int64)"
+
+
+@op("Size")
+def size(n):
+    """the element count as an int64 scalar"""
+    return f"mindspore.Tensor({n.x(0)}.size, mindspore.int64)"
+
+
+@op("Expand")
+def expand(n):
+    """ops.broadcast_to the numpy broadcast of the input shape and the (constant) target shape"""
+    target = _const_ints(n, 1, "the target shape")
+    in_shape = n.in_shape(0)
+    if in_shape is None or any(not isinstance(d, int) for d in in_shape):
+        n.refuse("a static input shape is needed")
+    out = tuple(int(d) for d in np.broadcast_shapes(tuple(in_shape), tuple(target)))
+    return f"ops.broadcast_to({n.x(0)}, {out!r})"
+
+
+@op("Tile", versions=[6, 13])
+def tile(n):
+    """ops.tile with constant repeats"""
+    return f"ops.tile({n.x(0)}, {tuple(_const_ints(n, 1, 'repeats'))!r})"
+
+
+@op("Slice", versions=[10, 11, 13])
+def slice_(n):
+    """tensor slicing with constant starts/ends/axes/steps (clamped as in Python)"""
+    starts, ends = _const_ints(n, 1, "starts"), _const_ints(n, 2, "ends")
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    axes = _const_ints(n, 3, "axes") if n.has_input(3) else list(range(len(starts)))
+    steps = _const_ints(n, 4, "steps") if n.has_input(4) else [1] * len(starts)
+    if any(s < 0 for s in steps):
+        n.refuse("negative slice steps are not mapped for MindSpore yet")
+    limit = 2**62
+    index = ["::"] * rank
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        start = max(-limit, min(start, limit))
+        end = max(-limit, min(end, limit))
+        index[axis % rank] = f"{start}:{end}:{step}"
+    return f"{n.x(0)}[{', '.join(i if i != '::' else ':' for i in index)}]"
+
+
+@op("Split", versions=[13, 18])
+def split(n):
+    """ops.split with constant sizes (or equal parts / num_outputs)"""
+    axis = int(n.attr("axis", 0))
+    sizes = _const_ints(n, 1, "split sizes") if n.has_input(1) else None
+    num_outputs = n.attr("num_outputs", None) if n.since >= 18 else None
+    if sizes is None:
+        shape = n.in_shape(0)
+        dim = shape[axis] if shape is not None else None
+        if not isinstance(dim, int):
+            n.refuse("the split axis must be static")
+        count = num_outputs or n.num_outputs
+        chunk = -(-dim // count)
+        sizes = [chunk] * (dim // chunk) + ([dim % chunk] if dim % chunk else [])
+    return f"ops.split({n.x(0)}, {tuple(sizes)!r}, axis={axis})"
+
+
+@op("Gather")
+def gather(n):
+    """ops.gather along axis (negative indices wrapped)"""
+    axis = int(n.attr("axis", 0))
+    x, idx = n.x(0), n.x(1)
+    return f"ops.gather({x}, ops.where({idx} < 0, {idx} + {x}.shape[{axis}], {idx}), {axis})"
+
+
+@op("Trilu")
+def trilu(n):
+    """ops.triu / ops.tril with a constant diagonal"""
+    upper = n.attr("upper", 1)
+    k = 0
+    if n.has_input(1):
+        const = n.const(1)
+        if const is None:
+            n.refuse("k must be a constant for MindSpore")
+        k = int(const.item())
+    return f"{'ops.triu' if upper else 'ops.tril'}({n.x(0)}, diagonal={k})"
+
+
+@op("DepthToSpace")
+def depth_to_space(n):
+    """reshape-transpose-reshape in DCR or CRD order (static shapes)"""
+    b = int(n.attr("blocksize"))
+    mode = n.attr("mode", "DCR") if n.since >= 11 else "DCR"
+    shape = n.in_shape(0)
+    if shape is None or any(not isinstance(d, int) for d in shape):
+        n.refuse("a static input shape is needed")
+    batch, c, h, w = shape
+    if mode == "DCR":
+        split, perm = (batch, b, b, c // (b * b), h, w), (0, 3, 4, 1, 5, 2)
+    elif mode == "CRD":
+        split, perm = (batch, c // (b * b), b, b, h, w), (0, 1, 4, 2, 5, 3)
+    else:
+        n.refuse(f"mode={mode!r} is not an ONNX DepthToSpace mode")
+    out = (batch, c // (b * b), h * b, w * b)
+    return f"ops.reshape(ops.transpose(ops.reshape({n.x(0)}, {split!r}), {perm!r}), {out!r})"
+
+
+@op("SpaceToDepth", versions=[1, 13])
+def space_to_depth(n):
+    """reshape-transpose-reshape (static shapes)"""
+    b = int(n.attr("blocksize"))
+    shape = n.in_shape(0)
+    if shape is None or any(not isinstance(d, int) for d in shape):
+        n.refuse("a static input shape is needed")
+    batch, c, h, w = shape
+    split = (batch, c, h // b, b, w // b, b)
+    out = (batch, c * b * b, h // b, w // b)
+    return f"ops.reshape(ops.transpose(ops.reshape({n.x(0)}, {split!r}), (0, 3, 5, 1, 2, 4)), {out!r})"
