@@ -482,6 +482,24 @@ class Lowering:
             }
         )
 
+    def _fold_static_shape(self, node: onnx.NodeProto, label: str, since: int, info: ValueInfo | None) -> bool:
+        """Shape/Size of a value whose shape is fully static is a constant: shape arithmetic then folds
+        too, and the generated code reads like hand-written code (literal shapes)."""
+        if info is None or info.shape is None or not all(isinstance(d, int) for d in info.shape):
+            return False
+        dims = np.array(info.shape, dtype=np.int64)
+        if node.op_type == "Size":
+            value = np.array(int(np.prod(dims)), dtype=np.int64)
+        else:
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+            start, end = int(attrs.get("start", 0)), attrs.get("end")
+            value = dims[start : None if end is None else int(end)]
+        out = self.values.setdefault(node.output[0], ValueInfo(node.output[0]))
+        out.const, out.dtype, out.shape = value, "int64", tuple(value.shape)
+        out.source_name = identifier(node.output[0], "shape")
+        self.program.op_report.append({"node": label, "op_type": node.op_type, "since": since, "mapping": "folded"})
+        return True
+
     def _try_fold(self, node: onnx.NodeProto, label: str, since: int) -> bool:
         """Evaluate a node at convert time when all its inputs are constants (ONNX's reference semantics)."""
         if node.op_type in NEVER_FOLD or any(
@@ -489,6 +507,8 @@ class Lowering:
         ):
             return False
         inputs = [self.values.get(name) if name else None for name in node.input]
+        if node.op_type in ("Shape", "Size") and self._fold_static_shape(node, label, since, inputs[0]):
+            return True
         if not inputs or any(name and (info is None or info.const is None) for name, info in zip(node.input, inputs)):
             return False
         if sum(info.const.size for info in inputs if info is not None) > FOLD_INPUT_LIMIT:

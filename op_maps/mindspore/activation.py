@@ -68,10 +68,17 @@ def prelu(n):
     return f"ops.where({x} < 0, {x} * {slope}, {x})"
 
 
+_LOG_SOFTMAX = """
+def _log_softmax(x, axis):
+    shifted = x - ops.amax(x, axis=axis, keepdims=True)
+    return shifted - ops.log(ops.sum(ops.exp(shifted), dim=axis, keepdim=True))
+"""
+
+
 @op("LogSoftmax", versions=[13], dtypes=_F)
 def log_softmax(n):
-    """ops.log_softmax"""
-    return f"ops.log_softmax({n.x(0)}, axis={int(n.attr('axis', -1))})"
+    """x - max - log(sum(exp(x - max))) along axis"""
+    return f"{n.helper('_log_softmax', _LOG_SOFTMAX)}({n.x(0)}, {int(n.attr('axis', -1))})"
 
 
 @op("Identity")
@@ -80,22 +87,32 @@ def identity(n):
     return n.x(0)
 
 
+_SOFTMAX = """
+def _softmax(x, axis):
+    # ONNX's definition, written out: ops.softmax returns 0 for a row of -inf on CPU where ONNX gives NaN.
+    shifted = x - ops.amax(x, axis=axis, keepdims=True)
+    e = ops.exp(shifted)
+    return e / ops.sum(e, dim=axis, keepdim=True)
+"""
+
+
 @op("Softmax", dtypes={"float32", "float16", "float64"})
 def softmax(n):
-    """ops.softmax (opset < 13: over the flattened trailing block, supported when axis is the last)"""
+    """exp(x - max) / sum(exp(x - max)) along axis (opset < 13: over the flattened trailing block)"""
+    helper = n.helper("_softmax", _SOFTMAX)
     if n.since >= 13:
-        return f"ops.softmax({n.x(0)}, axis={int(n.attr('axis', -1))})"
+        return f"{helper}({n.x(0)}, {int(n.attr('axis', -1))})"
     axis = int(n.attr("axis", 1))
     shape = n.in_shape(0)
     if shape is None:
         n.refuse("input rank must be known for opset < 13 (axis coerces the input to 2-D)")
     axis = axis + len(shape) if axis < 0 else axis
     if axis == len(shape) - 1:
-        return f"ops.softmax({n.x(0)}, axis=-1)"
+        return f"{helper}({n.x(0)}, -1)"
     if any(not isinstance(d, int) for d in shape):
         n.refuse("opset < 13 Softmax over several axes needs a static input shape")
     flat = (-1, int(np.prod(shape[axis:]))) if axis else (1, -1)
-    return f"ops.reshape(ops.softmax(ops.reshape({n.x(0)}, {flat!r}), axis=-1), {tuple(shape)!r})"
+    return f"ops.reshape({helper}(ops.reshape({n.x(0)}, {flat!r}), -1), {tuple(shape)!r})"
 
 
 @op("Dropout")

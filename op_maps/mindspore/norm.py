@@ -1,4 +1,5 @@
-"""Normalizations for MindSpore: BatchNormalization (nn.BatchNorm2d, inference statistics) and LRN."""
+"""Normalizations for MindSpore: BatchNormalization (nn.BatchNorm2d, inference statistics), LRN, LayerNorm,
+RMSNorm, InstanceNorm, GroupNorm."""
 
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import batch_norm_for_inference
@@ -53,3 +54,119 @@ def lrn(n):
         n.refuse("LRN is mapped for 4-D NCHW inputs only")
     helper = n.helper("_lrn", _LRN)
     return f"{helper}({n.x(0)}, {size}, {alpha!r}, {beta!r}, {bias!r})"
+
+
+def _trailing_setup(n):
+    """(first normalized axis >= 0, epsilon, input expression, dtype to restore) for Layer/RMS norm."""
+    axis = int(n.attr("axis", -1))
+    epsilon = float(n.attr("epsilon", 1e-5))
+    stash = n.attr("stash_type", 1)
+    if stash != 1:
+        n.refuse(f"stash_type={stash} is not supported (only 1: float32 statistics)")
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    x, restore = n.x(0), None
+    if n.in_dtype(0) in ("float16", "bfloat16"):
+        x, restore = f"ops.cast({x}, mindspore.float32)", n.in_dtype(0)
+    return (axis + rank if axis < 0 else axis), epsilon, x, restore
+
+
+_LAYER_NORM = """
+def _layer_norm(x, scale, bias, axis, epsilon):
+    # ONNX LayerNormalization: statistics over axes [axis, rank); also returns Mean and InvStdDev.
+    axes = tuple(range(axis, x.ndim))
+    mean = ops.mean(x, axis=axes, keep_dims=True)
+    inv_std_dev = ops.rsqrt(ops.mean(ops.square(x - mean), axis=axes, keep_dims=True) + epsilon)
+    y = (x - mean) * inv_std_dev * ops.cast(scale, x.dtype)
+    if bias is not None:
+        y = y + ops.cast(bias, x.dtype)
+    return y, mean, inv_std_dev
+"""
+
+
+@op("LayerNormalization", dtypes={"float32", "float64", "float16", "bfloat16"})
+def layer_norm(n):
+    """nn.LayerNorm over the trailing axes for constant parameters; the formula otherwise"""
+    axis, epsilon, x, restore = _trailing_setup(n)
+    scale = n.const(1)
+    bias = n.const(2) if n.has_input(2) else None
+    shape = n.in_shape(0)
+    norm_shape = list(shape[axis:])
+    stats = n.has_output(1) or n.has_output(2)
+    if (
+        not stats
+        and restore is None
+        and scale is not None
+        and bias is not None
+        and list(scale.shape) == norm_shape
+        and all(isinstance(d, int) for d in norm_shape)
+        and list(bias.shape) == norm_shape
+    ):
+        ctor = (
+            f"nn.LayerNorm({tuple(norm_shape)!r}, begin_norm_axis={axis}, begin_params_axis={axis}, "
+            f"epsilon={epsilon!r})"
+        )
+        names = {"gamma": n.input_source_name(1) or "gamma", "beta": n.input_source_name(2) or "beta"}
+        return f"{n.layer(n.layer_hint(1), ctor, {'gamma': scale, 'beta': bias}, names)}({x})"
+    helper = n.helper("_layer_norm", _LAYER_NORM)
+    b = n.x(2) if n.has_input(2) else "None"
+    out, mean, inv = n.tmp("normed"), n.tmp("mean"), n.tmp("inv_std_dev")
+    n.stmt(f"{out}, {mean}, {inv} = {helper}({x}, {n.x(1)}, {b}, {axis}, {epsilon!r})")
+    return [f"ops.cast({out}, {n.dtype(restore)})" if restore else out, mean, inv]
+
+
+_RMS_NORM = """
+def _rms_norm(x, scale, axis, epsilon):
+    axes = tuple(range(axis, x.ndim))
+    return x * ops.rsqrt(ops.mean(ops.square(x), axis=axes, keep_dims=True) + epsilon) * ops.cast(scale, x.dtype)
+"""
+
+
+@op("RMSNormalization", dtypes={"float32", "float64", "float16", "bfloat16"})
+def rms_norm(n):
+    """x / sqrt(mean(x^2) + epsilon) * scale over the trailing axes"""
+    axis, epsilon, x, restore = _trailing_setup(n)
+    y = f"{n.helper('_rms_norm', _RMS_NORM)}({x}, {n.x(1)}, {axis}, {epsilon!r})"
+    return f"ops.cast({y}, {n.dtype(restore)})" if restore else y
+
+
+_INSTANCE_NORM = """
+def _instance_norm(x, scale, bias, epsilon):
+    axes = tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean = ops.mean(x, axis=axes, keep_dims=True)
+    var = ops.mean(ops.square(x - mean), axis=axes, keep_dims=True)
+    return (x - mean) / ops.sqrt(var + epsilon) * ops.reshape(scale, shape) + ops.reshape(bias, shape)
+"""
+
+
+@op("InstanceNormalization", dtypes={"float32", "float64"})
+def instance_norm(n):
+    """normalize over the spatial axes per sample and channel, then scale and shift"""
+    epsilon = float(n.attr("epsilon", 1e-5))
+    if n.since < 6:
+        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    return f"{n.helper('_instance_norm', _INSTANCE_NORM)}({n.x(0)}, {n.x(1)}, {n.x(2)}, {epsilon!r})"
+
+
+_GROUP_NORM = """
+def _group_norm(x, scale, bias, num_groups, epsilon):
+    shape = x.shape
+    grouped = ops.reshape(x, (shape[0], num_groups, -1))
+    mean = ops.mean(grouped, axis=-1, keep_dims=True)
+    var = ops.mean(ops.square(grouped - mean), axis=-1, keep_dims=True)
+    y = ops.reshape((grouped - mean) / ops.sqrt(var + epsilon), shape)
+    channel = (1, -1) + (1,) * (len(shape) - 2)
+    return y * ops.reshape(scale, channel) + ops.reshape(bias, channel)
+"""
+
+
+@op("GroupNormalization", versions=[21], dtypes={"float32", "float64"})
+def group_norm(n):
+    """statistics per sample and channel group; per-channel scale and bias (opset 21 semantics)"""
+    num_groups = int(n.attr("num_groups"))
+    epsilon = float(n.attr("epsilon", 1e-5))
+    if n.attr("stash_type", 1) != 1:
+        n.refuse("only stash_type=1 is supported")
+    return f"{n.helper('_group_norm', _GROUP_NORM)}({n.x(0)}, {n.x(1)}, {n.x(2)}, {num_groups}, {epsilon!r})"
