@@ -1,0 +1,86 @@
+"""Quantization for MindSpore: QuantizeLinear, DequantizeLinear (per-tensor, per-axis), DynamicQuantizeLinear.
+Rounding is half-to-even and results saturate to the output type's range."""
+
+from porter.dtypes import onnx_dtype_name
+from porter.op_maps.mindspore._registry import op
+
+_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-(2**31), 2**31 - 1)}
+
+_PARAM = """
+def _quant_param(param, x, axis):
+    # a scalar, or one value per slice along `axis`
+    if param.ndim == 0 or param.size == 1:
+        return param.reshape(())
+    shape = [1] * x.ndim
+    shape[axis % x.ndim] = -1
+    return ops.reshape(param, tuple(shape))
+"""
+
+_ROUND = """
+def _round_half_even_q(x):
+    up = ops.floor(x + 0.5)
+    tie_to_odd = ops.logical_and(up - x == 0.5, ops.floor_mod(up, 2.0) != 0)
+    return ops.where(tie_to_odd, up - 1, up)
+"""
+
+
+def _axis(n) -> int:
+    if n.since >= 21 and n.attr("block_size", 0):
+        n.refuse("blocked quantization is not mapped for MindSpore yet")
+    return int(n.attr("axis", 1)) if n.since >= 13 else 1
+
+
+@op("DequantizeLinear", dtypes={"int8", "uint8", "int16", "int32"})
+def dequantize_linear(n):
+    """(x - zero_point) * scale in the scale's dtype"""
+    axis = _axis(n)
+    if n.since >= 23 and n.attr("output_dtype", 0) and onnx_dtype_name(n.attr("output_dtype", 0)) != n.in_dtype(1):
+        n.refuse("output_dtype different from the scale's dtype is not supported")
+    helper = n.helper("_quant_param", _PARAM)
+    x = n.x(0)
+    value = f"ops.cast({x}, mindspore.float32)"
+    if n.has_input(2):
+        value = f"({value} - ops.cast({helper}({n.x(2)}, {x}, {axis}), mindspore.float32))"
+    scale = f"ops.cast({helper}({n.x(1)}, {x}, {axis}), mindspore.float32)"
+    return f"ops.cast({value} * {scale}, {n.dtype(n.in_dtype(1) or 'float32')})"
+
+
+@op("QuantizeLinear", dtypes={"float32", "float16"})
+def quantize_linear(n):
+    """saturate(round_half_even(x / scale) + zero_point)"""
+    axis = _axis(n)
+    if n.since >= 19:
+        n.ignore_attr("saturate", "only affects float8 outputs, which are refused")
+    if n.since >= 25 and n.attr("precision", 0):
+        n.refuse("a non-default `precision` attribute is not supported")
+    out = n.in_dtype(2) if n.has_input(2) else None
+    if n.since >= 21 and n.attr("output_dtype", 0):
+        out = onnx_dtype_name(n.attr("output_dtype", 0))
+    out = out or "uint8"
+    if out not in _RANGES:
+        n.refuse(f"quantizing to {out} is not supported")
+    lo, hi = _RANGES[out]
+    helper, rounding = n.helper("_quant_param", _PARAM), n.helper("_round_half_even_q", _ROUND)
+    x = n.x(0)
+    q = f"{rounding}(ops.cast({x}, mindspore.float32) / ops.cast({helper}({n.x(1)}, {x}, {axis}), mindspore.float32))"
+    if n.has_input(2):
+        q = f"{q} + ops.cast({helper}({n.x(2)}, {x}, {axis}), mindspore.float32)"
+    return f"ops.cast(ops.clamp({q}, {lo}.0, {hi}.0), {n.dtype(out)})"
+
+
+_DYNAMIC = """
+def _dynamic_quantize(x):
+    lo = ops.minimum(ops.amin(x), 0.0)
+    hi = ops.maximum(ops.amax(x), 0.0)
+    scale = (hi - lo) / 255.0
+    zero_point = ops.clamp(ROUND(-lo / scale), 0.0, 255.0)
+    y = ops.clamp(ROUND(x / scale) + zero_point, 0.0, 255.0)
+    return ops.cast(y, mindspore.uint8), scale, ops.cast(zero_point, mindspore.uint8)
+"""
+
+
+@op("DynamicQuantizeLinear", dtypes={"float32"})
+def dynamic_quantize_linear(n):
+    """uint8 quantization with scale and zero point from the data range (including 0)"""
+    rounding = n.helper("_round_half_even_q", _ROUND)
+    return f"{n.helper('_dynamic_quantize', _DYNAMIC.replace('ROUND', rounding))}({n.x(0)})"
