@@ -1,0 +1,100 @@
+"""Indexing for MindSpore: GatherElements, GatherND, ScatterElements, ScatterND, OneHot, TopK.
+Negative indices are wrapped in the generated code (MindSpore's kernels do not wrap them)."""
+
+from porter.op_maps.mindspore._registry import op
+
+_DATA = {"float16", "float32", "float64", "int32", "int64", "bool", "int8", "uint8"}
+
+
+def _wrapped(n, i: int, dim: str) -> str:
+    idx = n.x(i)
+    return f"ops.where({idx} < 0, {idx} + {dim}, {idx})"
+
+
+@op("GatherElements", dtypes=_DATA)
+def gather_elements(n):
+    """ops.gather_elements"""
+    axis = int(n.attr("axis", 0))
+    x = n.x(0)
+    return f"ops.gather_elements({x}, {axis}, {_wrapped(n, 1, f'{x}.shape[{axis}]')})"
+
+
+@op("GatherND", dtypes=_DATA)
+def gather_nd(n):
+    """ops.gather_nd (batch_dims=0)"""
+    if n.since >= 12 and n.attr("batch_dims", 0):
+        n.refuse("batch_dims > 0 is not mapped for MindSpore yet")
+    helper = n.helper("_gather_nd", _GATHER_ND)
+    return f"{helper}({n.x(0)}, {n.x(1)})"
+
+
+_GATHER_ND = """
+def _gather_nd(x, indices):
+    indices = indices.astype(mindspore.int64)
+    depth = indices.shape[-1]
+    dims = mindspore.Tensor(x.shape[:depth], mindspore.int64)
+    return ops.gather_nd(x, ops.where(indices < 0, indices + dims, indices))
+"""
+
+_REDUCE = {"none": "update", "add": "add", "mul": "mul", "min": "min", "max": "max"}
+
+
+def _reduction(n) -> str:
+    reduction = n.attr("reduction", "none") if n.since >= 16 else "none"
+    if reduction not in _REDUCE:
+        n.refuse(f"reduction={reduction!r} is not an ONNX value")
+    return reduction
+
+
+@op("ScatterElements", dtypes=_DATA)
+def scatter_elements(n):
+    """ops.tensor_scatter_elements (none / add)"""
+    axis = int(n.attr("axis", 0))
+    reduction = _reduction(n)
+    if reduction not in ("none", "add"):
+        n.refuse(f"reduction={reduction!r} is not mapped for MindSpore yet")
+    x = n.x(0)
+    idx = _wrapped(n, 1, f"{x}.shape[{axis}]")
+    kind = "none" if reduction == "none" else "add"
+    return f"ops.tensor_scatter_elements({x}, {idx}, {n.x(2)}, axis={axis}, reduction={kind!r})"
+
+
+@op("ScatterND", dtypes=_DATA)
+def scatter_nd(n):
+    """ops.tensor_scatter_update / _add / _mul / _min / _max"""
+    reduction = _reduction(n)
+    return f"ops.tensor_scatter_{_REDUCE[reduction]}({n.x(0)}, {n.x(1)}, {n.x(2)})"
+
+
+@op("OneHot")
+def one_hot(n):
+    """values[1] at the (wrapped) index along axis, values[0] elsewhere"""
+    axis = int(n.attr("axis", -1))
+    depth = n.const(1)
+    if depth is None:
+        n.refuse("depth must be a constant for MindSpore")
+    depth = int(depth.reshape(-1)[0])
+    idx = n.x(0)
+    values = n.x(2)
+    wrapped = f"ops.where({idx} < 0, {idx} + {depth}, {idx}).astype(mindspore.int64)"
+    return f"ops.one_hot({wrapped}, {depth}, {values}[1], {values}[0], axis={axis})"
+
+
+@op("TopK", versions=[10, 11], dtypes={"float32", "float16"})
+def top_k(n):
+    """ops.topk (largest) or on the negated input (smallest); sorted only"""
+    axis = int(n.attr("axis", -1))
+    k = n.const(1)
+    if k is None:
+        n.refuse("k must be a constant for MindSpore")
+    k = int(k.reshape(-1)[0])
+    largest = bool(n.attr("largest", 1)) if n.since >= 11 else True
+    if n.since >= 11 and not n.attr("sorted", 1):
+        n.refuse("sorted=0 leaves the output order unspecified; porter only converts sorted=1")
+    rank = n.in_rank(0)
+    if rank is None or axis not in (-1, rank - 1):
+        n.refuse("TopK along an axis other than the last is not mapped for MindSpore yet")
+    values, indices = n.tmp("values"), n.tmp("indices")
+    source = n.x(0) if largest else f"-{n.x(0)}"
+    n.stmt(f"{values}, {indices} = ops.topk({source}, {k}, dim=-1, largest=True, sorted=True)")
+    return [values if largest else f"-{values}", f"{indices}.astype(mindspore.int64)"]
