@@ -47,4 +47,9 @@ def gemm(n):
 @op("MatMul", dtypes={"float32", "float16", "float64"})
 def matmul(n):
     """ops.matmul (numpy semantics)"""
+    if n.in_dtype(0) == "float16":
+        n.warn(
+            "float16 under GRAPH_MODE: MindSpore's fused kernels keep float32 intermediates; results can "
+            "differ from op-by-op float16 by one or two units in the last place (docs/known-deviations.md)"
+        )
     return f"ops.matmul({n.x(0)}, {n.x(1)})"
