@@ -2,6 +2,7 @@
 Negative indices are wrapped in the generated code (MindSpore's kernels do not wrap them)."""
 
 from porter.op_maps.mindspore._registry import op
+from porter.op_maps.mindspore._runtime_values import int_value
 
 _DATA = {"float16", "float32", "float64", "int32", "int64", "bool", "int8", "uint8"}
 
@@ -70,10 +71,14 @@ def scatter_nd(n):
 def one_hot(n):
     """values[1] at the (wrapped) index along axis, values[0] elsewhere"""
     axis = int(n.attr("axis", -1))
-    depth = n.const(1)
-    if depth is None:
-        n.refuse("depth must be a constant for MindSpore")
-    depth = int(depth.reshape(-1)[0])
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("the indices' rank must be known")
+    if axis < -1:  # MindSpore's OneHot takes -1 or a non-negative axis
+        axis += rank + 1
+    if n.in_dtype(2) not in ("float16", "float32", "int32", "int64"):
+        n.refuse(f"OneHot values of dtype {n.in_dtype(2)} are not supported by MindSpore's kernel")
+    depth = int_value(n, 1, "depth")
     idx = n.x(0)
     values = n.x(2)
     wrapped = f"ops.where({idx} < 0, {idx} + {depth}, {idx}).astype(mindspore.int64)"
@@ -84,10 +89,7 @@ def one_hot(n):
 def top_k(n):
     """ops.topk (largest) or on the negated input (smallest); sorted only"""
     axis = int(n.attr("axis", -1))
-    k = n.const(1)
-    if k is None:
-        n.refuse("k must be a constant for MindSpore")
-    k = int(k.reshape(-1)[0])
+    k = int_value(n, 1, "k")
     largest = bool(n.attr("largest", 1)) if n.since >= 11 else True
     if n.since >= 11 and not n.attr("sorted", 1):
         n.refuse("sorted=0 leaves the output order unspecified; porter only converts sorted=1")

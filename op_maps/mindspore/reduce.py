@@ -1,6 +1,7 @@
 """Reductions for MindSpore: Reduce*, ArgMax/ArgMin, CumSum. Axes must be convert-time constants."""
 
 from porter.op_maps.mindspore._registry import op
+from porter.op_maps.mindspore._runtime_values import int_value, int_values
 
 _DTYPES = {"float16", "float32", "float64", "int32", "int64"}
 
@@ -22,6 +23,10 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
     @op(op_type, dtypes=_DTYPES)
     def emit(n):
         keep = bool(n.attr("keepdims", 1))
+        shape = n.in_shape(0)
+        if shape is not None and any(d == 0 for d in shape):
+            # measured: MindSpore's CPU kernels return uninitialised memory here, not the identity
+            n.refuse("reductions of empty tensors are not mapped for MindSpore yet")
         if n.since < axes_input_since:
             axes = n.attr("axes", None)
             noop = False
@@ -31,13 +36,10 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
             if n.has_input(1):
                 axes = n.const_list(1)
                 if axes is None:
-                    n.refuse("axes must be a constant for MindSpore (GRAPH_MODE compiles them)")
+                    return _runtime_axes_reduce(n, template, keep, noop)
                 axes = axes or None
         if axes is None and noop:
             return n.x(0)
-        shape = n.in_shape(0)
-        if shape is not None and any(d == 0 for d in shape):
-            n.refuse("reductions of empty tensors are not mapped for MindSpore yet")
         rank = n.in_rank(0)
         if axes is None:
             if rank is None:
@@ -48,6 +50,14 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
     emit.__name__ = op_type.lower()
     emit.__doc__ = template.split("(", 1)[0]
     return emit
+
+
+def _runtime_axes_reduce(n, template: str, keep: bool, noop: bool) -> str:
+    """Axes given as a run-time tensor (PYNATIVE_MODE only): empty means all axes, or none with noop."""
+    axes = int_values(n, 1, "axes")
+    all_axes = f"tuple(range({n.x(0)}.ndim))"
+    expr = template.format(x=n.x(0), axes=f"({axes} or {all_axes})", keep=keep)
+    return f"({n.x(0)} if not {axes} else {expr})" if noop else expr
 
 
 for _op, (_since, _template) in _REDUCTIONS.items():
@@ -82,10 +92,7 @@ def cumsum(n):
     """ops.cumsum with exclusive / reverse"""
     exclusive = bool(n.attr("exclusive", 0))
     reverse = bool(n.attr("reverse", 0))
-    axis = n.const(1)
-    if axis is None:
-        n.refuse("the axis must be a constant for MindSpore")
-    axis = int(axis.item())
+    axis = int_value(n, 1, "the axis")
     x = n.x(0)
     if reverse:
         x = f"ops.flip({x}, dims=({axis},))"

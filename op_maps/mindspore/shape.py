@@ -4,6 +4,7 @@ ConstantOfShape. Shapes must be convert-time constants (GRAPH_MODE compiles them
 import numpy as np
 
 from porter.op_maps.mindspore._registry import op
+from porter.op_maps.mindspore._runtime_values import int_values
 
 
 def _const_ints(n, i: int, what: str) -> list[int]:
@@ -13,11 +14,21 @@ def _const_ints(n, i: int, what: str) -> list[int]:
     return [int(v) for v in values]
 
 
+_ONNX_RESHAPE = """
+def _onnx_reshape(x, shape):
+    # ONNX Reshape: a 0 copies the input's dim at that position
+    return ops.reshape(x, tuple(x.shape[i] if d == 0 else d for i, d in enumerate(shape)))
+"""
+
+
 @op("Reshape", versions=[5, 13, 14, 19, 21, 23, 24, 25])
 def reshape(n):
     """ops.reshape with ONNX's 0 = copy-this-dim resolved against the input shape"""
     if n.since >= 14 and n.attr("allowzero", 0):
         n.refuse("allowzero=1 is not mapped for MindSpore yet")
+    if n.const(1) is None:
+        helper = n.helper("_onnx_reshape", _ONNX_RESHAPE)
+        return f"{helper}({n.x(0)}, {int_values(n, 1, 'the target shape')})"
     shape = _const_ints(n, 1, "the target shape")
     if 0 in shape:
         in_shape = n.in_shape(0)
@@ -95,8 +106,8 @@ def constant_of_shape(n):
     value = n.attr("value", None)
     if value is None:
         value = np.zeros(1, np.float32)
-    shape = _const_ints(n, 0, "the shape")
-    return f"ops.full({tuple(shape)!r}, {n.lit(value.reshape(-1)[0].item())}, dtype={n.dtype(value.dtype.name)})"
+    shape = int_values(n, 0, "the shape")
+    return f"ops.full({shape}, {n.lit(value.reshape(-1)[0].item())}, dtype={n.dtype(value.dtype.name)})"
 
 
 @op("Shape")
@@ -128,7 +139,7 @@ def expand(n):
 @op("Tile", versions=[6, 13])
 def tile(n):
     """ops.tile with constant repeats"""
-    return f"ops.tile({n.x(0)}, {tuple(_const_ints(n, 1, 'repeats'))!r})"
+    return f"ops.tile({n.x(0)}, {int_values(n, 1, 'repeats')})"
 
 
 @op("Slice", versions=[10, 11, 13])

@@ -1,0 +1,22 @@
+import numpy as np
+
+import porter
+from tests.op_maps.harness import NodeCase, build_model
+
+X = np.ones((2, 3), np.float32)
+
+
+def _warnings(case):
+    program, _ = porter.generate(build_model(case), "mindspore")
+    return program.warnings
+
+
+def test_constant_axes_are_literals_without_warning():
+    case = NodeCase("c", "ReduceSum", {"x": X, "a": np.array([1], np.int64)}, consts=("a",))
+    assert _warnings(case) == []
+
+
+def test_run_time_axes_warn_that_the_model_needs_pynative_mode():
+    case = NodeCase("r", "ReduceSum", {"x": X, "a": np.array([1], np.int64)})
+    (warning,) = _warnings(case)
+    assert "read at run time" in warning and "PYNATIVE_MODE only" in warning
