@@ -66,3 +66,41 @@ def _bitwise(op_type: str, call: str):
 bitwise_and = _bitwise("BitwiseAnd", "ops.bitwise_and")
 bitwise_or = _bitwise("BitwiseOr", "ops.bitwise_or")
 bitwise_xor = _bitwise("BitwiseXor", "ops.bitwise_xor")
+
+
+_BIT_WIDTH = {"int8": 8, "int16": 16, "int32": 32, "int64": 64, "uint8": 8}
+
+_BIT_SHIFT = """
+def _bit_shift(a, b, left, bits, signed):
+    # ONNX BitShift: counts < 0 or >= the width give 0 (or -1 for a negative value shifted right); a left
+    # shift wraps in the operand's width, a right shift of a signed value is arithmetic (floor division).
+    dtype = a.dtype
+    wide_a, wide_b = a.astype(mindspore.int64), b.astype(mindspore.int64)
+    out_of_range = ops.logical_or(wide_b < 0, wide_b >= bits)
+    safe = ops.where(out_of_range, ops.zeros_like(wide_b), wide_b)
+    power = ops.pow(ops.full_like(safe, 2), safe)
+    if left:
+        shifted = wide_a * power
+        fill = ops.zeros_like(wide_a)
+    else:
+        shifted = ops.floor_divide(wide_a, power)
+        fill = ops.where(wide_a < 0, ops.full_like(wide_a, -1), ops.zeros_like(wide_a))
+    result = ops.where(out_of_range, fill, shifted)
+    if bits < 64:
+        result = ops.bitwise_and(result, ops.full_like(result, (1 << bits) - 1))
+        if signed:
+            result = ops.where(result >= (1 << (bits - 1)), result - (1 << bits), result)
+    return result.astype(dtype)
+"""
+
+
+@op("BitShift", dtypes=set(_BIT_WIDTH) - {"int64"})
+def bit_shift(n):
+    """shifts with ONNX's rules for out-of-range counts, computed in int64 and cast back"""
+    direction = n.attr("direction")
+    if direction not in ("LEFT", "RIGHT"):
+        n.refuse(f"direction={direction!r} is not an ONNX value")
+    dtype = n.in_dtype(0)
+    helper = n.helper("_bit_shift", _BIT_SHIFT)
+    signed = dtype != "uint8"
+    return f"{helper}({n.x(0)}, {n.x(1)}, {direction == 'LEFT'}, {_BIT_WIDTH[dtype]}, {signed})"

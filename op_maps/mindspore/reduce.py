@@ -102,3 +102,29 @@ def cumsum(n):
     if reverse:
         y = f"ops.flip({y}, dims=({axis},))"
     return y
+
+
+@op("CumProd", dtypes={"float32", "float64", "int32", "int64"})
+def cumprod(n):
+    """ops.cumprod with exclusive / reverse"""
+    exclusive = bool(n.attr("exclusive", 0))
+    reverse = bool(n.attr("reverse", 0))
+    axis = int_value(n, 1, "the axis")
+    helper = n.helper("_cumprod", _CUMPROD)
+    return f"{helper}({n.x(0)}, {axis}, {exclusive}, {reverse})"
+
+
+_CUMPROD = """
+def _cumprod(x, axis, exclusive, reverse):
+    if reverse:
+        x = ops.flip(x, dims=(axis,))
+    y = ops.cumprod(x, axis).astype(x.dtype)
+    if exclusive:
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(0, x.shape[axis] - 1)
+        first = ops.ones_like(ops.narrow(y, axis, 0, 1))
+        y = ops.concat((first, y[tuple(index)]), axis=axis)
+    if reverse:
+        y = ops.flip(y, dims=(axis,))
+    return y
+"""

@@ -230,3 +230,41 @@ def space_to_depth(n):
     split = (batch, c, h // b, b, w // b, b)
     out = (batch, c * b * b, h // b, w // b)
     return f"ops.reshape(ops.transpose(ops.reshape({n.x(0)}, {split!r}), (0, 3, 5, 1, 2, 4)), {out!r})"
+
+
+@op("Pad", versions=[11, 13, 18, 19, 21, 23, 24, 25])
+def pad(n):
+    """ops.pad in constant mode over all axes (axes input: listed axes only)"""
+    mode = n.attr("mode", "constant")
+    if mode != "constant":
+        n.refuse(f"mode={mode!r} is not mapped for MindSpore yet")
+    pads = _const_ints(n, 1, "pads")
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    axes = _const_ints(n, 3, "axes") if n.since >= 18 and n.has_input(3) else list(range(rank))
+    half = len(pads) // 2
+    begins, ends = [0] * rank, [0] * rank
+    for i, axis in enumerate(axes):
+        begins[axis % rank], ends[axis % rank] = pads[i], pads[half + i]
+    # MindSpore's padding tuple runs from the last dim backwards: (last_begin, last_end, prev_begin, ...)
+    order = tuple(v for axis in reversed(range(rank)) for v in (begins[axis], ends[axis]))
+    value = f"{n.x(2)}.item()" if n.has_input(2) else "0"
+    if n.has_input(2) and n.const(2) is not None:
+        value = n.lit(n.const(2).item())
+    return f"ops.pad({n.x(0)}, {order!r}, mode='constant', value={value})"
+
+
+@op("Range")
+def range_(n):
+    """ops.arange(start, limit, delta) in the inputs' dtype"""
+    dtype = n.in_dtype(0)
+    if dtype not in ("float32", "float64", "int32", "int64"):
+        n.refuse(f"dtype {dtype} is not supported by ops.arange")
+    args = []
+    for i in range(3):
+        c = n.const(i)
+        args.append(n.lit(c.item()) if c is not None else f"{n.x(i)}.asnumpy().item()")
+        if c is None:
+            n.warn(f"input {i} is read at run time: the generated model runs in PYNATIVE_MODE only")
+    return f"ops.arange({', '.join(args)}, dtype={n.dtype(dtype)})"
