@@ -4,7 +4,7 @@ ConstantOfShape. Shapes must be convert-time constants (GRAPH_MODE compiles them
 import numpy as np
 
 from porter.op_maps.mindspore._registry import op
-from porter.op_maps.mindspore._runtime_values import int_values
+from porter.op_maps.mindspore._runtime_values import int_value, int_values
 
 
 def _const_ints(n, i: int, what: str) -> list[int]:
@@ -25,7 +25,13 @@ def _onnx_reshape(x, shape):
 def reshape(n):
     """ops.reshape with ONNX's 0 = copy-this-dim resolved against the input shape"""
     if n.since >= 14 and n.attr("allowzero", 0):
-        n.refuse("allowzero=1 is not mapped for MindSpore yet")
+        shape = n.const_list(1)
+        if shape is None:
+            n.refuse("allowzero=1 needs a constant shape for MindSpore")
+        shape = tuple(int(v) for v in shape)
+        if 0 in shape:  # a real zero-length dim: the result is empty
+            return f"ops.zeros({shape!r}, {n.x(0)}.dtype)"
+        return f"ops.reshape({n.x(0)}, {shape!r})"
     if n.const(1) is None:
         helper = n.helper("_onnx_reshape", _ONNX_RESHAPE)
         return f"{helper}({n.x(0)}, {int_values(n, 1, 'the target shape')})"
@@ -77,9 +83,21 @@ def concat(n):
     return f"ops.concat(({', '.join(n.xs())},), axis={int(axis)})"
 
 
+_UNSQUEEZE = """
+def _unsqueeze(x, axes):
+    rank = x.ndim + len(axes)
+    for axis in sorted(a % rank for a in axes):
+        x = ops.expand_dims(x, axis)
+    return x
+"""
+
+
 @op("Unsqueeze")
 def unsqueeze(n):
     """ops.expand_dims, one axis at a time in increasing order"""
+    if n.since >= 13 and n.const(1) is None:
+        helper = n.helper("_unsqueeze", _UNSQUEEZE)
+        return f"{helper}({n.x(0)}, {int_values(n, 1, 'axes')})"
     axes = n.attr("axes") if n.since < 13 else _const_ints(n, 1, "axes")
     rank = n.in_rank(0)
     if rank is None:
@@ -94,6 +112,8 @@ def unsqueeze(n):
 def squeeze(n):
     """ops.squeeze"""
     from_input = n.since >= 13 and n.has_input(1)
+    if from_input and n.const(1) is None:
+        return f"ops.squeeze({n.x(0)}, axis={int_values(n, 1, 'axes')})"
     axes = _const_ints(n, 1, "axes") if from_input else (n.attr("axes", None) if n.since < 13 else None)
     if axes is None:
         return f"ops.squeeze({n.x(0)})"
@@ -142,9 +162,33 @@ def tile(n):
     return f"ops.tile({n.x(0)}, {int_values(n, 1, 'repeats')})"
 
 
+_SLICE_RUNTIME = """
+def _slice_runtime(x, starts, ends, axes, steps):
+    # arguments read at run time (PYNATIVE_MODE): Python slicing clamps like ONNX Slice
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        dim = x.shape[axis]
+        start = max(-dim, min(start, dim))
+        end = None if (step < 0 and end < -dim) else max(-dim, min(end, dim))
+        # gather the exact positions: MindSpore's strided slice returns garbage for negative steps (measured)
+        picked = list(range(*slice(start, end, step).indices(dim)))
+        x = ops.gather(x, mindspore.Tensor(picked, mindspore.int64), axis % x.ndim) if picked else (
+            ops.zeros(tuple(0 if i == axis % x.ndim else d for i, d in enumerate(x.shape)), x.dtype))
+    return x
+"""
+
+
 @op("Slice", versions=[10, 11, 13])
 def slice_(n):
     """tensor slicing with constant starts/ends/axes/steps (clamped as in Python)"""
+    if any(n.has_input(i) and n.const(i) is None for i in range(1, 5)):
+        helper = n.helper("_slice_runtime", _SLICE_RUNTIME)
+        parts = [
+            int_values(n, i, name) if n.has_input(i) else "None"
+            for i, name in ((1, "starts"), (2, "ends"), (3, "axes"), (4, "steps"))
+        ]
+        return f"{helper}({n.x(0)}, {', '.join(parts)})"
     starts, ends = _const_ints(n, 1, "starts"), _const_ints(n, 2, "ends")
     rank = n.in_rank(0)
     if rank is None:
@@ -166,6 +210,8 @@ def slice_(n):
 def split(n):
     """ops.split with constant sizes (or equal parts / num_outputs)"""
     axis = int(n.attr("axis", 0))
+    if n.has_input(1) and n.const(1) is None:
+        return f"ops.split({n.x(0)}, {int_values(n, 1, 'split sizes')}, axis={axis})"
     sizes = _const_ints(n, 1, "split sizes") if n.has_input(1) else None
     num_outputs = n.attr("num_outputs", None) if n.since >= 18 else None
     if sizes is None:
@@ -191,12 +237,10 @@ def gather(n):
 def trilu(n):
     """ops.triu / ops.tril with a constant diagonal"""
     upper = n.attr("upper", 1)
-    k = 0
-    if n.has_input(1):
-        const = n.const(1)
-        if const is None:
-            n.refuse("k must be a constant for MindSpore")
-        k = int(const.item())
+    k = int_value(n, 1, "k") if n.has_input(1) else "0"
+    shape = n.in_shape(0)
+    if shape is not None and any(d == 0 for d in shape):
+        return n.x(0)  # an empty matrix stays empty (MindSpore's CPU tril rejects zero width)
     return f"{'ops.triu' if upper else 'ops.tril'}({n.x(0)}, diagonal={k})"
 
 
@@ -232,14 +276,32 @@ def space_to_depth(n):
     return f"ops.reshape(ops.transpose(ops.reshape({n.x(0)}, {split!r}), (0, 3, 5, 1, 2, 4)), {out!r})"
 
 
+_PAD_RUNTIME = """
+def _pad_runtime(x, pads, axes, value):
+    # pads read at run time (PYNATIVE_MODE): ONNX [begin..., end...] over `axes` -> MindSpore's order
+    axes = list(range(x.ndim)) if axes is None else [a % x.ndim for a in axes]
+    half = len(pads) // 2
+    begins, ends = [0] * x.ndim, [0] * x.ndim
+    for i, axis in enumerate(axes):
+        begins[axis], ends[axis] = pads[i], pads[half + i]
+    order = tuple(v for axis in reversed(range(x.ndim)) for v in (begins[axis], ends[axis]))
+    return ops.pad(x, order, mode="constant", value=value)
+"""
+
+
 @op("Pad", versions=[11, 13, 18, 19, 21, 23, 24, 25])
 def pad(n):
     """ops.pad in constant mode over all axes (axes input: listed axes only)"""
     mode = n.attr("mode", "constant")
     if mode != "constant":
         n.refuse(f"mode={mode!r} is not mapped for MindSpore yet")
-    pads = _const_ints(n, 1, "pads")
     rank = n.in_rank(0)
+    if n.const(1) is None or (n.since >= 18 and n.has_input(3) and n.const(3) is None):
+        helper = n.helper("_pad_runtime", _PAD_RUNTIME)
+        axes = int_values(n, 3, "axes") if n.since >= 18 and n.has_input(3) else "None"
+        value = f"{n.x(2)}.asnumpy().item()" if n.has_input(2) else "0"
+        return f"{helper}({n.x(0)}, {int_values(n, 1, 'pads')}, {axes}, {value})"
+    pads = _const_ints(n, 1, "pads")
     if rank is None:
         n.refuse("input rank must be known")
     axes = _const_ints(n, 3, "axes") if n.since >= 18 and n.has_input(3) else list(range(rank))
