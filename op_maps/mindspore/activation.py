@@ -75,10 +75,10 @@ def _log_softmax(x, axis):
 """
 
 
-@op("LogSoftmax", versions=[13], dtypes=_F)
+@op("LogSoftmax", dtypes=_F)
 def log_softmax(n):
-    """x - max - log(sum(exp(x - max))) along axis"""
-    return f"{n.helper('_log_softmax', _LOG_SOFTMAX)}({n.x(0)}, {int(n.attr('axis', -1))})"
+    """x - max - log(sum(exp(x - max))) along axis (opset < 13: over the flattened trailing block)"""
+    return _along_axis(n, n.helper("_log_softmax", _LOG_SOFTMAX))
 
 
 @op("Identity")
@@ -96,10 +96,8 @@ def _softmax(x, axis):
 """
 
 
-@op("Softmax", dtypes={"float32", "float16", "float64"})
-def softmax(n):
-    """exp(x - max) / sum(exp(x - max)) along axis (opset < 13: over the flattened trailing block)"""
-    helper = n.helper("_softmax", _SOFTMAX)
+def _along_axis(n, helper: str) -> str:
+    """helper(x, axis) from opset 13; before, over the input flattened to 2-D at `axis` (static shape)."""
     if n.since >= 13:
         return f"{helper}({n.x(0)}, {int(n.attr('axis', -1))})"
     axis = int(n.attr("axis", 1))
@@ -110,9 +108,15 @@ def softmax(n):
     if axis == len(shape) - 1:
         return f"{helper}({n.x(0)}, -1)"
     if any(not isinstance(d, int) for d in shape):
-        n.refuse("opset < 13 Softmax over several axes needs a static input shape")
+        n.refuse("opset < 13 needs a static input shape to flatten at `axis`")
     flat = (-1, int(np.prod(shape[axis:]))) if axis else (1, -1)
     return f"ops.reshape({helper}(ops.reshape({n.x(0)}, {flat!r}), -1), {tuple(shape)!r})"
+
+
+@op("Softmax", dtypes={"float32", "float16", "float64"})
+def softmax(n):
+    """exp(x - max) / sum(exp(x - max)) along axis (opset < 13: over the flattened trailing block)"""
+    return _along_axis(n, n.helper("_softmax", _SOFTMAX))
 
 
 @op("Dropout")
@@ -124,3 +128,18 @@ def dropout(n):
         return [x]
     mask = f"ops.ones_like({x}).astype(mindspore.bool_)" if n.since >= 10 else f"ops.ones_like({x})"
     return [x, mask]
+
+
+_HARDMAX = """
+def _hardmax(x, axis):
+    # 1 at the first maximum along axis, 0 elsewhere, in x's dtype
+    index = ops.argmax(x, dim=axis, keepdim=True)
+    positions = ops.arange(x.shape[axis]).reshape(tuple(-1 if i == axis % x.ndim else 1 for i in range(x.ndim)))
+    return (positions == index).astype(x.dtype)
+"""
+
+
+@op("Hardmax", dtypes={"float32", "float64", "float16"})
+def hardmax(n):
+    """one-hot of the first maximum along axis (opset < 13: over the flattened trailing block)"""
+    return _along_axis(n, n.helper("_hardmax", _HARDMAX))

@@ -14,7 +14,9 @@ def _ms_padding(pads: list[int], rank: int) -> tuple:
 @op("Conv", dtypes={"float32", "float16"})
 def conv(n):
     """nn.Conv2d(pad_mode='pad') for constant weights, ops.conv2d otherwise"""
-    w_shape, rank = static_weight_shape(n, supported_ranks=(2,))
+    w_shape, rank = static_weight_shape(n, supported_ranks=(1, 2))
+    if rank == 1:
+        return _conv1d_as_2d(n, w_shape)
     kernel = list(n.attr("kernel_shape", w_shape[2:]))
     in_shape = n.in_shape(0)
     strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
@@ -43,4 +45,23 @@ def conv(n):
     return (
         f"ops.conv2d({x}, {n.x(1)}, {b}, stride={tuple(strides)!r}, pad_mode='pad', padding={(top, left)!r}, "
         f"dilation={tuple(dilations)!r}, groups={group})"
+    )
+
+
+def _conv1d_as_2d(n, w_shape) -> str:
+    """A 1-D convolution is a 2-D one over a height of 1: exact, and it uses the same kernels."""
+    kernel = list(n.attr("kernel_shape", w_shape[2:]))
+    in_shape = n.in_shape(0)
+    strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
+    group = int(n.attr("group", 1))
+    x = f"ops.expand_dims({n.x(0)}, 2)"
+    if pads[0] != pads[1]:
+        padded = n.tmp("padded")
+        n.stmt(f"{padded} = ops.pad({x}, ({pads[0]}, {pads[1]}), mode='constant', value=0.0)")
+        x, pads = padded, [0, 0]
+    w = f"ops.expand_dims({n.x(1)}, 2)"
+    b = n.x(2) if n.has_input(2) else "None"
+    return (
+        f"ops.squeeze(ops.conv2d({x}, {w}, {b}, stride=(1, {strides[0]}), pad_mode='pad', padding=(0, {pads[0]}), "
+        f"dilation=(1, {dilations[0]}), groups={group}), 2)"
     )

@@ -3,6 +3,7 @@ Negative indices are wrapped in the generated code (MindSpore's kernels do not w
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value
+from porter.registry import schema_versions
 
 _DATA = {"float16", "float32", "float64", "int32", "int64", "bool", "int8", "uint8"}
 
@@ -85,7 +86,7 @@ def one_hot(n):
     return f"ops.one_hot({wrapped}, {depth}, {values}[1], {values}[0], axis={axis})"
 
 
-@op("TopK", versions=[10, 11], dtypes={"float32", "float16"})
+@op("TopK", versions=[v for v in schema_versions("TopK") if v >= 10], dtypes={"float32", "float16"})
 def top_k(n):
     """ops.topk (largest) or on the negated input (smallest); sorted only"""
     axis = int(n.attr("axis", -1))

@@ -170,3 +170,19 @@ def group_norm(n):
     if n.attr("stash_type", 1) != 1:
         n.refuse("only stash_type=1 is supported")
     return f"{n.helper('_group_norm', _GROUP_NORM)}({n.x(0)}, {n.x(1)}, {n.x(2)}, {num_groups}, {epsilon!r})"
+
+
+@op("LpNormalization", dtypes={"float32", "float64"})
+def lp_normalization(n):
+    """x / ||x||_p along axis (0 where the norm is 0)"""
+    axis = int(n.attr("axis", -1))
+    p = int(n.attr("p", 2))
+    if p not in (1, 2):
+        n.refuse(f"p={p}: ONNX defines only p=1 and p=2")
+    x = n.x(0)
+    norm = n.tmp("norm")
+    if p == 1:
+        n.stmt(f"{norm} = ops.sum(ops.abs({x}), dim={axis}, keepdim=True)")
+    else:
+        n.stmt(f"{norm} = ops.sqrt(ops.sum({x} * {x}, dim={axis}, keepdim=True))")
+    return f"ops.where({norm} == 0, ops.zeros_like({x}), {x} / {norm})"

@@ -6,9 +6,11 @@ from porter.semantics import spatial_params
 
 
 def _setup(n):
+    """(kernel, strides, pads as top/left/bottom/right, input expression, output wrapper) in 2-D terms:
+    a 1-D pool runs as a 2-D one over a height of 1 (exact)."""
     kernel = list(n.attr("kernel_shape"))
-    if len(kernel) != 2:
-        n.refuse("only 2-D pooling is mapped for MindSpore yet")
+    if len(kernel) not in (1, 2):
+        n.refuse(f"{len(kernel)}-D pooling is not mapped for MindSpore yet")
     in_shape = n.in_shape(0)
     spatial = None if in_shape is None else in_shape[2:]
     strides, dilations, pads = spatial_params(n, kernel, spatial)
@@ -17,7 +19,10 @@ def _setup(n):
     ceil_mode = bool(n.attr("ceil_mode", 0)) if n.since >= 10 else False
     if ceil_mode:
         n.refuse("ceil_mode=1 is not mapped for MindSpore yet")
-    return kernel, strides, pads
+    if len(kernel) == 1:
+        x = f"ops.expand_dims({n.x(0)}, 2)"
+        return [1, kernel[0]], [1, strides[0]], [0, pads[0], 0, pads[1]], x, lambda y: f"ops.squeeze({y}, 2)"
+    return kernel, strides, pads, n.x(0), lambda y: y
 
 
 def _pad_first(n, x: str, pads: list[int], value: str) -> str:
@@ -36,29 +41,29 @@ def max_pool(n):
         n.refuse("the Indices output is not mapped for MindSpore yet")
     if n.since >= 8:
         n.attr("storage_order", 0)
-    kernel, strides, pads = _setup(n)
-    x = _pad_first(n, n.x(0), pads, "float('-inf')")
+    kernel, strides, pads, source, wrap = _setup(n)
+    x = _pad_first(n, source, pads, "float('-inf')")
     pool = n.layer(
         n.name, f"nn.MaxPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
     )
-    return f"{pool}({x})"
+    return wrap(f"{pool}({x})")
 
 
 @op("AveragePool", dtypes={"float32", "float16"})
 def average_pool(n):
     """nn.AvgPool2d; padded positions are counted only with count_include_pad=1"""
     count_include_pad = bool(n.attr("count_include_pad", 0)) if n.since >= 7 else False
-    kernel, strides, pads = _setup(n)
-    x = _pad_first(n, n.x(0), pads, "0.0")
+    kernel, strides, pads, source, wrap = _setup(n)
+    x = _pad_first(n, source, pads, "0.0")
     pool = n.layer(
         n.name, f"nn.AvgPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
     )
     if count_include_pad or not any(pads):
-        return f"{pool}({x})"
+        return wrap(f"{pool}({x})")
     # padding excluded: the window average of the zero-padded input over that of a zero-padded
     # ones-mask is sum / (number of real elements), exactly, for any (asymmetric) padding
-    mask = _pad_first(n, f"ops.ones_like({n.x(0)})", pads, "0.0")
-    return f"{pool}({x}) / {pool}({mask})"
+    mask = _pad_first(n, f"ops.ones_like({source})", pads, "0.0")
+    return wrap(f"{pool}({x}) / {pool}({mask})")
 
 
 @op("GlobalAveragePool", dtypes={"float32", "float16", "float64"})
@@ -68,3 +73,36 @@ def global_average_pool(n):
     if rank is None:
         n.refuse("input rank must be known")
     return f"ops.mean({n.x(0)}, axis={tuple(range(2, rank))!r}, keep_dims=True)"
+
+
+@op("GlobalMaxPool", dtypes={"float32", "float16", "float64"})
+def global_max_pool(n):
+    """ops.amax over the spatial axes, keepdims"""
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    return f"ops.amax({n.x(0)}, axis={tuple(range(2, rank))!r}, keepdims=True)"
+
+
+@op("GlobalLpPool", dtypes={"float32", "float64"})
+def global_lp_pool(n):
+    """p-norm over the spatial axes, keepdims"""
+    p = int(n.attr("p", 2))
+    rank = n.in_rank(0)
+    if rank is None:
+        n.refuse("input rank must be known")
+    axes = tuple(range(2, rank))
+    return f"ops.pow(ops.sum(ops.pow(ops.abs({n.x(0)}), {p}), dim={axes!r}, keepdim=True), {1.0 / p!r})"
+
+
+@op("LpPool", dtypes={"float32", "float64"})
+def lp_pool(n):
+    """(sum over the window of |x|^p)^(1/p): a zero-padded average pool times the window size"""
+    p = int(n.attr("p", 2))
+    kernel, strides, pads, source, wrap = _setup(n)
+    powered = f"ops.pow(ops.abs({source}), {p})"
+    x = _pad_first(n, powered, pads, "0.0")
+    pool = n.layer(
+        n.name, f"nn.AvgPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
+    )
+    return wrap(f"ops.pow({pool}({x}) * {kernel[0] * kernel[1]}, {1.0 / p!r})")

@@ -24,9 +24,7 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
     def emit(n):
         keep = bool(n.attr("keepdims", 1))
         shape = n.in_shape(0)
-        if shape is not None and any(d == 0 for d in shape):
-            # measured: MindSpore's CPU kernels return uninitialised memory here, not the identity
-            n.refuse("reductions of empty tensors are not mapped for MindSpore yet")
+        empty = shape is not None and any(d == 0 for d in shape)
         if n.since < axes_input_since:
             axes = n.attr("axes", None)
             noop = False
@@ -36,6 +34,14 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
             if n.has_input(1):
                 axes = n.const_list(1)
                 if axes is None:
+                    if empty:
+                        if op_type not in _EMPTY_IDENTITY:
+                            n.refuse(f"{op_type} of an empty tensor is undefined")
+                        helper = n.helper("_reduce_empty", _REDUCE_EMPTY)
+                        axes_src = int_values(n, 1, "axes")
+                        identity = _EMPTY_IDENTITY[op_type]
+                        value = f"float({identity!r})" if isinstance(identity, str) else repr(identity)
+                        return f"{helper}({n.x(0)}, {axes_src}, {keep}, {value}, {noop})"
                     return _runtime_axes_reduce(n, template, keep, noop)
                 axes = axes or None
         if axes is None and noop:
@@ -45,11 +51,55 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
             if rank is None:
                 n.refuse("input rank must be known")
             axes = list(range(rank))
+        if empty:
+            return _empty_reduction(n, op_type, shape, axes, keep)
         return template.format(x=n.x(0), axes=tuple(int(a) for a in axes), keep=keep)
 
     emit.__name__ = op_type.lower()
     emit.__doc__ = template.split("(", 1)[0]
     return emit
+
+
+# ONNX's identity element of each reduction over an empty set
+_EMPTY_IDENTITY = {
+    "ReduceSum": 0,
+    "ReduceL1": 0,
+    "ReduceL2": 0,
+    "ReduceSumSquare": 0,
+    "ReduceProd": 1,
+    "ReduceLogSum": "-inf",
+    "ReduceLogSumExp": "-inf",
+    "ReduceMax": "-inf",
+    "ReduceMin": "inf",
+}
+
+
+_REDUCE_EMPTY = """
+def _reduce_empty(x, axes, keep, identity, noop):
+    # reducing zero-length axes (read at run time) gives the identity element
+    if not axes and noop:
+        return x
+    axes = list(range(x.ndim)) if not axes else [a % x.ndim for a in axes]
+    shape = [1 if i in axes else d for i, d in enumerate(x.shape)] if keep else [
+        d for i, d in enumerate(x.shape) if i not in axes]
+    return ops.full(tuple(shape), identity, dtype=x.dtype)
+"""
+
+
+def _empty_reduction(n, op_type: str, shape, axes, keep: bool) -> str:
+    """Reducing a zero-length axis gives the identity element; MindSpore's CPU kernels return
+    uninitialised memory there (measured), so the result is written as a constant fill."""
+    if op_type not in _EMPTY_IDENTITY or not all(isinstance(d, int) for d in shape):
+        n.refuse(f"{op_type} of an empty tensor is undefined or needs a static shape")
+    axes = [a % len(shape) for a in axes]
+    out = (
+        [1 if i in axes else d for i, d in enumerate(shape)]
+        if keep
+        else [d for i, d in enumerate(shape) if i not in axes]
+    )
+    identity = _EMPTY_IDENTITY[op_type]
+    value = f"float({identity!r})" if isinstance(identity, str) else repr(identity)
+    return f"ops.full({tuple(out)!r}, {value}, dtype={n.x(0)}.dtype)"
 
 
 def _runtime_axes_reduce(n, template: str, keep: bool, noop: bool) -> str:

@@ -95,8 +95,10 @@ def _unsqueeze(x, axes):
 @op("Unsqueeze")
 def unsqueeze(n):
     """ops.expand_dims, one axis at a time in increasing order"""
-    if n.since >= 13 and n.const(1) is None:
+    if (n.since >= 13 and n.const(1) is None) or n.in_rank(0) is None:
         helper = n.helper("_unsqueeze", _UNSQUEEZE)
+        if n.since < 13:
+            return f"{helper}({n.x(0)}, {tuple(int(a) for a in n.attr('axes'))!r})"
         return f"{helper}({n.x(0)}, {int_values(n, 1, 'axes')})"
     axes = n.attr("axes") if n.since < 13 else _const_ints(n, 1, "axes")
     rank = n.in_rank(0)

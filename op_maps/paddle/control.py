@@ -1,119 +1,14 @@
-"""Control flow: If, Loop, Scan become Python if/while/for around the lowered bodies.
+"""Control flow for Paddle: If, Loop, Scan (the structure is shared, porter/control_flow.py)."""
 
-The generated model runs in Paddle's dynamic mode, where a condition is read with bool() and a trip
-count with int(); bodies are lowered inline, with outer-scope values visible as ordinary locals.
-"""
+from porter.control_flow import Vocabulary, register_control_flow
+from porter.op_maps.paddle._registry import REGISTRY
 
-from porter.op_maps.paddle._registry import op
-from porter.registry import schema_versions
-
-INDENT = "    "
-
-
-def _emit_block(n, lines: list[str], depth: int = 1) -> None:
-    for line in lines:
-        n.stmt(INDENT * depth + line)
-
-
-def _assign(targets: list[str], exprs: list[str]) -> str:
-    if len(targets) == 1:
-        return f"{targets[0]} = {exprs[0]}"
-    return f"{', '.join(targets)} = {', '.join(exprs)}"
-
-
-@op("If")
-def if_(n):
-    """Python if/else on bool(cond) around the two lowered branches"""
-    then_lines, then_outs = n.subgraph("then_branch", [])
-    else_lines, else_outs = n.subgraph("else_branch", [])
-    outs = [n.out(i) for i in range(n.num_outputs)]
-    n.stmt(f"if bool({n.x(0)}):")
-    _emit_block(n, then_lines)
-    n.stmt(INDENT + _assign(outs, then_outs))
-    n.stmt("else:")
-    _emit_block(n, else_lines)
-    n.stmt(INDENT + _assign(outs, else_outs))
-
-
-@op("Loop")
-def loop(n):
-    """Python while loop: trip count M and condition as in the ONNX spec, scan outputs stacked on axis 0"""
-    carried_inits = [n.x(i) for i in range(2, n.num_inputs)]
-    body_names = n.subgraph_inputs("body")
-    iter_var = n.tmp(body_names[0] if body_names else "i")
-    cond_var = n.tmp(body_names[1] if len(body_names) > 1 else "cond")
-    carried = [n.tmp(name) for name in body_names[2:]]
-    trip = n.tmp("trip_count")
-    keep_going = n.tmp("keep_going")
-    step = n.tmp("step")
-    n_carried = len(carried_inits)
-    n_scans = n.num_outputs - n_carried
-    scans = [n.tmp("scan") for _ in range(n_scans)]
-    n.stmt(f"{trip} = int({n.x(0)})" if n.has_input(0) else f"{trip} = None")
-    n.stmt(f"{keep_going} = bool({n.x(1)})" if n.has_input(1) else f"{keep_going} = True")
-    for var, init in zip(carried, carried_inits):
-        n.stmt(f"{var} = {init}")
-    for scan in scans:
-        n.stmt(f"{scan} = []")
-    n.stmt(f"{step} = 0")
-    n.stmt(f"while ({trip} is None or {step} < {trip}) and {keep_going}:")
-    n.stmt(f"{INDENT}{iter_var} = paddle.to_tensor({step}, dtype='int64')")
-    n.stmt(f"{INDENT}{cond_var} = paddle.to_tensor({keep_going})")
-    lines, outs = n.subgraph("body", [iter_var, cond_var, *carried])
-    _emit_block(n, lines)
-    n.stmt(f"{INDENT}{keep_going} = bool({outs[0]})")
-    if carried:
-        n.stmt(INDENT + _assign(carried, outs[1 : 1 + n_carried]))
-    for scan, expr in zip(scans, outs[1 + n_carried :]):
-        n.stmt(f"{INDENT}{scan}.append({expr})")
-    n.stmt(f"{INDENT}{step} += 1")
-    for i, var in enumerate(carried):
-        if n.has_output(i):
-            n.stmt(f"{n.out(i)} = {var}")
-    for k, scan in enumerate(scans):
-        if n.has_output(n_carried + k):
-            n.stmt(f"{n.out(n_carried + k)} = paddle.stack({scan}, axis=0)")
-
-
-# Scan-8 has a batch axis and sequence_lens; from 9 on the body sees plain slices.
-@op("Scan", versions=[v for v in schema_versions("Scan") if v >= 9])
-def scan(n):
-    """Python for loop over slices of the scan inputs; per-input axes and directions as in the spec"""
-    num_scan_inputs = n.attr("num_scan_inputs")
-    n_state = n.num_inputs - num_scan_inputs
-    n_scan_out = n.num_outputs - n_state
-    in_axes = n.attr("scan_input_axes", [0] * num_scan_inputs)
-    in_dirs = n.attr("scan_input_directions", [0] * num_scan_inputs)
-    out_axes = n.attr("scan_output_axes", [0] * n_scan_out)
-    out_dirs = n.attr("scan_output_directions", [0] * n_scan_out)
-    scan_inputs = [n.x(n_state + j) for j in range(num_scan_inputs)]
-    body_names = n.subgraph_inputs("body")
-    states = [n.tmp(name) for name in body_names[:n_state]]
-    slices = [n.tmp(name) for name in body_names[n_state:]]
-    collected = [n.tmp("scan") for _ in range(n_scan_out)]
-    length, t = n.tmp("seq_len"), n.tmp("t")
-    for var, init in zip(states, (n.x(i) for i in range(n_state))):
-        n.stmt(f"{var} = {init}")
-    for var in collected:
-        n.stmt(f"{var} = []")
-    first_axis = in_axes[0]
-    n.stmt(f"{length} = {scan_inputs[0]}.shape[{first_axis}]")
-    n.stmt(f"for {t} in range({length}):")
-    for var, src, axis, direction in zip(slices, scan_inputs, in_axes, in_dirs):
-        index = f"{length} - 1 - {t}" if direction else t
-        n.stmt(
-            f"{INDENT}{var} = paddle.squeeze(paddle.slice({src}, [{axis}], [{index}], [{index} + 1]), axis=[{axis}])"
-        )
-    lines, outs = n.subgraph("body", [*states, *slices])
-    _emit_block(n, lines)
-    if states:
-        n.stmt(INDENT + _assign(states, outs[:n_state]))
-    for var, expr in zip(collected, outs[n_state:]):
-        n.stmt(f"{INDENT}{var}.append({expr})")
-    for i, var in enumerate(states):
-        if n.has_output(i):
-            n.stmt(f"{n.out(i)} = {var}")
-    for k, (var, axis, direction) in enumerate(zip(collected, out_axes, out_dirs)):
-        if n.has_output(n_state + k):
-            items = f"{var}[::-1]" if direction else var
-            n.stmt(f"{n.out(n_state + k)} = paddle.stack({items}, axis={axis})")
+register_control_flow(
+    REGISTRY,
+    Vocabulary(
+        int64_scalar="paddle.to_tensor({value}, dtype='int64')",
+        bool_scalar="paddle.to_tensor({value})",
+        stack="paddle.stack({items}, axis={axis})",
+        take="paddle.squeeze(paddle.slice({x}, [{axis}], [{index}], [{index} + 1]), axis=[{axis}])",
+    ),
+)

@@ -35,7 +35,6 @@ CASES = [
         "conv_runtime_weight_1d",
         "Conv",
         {"x": X[:, :, 0], "w": rng.standard_normal((5, 4, 2)).astype(np.float32)},
-        refuse={"mindspore": "1-D Conv is not supported"},
     ),
     NodeCase(
         "conv_transpose_output_shape",

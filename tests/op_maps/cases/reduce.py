@@ -31,7 +31,6 @@ CASES = [
         "ReduceProd",
         {"x": np.zeros((2, 0, 3), np.float32), "a": np.array([1], I64)},
         consts=("a",),
-        refuse={"mindspore": "empty tensors are not mapped"},
     ),
     NodeCase(
         "argmax_select_last",
