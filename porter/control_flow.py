@@ -35,6 +35,7 @@ def _assign(targets: list[str], exprs: list[str]) -> str:
 
 def if_(n, vocab: Vocabulary):
     """Python if/else on bool(cond) around the two lowered branches"""
+    n.require_eager("If reads its condition with bool()")
     then_lines, then_outs = n.subgraph("then_branch", [])
     else_lines, else_outs = n.subgraph("else_branch", [])
     outs = [n.out(i) for i in range(n.num_outputs)]
@@ -48,6 +49,7 @@ def if_(n, vocab: Vocabulary):
 
 def loop(n, vocab: Vocabulary):
     """Python while loop: trip count M and condition as in the ONNX spec, scan outputs stacked on axis 0"""
+    n.require_eager("Loop reads its trip count and condition in Python")
     carried_inits = [n.x(i) for i in range(2, n.num_inputs)]
     body_names = n.subgraph_inputs("body")
     iter_var = n.tmp(body_names[0] if body_names else "i")

@@ -150,6 +150,7 @@ def write_program(program: Program, code: str, directory: Path, source_label: st
         "warnings": program.warnings,
         "parameters": program.param_map,
         "export": program.export_info,
+        "eager_only": program.eager_only,
     }
     (directory / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

@@ -61,6 +61,7 @@ class Program:
     export_info: dict = field(default_factory=dict)  # how a PyTorch source was exported, if it was
     exported_model: object = None  # the exported ONNX ModelProto for PyTorch sources
     source_model: object = None  # the ONNX ModelProto that was lowered
+    eager_only: list[str] = field(default_factory=list)  # why the code must run eagerly (not compiled)
 
 
 class NodeContext:
@@ -81,6 +82,10 @@ class NodeContext:
     def refuse(self, reason: str) -> UnsupportedOp:
         """Raise (and return, for `raise n.refuse(...)` readability) the refusal for this node."""
         raise UnsupportedOp(self.name, self.op_type, reason, self.target.name)
+
+    def require_eager(self, why: str) -> None:
+        """The emitted code reads tensor values in Python: it cannot be compiled into a static graph."""
+        self._low.program.eager_only.append(f"node {self.name!r} ({self.op_type}): {why}")
 
     def warn(self, message: str) -> None:
         self._low.program.warnings.append(f"node {self.name!r} ({self.op_type}): {message}")

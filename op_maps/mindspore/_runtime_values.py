@@ -13,6 +13,7 @@ def int_values(n, i: int, what: str) -> str:
     if values is not None:
         return repr(tuple(int(v) for v in values))
     n.warn(f"{what} (input {i}) is read at run time: the generated model runs in PYNATIVE_MODE only")
+    n.require_eager(f"{what} is read at run time")
     return f"tuple(int(v) for v in {n.x(i)}.asnumpy().reshape(-1))"
 
 
@@ -22,4 +23,5 @@ def int_value(n, i: int, what: str) -> str:
     if values is not None:
         return repr(int(values[0]))
     n.warn(f"{what} (input {i}) is read at run time: the generated model runs in PYNATIVE_MODE only")
+    n.require_eager(f"{what} is read at run time")
     return f"int({n.x(i)}.asnumpy().reshape(-1)[0])"

@@ -42,8 +42,15 @@ def _buffer_decl(attr: str, shape: str, dtype: str) -> str:
     return f"self.{attr} = mindspore.Parameter(ops.zeros({shape}, {dtype}), name={attr!r}, requires_grad=False)"
 
 
-def _load_model_lines(class_name: str, has_weights: bool) -> list[str]:
-    lines = [f"model = {class_name}()"]
+def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool) -> list[str]:
+    lines = []
+    if eager_only:  # checked in plain Python, before anything is compiled: GRAPH_MODE would misread values
+        lines += [
+            "if mindspore.get_context('mode') != mindspore.PYNATIVE_MODE:",
+            "    raise RuntimeError('this model reads tensor values in Python (see report.json); "
+            "run it in PYNATIVE_MODE')",
+        ]
+    lines.append(f"model = {class_name}()")
     if has_weights:  # mindspore.load_checkpoint refuses a checkpoint with no parameters
         lines += [
             'path = os.path.join(weights_dir or os.path.dirname(os.path.abspath(__file__)), "model.ckpt")',

@@ -86,7 +86,10 @@ def concat(n):
 _UNSQUEEZE = """
 def _unsqueeze(x, axes):
     rank = x.ndim + len(axes)
-    for axis in sorted(a % rank for a in axes):
+    positions = []
+    for a in axes:  # a plain loop: GRAPH_MODE does not compile comprehensions over closure names
+        positions.append(a % rank)
+    for axis in sorted(positions):
         x = ops.expand_dims(x, axis)
     return x
 """
@@ -302,6 +305,7 @@ def pad(n):
         helper = n.helper("_pad_runtime", _PAD_RUNTIME)
         axes = int_values(n, 3, "axes") if n.since >= 18 and n.has_input(3) else "None"
         value = f"{n.x(2)}.asnumpy().item()" if n.has_input(2) else "0"
+        n.require_eager("pads are read at run time")
         return f"{helper}({n.x(0)}, {int_values(n, 1, 'pads')}, {axes}, {value})"
     pads = _const_ints(n, 1, "pads")
     if rank is None:
@@ -313,9 +317,13 @@ def pad(n):
         begins[axis % rank], ends[axis % rank] = pads[i], pads[half + i]
     # MindSpore's padding tuple runs from the last dim backwards: (last_begin, last_end, prev_begin, ...)
     order = tuple(v for axis in reversed(range(rank)) for v in (begins[axis], ends[axis]))
-    value = f"{n.x(2)}.item()" if n.has_input(2) else "0"
-    if n.has_input(2) and n.const(2) is not None:
-        value = n.lit(n.const(2).item())
+    value = "0"
+    if n.has_input(2):
+        if n.const(2) is not None:
+            value = n.lit(n.const(2).item())
+        else:
+            value = f"{n.x(2)}.asnumpy().item()"
+            n.require_eager("the pad value is read at run time")
     return f"ops.pad({n.x(0)}, {order!r}, mode='constant', value={value})"
 
 
@@ -331,4 +339,5 @@ def range_(n):
         args.append(n.lit(c.item()) if c is not None else f"{n.x(i)}.asnumpy().item()")
         if c is None:
             n.warn(f"input {i} is read at run time: the generated model runs in PYNATIVE_MODE only")
+            n.require_eager(f"Range input {i} is read at run time")
     return f"ops.arange({', '.join(args)}, dtype={n.dtype(dtype)})"

@@ -36,7 +36,8 @@ def _buffer_decl(attr: str, shape: str, dtype: str) -> str:
     return f"self.register_buffer({attr!r}, paddle.zeros({shape}, dtype={dtype}))"
 
 
-def _load_model_lines(class_name: str, has_weights: bool) -> list[str]:
+def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool) -> list[str]:
+    del eager_only  # Paddle's dynamic mode is the default; paddle.jit.save reports what cannot be traced
     lines = [f"model = {class_name}()"]
     if has_weights:
         # .npz read with allow_pickle=False: loading the weights can never run code (paddle.load unpickles).

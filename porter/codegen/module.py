@@ -14,7 +14,7 @@ def render_module(program: Program) -> str:
     target = program.target
     body_lines = program.forward_lines + [_return_line(program.return_exprs)]
     helper_src = [program.helpers[name].strip("\n") for name in sorted(program.helpers)]
-    load_lines = target.load_model_lines(program.class_name, bool(program.weights))
+    load_lines = target.load_model_lines(program.class_name, bool(program.weights), bool(program.eager_only))
     all_code = "\n".join(program.init_lines + body_lines + helper_src + load_lines)
     imports = ["import os", ""]
     if re.search(r"\bnp\.", all_code):
