@@ -107,7 +107,13 @@ def main(debug):
     default=None,
     help="Also write a static export: inference (paddle.jit.save) for paddle, mindir for mindspore.",
 )
-def convert(source, target, out_dir, force, validate, seed, dynamic, export):
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="Device the port is for: cpu, gpu, ascend/npu, ... (selects device-specific rows of the mapping table).",
+)
+def convert(source, target, out_dir, force, validate, seed, dynamic, export, device):
     """Convert SOURCE into a standalone model for the target framework.
 
     \b
@@ -119,7 +125,13 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export):
 
     with console.status(f"converting {source} for {target} ..."):
         result = do_convert(
-            source, target, out_dir, force=force, dynamic=[d for d in dynamic.split(",") if d], export=export
+            source,
+            target,
+            out_dir,
+            force=force,
+            dynamic=[d for d in dynamic.split(",") if d],
+            export=export,
+            device="ascend" if device == "npu" else device,
         )
     _print_summary(result)
     if result.export is not None:

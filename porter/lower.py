@@ -62,6 +62,7 @@ class Program:
     exported_model: object = None  # the exported ONNX ModelProto for PyTorch sources
     source_model: object = None  # the ONNX ModelProto that was lowered
     eager_only: list[str] = field(default_factory=list)  # why the code must run eagerly (not compiled)
+    device: str = "cpu"  # the device the mapping rows were chosen for
 
 
 class NodeContext:
@@ -272,7 +273,14 @@ class NodeContext:
 
 
 class Lowering:
-    def __init__(self, model: onnx.ModelProto, target: TargetSpec, class_name: str = "Model", keep_going: bool = False):
+    def __init__(
+        self,
+        model: onnx.ModelProto,
+        target: TargetSpec,
+        class_name: str = "Model",
+        keep_going: bool = False,
+        device: str = "cpu",
+    ):
         self.model = model
         self.target = target
         self.graph = model.graph
@@ -287,6 +295,7 @@ class Lowering:
         self._const_cache: dict[str, str] = {}
         # keep_going: record refusals and carry on (for `porter inspect`); the code is then not usable.
         self.keep_going = keep_going
+        self.device = device  # picks device-specific rows of the target's table (CPU by default)
         self.problems: list[UnsupportedOp] = []
 
     # ---- values ----------------------------------------------------------------------------
@@ -451,7 +460,7 @@ class Lowering:
         if node.op_type == "Constant":
             self._fold_constant(node, label)
             return
-        mapping, since = self.target.registry.lookup(node.op_type, opset, domain)
+        mapping, since = self.target.registry.lookup(node.op_type, opset, domain, self.device)
         if since is None:
             raise UnsupportedOp(
                 label, node.op_type, f"onnx defines no such operator at opset {opset}", self.target.name

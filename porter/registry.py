@@ -61,6 +61,9 @@ class Mapping:
 class Registry:
     target: str
     _table: dict[tuple[str, str, int], Mapping] = field(default_factory=dict)
+    # device-specific alternatives: (domain, op_type, since, device) -> Mapping, e.g. mindspore.mint kernels
+    # that exist on Ascend only; the default table (CPU and everything else) is _table
+    _by_device: dict[tuple[str, str, int, str], Mapping] = field(default_factory=dict)
 
     def register(
         self,
@@ -72,8 +75,12 @@ class Registry:
         summary: str | None = None,
         notes: str = "",
         deviation: str = "",
+        device: str | None = None,
     ) -> Callable:
-        """Decorator: register `fn(node) -> expr | [expr, ...] | None` for the given schema versions."""
+        """Decorator: register `fn(node) -> expr | [expr, ...] | None` for the given schema versions.
+
+        With `device`, the mapping is used only when converting for that device (`--device`), in place of
+        the default one; every other device keeps the default mapping."""
 
         def deco(fn: Callable) -> Callable:
             known = schema_versions(op_type, domain)
@@ -83,10 +90,14 @@ class Registry:
             for since in chosen:
                 if since not in known:
                     raise ValueError(f"{op_type}: {since} is not a schema version (known: {known})")
-                key = (domain, op_type, since)
-                if key in self._table:
+                table, key = (
+                    (self._table, (domain, op_type, since))
+                    if device is None
+                    else (self._by_device, (domain, op_type, since, device))
+                )
+                if key in table:
                     raise ValueError(f"{self.target}: {op_type} v{since} registered twice")
-                self._table[key] = Mapping(
+                table[key] = Mapping(
                     op_type=op_type,
                     since=since,
                     emit=fn,
@@ -100,12 +111,22 @@ class Registry:
 
         return deco
 
-    def lookup(self, op_type: str, opset: int, domain: str = DEFAULT_DOMAIN) -> tuple[Mapping | None, int | None]:
+    def lookup(
+        self, op_type: str, opset: int, domain: str = DEFAULT_DOMAIN, device: str = "cpu"
+    ) -> tuple[Mapping | None, int | None]:
         """Return (mapping or None, the schema since_version in force or None if onnx has no such op)."""
         since = resolve_since(op_type, opset, domain)
         if since is None:
             return None, None
-        return self._table.get((domain, op_type, since)), since
+        specific = self._by_device.get((domain, op_type, since, device))
+        return (specific or self._table.get((domain, op_type, since))), since
+
+    def devices(self) -> dict[str, list[str]]:
+        """op_type -> the devices that have their own mapping for it."""
+        found: dict[str, set] = {}
+        for _, op_type, _, device in self._by_device:
+            found.setdefault(op_type, set()).add(device)
+        return {k: sorted(v) for k, v in sorted(found.items())}
 
     def items(self) -> list[Mapping]:
         return [self._table[k] for k in sorted(self._table)]

@@ -53,6 +53,9 @@ def coverage_markdown(targets: list[str] | None = None) -> str:
             f"- {t}: {s['ops_mapped']} of {data['summary']['onnx_ops']} default-domain operators mapped "
             f"({s['ops_all_versions']} in every opset version)"
         )
+    for t in targets:
+        for op_type, devices in get_target(t).registry.devices().items():
+            lines.append(f"- {t}: {op_type} has its own mapping for `--device {', '.join(devices)}`")
     lines += ["", "| operator | onnx versions | " + " | ".join(targets) + " |", "|---|---|" + "---|" * len(targets)]
     for row in data["ops"]:
         cells = []

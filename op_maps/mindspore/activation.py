@@ -61,6 +61,15 @@ def gelu(n):
     return f"ops.gelu({n.x(0)}, approximate={approximate!r})"
 
 
+@op("Gelu", dtypes=_F, device="ascend")
+def gelu_ascend(n):
+    """mindspore.mint.nn.functional.gelu: Ascend's fused kernel (mint kernels are not registered on CPU)"""
+    approximate = n.attr("approximate", "none")
+    if approximate not in ("none", "tanh"):
+        n.refuse(f"approximate={approximate!r} is not an ONNX value")
+    return f"mindspore.mint.nn.functional.gelu({n.x(0)}, approximate={approximate!r})"
+
+
 @op("PRelu", versions=[6, 7, 9, 16], dtypes=_F)
 def prelu(n):
     """where(x < 0, slope * x, x) with numpy broadcasting of slope"""

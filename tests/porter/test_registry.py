@@ -26,3 +26,24 @@ def test_lookup_returns_none_for_unmapped_version():
     assert mapping is None and since == 6
     mapping, since = registry.lookup("Relu", 18)
     assert mapping is not None and since == 14
+
+
+def test_device_rows_replace_the_default_only_for_that_device():
+    registry = Registry("test")
+    registry.register("Relu", versions=[14])(lambda n: "default")
+    registry.register("Relu", versions=[14], device="ascend")(lambda n: "ascend")
+    assert registry.lookup("Relu", 18, device="ascend")[0].emit(None) == "ascend"
+    assert registry.lookup("Relu", 18)[0].emit(None) == "default"
+    assert registry.lookup("Relu", 18, device="gpu")[0].emit(None) == "default"
+    assert registry.devices() == {"Relu": ["ascend"]}
+
+
+def test_mindspore_ascend_uses_the_mint_kernel_and_cpu_the_classic_one():
+    import numpy as np
+
+    import porter
+    from tests.op_maps.harness import NodeCase, build_model
+
+    model = build_model(NodeCase("g", "Gelu", {"x": np.ones((2, 3), np.float32)}))
+    assert "mindspore.mint.nn.functional.gelu" in porter.generate(model, "mindspore", device="ascend")[1]
+    assert "ops.gelu(" in porter.generate(model, "mindspore")[1]
