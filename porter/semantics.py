@@ -120,3 +120,59 @@ def batch_norm_for_inference(n) -> tuple[float, float]:
     if any(n.has_output(i) for i in range(1, n.num_outputs)):
         n.refuse("the running-statistics outputs exist only in training mode")
     return epsilon, momentum
+
+
+def resample_plan(
+    in_size: int,
+    out_size: int,
+    scale: float,
+    mode: str,
+    ctm: str,
+    nearest_mode: str,
+    cubic_a: float = -0.75,
+    exclude_outside: int = 0,
+):
+    """ONNX Resize along one axis, at convert time: [(source indices, weights or None), ...] per tap."""
+    import numpy as np
+
+    pos = np.arange(out_size, dtype=np.float64)
+    out_f = scale * in_size  # ONNX's coordinate formulas use the unrounded output length
+    if ctm == "half_pixel":
+        src = (pos + 0.5) / scale - 0.5
+    elif ctm == "half_pixel_symmetric":
+        src = in_size / 2 * (1 - out_size / (scale * in_size)) + (pos + 0.5) / scale - 0.5
+    elif ctm == "pytorch_half_pixel":
+        src = (pos + 0.5) / scale - 0.5 if out_f > 1 else np.zeros(out_size)
+    elif ctm == "align_corners":
+        src = pos * (in_size - 1) / (out_f - 1) if out_f > 1 else np.zeros(out_size)
+    elif ctm == "asymmetric":
+        src = pos / scale
+    else:
+        raise ValueError(f"coordinate_transformation_mode {ctm!r}")
+    if mode == "nearest":
+        rounding = {
+            "round_prefer_floor": lambda v: np.ceil(v - 0.5),
+            "round_prefer_ceil": lambda v: np.floor(v + 0.5),
+            "floor": np.floor,
+            "ceil": np.ceil,
+        }[nearest_mode]
+        return [(np.clip(rounding(src), 0, in_size - 1).astype(np.int64), None)]
+    base = np.floor(src)
+    r = src - base
+    if mode == "linear":
+        offsets, weights = [0, 1], [1 - r, r]
+    else:
+        a = cubic_a
+        offsets = [-1, 0, 1, 2]
+        weights = [
+            ((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a,
+            ((a + 2) * r - (a + 3)) * r * r + 1,
+            ((a + 2) * (1 - r) - (a + 3)) * (1 - r) * (1 - r) + 1,
+            ((a * (2 - r) - 5 * a) * (2 - r) + 8 * a) * (2 - r) - 4 * a,
+        ]
+    taps = [base + o for o in offsets]
+    if exclude_outside:
+        weights = [np.where((t < 0) | (t > in_size - 1), 0.0, w) for t, w in zip(taps, weights)]
+        total = sum(weights)
+        weights = [w / total for w in weights]
+    return [(np.clip(t, 0, in_size - 1).astype(np.int64), w) for t, w in zip(taps, weights)]

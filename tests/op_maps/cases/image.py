@@ -35,6 +35,7 @@ CASES = [
         {"x": X, "roi": EMPTY, "scales": EMPTY, "sizes": np.array([8, 8], np.int64)},
         attrs={"axes": [2, 3], "keep_aspect_ratio_policy": "not_larger"},
         consts=("roi", "scales", "sizes"),
+        refuse={"mindspore": "keep_aspect_ratio_policy are not mapped"},
     ),
     NodeCase(
         "resize_nearest_ceil_asymmetric",
