@@ -565,12 +565,10 @@ class Lowering:
                     raise RuntimeError(f"emitter for {ctx.op_type} did not assign output {o!r}")
             return
         if isinstance(result, str):
-            present = [o for o in outputs if o]
             if len(outputs) == 1:
                 self.program.forward_lines.append(f"{ctx.out(0)} = {result}")
                 return
             targets = [ctx.out(i) if o else "_" for i, o in enumerate(outputs)]
-            del present
             self.program.forward_lines.append(f"{', '.join(targets)} = {result}")
             return
         for i, expr in enumerate(result):

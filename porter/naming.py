@@ -36,7 +36,9 @@ def identifier(raw: str, fallback: str = "v") -> str:
         text = f"{fallback}_{text}"
     if text in RESERVED or text.startswith("__"):
         text = f"{text}_"
-    return text[:60].rstrip("_") or fallback if len(text) > 60 else text
+    if len(text) > 60:  # long names stay recognisable without flooding the generated code
+        text = text[:60].rstrip("_") or fallback
+    return text
 
 
 class Namer:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,27 +40,47 @@ def remove_stale_temporaries(out: Path) -> None:
 
 
 @contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM until the block is done (they are delivered right after it)."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
 def atomic_directory(out_dir: str | os.PathLike, force: bool = False) -> Iterator[Path]:
     """Yield a temporary directory beside out_dir; on success it replaces out_dir in one rename.
 
     On any exception (Ctrl-C and, from the CLI, SIGTERM included) the temporary directory is removed
-    and out_dir is untouched. A SIGKILL leaves the hidden temporary behind; the next conversion to the
-    same OUT removes it (its name carries the dead process's pid).
+    and out_dir is untouched; the swap itself runs with those signals held, so OUT is never missing.
+    A SIGKILL leaves the hidden temporary behind; the next conversion to the same OUT removes it (its
+    name carries the dead process's pid).
     """
     out = Path(out_dir)
     check_writable(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.porter-{os.getpid()}-", dir=out.parent))
+    prefix = f".{out.name}.porter-{os.getpid()}-"
+    tmp = None
     try:
+        with _signals_deferred():
+            tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
         yield tmp
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, trash / "old")
-            os.rename(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
+    trash = None
+    with _signals_deferred():
+        if out.exists():
+            trash = Path(tempfile.mkdtemp(prefix=prefix + "old-", dir=out.parent))
+            os.rename(out, trash / "old")
+        os.rename(tmp, out)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
