@@ -30,15 +30,31 @@ def build() -> onnx.ModelProto:
         weight("head.bias", 10),
     ]
     nodes = [
-        helper.make_node("Conv", ["image", "stem.conv.weight", "stem.conv.bias"], ["stem_conv"], name="stem.conv",
-                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-        helper.make_node("BatchNormalization",
-                         ["stem_conv", "stem.bn.weight", "stem.bn.bias", "stem.bn.running_mean", "stem.bn.running_var"],
-                         ["stem_bn"], name="stem.bn", epsilon=1e-5),
+        helper.make_node(
+            "Conv",
+            ["image", "stem.conv.weight", "stem.conv.bias"],
+            ["stem_conv"],
+            name="stem.conv",
+            kernel_shape=[3, 3],
+            pads=[1, 1, 1, 1],
+        ),
+        helper.make_node(
+            "BatchNormalization",
+            ["stem_conv", "stem.bn.weight", "stem.bn.bias", "stem.bn.running_mean", "stem.bn.running_var"],
+            ["stem_bn"],
+            name="stem.bn",
+            epsilon=1e-5,
+        ),
         helper.make_node("Relu", ["stem_bn"], ["stem_relu"], name="stem.relu"),
         helper.make_node("MaxPool", ["stem_relu"], ["pooled"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
-        helper.make_node("Conv", ["pooled", "block.conv.weight", "block.conv.bias"], ["block_conv"], name="block.conv",
-                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node(
+            "Conv",
+            ["pooled", "block.conv.weight", "block.conv.bias"],
+            ["block_conv"],
+            name="block.conv",
+            kernel_shape=[3, 3],
+            pads=[1, 1, 1, 1],
+        ),
         helper.make_node("Relu", ["block_conv"], ["block_relu"], name="block.relu"),
         helper.make_node("GlobalAveragePool", ["block_relu"], ["gap"], name="gap"),
         helper.make_node("Flatten", ["gap"], ["features"], name="flatten", axis=1),
@@ -46,7 +62,8 @@ def build() -> onnx.ModelProto:
         helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=-1),
     ]
     graph = helper.make_graph(
-        nodes, "tiny_cnn",
+        nodes,
+        "tiny_cnn",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, 32, 32])],
         [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 10])],
         initializer=inits,
