@@ -27,6 +27,7 @@ def direct(
     dtypes: Iterable[str] | None = None,
     kwargs: dict[str, str] | None = None,
     wrap=None,
+    check=None,
 ):
     """Register `y = call(x0, .., x{n_inputs-1}, kw=attr, ..., **kwargs)`.
 
@@ -35,11 +36,14 @@ def direct(
     kwargs are fixed extra keyword arguments given as source text.
     wrap(n, inputs, make, dtype) lets a target compute in another dtype (e.g. float16 through float32
     where its kernels lack float16) and cast back; it returns the final expression.
+    check(n) runs first: shared attribute rules such as porter.semantics.legacy_broadcast.
     """
     attrs = attrs or {}
     fixed = kwargs or {}
 
     def emit(n):
+        if check is not None:
+            check(n)
         extra = [f"{kw}={n.lit(n.attr(onnx_name, default))}" for onnx_name, (kw, default) in attrs.items()]
         extra += [f"{k}={v}" for k, v in fixed.items()]
 

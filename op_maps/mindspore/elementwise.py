@@ -9,13 +9,10 @@ _NUMERIC = {"float16", "float32", "float64"} | _INTS
 _FLOAT = FLOATS - {"bfloat16"}
 
 
-_legacy = legacy_broadcast  # used by logic.py too
-
-
 def _binary(op_type: str, symbol: str):
     @op(op_type, dtypes=_NUMERIC)
     def emit(n):
-        _legacy(n)
+        legacy_broadcast(n)
         return f"{n.x(0)} {symbol} {n.x(1)}"
 
     emit.__name__ = op_type.lower()
@@ -31,7 +28,7 @@ mul = _binary("Mul", "*")
 @op("Div", dtypes=_NUMERIC)
 def div(n):
     """a / b; integer division truncates toward zero as in ONNX"""
-    _legacy(n)
+    legacy_broadcast(n)
     if n.in_dtype(0) in _FLOAT:
         return f"{n.x(0)} / {n.x(1)}"
     return f"ops.cast(ops.trunc(ops.cast({n.x(0)}, mindspore.float64) / ops.cast({n.x(1)}, mindspore.float64)), {n.dtype(n.in_dtype(0))})"
@@ -52,7 +49,7 @@ def mod(n):
 @op("Pow", dtypes={"float32", "float64", "int32", "int64"})
 def pow_(n):
     """ops.pow with the exponent cast to the base's dtype"""
-    _legacy(n)
+    legacy_broadcast(n)
     dtype = n.in_dtype(0)
     exponent = n.x(1) if n.in_dtype(1) == dtype else f"ops.cast({n.x(1)}, {n.dtype(dtype)})"
     return f"ops.pow({n.x(0)}, {exponent})"

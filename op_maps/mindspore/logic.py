@@ -1,44 +1,25 @@
 """Comparisons, boolean logic, Where and bitwise ops for MindSpore."""
 
-from porter.op_maps.mindspore._registry import op
-from porter.op_maps.mindspore.elementwise import _legacy
+from porter.op_maps.mindspore._registry import REGISTRY, op
+from porter.rows import direct
+from porter.semantics import legacy_broadcast
 
 _COMPARABLE = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
 
 
-def _compare(op_type: str, call: str):
-    @op(op_type, dtypes=_COMPARABLE)
-    def emit(n):
-        _legacy(n)
-        return f"{call}({n.x(0)}, {n.x(1)})"
-
-    emit.__name__ = op_type.lower()
-    emit.__doc__ = call
-    return emit
-
-
-equal = _compare("Equal", "ops.equal")
-greater = _compare("Greater", "ops.greater")
-less = _compare("Less", "ops.less")
-greater_or_equal = _compare("GreaterOrEqual", "ops.greater_equal")
-less_or_equal = _compare("LessOrEqual", "ops.less_equal")
+for _op, _call in {
+    "Equal": "ops.equal",
+    "Greater": "ops.greater",
+    "Less": "ops.less",
+    "GreaterOrEqual": "ops.greater_equal",
+    "LessOrEqual": "ops.less_equal",
+}.items():
+    direct(REGISTRY, _op, _call, n_inputs=2, dtypes=_COMPARABLE, check=legacy_broadcast)
 
 
-def _logical(op_type: str, call: str):
-    @op(op_type, dtypes={"bool"})
-    def emit(n):
-        _legacy(n)
-        return f"{call}({n.x(0)}, {n.x(1)})"
-
-    emit.__name__ = op_type.lower()
-    emit.__doc__ = call
-    return emit
-
-
-and_ = _logical("And", "ops.logical_and")
-or_ = _logical("Or", "ops.logical_or")
-xor = _logical("Xor", "ops.logical_xor")
+for _op, _call in {"And": "ops.logical_and", "Or": "ops.logical_or", "Xor": "ops.logical_xor"}.items():
+    direct(REGISTRY, _op, _call, n_inputs=2, dtypes={"bool"}, check=legacy_broadcast)
 
 
 @op("Not", dtypes={"bool"})
@@ -53,19 +34,12 @@ def where(n):
     return f"ops.where({n.x(0)}, {n.x(1)}, {n.x(2)})"
 
 
-def _bitwise(op_type: str, call: str):
-    @op(op_type, dtypes=_INTS)
-    def emit(n):
-        return f"{call}({n.x(0)}, {n.x(1)})"
-
-    emit.__name__ = op_type.lower()
-    emit.__doc__ = call
-    return emit
-
-
-bitwise_and = _bitwise("BitwiseAnd", "ops.bitwise_and")
-bitwise_or = _bitwise("BitwiseOr", "ops.bitwise_or")
-bitwise_xor = _bitwise("BitwiseXor", "ops.bitwise_xor")
+for _op, _call in {
+    "BitwiseAnd": "ops.bitwise_and",
+    "BitwiseOr": "ops.bitwise_or",
+    "BitwiseXor": "ops.bitwise_xor",
+}.items():
+    direct(REGISTRY, _op, _call, n_inputs=2, dtypes=_INTS)
 
 
 _BIT_WIDTH = {"int8": 8, "int16": 16, "int32": 32, "int64": 64, "uint8": 8}

@@ -28,13 +28,10 @@ def widened(n, inputs: list[str], dtype: str | None, make) -> str:  # also rows.
     return f"paddle.cast({make(*cast_in)}, {n.dtype(dtype)})"
 
 
-_check_legacy_broadcast = legacy_broadcast  # used by logic.py too
-
-
 def _binary(op_type: str, symbol: str):
     @op(op_type, dtypes=_NUMERIC)
     def emit(n):
-        _check_legacy_broadcast(n)
+        legacy_broadcast(n)
         return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"{a} {symbol} {b}")
 
     emit.__name__ = op_type.lower()
@@ -50,7 +47,7 @@ mul = _binary("Mul", "*")
 @op("Div", dtypes=_NUMERIC)
 def div(n):
     """a / b; integer division truncates toward zero as in ONNX"""
-    _check_legacy_broadcast(n)
+    legacy_broadcast(n)
     dtype = n.in_dtype(0)
     a, b = n.x(0), n.x(1)
     if dtype in FLOATS:
@@ -85,7 +82,7 @@ def _fmod(a, b):
 @op("Pow", dtypes=_NUMERIC)
 def pow_(n):
     """paddle.pow with the exponent cast to the base's dtype"""
-    _check_legacy_broadcast(n)
+    legacy_broadcast(n)
     dtype = n.in_dtype(0)
     base, exponent = n.x(0), n.x(1)
     if n.in_dtype(1) != dtype:

@@ -1,7 +1,9 @@
 """Comparisons, boolean logic, Where and bitwise ops."""
 
-from porter.op_maps.paddle._registry import op
-from porter.op_maps.paddle.elementwise import _check_legacy_broadcast, widened
+from porter.op_maps.paddle._registry import REGISTRY, op
+from porter.op_maps.paddle.elementwise import widened
+from porter.rows import direct
+from porter.semantics import legacy_broadcast
 
 _COMPARABLE = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
@@ -10,7 +12,7 @@ _INTS = {"int8", "int16", "int32", "int64", "uint8"}
 def _compare(op_type: str, symbol: str):
     @op(op_type, dtypes=_COMPARABLE)
     def emit(n):
-        _check_legacy_broadcast(n)
+        legacy_broadcast(n)
         a, b = n.x(0), n.x(1)
         if n.in_dtype(0) in ("float16", "bfloat16"):
             a, b = f"paddle.cast({a}, 'float32')", f"paddle.cast({b}, 'float32')"
@@ -28,20 +30,8 @@ greater_or_equal = _compare("GreaterOrEqual", ">=")
 less_or_equal = _compare("LessOrEqual", "<=")
 
 
-def _logical(op_type: str, call: str):
-    @op(op_type, dtypes={"bool"})
-    def emit(n):
-        _check_legacy_broadcast(n)
-        return f"{call}({n.x(0)}, {n.x(1)})"
-
-    emit.__name__ = op_type.lower()
-    emit.__doc__ = call
-    return emit
-
-
-and_ = _logical("And", "paddle.logical_and")
-or_ = _logical("Or", "paddle.logical_or")
-xor = _logical("Xor", "paddle.logical_xor")
+for _op, _call in {"And": "paddle.logical_and", "Or": "paddle.logical_or", "Xor": "paddle.logical_xor"}.items():
+    direct(REGISTRY, _op, _call, n_inputs=2, dtypes={"bool"}, check=legacy_broadcast)
 
 
 @op("Not", dtypes={"bool"})
@@ -58,19 +48,13 @@ def where(n):
     return widened(n, [n.x(1), n.x(2)], dtype, lambda x, y: f"paddle.where({cond}, {x}, {y})")
 
 
-def _bitwise(op_type: str, call: str):
-    @op(op_type, dtypes=_INTS | {"bool"})
-    def emit(n):
-        return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"{call}({a}, {b})")
-
-    emit.__name__ = op_type.lower()
-    emit.__doc__ = call
-    return emit
-
-
-bitwise_and = _bitwise("BitwiseAnd", "paddle.bitwise_and")
-bitwise_or = _bitwise("BitwiseOr", "paddle.bitwise_or")
-bitwise_xor = _bitwise("BitwiseXor", "paddle.bitwise_xor")
+# small integer types through int32 (Paddle's CPU kernels lack them)
+for _op, _call in {
+    "BitwiseAnd": "paddle.bitwise_and",
+    "BitwiseOr": "paddle.bitwise_or",
+    "BitwiseXor": "paddle.bitwise_xor",
+}.items():
+    direct(REGISTRY, _op, _call, n_inputs=2, dtypes=_INTS | {"bool"}, wrap=widened)
 
 
 @op("BitwiseNot", dtypes=_INTS | {"bool"})
