@@ -188,22 +188,112 @@ def _print_parity(report: dict) -> None:
 @main.command()
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
-    "--against", "source", type=click.Path(path_type=Path), required=True, help="The ONNX model OUT was converted from."
+    "--against",
+    "source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The ONNX model OUT was converted from (default: OUT/source.onnx, kept for PyTorch sources).",
+)
+@click.option(
+    "--inputs",
+    "inputs_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An .npz of inputs (keys: input names or input_0, ...); repeat for more shapes. "
+    "Default: random inputs at two sizes of the symbolic dims.",
+)
+@click.option("--device", default="cpu", show_default=True, help="Target device: cpu, gpu, npu/ascend, or custom.")
+@click.option(
+    "--profile",
+    default=None,
+    help="Tolerance profile: cpu, gpu, ascend or a JSON file (default: the device's class; docs/numerics.md).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the random inputs.")
-@click.option("--device", default="cpu", show_default=True, help="Target device: cpu, gpu, npu/ascend, ...")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the report here.")
-def validate(out_dir, source, seed, device, json_path):
-    """Compare a converted model in OUT_DIR with onnxruntime on the same random inputs (exit 1 on mismatch)."""
-    from porter.validators.parity import check_parity
+@click.option("--report", "html_path", type=click.Path(path_type=Path), default=None, help="Write an HTML report.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the JSON results.")
+@click.option("--no-layerwise", is_flag=True, help="Skip the search for the first divergent node on failure.")
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Do not run the target here: pack an offline bundle (.tar.gz) to run on the device's machine.",
+)
+def validate(out_dir, source, inputs_files, device, profile, seed, html_path, json_path, no_layerwise, bundle_path):
+    """Prove OUT_DIR's model computes what its source computes, on DEVICE (exit 1 on a failed verdict).
 
-    target = _target_of(out_dir)
-    with console.status(f"running {target} and onnxruntime in separate processes ..."):
-        report = check_parity(out_dir, source, target=target, seed=seed, device=device)
-    _print_parity(report)
+    \b
+    Three sides, each in its own process: the source (onnxruntime), an fp64
+    golden (onnx.reference on the graph recast to float64) and the generated
+    model. Each output's verdict comes from the tolerance profile and says why.
+    On a failure, the layerwise search names the first node whose kernel
+    leaves tolerance when fed the source's own inputs.
+    """
+    from porter.validators.profiles import ProfileError, load_profile
+
+    try:
+        load_profile(profile, device)
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    if bundle_path is not None:
+        from porter.validators.bundle import write_validate_bundle
+
+        with console.status("computing source and golden outputs for the bundle ..."):
+            info = write_validate_bundle(
+                out_dir, source, bundle_path, inputs_files=inputs_files, device=device, profile=profile, seed=seed
+            )
+        out_console.print(f"wrote {bundle_path} ({info}); run it with: python run_bundle.py", markup=False)
+        return EXIT_OK
+    from porter.validators.validate import validate as run_validation
+
+    with console.status("validating ...") as status:
+        result = run_validation(
+            out_dir,
+            source,
+            inputs_files=inputs_files,
+            device=device,
+            profile=profile,
+            seed=seed,
+            layerwise=not no_layerwise,
+            progress=lambda msg: status.update(msg),
+        )
+    return _emit_validation(result, html_path, json_path)
+
+
+def _emit_validation(result: dict, html_path, json_path) -> int:
+    from porter.validators.report_html import render_validate
+    from porter.validators.terminal import print_validate
+
+    print_validate(result, out_console)
     if json_path:
-        json_path.write_text(json.dumps(report, indent=1) + "\n")
-    return EXIT_OK if report["passed"] else EXIT_PARITY
+        _write_text(json_path, json.dumps(result, indent=1) + "\n")
+    if html_path:
+        _write_text(html_path, render_validate(result))
+    return EXIT_OK if result["passed"] else EXIT_PARITY
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a report file atomically (a temporary beside it, then rename)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@main.command()
+@click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--report", "html_path", type=click.Path(path_type=Path), default=None, help="Write an HTML report.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the judged JSON.")
+def report(results, html_path, json_path):
+    """Turn a bundle's results.json (from `python run_bundle.py` on the device's machine) into verdicts.
+
+    The verdicts are recomputed here from the outputs the bundle recorded, with
+    the profile the bundle was made with: the same verdicts a direct
+    `porter validate` / `porter kernels` gives. Exit 1 if any verdict fails.
+    """
+    from porter.validators.bundle import judge_results
+
+    result = judge_results(results)
+    return _emit_validation(result, html_path, json_path)
 
 
 def _target_of(out_dir: Path) -> str:

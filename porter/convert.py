@@ -157,6 +157,7 @@ def write_program(program: Program, code: str, directory: Path, source_label: st
         "export": program.export_info,
         "eager_only": program.eager_only,
         "device": program.device,
+        "values": program.value_map,
     }
     (directory / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

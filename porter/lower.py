@@ -8,6 +8,7 @@ read makes the node refused: an attribute porter does not understand never silen
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,8 @@ class Program:
     source_model: object = None  # the ONNX ModelProto that was lowered
     eager_only: list[str] = field(default_factory=list)  # why the code must run eagerly (not compiled)
     device: str = "cpu"  # the device the mapping rows were chosen for
+    # ONNX value -> the local variable holding it in forward/construct (layerwise validation taps these)
+    value_map: list[dict] = field(default_factory=list)
 
 
 class NodeContext:
@@ -399,11 +402,31 @@ class Lowering:
             if index in live:
                 self._lower_node_or_record(node)
             self.node_index += 1
+        self._record_value_map(g, live)
         for vi in g.output:
             if vi.name not in self.values or (self.values[vi.name].expr is None and self.values[vi.name].const is None):
                 raise InvalidModel(f"graph output {vi.name!r} is never produced")
             self.program.return_exprs.append(self.expr_of(vi.name))
         return self.program
+
+    def _record_value_map(self, graph: onnx.GraphProto, live: set[int]) -> None:
+        """Which local variable holds each top-level node output (first producer wins for aliases)."""
+        assigned = set()
+        for line in self.program.forward_lines:  # top-level statements only: indented ones are in blocks
+            match = _ASSIGNED.match(line)
+            if match:
+                assigned.update(v.strip() for v in match.group(1).split(","))
+        seen = set(self.program.input_names)
+        for index, node in enumerate(graph.node):
+            if index not in live:
+                continue
+            for output in node.output:
+                expr = self.values.get(output).expr if output in self.values else None
+                if expr and expr.isidentifier() and expr in assigned and expr not in seen:
+                    seen.add(expr)
+                    self.program.value_map.append(
+                        {"value": output, "var": expr, "node": node.name, "op_type": node.op_type, "index": index}
+                    )
 
     def _record_initializers(self, graph: onnx.GraphProto) -> None:
         for init in graph.initializer:
@@ -597,6 +620,9 @@ class Lowering:
         info.shape = tuple(array.shape)
         info.source_name = identifier(node.output[0], "const")
         self.program.op_report.append({"node": label, "op_type": "Constant", "since": 0, "mapping": "folded"})
+
+
+_ASSIGNED = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*(?:\s*,\s*[A-Za-z_][A-Za-z_0-9]*)*)\s*=[^=]")
 
 
 def live_nodes(graph: onnx.GraphProto) -> set[int]:

@@ -6,6 +6,7 @@ imported by the converting process at all). .npz files are read with allow_pickl
     python -m porter.validators.runners onnxruntime MODEL.onnx INPUTS.npz OUT.npz
     python -m porter.validators.runners target TARGET OUT_DIR INPUTS.npz OUT.npz [DEVICE]
     python -m porter.validators.runners export TARGET OUT_DIR INPUTS.npz
+    python -m porter.validators.runners taps TARGET OUT_DIR INPUTS.npz OUT.npz DEVICE [FEED.npz]
 """
 
 from __future__ import annotations
@@ -46,6 +47,54 @@ def run_target(target: str, out_dir: str, inputs_path: str, out_path: str, devic
     _write_outputs(out_path, outputs)
 
 
+def run_taps(target: str, out_dir: str, inputs_path: str, out_path: str, device: str, feed_path: str = "") -> None:
+    """Run an instrumented copy of OUT's model.py; write every tapped value as tap_<i> (report "values" order).
+
+    With FEED.npz (same keys), each tapped value is replaced by the fed one before the next statement.
+    """
+    import json
+    import os
+    import tempfile
+
+    from porter.loading import import_generated
+    from porter.targets import get_target
+    from porter.validators.taps import TAP, instrument
+
+    os.environ.pop("PORTER_MS_MODE", None)  # taps call back into Python: MindSpore must run PyNative
+    runtime = get_target(target).load_runtime()
+    runtime.prepare(device)
+    with open(os.path.join(out_dir, "report.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    with open(os.path.join(out_dir, "model.py"), encoding="utf-8") as f:
+        code = instrument(f.read(), report["class_name"], report["values"])
+    key_of = {m["value"]: f"tap_{i}" for i, m in enumerate(report["values"])}
+    feed = {}
+    if feed_path:
+        with np.load(feed_path, allow_pickle=False) as data:
+            feed = {k: data[k] for k in data.files}
+    captured: dict[str, np.ndarray] = {}
+
+    def tap(value_name, value):
+        key = key_of[value_name]
+        array = runtime.to_numpy(value)
+        captured[key] = array
+        is_tensor = hasattr(value, "numpy") or hasattr(value, "asnumpy")
+        if key in feed and is_tensor and feed[key].shape == array.shape:
+            return runtime.to_tensor(feed[key].astype(array.dtype))
+        return value
+
+    with tempfile.TemporaryDirectory(prefix="porter-taps-") as tmp:
+        with open(os.path.join(tmp, "model.py"), "w", encoding="utf-8") as f:
+            f.write(code)
+        module = import_generated(tmp)
+        setattr(module, TAP, tap)
+        model = module.load_model(out_dir)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runtime.run(model, _read_inputs(inputs_path))
+    np.savez(out_path, **captured)
+
+
 def export_and_check(target: str, out_dir: str, inputs_path: str) -> None:
     """Write the static export beside model.py, reload it, and print the largest difference to stdout."""
     import json
@@ -78,6 +127,8 @@ def main(argv: list[str]) -> int:
         run_onnxruntime(*argv[1:])
     elif argv[:1] == ["target"] and len(argv) in (5, 6):
         run_target(*argv[1:])
+    elif argv[:1] == ["taps"] and len(argv) in (6, 7):
+        run_taps(*argv[1:])
     elif argv[:1] == ["export"] and len(argv) == 4:
         export_and_check(*argv[1:])
     else:

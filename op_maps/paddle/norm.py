@@ -79,6 +79,11 @@ def _trailing_norm_setup(n):
     return (axis + rank if axis < 0 else axis), epsilon, x, restore
 
 
+# Paddle's fused layer_norm kernel rejects epsilon > 1e-3 at run time (phi/infermeta/ternary.cc, found by
+# a planted-fault test); larger epsilons take the functional helper, which has no such limit.
+_FUSED_LAYER_NORM_MAX_EPSILON = 1e-3
+
+
 @op("LayerNormalization", dtypes=_NORM_DTYPES | {"bfloat16"})
 def layer_norm(n):
     """nn.LayerNorm over the trailing axes (functional form with Mean/InvStdDev outputs when asked)"""
@@ -89,6 +94,7 @@ def layer_norm(n):
     if (
         not wants_stats
         and restore is None
+        and epsilon <= _FUSED_LAYER_NORM_MAX_EPSILON
         and scale is not None
         and list(scale.shape) == norm_shape
         and (not n.has_input(2) or (bias is not None and list(bias.shape) == norm_shape))

@@ -1,0 +1,66 @@
+import math
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+from porter.validators.golden import golden_outputs, to_float64
+
+
+def _model(nodes, inputs, outputs, opset=17):
+    return helper.make_model(
+        helper.make_graph(nodes, "g", inputs, outputs), opset_imports=[helper.make_opsetid("", opset)]
+    )
+
+
+def test_float_types_casts_and_constants_become_double():
+    m = _model(
+        [
+            helper.make_node("Constant", [], ["c"], value=helper.make_tensor("c", TensorProto.FLOAT, [1], [0.1])),
+            helper.make_node("Cast", ["x"], ["xf"], to=TensorProto.FLOAT),
+            helper.make_node("Add", ["xf", "c"], ["y"]),
+        ],
+        [helper.make_tensor_value_info("x", TensorProto.INT64, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
+    )
+    wide = to_float64(m)
+    assert wide.graph.node[1].attribute[0].i == TensorProto.DOUBLE
+    assert wide.graph.node[0].attribute[0].t.data_type == TensorProto.DOUBLE
+    assert wide.graph.output[0].type.tensor_type.elem_type == TensorProto.DOUBLE
+    assert m.graph.output[0].type.tensor_type.elem_type == TensorProto.FLOAT  # the source is untouched
+
+
+def test_the_golden_sum_is_exact_where_float32_is_not():
+    x = np.full((1, 100000), 0.1, dtype=np.float32)
+    m = _model(
+        [helper.make_node("ReduceSum", ["x"], ["y"], keepdims=0)],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 100000])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])],
+        opset=11,
+    )
+    golden, how = golden_outputs(m, [x])
+    exact = math.fsum([float(np.float32(0.1))] * 100000)
+    assert "float64" in how and golden["y"].dtype == np.float64
+    assert abs(float(golden["y"]) - exact) < 1e-9
+    assert abs(float(np.sum(x, dtype=np.float32)) - exact) > 1e-4  # what float32 accumulation gives
+
+
+def test_intermediates_come_back_by_value_name():
+    m = _model(
+        [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Neg", ["r"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+    )
+    values, _ = golden_outputs(m, [np.array([-1, 2], np.float32)], intermediate=True)
+    assert values["r"].tolist() == [0, 2] and values["y"].tolist() == [0, -2]
+
+
+def test_no_golden_is_said_not_faked():
+    m = _model(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])],
+    )
+    del m.graph.node[0].input[:]  # an invalid graph: onnx.reference cannot run it
+    golden, how = golden_outputs(onnx.ModelProto.FromString(m.SerializeToString()), [np.zeros(2, np.float32)])
+    assert golden is None and how.startswith("no fp64 golden")

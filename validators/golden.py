@@ -1,0 +1,92 @@
+"""The fp64 golden: the source graph recast to float64 and run by onnx.reference (numpy kernels).
+
+Every float tensor type in the graph (inputs, outputs, value_info, initializers, Constant values,
+Cast/CastLike targets and dtype attributes) becomes double, so the golden carries ~16 digits where the
+source framework and the target carry ~7 (float32) or ~3 (float16). Where the recast graph cannot run
+(an op onnx.reference has no double kernel for), `golden_outputs` says so and the verdicts fall back to
+the source framework alone; it never substitutes a lower-precision run silently.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import onnx
+from onnx import TensorProto, numpy_helper
+
+_FLOATS = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16}
+_DTYPE_ATTRS = {"to", "dtype", "output_dtype"}
+
+
+def to_float64(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy of model with every float tensor type widened to double."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    _widen_graph(model.graph)
+    return model
+
+
+def _widen_type(type_proto) -> None:
+    which = type_proto.WhichOneof("value")
+    if which == "tensor_type" and type_proto.tensor_type.elem_type in _FLOATS:
+        type_proto.tensor_type.elem_type = TensorProto.DOUBLE
+    elif which in ("sequence_type", "optional_type"):
+        _widen_type(getattr(type_proto, which).elem_type)
+
+
+def _widen_tensor(tensor: TensorProto) -> TensorProto:
+    if tensor.data_type not in _FLOATS:
+        return tensor
+    wide = numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float64), tensor.name)
+    return wide
+
+
+def _widen_graph(graph: onnx.GraphProto) -> None:
+    for vi in list(graph.input) + list(graph.output) + list(graph.value_info):
+        _widen_type(vi.type)
+    for i, init in enumerate(graph.initializer):
+        graph.initializer[i].CopyFrom(_widen_tensor(init))
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.TENSOR:
+                attr.t.CopyFrom(_widen_tensor(attr.t))
+            elif attr.type == onnx.AttributeProto.INT and attr.name in _DTYPE_ATTRS and attr.i in _FLOATS:
+                attr.i = TensorProto.DOUBLE
+            elif attr.type == onnx.AttributeProto.GRAPH:
+                _widen_graph(attr.g)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for g in attr.graphs:
+                    _widen_graph(g)
+
+
+def _widen_array(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.float64) if array.dtype.kind == "f" or array.dtype.name == "bfloat16" else array
+
+
+def golden_outputs(
+    model: onnx.ModelProto, inputs: list[np.ndarray], intermediate: bool = False
+) -> tuple[dict[str, np.ndarray] | None, str]:
+    """({value name: float64 array}, how it was made) or (None, why there is none).
+
+    With intermediate=True every value the graph computes is returned, not only its outputs.
+    """
+    from onnx.reference import ReferenceEvaluator
+
+    wide = to_float64(model)
+    initializers = {i.name for i in wide.graph.initializer}
+    names = [vi.name for vi in wide.graph.input if vi.name not in initializers]
+    feeds = {n: _widen_array(np.asarray(a)) for n, a in zip(names, inputs)}
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            evaluator = ReferenceEvaluator(wide)
+            if intermediate:
+                values = evaluator.run(None, feeds, intermediate=True)
+            else:
+                outs = evaluator.run(None, feeds)
+                values = {o.name: v for o, v in zip(wide.graph.output, outs)}
+    except Exception as exc:  # any op onnx.reference cannot run in double: say so, no golden
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return None, f"no fp64 golden: onnx.reference could not run the float64 graph ({type(exc).__name__}: {first})"
+    arrays = {k: np.asarray(v) for k, v in values.items() if isinstance(v, np.ndarray | np.generic)}
+    return arrays, "onnx.reference on the graph recast to float64"
