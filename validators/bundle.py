@@ -124,37 +124,51 @@ def write_validate_bundle(out_dir, against, bundle_path, *, inputs_files=(), dev
     return f"{len(cases)} input sets, {report['target']} on {device}, profile {chosen.name}"
 
 
-def judge_results(results_path) -> dict:
-    """Recompute every verdict of a bundle's results.json from the outputs it recorded."""
+def read_results(results_path) -> tuple[dict, dict, Path]:
+    """(record, bundle description, folder) of a results.json written by run_bundle.py."""
     results_path = Path(results_path)
     try:
         record = json.loads(results_path.read_text(encoding="utf-8"))
         bundle = record["bundle"]
-        profile = profile_from_dict(bundle["profile"])
+        profile_from_dict(bundle["profile"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PorterError(f"{results_path}: not a porter bundle results file ({exc})") from None
-    base = results_path.parent
+    return record, bundle, results_path.parent
+
+
+def case_arrays(base: Path, case: dict, outcome: dict) -> tuple[list, list, list | None]:
+    """(outputs the device produced, source outputs, golden outputs or None) for one case."""
+    golden = _load(base / case["golden"]) if case.get("golden") else None
+    return _load(base / outcome["outputs_file"]), _load(base / case["expected"]), golden
+
+
+def check_recorded(case: dict, outcome: dict, recomputed: list[bool]) -> None:
+    """The device's verdicts must be the ones porter recomputes: else the file was edited or is stale."""
+    if [v["passed"] for v in outcome["verdicts"]] != recomputed:
+        raise PorterError(f"results: case {case['id']}: recorded verdicts differ from the recomputed ones")
+
+
+def judge_results(results_path) -> dict:
+    """Recompute every verdict of a bundle's results.json from the outputs it recorded."""
+    record, bundle, base = read_results(results_path)
+    if bundle["kind"] == "porter-kernels":
+        from porter.validators.kernels import summarize_bundle
+
+        return summarize_bundle(bundle, record, base)
+    profile = profile_from_dict(bundle["profile"])
     judged = []
     for case, outcome in zip(bundle["cases"], record["cases"]):
         if "crashed" in outcome:
             judged.append({"case": case, "crashed": outcome["crashed"], "outputs": []})
             continue
-        actual = _load(base / outcome["outputs_file"])
-        expected = _load(base / case["expected"])
-        golden = _load(base / case["golden"]) if case.get("golden") else []
+        actual, expected, golden = case_arrays(base, case, outcome)
         outputs = []
         for i, name in enumerate(case["output_names"]):
             verdict = judge(actual[i], expected[i], golden[i] if golden else None, profile) if i < len(actual) else {
                 "passed": False, "reason": "the generated model returned no such output"}  # fmt: skip
             outputs.append({"name": name, **verdict})
-        device_said = [v["passed"] for v in outcome["verdicts"]]
-        if device_said != [o["passed"] for o in outputs]:
-            raise PorterError(f"{results_path}: case {case['id']}: recorded verdicts differ from the recomputed ones")
+        check_recorded(case, outcome, [o["passed"] for o in outputs])
         judged.append({"case": case, "outputs": outputs})
-    if bundle["kind"] == "porter-kernels":
-        from porter.validators.kernels import summarize_bundle
-
-        return summarize_bundle(bundle, record, judged)
     return _validation_result(bundle, record, judged)
 
 

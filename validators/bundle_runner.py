@@ -47,7 +47,7 @@ def _load_model(model_dir: str, cache: dict):
     return cache[model_dir]
 
 
-def run_case(case: dict, profile, cache: dict, out_dir: str) -> dict:
+def run_case(n: int, case: dict, profile, cache: dict, out_dir: str) -> dict:
     inputs = _arrays(os.path.join(HERE, case["inputs"]))
     expected = _arrays(os.path.join(HERE, case["expected"]))
     golden = _arrays(os.path.join(HERE, case["golden"])) if case.get("golden") else []
@@ -59,7 +59,7 @@ def run_case(case: dict, profile, cache: dict, out_dir: str) -> dict:
     except Exception as exc:  # the port failing on this device is a result, not a runner error
         first = (str(exc).strip().splitlines() or [""])[0]
         return {"id": case["id"], "crashed": f"{type(exc).__name__}: {first}"[:300]}
-    np.savez(os.path.join(out_dir, f"{case['id']}.npz"), *outputs)
+    np.savez(os.path.join(out_dir, f"case{n}.npz"), *outputs)  # case ids may hold '/': files go by number
     verdicts = []
     for i, name in enumerate(case["output_names"]):
         if i >= len(outputs):
@@ -67,7 +67,7 @@ def run_case(case: dict, profile, cache: dict, out_dir: str) -> dict:
             continue
         g = golden[i] if i < len(golden) else None
         verdicts.append({"name": name, **judge(outputs[i], expected[i], g, profile)})
-    return {"id": case["id"], "outputs_file": f"outputs/{case['id']}.npz", "verdicts": verdicts}
+    return {"id": case["id"], "outputs_file": f"outputs/case{n}.npz", "verdicts": verdicts}
 
 
 def main() -> int:
@@ -85,7 +85,7 @@ def main() -> int:
     results = []
     start = time.time()
     for n, case in enumerate(bundle["cases"], 1):
-        results.append(run_case(case, profile, cache, out_dir))
+        results.append(run_case(n, case, profile, cache, out_dir))
         print(f"[{n}/{len(bundle['cases'])}] {case['id']}: {_status(results[-1])}", flush=True)
     record = {
         "kind": "porter-bundle-results",

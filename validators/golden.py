@@ -21,42 +21,47 @@ _DTYPE_ATTRS = {"to", "dtype", "output_dtype"}
 
 def to_float64(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy of model with every float tensor type widened to double."""
+    return recast(model, _FLOATS, TensorProto.DOUBLE)
+
+
+def recast(model: onnx.ModelProto, kinds: set[int], to: int) -> onnx.ModelProto:
+    """A copy of model with every tensor type in `kinds` changed to `to` (values converted)."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
-    _widen_graph(model.graph)
+    _recast_graph(model.graph, kinds, to)
     return model
 
 
-def _widen_type(type_proto) -> None:
+def _recast_type(type_proto, kinds, to) -> None:
     which = type_proto.WhichOneof("value")
-    if which == "tensor_type" and type_proto.tensor_type.elem_type in _FLOATS:
-        type_proto.tensor_type.elem_type = TensorProto.DOUBLE
+    if which == "tensor_type" and type_proto.tensor_type.elem_type in kinds:
+        type_proto.tensor_type.elem_type = to
     elif which in ("sequence_type", "optional_type"):
-        _widen_type(getattr(type_proto, which).elem_type)
+        _recast_type(getattr(type_proto, which).elem_type, kinds, to)
 
 
-def _widen_tensor(tensor: TensorProto) -> TensorProto:
-    if tensor.data_type not in _FLOATS:
+def _recast_tensor(tensor: TensorProto, kinds, to) -> TensorProto:
+    if tensor.data_type not in kinds:
         return tensor
-    wide = numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float64), tensor.name)
-    return wide
+    array = numpy_helper.to_array(tensor).astype(onnx.helper.tensor_dtype_to_np_dtype(to))
+    return numpy_helper.from_array(array, tensor.name)
 
 
-def _widen_graph(graph: onnx.GraphProto) -> None:
+def _recast_graph(graph: onnx.GraphProto, kinds, to) -> None:
     for vi in list(graph.input) + list(graph.output) + list(graph.value_info):
-        _widen_type(vi.type)
+        _recast_type(vi.type, kinds, to)
     for i, init in enumerate(graph.initializer):
-        graph.initializer[i].CopyFrom(_widen_tensor(init))
+        graph.initializer[i].CopyFrom(_recast_tensor(init, kinds, to))
     for node in graph.node:
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.TENSOR:
-                attr.t.CopyFrom(_widen_tensor(attr.t))
-            elif attr.type == onnx.AttributeProto.INT and attr.name in _DTYPE_ATTRS and attr.i in _FLOATS:
-                attr.i = TensorProto.DOUBLE
+                attr.t.CopyFrom(_recast_tensor(attr.t, kinds, to))
+            elif attr.type == onnx.AttributeProto.INT and attr.name in _DTYPE_ATTRS and attr.i in kinds:
+                attr.i = to
             elif attr.type == onnx.AttributeProto.GRAPH:
-                _widen_graph(attr.g)
+                _recast_graph(attr.g, kinds, to)
             elif attr.type == onnx.AttributeProto.GRAPHS:
                 for g in attr.graphs:
-                    _widen_graph(g)
+                    _recast_graph(g, kinds, to)
 
 
 def _widen_array(array: np.ndarray) -> np.ndarray:

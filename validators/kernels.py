@@ -1,0 +1,466 @@
+"""`porter kernels`: every mapped op, on the target device, against the fp64 golden, per dtype.
+
+Cases per op: the ONNX node-suite cases for it (shipped in the onnx wheel) at their own dtype, the same
+cases recast to float16 / bfloat16 (graph types, weights and inputs), and generated cases: fresh seeded
+random values at the suite's shapes, plus random broadcasting shapes for elementwise ops. Each case is
+converted here, run in a crash-isolated worker on the device, and judged against onnxruntime (the
+"source": a reference implementation, as a third-party chip is in CANN's double-benchmark standard)
+and the fp64 golden, under every shipped profile. The table answers, before a team commits to a chip:
+which kernels are within tolerance there, at which dtype, and which are not.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+from porter.validators.golden import golden_outputs, recast
+from porter.validators.metrics import compare, ulp_distance
+from porter.validators.profiles import DEVICE_CLASSES, load_profile
+from porter.validators.verdict import judge
+
+DTYPE_FLAGS = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+EXACT_COLUMN = "int/bool"  # cases whose inputs hold no floats: exact results, one column for all
+_ONNX_FLOAT = {"float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16, "bfloat16": TensorProto.BFLOAT16}
+
+# Elementwise ops that take any shape (binary ones broadcast): generated shapes make sense for them.
+# Values stay in each op's domain; the domain is the why of every entry that is not the default.
+_UNARY = {
+    "Abs": None, "Neg": None, "Relu": None, "Sigmoid": None, "Tanh": None, "Exp": None, "Erf": None, "Sin": None,
+    "Cos": None, "Atan": None, "Sinh": None, "Asinh": None, "Softplus": None, "Softsign": None, "Floor": None,
+    "Ceil": None, "Round": None, "Sign": None, "Elu": None, "Selu": None, "HardSigmoid": None, "Mish": None,
+    "Log": "positive", "Sqrt": "positive", "Reciprocal": "positive",
+    "Acos": "unit", "Asin": "unit", "Atanh": "unit", "Acosh": "above-one", "Tan": "unit", "Cosh": None,
+}  # fmt: skip
+_BINARY = {"Add": None, "Sub": None, "Mul": None, "Div": "positive", "Max": None, "Min": None, "Pow": "positive"}
+
+
+@dataclass
+class KernelCase:
+    id: str
+    op_type: str
+    column: str  # a float dtype name, or EXACT_COLUMN
+    origin: str  # suite:<case name> | recast:<case name> | random-values:<case name> | random-shape:<shape>
+    model: bytes
+    inputs: list
+
+
+@dataclass
+class Sweep:
+    target: str
+    device: str
+    seed: int
+    dtypes: list[str]
+    results: list[dict] = field(default_factory=list)
+
+
+def _column(arrays: list[np.ndarray]) -> str:
+    for a in arrays:
+        name = np.asarray(a).dtype.name
+        if name in ("float32", "float16", "bfloat16", "float64"):
+            return name
+    return EXACT_COLUMN
+
+
+def _values(rng, shape, dtype, domain):
+    if domain == "positive":
+        x = rng.uniform(0.1, 4.0, shape)
+    elif domain == "unit":
+        x = rng.uniform(-0.9, 0.9, shape)
+    elif domain == "above-one":
+        x = rng.uniform(1.1, 4.0, shape)
+    else:
+        x = rng.standard_normal(shape) * 2
+    return x.astype(dtype)
+
+
+def _fresh_values(arrays: list[np.ndarray], rng) -> list[np.ndarray] | None:
+    """Same shapes and dtypes, new random float values (None when the case has no float input)."""
+    if not any(np.asarray(a).dtype.kind == "f" for a in arrays):
+        return None
+    out = []
+    for a in arrays:
+        a = np.asarray(a)
+        if a.dtype.kind == "f":  # keep the sign pattern: some suites feed only positives (Log, Sqrt, ...)
+            scale = np.where(a < 0, -1.0, 1.0) if (a >= 0).all() or (a <= 0).all() else 1.0
+            out.append(
+                (
+                    np.abs(rng.standard_normal(a.shape)) * scale if np.ndim(scale) else rng.standard_normal(a.shape)
+                ).astype(a.dtype)
+            )
+        else:
+            out.append(a)
+    return out
+
+
+def _random_shape_case(op_type: str, arity: int, domain, dtype: str, rng, n: int) -> KernelCase:
+    rank = int(rng.integers(1, 5))
+    shape = [int(d) for d in rng.integers(1, 8, rank)]
+    shapes = [shape]
+    if arity == 2:  # broadcast the second operand over a random subset of axes
+        other = [d if rng.random() < 0.6 else 1 for d in shape][int(rng.integers(0, rank)) :]
+        shapes.append(other or [1])
+    names = ["a", "b"][:arity]
+    elem = _ONNX_FLOAT[dtype]
+    node = helper.make_node(op_type, names, ["y"])
+    graph = helper.make_graph(
+        [node],
+        f"{op_type}_random",
+        [helper.make_tensor_value_info(nm, elem, s) for nm, s in zip(names, shapes)],
+        [helper.make_tensor_value_info("y", elem, list(np.broadcast_shapes(*map(tuple, shapes))))],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    np_dtype = onnx.helper.tensor_dtype_to_np_dtype(elem)
+    inputs = [_values(rng, s, np.float32, domain).astype(np_dtype) for s in shapes]
+    return KernelCase(
+        f"{op_type}/random-shape-{dtype}-{n}",
+        op_type,
+        dtype,
+        f"random-shape:{shapes}",
+        model.SerializeToString(),
+        inputs,
+    )
+
+
+def build_cases(target: str, dtypes: list[str], ops: list[str] | None = None, seed: int = 0) -> list[KernelCase]:
+    """Every case of the sweep, seeded and in a fixed order (the same arguments give the same cases)."""
+    from porter.conformance import collect_cases
+    from porter.targets import get_target
+
+    mapped = set(get_target(target).registry.ops())
+    wanted = sorted(mapped if not ops else mapped & {o for o in ops})
+    rng = np.random.default_rng(seed)
+    cases: list[KernelCase] = []
+    for case in collect_cases(wanted):
+        column = _column(case.inputs or case.outputs)
+        if column in DTYPE_FLAGS.values() and column not in dtypes:
+            pass
+        elif column != "float64":
+            cases.append(
+                KernelCase(
+                    f"{case.op_type}/{case.name}", case.op_type, column, f"suite:{case.name}", case.model, case.inputs
+                )
+            )
+            fresh = _fresh_values(case.inputs, rng)
+            if fresh is not None:
+                cases.append(
+                    KernelCase(
+                        f"{case.op_type}/{case.name}/random",
+                        case.op_type,
+                        column,
+                        f"random-values:{case.name}",
+                        case.model,
+                        fresh,
+                    )
+                )
+        if column == "float32":
+            for dtype in dtypes:
+                if dtype == "float32":
+                    continue
+                model = recast(onnx.load_model_from_string(case.model), {TensorProto.FLOAT}, _ONNX_FLOAT[dtype])
+                np_dtype = onnx.helper.tensor_dtype_to_np_dtype(_ONNX_FLOAT[dtype])
+                inputs = [
+                    np.asarray(a).astype(np_dtype) if np.asarray(a).dtype == np.float32 else a for a in case.inputs
+                ]
+                cases.append(
+                    KernelCase(
+                        f"{case.op_type}/{case.name}/{dtype}",
+                        case.op_type,
+                        dtype,
+                        f"recast:{case.name}",
+                        model.SerializeToString(),
+                        inputs,
+                    )
+                )
+    for op_type in wanted:
+        for arity, table in ((1, _UNARY), (2, _BINARY)):
+            if op_type in table:
+                for dtype in dtypes:
+                    for n in range(2):
+                        cases.append(_random_shape_case(op_type, arity, table[op_type], dtype, rng, n))
+    return cases  # fmt: skip
+
+
+# ---- the references, in this process -----------------------------------------------------------
+
+
+def references(case: KernelCase) -> tuple[list | None, list | None, str]:
+    """(onnxruntime outputs or None, fp64 golden outputs or None, note)."""
+    import onnxruntime as ort
+
+    ort.set_default_logger_severity(3)  # a missing float16 kernel is expected here, not worth a log line
+    model = onnx.load_model_from_string(case.model)
+    names = [o.name for o in model.graph.output]
+    golden, how = golden_outputs(model, case.inputs)
+    golden_list = [golden.get(n) for n in names] if golden is not None else None
+    try:
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        session = ort.InferenceSession(case.model, options, providers=["CPUExecutionProvider"])
+        feeds = {i.name: a for i, a in zip(session.get_inputs(), case.inputs)}
+        source = session.run(None, feeds)
+        note = ""
+    except Exception as exc:  # onnxruntime lacks many float16/bfloat16 kernels: the golden, rounded, stands in
+        source = None
+        note = f"onnxruntime cannot run it ({type(exc).__name__}); source = golden rounded to the dtype"
+        if golden_list is not None and all(g is not None for g in golden_list):
+            elem = [o.type.tensor_type.elem_type for o in model.graph.output]
+            source = [g.astype(onnx.helper.tensor_dtype_to_np_dtype(e)) for g, e in zip(golden_list, elem)]
+    return source, golden_list, note if golden is not None else f"{note}; {how}".strip("; ")
+
+
+def evaluate(outputs: list, source: list | None, golden: list | None) -> dict:
+    """A case's numbers: worst scaled error and ULP against the golden, and a verdict per profile."""
+    if source is None:
+        return {"status": "no-reference", "note": "neither onnxruntime nor the golden could run this case"}
+    if len(outputs) != len(source):
+        return {"status": "failed", "note": f"{len(outputs)} outputs, expected {len(source)}", "verdicts": {}}
+    verdicts, scaled, ulp = {}, 0.0, 0.0
+    for profile_name in DEVICE_CLASSES:
+        profile = load_profile(profile_name)
+        verdicts[profile_name] = all(
+            judge(o, s, None if golden is None else golden[i], profile)["passed"]
+            for i, (o, s) in enumerate(zip(outputs, source))
+        )
+    for i, (o, s) in enumerate(zip(outputs, source)):
+        ref = golden[i] if golden is not None and golden[i] is not None else s
+        o, ref = np.asarray(o), np.asarray(ref)
+        if o.shape != ref.shape:
+            scaled = ulp = float("inf")
+            continue
+        if o.dtype.kind in "fc" or o.dtype.name == "bfloat16":
+            m = compare(o, ref)
+            finite = np.isfinite(ref.astype(np.float64))
+            magnitude = max(1.0, float(np.abs(ref.astype(np.float64)[finite]).max())) if finite.any() else 1.0
+            scaled = max(scaled, m.max_abs / magnitude)
+            both = finite & np.isfinite(o.astype(np.float64))
+            if both.any():
+                ulp = max(ulp, float(ulp_distance(o[both], ref[both]).max()))
+    return {"status": "ran", "verdicts": verdicts, "scaled_error": scaled, "ulp": ulp}  # fmt: skip
+
+
+# ---- in the worker -------------------------------------------------------------------------------
+
+_WORKER = {}
+
+
+def worker_init(arg: str) -> None:
+    """arg is 'target@device': import the framework once per worker and select the device."""
+    from porter.targets import get_target
+
+    target, device = arg.split("@", 1)
+    runtime = get_target(target).load_runtime()
+    runtime.prepare(device)
+    _WORKER["runtime"] = runtime
+
+
+def run_dir(payload: dict) -> tuple[str, object]:
+    """Load the generated model in payload['dir'] and run it: ('ok', outputs) or ('crashed', why)."""
+    from porter.loading import load
+
+    try:
+        model = load(payload["dir"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return "ok", _WORKER["runtime"].run(model, payload["inputs"])
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return "crashed", f"{type(exc).__name__}: {first}"[:300]
+
+
+# ---- the driver ----------------------------------------------------------------------------------
+
+
+def convert_case(case: KernelCase, target: str, directory: Path) -> str | None:
+    """Write the case's generated model into directory; the refusal reason if porter refuses it."""
+    from porter.convert import generate, write_program
+    from porter.errors import PorterError
+
+    try:
+        program, code = generate(case.model, target)
+    except PorterError as exc:
+        return str(exc)
+    directory.mkdir(parents=True)
+    write_program(program, code, directory)
+    return None
+
+
+def sweep(
+    target: str,
+    *,
+    device: str = "cpu",
+    dtypes: list[str] | None = None,
+    ops: list[str] | None = None,
+    seed: int = 0,
+    jobs: int = 2,
+    timeout: float = 120.0,
+    progress=None,
+) -> dict:
+    """Run the sweep and return its result (see summarize)."""
+    from porter.conformance import DETERMINISTIC_ENV
+    from porter.workers import run_isolated
+
+    dtypes = dtypes or list(DTYPE_FLAGS.values())
+    cases = build_cases(target, dtypes, ops, seed)
+    results: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="porter-kernels-") as tmp:
+        items, refs = [], {}
+        for n, case in enumerate(cases):
+            base = {"id": case.id, "op_type": case.op_type, "column": case.column, "origin": case.origin}
+            refused = convert_case(case, target, Path(tmp) / f"c{n}")
+            if refused is not None:
+                results.append({**base, "status": "refused", "note": refused[:300]})
+                continue
+            refs[case.id] = (base, *references(case))
+            items.append((case.id, {"dir": str(Path(tmp) / f"c{n}"), "inputs": case.inputs}))
+        for outcome in run_isolated(
+            items,
+            "porter.validators.kernels:run_dir",
+            jobs=jobs,
+            timeout=timeout,
+            init_path="porter.validators.kernels:worker_init",
+            init_arg=f"{target}@{device}",
+            env=DETERMINISTIC_ENV,
+        ):
+            base, source, golden, note = refs[outcome.key]
+            status, value = outcome.value if outcome.ok else ("crashed", outcome.error)
+            if status != "ok":
+                results.append({**base, "status": "crashed", "note": value})
+            else:
+                results.append({**base, **evaluate(value, source, golden), **({"ref_note": note} if note else {})})
+            if progress:
+                progress(len(results), len(cases))
+    return summarize(target, device, seed, dtypes, results)
+
+
+def summarize(target: str, device: str, seed: int, dtypes: list[str], results: list[dict]) -> dict:
+    """The op x dtype table: per cell cases run, passed under the device's profile and each profile, worst errors."""
+    from porter.validators.profiles import device_class
+
+    chosen = load_profile(None, device)
+    columns = [*dtypes, EXACT_COLUMN]
+    table: dict[str, dict] = {}
+    for r in sorted(results, key=lambda r: r["id"]):
+        cell = table.setdefault(r["op_type"], {}).setdefault(
+            r["column"],
+            {"cases": 0, "passed": 0, "by_profile": dict.fromkeys(DEVICE_CLASSES, 0), "refused": 0, "crashed": 0,
+             "worst_scaled_error": None, "worst_ulp": None, "note": ""},
+        )  # fmt: skip
+        if r["status"] in ("refused", "crashed", "no-reference"):
+            cell["refused" if r["status"] == "refused" else "crashed"] += r["status"] != "no-reference"
+            cell["note"] = cell["note"] or f"{r['status']}: {r.get('note', '')}"
+            continue
+        cell["cases"] += 1
+        for name, ok in r.get("verdicts", {}).items():
+            cell["by_profile"][name] += ok
+        cell["passed"] += r.get("verdicts", {}).get(device_class(device), False)
+        for key, worst in (("scaled_error", "worst_scaled_error"), ("ulp", "worst_ulp")):
+            if r.get(key) is not None:
+                cell[worst] = max(cell[worst] or 0.0, r[key])
+        if not r.get("verdicts", {}).get(device_class(device), False) and not cell["note"]:
+            cell["note"] = f"fails: {r['id']}"
+    for row in table.values():
+        for cell in row.values():
+            if not cell["cases"]:
+                cell["status"] = "refused" if cell["refused"] else "crashed"
+    return {
+        "kind": "porter-kernels",
+        "target": target,
+        "device": device,
+        "seed": seed,
+        "profile": chosen.to_dict(),
+        "dtypes": columns,
+        "cases": len(results),
+        "totals": _totals(results, device_class(device)),
+        "table": table,
+        "results": sorted(results, key=lambda r: r["id"]),
+    }
+
+
+def _totals(results: list[dict], cls: str) -> dict:
+    ran = [r for r in results if r["status"] == "ran"]
+    return {
+        "ran": len(ran),
+        "within_profile": sum(r["verdicts"].get(cls, False) for r in ran),
+        "refused": sum(r["status"] == "refused" for r in results),
+        "crashed": sum(r["status"] == "crashed" for r in results),
+        "failed": sum(r["status"] == "failed" for r in results),
+    }
+
+
+# ---- offline bundle ------------------------------------------------------------------------------
+
+
+def write_kernels_bundle(
+    target: str, bundle_path, *, device: str = "cpu", dtypes=None, ops=None, seed: int = 0, progress=None
+) -> str:
+    """Pack every convertible case (model, inputs, source and golden outputs) for run_bundle.py."""
+    from porter.validators.bundle import ROOT, _save, pack
+
+    bundle_path = Path(bundle_path)
+    dtypes = dtypes or list(DTYPE_FLAGS.values())
+    cases = build_cases(target, dtypes, ops, seed)
+    entries, skipped = [], []
+    with tempfile.TemporaryDirectory(prefix="porter-kbundle-") as tmp:
+        stage = Path(tmp) / ROOT
+        stage.mkdir()
+        for n, case in enumerate(cases):
+            base = {"id": case.id, "op_type": case.op_type, "column": case.column, "origin": case.origin}
+            refused = convert_case(case, target, stage / "cases" / f"c{n}" / "model")
+            source, golden, note = (None, None, "") if refused else references(case)
+            if refused or source is None:
+                skipped.append({**base, "status": "refused" if refused else "no-reference", "note": refused or note})
+                continue
+            folder = stage / "cases" / f"c{n}"
+            _save(folder / "inputs.npz", case.inputs)
+            _save(folder / "expected.npz", source)
+            entry = {**base, "model": f"cases/c{n}/model", "inputs": f"cases/c{n}/inputs.npz",
+                     "expected": f"cases/c{n}/expected.npz", "output_names": [f"output_{i}" for i in range(len(source))]}  # fmt: skip
+            if golden is not None and all(g is not None for g in golden):
+                _save(folder / "golden.npz", golden)
+                entry["golden"] = f"cases/c{n}/golden.npz"
+            entries.append(entry)
+            if progress:
+                progress(n + 1, len(cases))
+        meta = {
+            "kind": "porter-kernels",
+            "target": target,
+            "device": device,
+            "seed": seed,
+            "dtypes": dtypes,
+            "profile": load_profile(None, device).to_dict(),
+            "cases": entries,
+            "skipped": skipped,
+        }
+        pack(stage, target, meta, bundle_path)
+    return f"{len(entries)} cases ({len(skipped)} refused here), {target} on {device}"
+
+
+def summarize_bundle(bundle: dict, record: dict, base: Path) -> dict:
+    """The sweep's table from a kernels bundle's results.json, every verdict recomputed."""
+    from porter.validators.bundle import case_arrays, check_recorded
+    from porter.validators.profiles import profile_from_dict
+
+    profile = profile_from_dict(bundle["profile"])
+    results = list(bundle["skipped"])
+    for case, outcome in zip(bundle["cases"], record["cases"]):
+        info = {k: case[k] for k in ("id", "op_type", "column", "origin")}
+        if "crashed" in outcome:
+            results.append({**info, "status": "crashed", "note": outcome["crashed"]})
+            continue
+        outputs, source, golden = case_arrays(base, case, outcome)
+        recomputed = [
+            judge(o, s, None if golden is None else golden[i], profile)["passed"]
+            for i, (o, s) in enumerate(zip(outputs, source))
+        ]
+        check_recorded(case, outcome, recomputed)
+        results.append({**info, **evaluate(outputs, source, golden)})
+    summary = summarize(bundle["target"], record["device"], bundle["seed"], bundle["dtypes"], results)
+    summary["from_bundle"] = True
+    return summary
