@@ -190,9 +190,9 @@ def _print_parity(report: dict) -> None:
 @click.option(
     "--against",
     "source",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="The ONNX model OUT was converted from (default: OUT/source.onnx, kept for PyTorch sources).",
+    help="The source: an .onnx file (run by onnxruntime) or a PyTorch factory pkg.module:factory / "
+    "file.py:factory (run by PyTorch). Default for a PyTorch conversion: the factory it came from.",
 )
 @click.option(
     "--inputs",

@@ -70,12 +70,11 @@ def pack(stage: Path, target: str, meta: dict, bundle_path: Path) -> None:
 def write_validate_bundle(out_dir, against, bundle_path, *, inputs_files=(), device="cpu", profile=None, seed=0) -> str:
     """Bundle OUT's model with its input sets, source outputs and golden; returns a one-line summary."""
     from porter.validators.golden import golden_outputs
-    from porter.validators.parity import _run
-    from porter.validators.validate import input_sets, read_report, source_model
+    from porter.validators.validate import input_sets, read_report, run_source, source_model
 
     out_dir, bundle_path = Path(out_dir), Path(bundle_path)
     report = read_report(out_dir)
-    model, source_label = source_model(out_dir, against)
+    model, source_label, torch_spec = source_model(out_dir, against)
     names = [o.name for o in model.graph.output]
     chosen = load_profile(profile, device)
     with tempfile.TemporaryDirectory(prefix="porter-bundle-") as tmp_name:
@@ -89,11 +88,7 @@ def write_validate_bundle(out_dir, against, bundle_path, *, inputs_files=(), dev
         for n, case in enumerate(input_sets(model, inputs_files, seed)):
             _save(stage / f"inputs_{n}.npz", case["arrays"])
             np.savez(tmp / "inputs.npz", **{f"input_{i}": a for i, a in enumerate(case["arrays"])})
-            problem = _run(
-                ["onnxruntime", str(tmp / "source.onnx"), str(tmp / "inputs.npz"), str(tmp / "src.npz")], "onnxruntime"
-            )
-            if problem:
-                raise PorterError(problem)
+            run_source(tmp, tmp / "inputs.npz", tmp / "src.npz", torch_spec)
             with np.load(tmp / "src.npz", allow_pickle=False) as src:
                 _save(stage / f"expected_{n}.npz", [src[f"output_{i}"] for i in range(len(src.files))])
             golden, how = golden_outputs(model, case["arrays"])

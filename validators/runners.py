@@ -7,6 +7,7 @@ imported by the converting process at all). .npz files are read with allow_pickl
     python -m porter.validators.runners target TARGET OUT_DIR INPUTS.npz OUT.npz [DEVICE]
     python -m porter.validators.runners export TARGET OUT_DIR INPUTS.npz
     python -m porter.validators.runners taps TARGET OUT_DIR INPUTS.npz OUT.npz DEVICE [FEED.npz]
+    python -m porter.validators.runners torch FACTORY_SPEC INPUTS.npz OUT.npz
 """
 
 from __future__ import annotations
@@ -33,6 +34,30 @@ def run_onnxruntime(model_path: str, inputs_path: str, out_path: str) -> None:
     names = [i.name for i in session.get_inputs()]
     outputs = session.run(None, dict(zip(names, _read_inputs(inputs_path))))
     _write_outputs(out_path, outputs)
+
+
+def _flatten(value) -> list:
+    """A module's outputs in the order torch.onnx flattens them (tensors, tuples, dicts; None dropped)."""
+    if value is None:
+        return []
+    if isinstance(value, dict):  # also transformers' ModelOutput
+        return [t for v in value.values() for t in _flatten(v)]
+    if isinstance(value, tuple | list):
+        return [t for v in value for t in _flatten(v)]
+    return [value]
+
+
+def run_torch(spec: str, inputs_path: str, out_path: str) -> None:
+    """PyTorch itself as the source: the factory's module, eval mode, on the given inputs."""
+    import torch
+
+    from porter.frontends.torch_source import load_factory
+
+    module, _ = load_factory(spec)
+    module.eval()
+    with torch.no_grad():
+        outputs = _flatten(module(*[torch.from_numpy(a) for a in _read_inputs(inputs_path)]))
+    _write_outputs(out_path, [o.detach().cpu().numpy() for o in outputs])
 
 
 def run_target(target: str, out_dir: str, inputs_path: str, out_path: str, device: str = "cpu") -> None:
@@ -129,6 +154,8 @@ def main(argv: list[str]) -> int:
         run_target(*argv[1:])
     elif argv[:1] == ["taps"] and len(argv) in (6, 7):
         run_taps(*argv[1:])
+    elif argv[:1] == ["torch"] and len(argv) == 4:
+        run_torch(*argv[1:])
     elif argv[:1] == ["export"] and len(argv) == 4:
         export_and_check(*argv[1:])
     else:

@@ -37,14 +37,26 @@ def read_report(out_dir: Path) -> dict:
         raise PorterError(f"{out_dir}: no readable report.json (is this a porter output directory?)") from None
 
 
-def source_model(out_dir: Path, against) -> tuple[onnx.ModelProto, str]:
-    """The ONNX graph to validate against: --against, else the graph a PyTorch conversion kept in OUT."""
+def source_model(out_dir: Path, against) -> tuple[onnx.ModelProto, str, str | None]:
+    """(ONNX graph, label, PyTorch factory spec or None) of the source to validate against.
+
+    --against an .onnx file: onnxruntime runs it. --against a factory spec (pkg.module:factory or
+    file.py:factory), or nothing for a PyTorch conversion: PyTorch itself is the source, and the graph it
+    was exported to (OUT/source.onnx) serves the golden and the layerwise search.
+    """
+    from porter.frontends.torch_source import is_torch_spec
+
+    kept = Path(out_dir) / "source.onnx"
     if against is None:
-        kept = Path(out_dir) / "source.onnx"
+        spec = read_report(out_dir).get("source", "")
         if not kept.is_file():
             raise PorterError(f"{out_dir}: give --against SOURCE.onnx (OUT keeps source.onnx only for PyTorch sources)")
-        against = kept
-    return load_onnx(against), str(against)
+        return load_onnx(kept), spec or str(kept), spec if is_torch_spec(spec) else None
+    if is_torch_spec(str(against)):
+        if not kept.is_file():
+            raise PorterError(f"{out_dir}: no source.onnx, so {against} was not its source (convert it from there)")
+        return load_onnx(kept), str(against), str(against)
+    return load_onnx(against), str(against), None
 
 
 def input_sets(model: onnx.ModelProto, inputs_files=(), seed: int = 0) -> list[dict]:
@@ -116,7 +128,7 @@ def validate(
     report = read_report(out_dir)
     target = report["target"]
     chosen = load_profile(profile, device)
-    model, source_label = source_model(out_dir, against)
+    model, source_label, torch_spec = source_model(out_dir, against)
     names = [o.name for o in model.graph.output]
     say = progress or (lambda _msg: None)
     result = {
@@ -126,6 +138,7 @@ def validate(
         "profile": chosen.to_dict(),
         "out_dir": str(out_dir),
         "source": source_label,
+        "source_runner": "PyTorch" if torch_spec else "onnxruntime",
         "sets": [],
         "layerwise": None,
     }
@@ -135,7 +148,7 @@ def validate(
         first_failure = None
         for n, case in enumerate(input_sets(model, inputs_files, seed)):
             say(f"input set {n + 1}: {case['label']}")
-            entry = _validate_set(out_dir, target, device, model, names, case, chosen, tmp / f"set{n}")
+            entry = _validate_set(out_dir, target, device, model, names, case, chosen, tmp / f"set{n}", torch_spec)
             result["sets"].append(entry)
             if not entry["passed"] and first_failure is None and not entry.get("crashed"):
                 first_failure = case
@@ -150,7 +163,17 @@ def validate(
     return result
 
 
-def _validate_set(out_dir, target, device, model, names, case, profile, tmp: Path) -> dict:
+def run_source(tmp: Path, inputs: Path, out: Path, torch_spec: str | None) -> None:
+    """The source side, in its own process: PyTorch for a factory spec, else onnxruntime on the graph."""
+    if torch_spec:
+        problem = _run(["torch", torch_spec, str(inputs), str(out)], "PyTorch")
+    else:
+        problem = _run(["onnxruntime", str(tmp / "source.onnx"), str(inputs), str(out)], "onnxruntime")
+    if problem:  # the source itself failing is not a verdict on the port
+        raise PorterError(problem)
+
+
+def _validate_set(out_dir, target, device, model, names, case, profile, tmp: Path, torch_spec=None) -> dict:
     tmp.mkdir()
     arrays = case["arrays"]
     np.savez(tmp / "inputs.npz", **{f"input_{i}": a for i, a in enumerate(arrays)})
@@ -158,11 +181,7 @@ def _validate_set(out_dir, target, device, model, names, case, profile, tmp: Pat
         "label": case["label"],
         "inputs": [{"shape": list(a.shape), "dtype": a.dtype.name} for a in arrays],
     }
-    problem = _run(
-        ["onnxruntime", str(tmp.parent / "source.onnx"), str(tmp / "inputs.npz"), str(tmp / "src.npz")], "onnxruntime"
-    )
-    if problem:  # the source itself failing is not a verdict on the port
-        raise PorterError(problem)
+    run_source(tmp.parent, tmp / "inputs.npz", tmp / "src.npz", torch_spec)
     crash = _run(
         ["target", target, str(out_dir), str(tmp / "inputs.npz"), str(tmp / "out.npz"), device],
         f"the generated {target} model",

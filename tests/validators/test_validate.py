@@ -81,3 +81,16 @@ def test_a_bad_profile_or_inputs_file_is_a_clear_error(tmp_path):
         "validate", tmp_path / "out", "--against", tmp_path / "m.onnx", "--inputs", tmp_path / "in.npz"
     )
     assert missing.returncode == 2 and "no array for model input 'x'" in missing.stderr
+
+
+def test_a_pytorch_conversion_is_validated_against_pytorch_itself(tmp_path):
+    from tests.porter.frontends.test_torch_source import FACTORIES
+
+    spec = f"{FACTORIES}:make"
+    convert(spec, "paddle", tmp_path / "out", dynamic=["batch"])
+    proc = porter_cli("validate", tmp_path / "out", "--json", tmp_path / "r.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["source_runner"] == "PyTorch" and result["source"] == spec
+    assert [s["inputs"][0]["shape"][0] for s in result["sets"]] == [2, 3]  # two batch sizes, one conversion
+    assert "golden" in result and result["golden"].startswith("onnx.reference")
