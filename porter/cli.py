@@ -91,7 +91,9 @@ def main(debug):
 )
 @click.option("--force", is_flag=True, help="Replace OUT if it exists and is not empty.")
 @click.option(
-    "--validate", is_flag=True, help="Run the converted model and onnxruntime on the same random inputs and compare."
+    "--validate",
+    is_flag=True,
+    help="Then run `porter validate OUT` (source and fp64 golden, two input shapes, verdicts with reasons).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --validate inputs.")
 @click.option(
@@ -142,13 +144,12 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
             highlight=False,
         )
     if validate:
-        from porter.validators.parity import check_parity
+        from porter.validators.validate import validate as run_validation
 
-        reference = out_dir / "source.onnx" if (out_dir / "source.onnx").exists() else source
-        with console.status("validating against onnxruntime (separate processes) ..."):
-            report = check_parity(out_dir, reference, target=target, seed=seed)
-        _print_parity(report)
-        return EXIT_OK if report["passed"] else EXIT_PARITY
+        against = None if (out_dir / "source.onnx").exists() else source  # PyTorch sources: PyTorch itself
+        with console.status("validating ...") as status:
+            report = run_validation(out_dir, against, seed=seed, device=device, progress=status.update)
+        return _emit_validation(report, None, None)
     return EXIT_OK
 
 
@@ -167,22 +168,6 @@ def _print_summary(result) -> None:
     out_console.print(
         f"wrote {result.out_dir} ({len(result.ops)} nodes, {result.seconds:.2f}s)", markup=False, highlight=False
     )
-
-
-def _print_parity(report: dict) -> None:
-    table = Table(title="parity against onnxruntime")
-    for col in ("output", "max abs", "max rel", "verdict"):
-        table.add_column(col)
-    for row in report["outputs"]:
-        table.add_row(
-            row["name"], f"{row['max_abs']:.3g}", f"{row['max_rel']:.3g}", "pass" if row["passed"] else "FAIL"
-        )
-    out_console.print(table)
-    if report.get("crashed"):
-        out_console.print(f"parity: FAIL ({report['crashed']})", markup=False, highlight=False)
-        return
-    verdict = "PASS" if report["passed"] else "FAIL"
-    out_console.print(f"parity: {verdict} (atol={report['atol']}, rtol={report['rtol']})", markup=False)
 
 
 @main.command()

@@ -30,7 +30,7 @@ def chain_file(tmp_path):
 def test_convert_and_validate_exit_0(chain_file, tmp_path):
     proc = porter_cli("convert", chain_file, "--to", "paddle", "-o", tmp_path / "out", "--validate")
     assert proc.returncode == 0, proc.stderr
-    assert "parity: PASS" in proc.stdout
+    assert "validate: PASS" in proc.stdout
     assert (tmp_path / "out" / "model.py").exists()
 
 
@@ -133,7 +133,7 @@ def test_mindspore_cnn_converts_validates_and_exports_mindir(tmp_path):
     out = tmp_path / "out"
     proc = porter_cli("convert", example, "--to", "mindspore", "-o", out, "--validate", "--export", "mindir")
     assert proc.returncode == 0, proc.stderr
-    assert "parity: PASS" in proc.stdout
+    assert "validate: PASS" in proc.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["static_export"]["files"] == ["mindir/model.mindir"]
     assert report["static_export"]["max_abs_vs_generated"] <= 1e-6

@@ -57,7 +57,7 @@ def test_cli_converts_a_factory_and_validates(tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "parity: PASS" in proc.stdout
+    assert "validate: PASS" in proc.stdout
     code = (out / "model.py").read_text()
     assert "class Scale(nn.Layer)" in code and "self.shift = self.create_parameter([8]" in code
     assert "# Inputs: x float32 [batch, 4, 8]" in code
