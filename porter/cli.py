@@ -368,14 +368,21 @@ def _target_of(out_dir: Path) -> str:
 
 
 @main.command()
-@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("source")
 @TARGET_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
-def inspect(source, target, fmt):
-    """Day-one readiness: every op, the mapping it will use, and all that blocks conversion (exit 2)."""
+@click.option(
+    "--dynamic", default="", metavar="NAMES", help="PyTorch sources: dims kept symbolic (e.g. batch,seq), as in convert."
+)
+def inspect(source, target, fmt, dynamic):
+    """Day-one readiness: every op, the mapping it will use, and all that blocks conversion (exit 2).
+
+    SOURCE is an .onnx file or a PyTorch factory (pkg.module:factory or file.py:factory), which is
+    exported first, in its own process.
+    """
     from porter.inspect import inspect_model
 
-    report = inspect_model(source, target)
+    report = inspect_model(source, target, dynamic=[d for d in dynamic.split(",") if d] or None)
     if fmt == "json":
         click.echo(json.dumps(report, indent=1))
     elif fmt == "md":

@@ -11,7 +11,6 @@ import collections
 import onnx
 
 from porter.errors import UnsupportedOp
-from porter.frontends.onnx_source import load_onnx
 from porter.lower import Lowering
 from porter.targets import get_target
 
@@ -27,8 +26,11 @@ def module_path(node: onnx.NodeProto) -> str:
     return ""
 
 
-def inspect_model(source, target: str) -> dict:
-    model = load_onnx(source)
+def inspect_model(source, target: str, dynamic=None) -> dict:
+    """Every op, its mapping, and every problem, for an ONNX file or a PyTorch factory spec / module."""
+    from porter.convert import to_onnx
+
+    model, _info = to_onnx(source, dynamic=dynamic)
     lowering = Lowering(model, get_target(target), keep_going=True)
     try:
         program = lowering.run()

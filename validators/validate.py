@@ -25,7 +25,7 @@ from porter.validators.parity import _run, random_inputs
 from porter.validators.profiles import load_profile
 from porter.validators.verdict import judge
 
-# Symbolic dims take these sizes in the two random input sets: two shapes from one conversion.
+# Symbolic dims start at these sizes in the two random input sets: two shapes from one conversion.
 RANDOM_DIM_SIZES = (2, 3)
 HISTOGRAM_BINS = 24
 
@@ -76,7 +76,8 @@ def input_sets(model: onnx.ModelProto, inputs_files=(), seed: int = 0) -> list[d
     sizes = RANDOM_DIM_SIZES if symbolic else RANDOM_DIM_SIZES[:1]
     sets = []
     for i, size in enumerate(sizes):
-        dims = {name: size for name in symbolic}
+        # distinct sizes per dim (batch=2, seq=3; then 3, 4): a swapped or confused axis cannot pass unseen
+        dims = {name: size + k for k, name in enumerate(symbolic)}
         label = f"random (seed {seed + i})" + (f", {', '.join(f'{k}={v}' for k, v in dims.items())}" if dims else "")
         sets.append({"label": label, "arrays": random_inputs(model, seed + i, dims)})
     return sets

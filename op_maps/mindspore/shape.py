@@ -21,13 +21,23 @@ def _onnx_reshape(x, shape):
 """
 
 
+_RESHAPE_ALLOWZERO = """
+def _reshape_allowzero(x, shape):
+    # ONNX allowzero=1: a 0 in the target shape is a real zero-length dim, not "copy this dim"
+    if 0 in shape:
+        return ops.zeros(shape, x.dtype)
+    return ops.reshape(x, shape)
+"""
+
+
 @op("Reshape", versions=[5, 13, 14, 19, 21, 23, 24, 25])
 def reshape(n):
     """ops.reshape with ONNX's 0 = copy-this-dim resolved against the input shape"""
     if n.since >= 14 and n.attr("allowzero", 0):
         shape = n.const_list(1)
-        if shape is None:
-            n.refuse("allowzero=1 needs a constant shape for MindSpore")
+        if shape is None:  # e.g. torch.onnx's views of symbolic sizes: the shape is computed at run time
+            helper = n.helper("_reshape_allowzero", _RESHAPE_ALLOWZERO)
+            return f"{helper}({n.x(0)}, {int_values(n, 1, 'the target shape')})"
         shape = tuple(int(v) for v in shape)
         if 0 in shape:  # a real zero-length dim: the result is empty
             return f"ops.zeros({shape!r}, {n.x(0)}.dtype)"
@@ -152,13 +162,41 @@ def size(n):
 
 @op("Expand")
 def expand(n):
-    """ops.broadcast_to the numpy broadcast of the input shape and the (constant) target shape"""
-    target = _const_ints(n, 1, "the target shape")
+    """ops.broadcast_to the numpy broadcast of the input shape and the target shape"""
+    target = n.const_list(1)
     in_shape = n.in_shape(0)
-    if in_shape is None or any(not isinstance(d, int) for d in in_shape):
-        n.refuse("a static input shape is needed")
-    out = tuple(int(d) for d in np.broadcast_shapes(tuple(in_shape), tuple(target)))
-    return f"ops.broadcast_to({n.x(0)}, {out!r})"
+    if target is not None and in_shape is not None:
+        out = _expand_shape(list(in_shape), [int(d) for d in target])
+        if out is not None:  # known at convert time, up to dims broadcast_to keeps (-1): compiles in GRAPH_MODE
+            return f"ops.broadcast_to({n.x(0)}, {out!r})"
+    helper = n.helper("_expand", _EXPAND)  # a run-time shape (e.g. a decoder's sequence length)
+    return f"{helper}({n.x(0)}, {int_values(n, 1, 'the target shape')})"
+
+
+def _expand_shape(in_shape: list, target: list[int]) -> tuple | None:
+    """ONNX Expand's output shape for ops.broadcast_to, -1 where the input's symbolic dim is kept; None if unknown."""
+    rank = max(len(in_shape), len(target))
+    dims = [1] * (rank - len(in_shape)) + in_shape
+    wanted = [1] * (rank - len(target)) + target
+    out = []
+    for axis, (d, t) in enumerate(zip(dims, wanted)):
+        if isinstance(d, int):
+            out.append(max(d, t) if 1 in (d, t) or d == t else t)
+        elif t == 1 and axis >= rank - len(in_shape):
+            out.append(-1)  # the input's own (symbolic) size
+        else:
+            return None  # a symbolic dim against a target > 1: only known at run time
+    return tuple(out)
+
+
+_EXPAND = """
+def _expand(x, shape):
+    # ONNX Expand: numpy broadcasting of the input's shape and the target shape (either may be larger)
+    rank = max(len(x.shape), len(shape))
+    dims = (1,) * (rank - len(x.shape)) + tuple(x.shape)
+    wanted = (1,) * (rank - len(shape)) + tuple(shape)
+    return ops.broadcast_to(x, tuple(d if t == 1 else t for d, t in zip(dims, wanted)))
+"""
 
 
 @op("Tile", versions=[6, 13])

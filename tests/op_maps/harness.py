@@ -33,6 +33,7 @@ class NodeCase:
     consts: tuple[str, ...] = ()
     outer: tuple[str, ...] = ()  # graph inputs that are not node inputs (seen by control-flow bodies)
     output_shapes: dict[int, list] | None = None  # for outputs whose shape onnx cannot infer
+    input_shapes: dict[str, list] | None = None  # declared shapes (symbolic dims as names) of graph inputs
     n_outputs: int = 1
     refuse: str | dict | None = None  # regex the UnsupportedOp message must match; or {target: regex|None}
     rtol: float | None = None  # override only with a reason in `why`
@@ -56,7 +57,8 @@ def build_model(case: NodeCase) -> onnx.ModelProto:
             initializers.append(onnx.numpy_helper.from_array(arr, name))
         else:
             elem = helper.np_dtype_to_tensor_dtype(arr.dtype)
-            graph_inputs.append(helper.make_tensor_value_info(name, elem, list(arr.shape)))
+            shape = (case.input_shapes or {}).get(name, list(arr.shape))
+            graph_inputs.append(helper.make_tensor_value_info(name, elem, shape))
     graph = helper.make_graph(
         [node],
         f"test_{case.op_type.lower()}",

@@ -38,8 +38,14 @@ CASES = [
         "expand_bidirectional",
         "Expand",
         {"x": X[0, :, :1], "s": np.array([2, 1, 6], I64)},
-        opset=13,
-        refuse={"mindspore": "must be a constant for MindSpore"},
+        opset=13,  # the target shape is a graph input: read at run time (MindSpore: PYNATIVE only)
+    ),
+    NodeCase(  # a decoder's pattern: the target shape is a constant, the input's batch is symbolic
+        "expand_symbolic_input",
+        "Expand",
+        {"x": X[:, :1, :], "s": np.array([1, 4, 1], I64)},
+        consts=("s",),
+        input_shapes={"x": ["batch", 1, X.shape[2]]},
     ),
     NodeCase("tile", "Tile", {"x": X, "r": np.array([1, 2, 1], I64)}, consts=("r",)),
     NodeCase(
