@@ -20,7 +20,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from porter.validators.golden import golden_outputs, recast
+from porter.validators.golden import golden_outputs
 from porter.validators.metrics import compare, ulp_distance
 from porter.validators.profiles import DEVICE_CLASSES, load_profile
 from porter.validators.verdict import judge
@@ -80,23 +80,61 @@ def _values(rng, shape, dtype, domain):
     return x.astype(dtype)
 
 
-def _fresh_values(arrays: list[np.ndarray], rng) -> list[np.ndarray] | None:
-    """Same shapes and dtypes, new random float values (None when the case has no float input)."""
-    if not any(np.asarray(a).dtype.kind == "f" for a in arrays):
+def _data_positions(model: onnx.ModelProto) -> set[int]:
+    """Graph inputs that are the op's data: typed like its first output in the schema (T), unlike
+    parameters such as Resize's scales, OneHot's depth or Pow's exponent, which keep their values and
+    dtype when the sweep generates values or recasts."""
+    node = model.graph.node[0]
+    opset = {i.domain or "": i.version for i in model.opset_import}.get(node.domain or "", 1)
+    try:
+        schema = onnx.defs.get_schema(node.op_type, opset, node.domain)
+    except onnx.defs.SchemaError:
+        return set()
+    data_type = schema.outputs[0].type_str if schema.outputs else None
+    position = {name: i for i, name in enumerate(node.input) if name}
+    graph_inputs = [vi.name for vi in model.graph.input]
+    return {
+        k for k, name in enumerate(graph_inputs)
+        if name in position and schema.inputs[min(position[name], len(schema.inputs) - 1)].type_str == data_type
+    }  # fmt: skip
+
+
+def _fresh_values(arrays: list[np.ndarray], data: set[int], rng) -> list[np.ndarray] | None:
+    """Same shapes and dtypes, new random values for the float data inputs (None when there are none)."""
+    if not any(np.asarray(a).dtype.kind == "f" for k, a in enumerate(arrays) if k in data):
         return None
     out = []
-    for a in arrays:
+    for k, a in enumerate(arrays):
         a = np.asarray(a)
-        if a.dtype.kind == "f":  # keep the sign pattern: some suites feed only positives (Log, Sqrt, ...)
-            scale = np.where(a < 0, -1.0, 1.0) if (a >= 0).all() or (a <= 0).all() else 1.0
-            out.append(
-                (
-                    np.abs(rng.standard_normal(a.shape)) * scale if np.ndim(scale) else rng.standard_normal(a.shape)
-                ).astype(a.dtype)
-            )
-        else:
+        if k not in data or a.dtype.kind != "f":
             out.append(a)
+            continue
+        x = rng.standard_normal(a.shape)
+        if a.size and ((a >= 0).all() or (a <= 0).all()):  # keep a one-signed domain (Log, Sqrt, ...)
+            x = np.abs(x) * (1.0 if (a >= 0).all() else -1.0)
+        out.append(x.astype(a.dtype))
     return out
+
+
+def _recast_case(model: onnx.ModelProto, inputs: list, dtype: str) -> tuple[onnx.ModelProto, list] | None:
+    """The case with its float32 data inputs and like-typed outputs in `dtype`; None if that is not valid ONNX."""
+    data = _data_positions(model)
+    elem = _ONNX_FLOAT[dtype]
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    names = {model.graph.input[k].name for k in data}
+    for vi in model.graph.input:
+        if vi.name in names and vi.type.tensor_type.elem_type == TensorProto.FLOAT:
+            vi.type.tensor_type.elem_type = elem
+    for vi in model.graph.output:
+        if vi.type.tensor_type.elem_type == TensorProto.FLOAT:
+            vi.type.tensor_type.elem_type = elem
+    if not _valid(model):  # e.g. outputs the op defines as float32 whatever its input: no such case
+        return None
+    np_dtype = onnx.helper.tensor_dtype_to_np_dtype(elem)
+    with np.errstate(over="ignore"):  # float16 overflows to inf, as it would on the chip
+        cast = [np.asarray(a).astype(np_dtype) if k in data and np.asarray(a).dtype == np.float32 else a
+                for k, a in enumerate(inputs)]  # fmt: skip
+    return model, cast
 
 
 def _valid(model: onnx.ModelProto) -> bool:
@@ -158,7 +196,8 @@ def build_cases(target: str, dtypes: list[str], ops: list[str] | None = None, se
                     f"{case.op_type}/{case.name}", case.op_type, column, f"suite:{case.name}", case.model, case.inputs
                 )
             )
-            fresh = _fresh_values(case.inputs, rng)
+            parsed = onnx.load_model_from_string(case.model)
+            fresh = _fresh_values(case.inputs, _data_positions(parsed), rng)
             if fresh is not None:
                 cases.append(
                     KernelCase(
@@ -174,14 +213,10 @@ def build_cases(target: str, dtypes: list[str], ops: list[str] | None = None, se
             for dtype in dtypes:
                 if dtype == "float32":
                     continue
-                model = recast(onnx.load_model_from_string(case.model), {TensorProto.FLOAT}, _ONNX_FLOAT[dtype])
-                if not _valid(model):  # e.g. outputs the op defines as float32 whatever its input: no such case
+                recast_case = _recast_case(onnx.load_model_from_string(case.model), case.inputs, dtype)
+                if recast_case is None:
                     continue
-                np_dtype = onnx.helper.tensor_dtype_to_np_dtype(_ONNX_FLOAT[dtype])
-                with np.errstate(over="ignore"):  # float16 overflows to inf, as it would on the chip
-                    inputs = [
-                        np.asarray(a).astype(np_dtype) if np.asarray(a).dtype == np.float32 else a for a in case.inputs
-                    ]
+                model, inputs = recast_case
                 cases.append(
                     KernelCase(
                         f"{case.op_type}/{case.name}/{dtype}",
