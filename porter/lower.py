@@ -216,7 +216,16 @@ class NodeContext:
         return self._low.values[self.proto.output[i]].shape
 
     def input_source_name(self, i: int) -> str | None:
-        return self._low.values[self.proto.input[i]].source_name if self.has_input(i) else None
+        """The source model's name for a weight input (a state_dict key for PyTorch sources)."""
+        name = self._low.values[self.proto.input[i]].source_name if self.has_input(i) else None
+        if name and _MACHINE_NAME.match(name) and i == 1 and _from_aten_linear(self.proto):
+            # torch.onnx stores a Linear's weight pre-transposed under a made-up name: map it back to
+            # the module's parameter, so `porter weights` can convert further checkpoints
+            module = source_module(self.proto)
+            if module:
+                self._low.transposed_sources.add(f"{module}.weight")
+                return f"{module}.weight"
+        return name
 
     # ---- building code ---------------------------------------------------------------------
     def lit(self, value: Any) -> str:
@@ -266,13 +275,35 @@ class NodeContext:
     def layer_hint(self, weight_input: int | None = None) -> str:
         """A readable attribute name for a layer: the weight's module path, else the node name."""
         src = self.input_source_name(weight_input) if weight_input is not None else None
-        if src:
+        if src and not _MACHINE_NAME.match(src):
             for suffix in (".weight", ".bias", "_weight", "_bias"):
                 if src.endswith(suffix):
                     src = src[: -len(suffix)]
                     break
             return src
-        return self.name
+        # the exporter renamed the weight (e.g. torch.onnx pre-transposes a Linear's into `val_152`):
+        # the module the node came from still names the layer (layers.0.self_attn.q_proj)
+        return source_module(self.proto) or src or self.name
+
+
+# Value names an exporter made up (torch.onnx's val_123 / onnx::MatMul_123, numbered temporaries):
+# worth less to a reader than the module path recorded in the node's metadata.
+_MACHINE_NAME = re.compile(r"^(val_\d+|onnx::|_v_\d+|\d+$)")
+
+
+def _from_aten_linear(node: onnx.NodeProto) -> bool:
+    return any(p.key == "pkg.torch.onnx.fx_node" and "aten.linear" in p.value for p in node.metadata_props)
+
+
+def source_module(node: onnx.NodeProto) -> str:
+    """The innermost source module of a node, from torch.onnx's name_scopes metadata ('' if none)."""
+    for prop in node.metadata_props:
+        if prop.key == "pkg.torch.onnx.name_scopes":
+            scopes = [s.strip(" '\"") for s in prop.value.strip("[]").split(",")]
+            scopes = [s for s in scopes if s]
+            # the last scope is the op itself (linear, conv2d): the module is the one before it
+            return scopes[-2] if len(scopes) >= 2 else ""
+    return ""
 
 
 class Lowering:
@@ -300,6 +331,7 @@ class Lowering:
         self.keep_going = keep_going
         self.device = device  # picks device-specific rows of the target's table (CPU by default)
         self.problems: list[UnsupportedOp] = []
+        self.transposed_sources: set[str] = set()  # source parameters ONNX holds transposed (aten.linear)
 
     # ---- values ----------------------------------------------------------------------------
     def _record_value_infos(self, graph: onnx.GraphProto) -> None:
@@ -371,9 +403,10 @@ class Lowering:
         for pname, array in params.items():
             key = f"{attr}.{pname}"
             self.program.weights[key] = np.asarray(array)
-            self.program.param_map.append(
-                {"source": sources.get(pname, key), "target": key, "transform": transforms.get(pname)}
-            )
+            source, transform = sources.get(pname, key), transforms.get(pname)
+            if source in self.transposed_sources:  # the source holds it transposed relative to ONNX
+                transform = None if transform == "transpose" else "transpose"
+            self.program.param_map.append({"source": source, "target": key, "transform": transform})
         return f"self.{attr}"
 
     # ---- the walk --------------------------------------------------------------------------
