@@ -20,13 +20,23 @@ def _pixels(batch: int = 2, size: int = 32) -> tuple:
     return (torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(0)),)
 
 
+def _trained(model):
+    """Perturb every parameter, as training would: fresh norms are all ones, and torch.onnx merges
+    identical constants, which would hide half the weights map of a real checkpoint."""
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=generator) * 0.02)
+    return model.eval()
+
+
 def bert():
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                         intermediate_size=64, max_position_embeddings=64)  # fmt: skip
-    return BertModel(config, add_pooling_layer=False).eval(), _ids()
+    return _trained(BertModel(config, add_pooling_layer=False)), _ids()
 
 
 def gpt2():
@@ -34,7 +44,7 @@ def gpt2():
 
     torch.manual_seed(0)
     config = GPT2Config(vocab_size=VOCAB, n_embd=32, n_layer=2, n_head=4, n_positions=64, use_cache=False)
-    return GPT2Model(config).eval(), _ids()
+    return _trained(GPT2Model(config)), _ids()
 
 
 def llama():
@@ -43,7 +53,7 @@ def llama():
     torch.manual_seed(0)
     config = LlamaConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                          num_key_value_heads=2, intermediate_size=64, max_position_embeddings=64, use_cache=False)  # fmt: skip
-    return LlamaModel(config).eval(), _ids()
+    return _trained(LlamaModel(config)), _ids()
 
 
 def qwen2():
@@ -52,7 +62,7 @@ def qwen2():
     torch.manual_seed(0)
     config = Qwen2Config(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                          num_key_value_heads=2, intermediate_size=64, max_position_embeddings=64, use_cache=False)  # fmt: skip
-    return Qwen2Model(config).eval(), _ids()
+    return _trained(Qwen2Model(config)), _ids()
 
 
 def vit():
@@ -61,7 +71,7 @@ def vit():
     torch.manual_seed(0)
     config = ViTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
                        image_size=32, patch_size=8)  # fmt: skip
-    return ViTModel(config, add_pooling_layer=False).eval(), _pixels()
+    return _trained(ViTModel(config, add_pooling_layer=False)), _pixels()
 
 
 def resnet():
@@ -69,7 +79,7 @@ def resnet():
 
     torch.manual_seed(0)
     config = ResNetConfig(embedding_size=16, hidden_sizes=[16, 32], depths=[1, 1], layer_type="basic")
-    return ResNetModel(config).eval(), _pixels()
+    return _trained(ResNetModel(config)), _pixels()
 
 
 def convnext():
@@ -77,7 +87,7 @@ def convnext():
 
     torch.manual_seed(0)
     config = ConvNextConfig(hidden_sizes=[16, 32], depths=[1, 1], num_stages=2)
-    return ConvNextModel(config).eval(), _pixels()
+    return _trained(ConvNextModel(config)), _pixels()
 
 
 def wav2vec2():
@@ -88,7 +98,7 @@ def wav2vec2():
                             conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16,
                             num_conv_pos_embedding_groups=4, do_stable_layer_norm=True, feat_extract_norm="layer")  # fmt: skip
     audio = torch.randn(2, 400, generator=torch.Generator().manual_seed(0))
-    return Wav2Vec2Model(config).eval(), (audio,)
+    return _trained(Wav2Vec2Model(config)), (audio,)
 
 
 def mixtral():
@@ -98,7 +108,7 @@ def mixtral():
     config = MixtralConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                            num_key_value_heads=2, intermediate_size=64, num_local_experts=4, num_experts_per_tok=2,
                            max_position_embeddings=64, use_cache=False)  # fmt: skip
-    return MixtralModel(config).eval(), _ids()
+    return _trained(MixtralModel(config)), _ids()
 
 
 def qwen_moe():
@@ -109,7 +119,7 @@ def qwen_moe():
                             num_key_value_heads=2, intermediate_size=64, moe_intermediate_size=32,
                             shared_expert_intermediate_size=32, num_experts=4, num_experts_per_tok=2,
                             max_position_embeddings=64, use_cache=False)  # fmt: skip
-    return Qwen2MoeModel(config).eval(), _ids()
+    return _trained(Qwen2MoeModel(config)), _ids()
 
 
 def deepseek_v3():
@@ -121,7 +131,7 @@ def deepseek_v3():
                               n_routed_experts=4, num_experts_per_tok=2, n_group=2, topk_group=1,
                               first_k_dense_replace=1, kv_lora_rank=16, q_lora_rank=16, qk_rope_head_dim=8,
                               qk_nope_head_dim=8, v_head_dim=8, max_position_embeddings=64, use_cache=False)  # fmt: skip
-    return DeepseekV3Model(config).eval(), _ids()
+    return _trained(DeepseekV3Model(config)), _ids()
 
 
 MODELS = {  # name -> dims kept symbolic

@@ -176,3 +176,12 @@ def resample_plan(
         total = sum(weights)
         weights = [w / total for w in weights]
     return [(np.clip(t, 0, in_size - 1).astype(np.int64), w) for t, w in zip(taps, weights)]
+
+
+def space_to_depth_order(n) -> tuple[int, ...]:
+    """SpaceToDepth's transpose of (N, C, H/b, b, W/b, b): blocks before channels for DCR (the only
+    mode before opset 28), channels before blocks for CRD."""
+    mode = n.attr("mode", "DCR") if n.since >= 28 else "DCR"
+    if mode not in ("DCR", "CRD"):
+        n.refuse(f"mode={mode!r} is not an ONNX SpaceToDepth mode")
+    return (0, 3, 5, 1, 2, 4) if mode == "DCR" else (0, 1, 3, 5, 2, 4)

@@ -99,6 +99,22 @@ def _data_positions(model: onnx.ModelProto) -> set[int]:
     }  # fmt: skip
 
 
+def _params_as_constants(model: onnx.ModelProto, inputs: list) -> tuple[bytes, list] | None:
+    """The case with its parameter inputs (not the op's data) as initializers, as real models hold them
+    (BatchNorm statistics, Resize scales, pads): None if it has no parameter fed as a graph input."""
+    data = _data_positions(model)
+    params = [k for k, vi in enumerate(model.graph.input) if k not in data and k < len(inputs)]
+    if not params or not data:
+        return None
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    keep = [vi for k, vi in enumerate(model.graph.input) if k not in params]
+    for k in params:
+        model.graph.initializer.append(onnx.numpy_helper.from_array(np.asarray(inputs[k]), model.graph.input[k].name))
+    del model.graph.input[:]
+    model.graph.input.extend(keep)
+    return model.SerializeToString(), [a for k, a in enumerate(inputs) if k not in params]
+
+
 def _fresh_values(arrays: list[np.ndarray], data: set[int], rng) -> list[np.ndarray] | None:
     """Same shapes and dtypes, new random values for the float data inputs (None when there are none)."""
     if not any(np.asarray(a).dtype.kind == "f" for k, a in enumerate(arrays) if k in data):
@@ -116,23 +132,26 @@ def _fresh_values(arrays: list[np.ndarray], data: set[int], rng) -> list[np.ndar
     return out
 
 
-def _recast_case(model: onnx.ModelProto, inputs: list, dtype: str) -> tuple[onnx.ModelProto, list] | None:
-    """The case with its float32 data inputs and like-typed outputs in `dtype`; None if that is not valid ONNX."""
+def _recast_case(
+    model: onnx.ModelProto, inputs: list, dtype: str, source: int = TensorProto.FLOAT
+) -> tuple[onnx.ModelProto, list] | None:
+    """The case with its `source`-typed data inputs and outputs in `dtype`; None if that is not valid ONNX."""
     data = _data_positions(model)
     elem = _ONNX_FLOAT[dtype]
     model = onnx.ModelProto.FromString(model.SerializeToString())
     names = {model.graph.input[k].name for k in data}
     for vi in model.graph.input:
-        if vi.name in names and vi.type.tensor_type.elem_type == TensorProto.FLOAT:
+        if vi.name in names and vi.type.tensor_type.elem_type == source:
             vi.type.tensor_type.elem_type = elem
     for vi in model.graph.output:
-        if vi.type.tensor_type.elem_type == TensorProto.FLOAT:
+        if vi.type.tensor_type.elem_type == source:
             vi.type.tensor_type.elem_type = elem
     if not _valid(model):  # e.g. outputs the op defines as float32 whatever its input: no such case
         return None
     np_dtype = onnx.helper.tensor_dtype_to_np_dtype(elem)
     with np.errstate(over="ignore"):  # float16 overflows to inf, as it would on the chip
-        cast = [np.asarray(a).astype(np_dtype) if k in data and np.asarray(a).dtype == np.float32 else a
+        from_dtype = onnx.helper.tensor_dtype_to_np_dtype(source)
+        cast = [np.asarray(a).astype(np_dtype) if k in data and np.asarray(a).dtype == from_dtype else a
                 for k, a in enumerate(inputs)]  # fmt: skip
     return model, cast
 
@@ -175,13 +194,32 @@ def _random_shape_case(op_type: str, arity: int, domain, dtype: str, rng, n: int
     )
 
 
+def _single_node_case(op_type: str, attrs: dict, shape: list[int], dtype: str, rng, tag: str) -> KernelCase:
+    """A generated one-input case (for ops the node suite has no case for), output shape by inference."""
+    elem = _ONNX_FLOAT[dtype]
+    graph = helper.make_graph(
+        [helper.make_node(op_type, ["x"], ["y"], **attrs)], f"{op_type}_generated",
+        [helper.make_tensor_value_info("x", elem, shape)], [helper.make_tensor_value_info("y", elem, None)],
+    )  # fmt: skip
+    model = onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]))
+    x = rng.standard_normal(shape).astype(onnx.helper.tensor_dtype_to_np_dtype(elem))
+    return KernelCase(
+        f"{op_type}/generated-{tag}-{dtype}", op_type, dtype, f"generated:{attrs}", model.SerializeToString(), [x]
+    )
+
+
 def build_cases(target: str, dtypes: list[str], ops: list[str] | None = None, seed: int = 0) -> list[KernelCase]:
     """Every case of the sweep, seeded and in a fixed order (the same arguments give the same cases)."""
     from porter.conformance import collect_cases
     from porter.targets import get_target
 
     mapped = set(get_target(target).registry.ops())
-    wanted = sorted(mapped if not ops else mapped & {o for o in ops})
+    unmapped = sorted(set(ops or ()) - mapped)
+    if unmapped:
+        from porter.errors import PorterError
+
+        raise PorterError(f"not mapped for {target}: {', '.join(unmapped)} (porter ops --to {target} lists what is)")
+    wanted = sorted(ops or mapped)
     rng = np.random.default_rng(seed)
     cases: list[KernelCase] = []
     for case in collect_cases(wanted):
@@ -197,6 +235,10 @@ def build_cases(target: str, dtypes: list[str], ops: list[str] | None = None, se
                 )
             )
             parsed = onnx.load_model_from_string(case.model)
+            constant = _params_as_constants(parsed, case.inputs)
+            if constant is not None:
+                cases.append(KernelCase(f"{case.op_type}/{case.name}/const-params", case.op_type, column,
+                                        f"const-params:{case.name}", *constant))  # fmt: skip
             fresh = _fresh_values(case.inputs, _data_positions(parsed), rng)
             if fresh is not None:
                 cases.append(
@@ -209,11 +251,12 @@ def build_cases(target: str, dtypes: list[str], ops: list[str] | None = None, se
                         fresh,
                     )
                 )
-        if column == "float32":
+        if column in ("float32", "float64"):  # float64-only suite cases (Einsum, ...) count at every float dtype
+            source = TensorProto.FLOAT if column == "float32" else TensorProto.DOUBLE
             for dtype in dtypes:
-                if dtype == "float32":
+                if dtype == column:
                     continue
-                recast_case = _recast_case(onnx.load_model_from_string(case.model), case.inputs, dtype)
+                recast_case = _recast_case(onnx.load_model_from_string(case.model), case.inputs, dtype, source)
                 if recast_case is None:
                     continue
                 model, inputs = recast_case
@@ -227,6 +270,10 @@ def build_cases(target: str, dtypes: list[str], ops: list[str] | None = None, se
                         inputs,
                     )
                 )
+    if "GlobalLpPool" in wanted:  # the node suite has no case for it
+        for dtype in dtypes:
+            for p in (1, 2, 3):
+                cases.append(_single_node_case("GlobalLpPool", {"p": p}, [2, 3, 4, 5], dtype, rng, f"p{p}"))
     for op_type in wanted:
         for arity, table in ((1, _UNARY), (2, _BINARY)):
             if op_type in table:
@@ -243,18 +290,18 @@ def references(case: KernelCase) -> tuple[list | None, list | None, str]:
     """(onnxruntime outputs or None, fp64 golden outputs or None, note)."""
     import onnxruntime as ort
 
-    ort.set_default_logger_severity(3)  # a missing float16 kernel is expected here, not worth a log line
+    ort.set_default_logger_severity(4)  # a missing float16 kernel is expected here, not worth a log line
     model = onnx.load_model_from_string(case.model)
     names = [o.name for o in model.graph.output]
     golden, how = golden_outputs(model, case.inputs)
     golden_list = [golden.get(n) for n in names] if golden is not None else None
     try:
         options = ort.SessionOptions()
-        options.log_severity_level = 3
+        options.log_severity_level = 4
         session = ort.InferenceSession(case.model, options, providers=["CPUExecutionProvider"])
         feeds = {i.name: a for i, a in zip(session.get_inputs(), case.inputs)}
         run_options = ort.RunOptions()
-        run_options.log_severity_level = 3
+        run_options.log_severity_level = 4
         source = session.run(None, feeds, run_options)
         note = ""
     except Exception as exc:  # onnxruntime lacks many float16/bfloat16 kernels: the golden, rounded, stands in

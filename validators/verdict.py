@@ -32,6 +32,9 @@ def judge(target, source, golden, profile: Profile) -> dict:
     t, s = np.asarray(target), np.asarray(source)
     g = None if golden is None else np.asarray(golden)
     result = {"shape": list(s.shape), "dtype": _dtype_name(s), "target_dtype": _dtype_name(t)}
+    if s.size and (s.dtype.kind in "fiub" or s.dtype.name == "bfloat16"):
+        finite = s.astype(np.float64)[np.isfinite(s.astype(np.float64))]
+        result["source_max_abs"] = float(np.abs(finite).max()) if finite.size else 0.0
     metrics = compare(t, s)
     result["metrics"] = metrics.to_dict()
     if t.shape != s.shape:

@@ -5,6 +5,7 @@ import numpy as np
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
+from porter.semantics import space_to_depth_order
 
 
 def _const_ints(n, i: int, what: str) -> list[int]:
@@ -306,17 +307,18 @@ def depth_to_space(n):
     return f"ops.reshape(ops.transpose(ops.reshape({n.x(0)}, {split!r}), {perm!r}), {out!r})"
 
 
-@op("SpaceToDepth", versions=[1, 13])
+@op("SpaceToDepth")
 def space_to_depth(n):
-    """reshape-transpose-reshape (static shapes)"""
+    """reshape-transpose-reshape (static shapes); DCR or (opset 28) CRD channel order"""
     b = int(n.attr("blocksize"))
+    order = space_to_depth_order(n)
     shape = n.in_shape(0)
     if shape is None or any(not isinstance(d, int) for d in shape):
         n.refuse("a static input shape is needed")
     batch, c, h, w = shape
     split = (batch, c, h // b, b, w // b, b)
     out = (batch, c * b * b, h // b, w // b)
-    return f"ops.reshape(ops.transpose(ops.reshape({n.x(0)}, {split!r}), (0, 3, 5, 1, 2, 4)), {out!r})"
+    return f"ops.reshape(ops.transpose(ops.reshape({n.x(0)}, {split!r}), {order!r}), {out!r})"
 
 
 _PAD_RUNTIME = """

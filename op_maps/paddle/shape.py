@@ -8,6 +8,7 @@ Shapes, axes and pads given as inputs are written as literals when they are cons
 import numpy as np
 
 from porter.op_maps.paddle._registry import op
+from porter.semantics import space_to_depth_order
 
 # Paddle's CPU kernels for these ops lack some small integer types; refuse them rather than crash.
 _MOVE_DTYPES = {"float16", "bfloat16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"}
@@ -313,20 +314,19 @@ def _depth_to_space_{mode.lower()}(x):
 
 @op("SpaceToDepth")
 def space_to_depth(n):
-    """reshape-transpose-reshape (inverse of DepthToSpace DCR)"""
+    """reshape-transpose-reshape; DCR or (opset 28) CRD channel order"""
     b = int(n.attr("blocksize"))
-    x = n.x(0)
-    helper = n.helper(
-        f"_space_to_depth_{b}",
-        f"""
-def _space_to_depth_{b}(x):
+    order = list(space_to_depth_order(n))
+    helper = n.helper("_space_to_depth", _SPACE_TO_DEPTH)
+    return f"{helper}({n.x(0)}, {b}, {order})"
+
+
+_SPACE_TO_DEPTH = """
+def _space_to_depth(x, b, order):
     n_, c_, h_, w_ = x.shape
-    y = paddle.reshape(x, [n_, c_, h_ // {b}, {b}, w_ // {b}, {b}])
-    y = paddle.transpose(y, [0, 3, 5, 1, 2, 4])
-    return paddle.reshape(y, [n_, c_ * {b * b}, h_ // {b}, w_ // {b}])
-""",
-    )
-    return f"{helper}({x})"
+    y = paddle.transpose(paddle.reshape(x, [n_, c_, h_ // b, b, w_ // b, b]), order)
+    return paddle.reshape(y, [n_, c_ * b * b, h_ // b, w_ // b])
+"""
 
 
 @op("Range")
