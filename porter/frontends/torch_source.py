@@ -26,6 +26,7 @@ from pathlib import Path
 import onnx
 
 from porter.errors import InvalidModel, PorterError
+from porter.frontends.torch_translations import translation_table
 
 DEFAULT_OPSET = 18
 EXPORT_TIMEOUT = 1800
@@ -64,15 +65,18 @@ def export_module(module, example_inputs, *, dynamic: list[str] | None = None, o
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
+            table = translation_table()  # porter's own translations for ops the exporter lacks
             program = torch.onnx.export(
                 module,
                 example_inputs,
                 dynamo=True,
                 opset_version=opset,
                 dynamic_shapes=_dynamic_shapes(example_inputs, dynamic) if dynamic else None,
+                custom_translation_table=table or None,
                 verbose=False,
             )
             info["exporter"] = "dynamo"
+            info["porter_translations"] = sorted(str(k) for k in table)
             return program.model_proto, info
         except Exception as exc:  # the exporter raises many types; the reason is what matters
             info["failures"]["dynamo"] = _first_line(exc)
@@ -99,6 +103,9 @@ def export_module(module, example_inputs, *, dynamic: list[str] | None = None, o
 
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
+    for line in text.splitlines():  # the dynamo exporter's own first line only says that step 3/3 failed
+        if "No ONNX function found for" in line:
+            return line.split(">: ", 1)[-1].strip()[:500] if "DispatchError" in line else line.strip()[:500]
     return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:500]
 
 
