@@ -17,11 +17,15 @@ from porter.targets import get_target
 
 def module_path(node: onnx.NodeProto) -> str:
     """The source module a node came from, when the exporter recorded it (node name or metadata)."""
+    from porter.lower import source_module
+
+    module = source_module(node)  # torch.onnx dynamo: the innermost module of name_scopes
+    if module:
+        return module
     meta = {p.key: p.value for p in node.metadata_props}
-    for key in ("pkg.torch.onnx.name_scopes", "namespace"):
-        if meta.get(key):
-            return meta[key]
-    if node.name.startswith("/"):
+    if meta.get("namespace"):
+        return meta["namespace"]
+    if node.name.startswith("/"):  # the TorchScript exporter's /encoder/layer.0/... node names
         return node.name.rsplit("/", 1)[0].strip("/").replace("/", ".")
     return ""
 

@@ -185,3 +185,10 @@ def space_to_depth_order(n) -> tuple[int, ...]:
     if mode not in ("DCR", "CRD"):
         n.refuse(f"mode={mode!r} is not an ONNX SpaceToDepth mode")
     return (0, 3, 5, 1, 2, 4) if mode == "DCR" else (0, 1, 3, 5, 2, 4)
+
+
+def unsorted_top_k(n) -> None:
+    """TopK sorted=0: ONNX leaves the order unspecified, so the sorted order is a correct answer (routers
+    such as DeepSeek-V3's group selection use the set, not the order); say so, since another runtime's
+    order may differ."""
+    n.warn("sorted=0: the top-k come back sorted, one of the orders ONNX allows for unsorted TopK")

@@ -4,6 +4,7 @@ Negative indices are wrapped in the generated code (MindSpore's kernels do not w
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value
 from porter.registry import schema_versions
+from porter.semantics import unsorted_top_k
 
 _DATA = {"float16", "float32", "float64", "int32", "int64", "bool", "int8", "uint8"}
 
@@ -93,7 +94,7 @@ def top_k(n):
     k = int_value(n, 1, "k")
     largest = bool(n.attr("largest", 1)) if n.since >= 11 else True
     if n.since >= 11 and not n.attr("sorted", 1):
-        n.refuse("sorted=0 leaves the output order unspecified; porter only converts sorted=1")
+        unsorted_top_k(n)
     rank = n.in_rank(0)
     if rank is None or axis not in (-1, rank - 1):
         n.refuse("TopK along an axis other than the last is not mapped for MindSpore yet")

@@ -9,6 +9,7 @@ import numpy as np
 
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
+from porter.semantics import unsorted_top_k
 
 _DATA_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 
@@ -196,7 +197,7 @@ def top_k(n):
         largest = bool(n.attr("largest", 1)) if n.since >= 11 else True
         sorted_ = bool(n.attr("sorted", 1)) if n.since >= 11 else True
     if not sorted_:
-        n.refuse("sorted=0 leaves the output order unspecified; porter only converts sorted=1")
+        unsorted_top_k(n)
     helper = n.helper("_top_k", _TOP_K)
     return f"{helper}({n.x(0)}, {k}, {axis}, {largest})"
 
