@@ -532,5 +532,10 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, 
     return EXIT_OK
 
 
+from porter.weights import weights_command  # noqa: E402  (a command of its own module, added here)
+
+main.add_command(weights_command)
+
+
 if __name__ == "__main__":
     main()

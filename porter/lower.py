@@ -218,14 +218,7 @@ class NodeContext:
     def input_source_name(self, i: int) -> str | None:
         """The source model's name for a weight input (a state_dict key for PyTorch sources)."""
         name = self._low.values[self.proto.input[i]].source_name if self.has_input(i) else None
-        if name and _MACHINE_NAME.match(name) and i == 1 and _from_aten_linear(self.proto):
-            # torch.onnx stores a Linear's weight pre-transposed under a made-up name: map it back to
-            # the module's parameter, so `porter weights` can convert further checkpoints
-            module = source_module(self.proto)
-            if module:
-                self._low.transposed_sources.add(f"{module}.weight")
-                return f"{module}.weight"
-        return name
+        return self._low.renamed_weights.get(name, name)
 
     # ---- building code ---------------------------------------------------------------------
     def lit(self, value: Any) -> str:
@@ -291,6 +284,19 @@ class NodeContext:
 _MACHINE_NAME = re.compile(r"^(val_\d+|onnx::|_v_\d+|\d+$)")
 
 
+def _linear_weights(graph: onnx.GraphProto) -> dict[str, str]:
+    """{initializer: '<module>.weight'} for the made-up names of torch.onnx's pre-transposed Linear weights."""
+    initializers = {i.name for i in graph.initializer}
+    found = {}
+    for node in graph.node:
+        weight = node.input[1] if len(node.input) > 1 else ""
+        if weight in initializers and _MACHINE_NAME.match(weight) and _from_aten_linear(node):
+            module = source_module(node)
+            if module:
+                found[weight] = f"{module}.weight"
+    return found
+
+
 def _from_aten_linear(node: onnx.NodeProto) -> bool:
     return any(p.key == "pkg.torch.onnx.fx_node" and "aten.linear" in p.value for p in node.metadata_props)
 
@@ -331,7 +337,10 @@ class Lowering:
         self.keep_going = keep_going
         self.device = device  # picks device-specific rows of the target's table (CPU by default)
         self.problems: list[UnsupportedOp] = []
-        self.transposed_sources: set[str] = set()  # source parameters ONNX holds transposed (aten.linear)
+        # torch.onnx stores a Linear's weight pre-transposed under a made-up name (val_152): initializer ->
+        # the module's parameter (layers.0.self_attn.q_proj.weight), so `porter weights` can place it
+        self.renamed_weights = _linear_weights(model.graph)
+        self.transposed_sources = set(self.renamed_weights.values())
 
     # ---- values ----------------------------------------------------------------------------
     def _record_value_infos(self, graph: onnx.GraphProto) -> None:
@@ -355,7 +364,8 @@ class Lowering:
         if info.expr is None:
             if info.const is not None:
                 as_weight = info.is_initializer and info.const.dtype.kind == "f" and info.const.size > 1
-                info.expr = self.const_expr(info.const, info.source_name or name, cache_key=name, as_weight=as_weight)
+                hint = self.renamed_weights.get(info.source_name, info.source_name) or name
+                info.expr = self.const_expr(info.const, hint, cache_key=name, as_weight=as_weight)
             else:
                 raise InvalidModel(f"value {name!r} has no producer")
         return info.expr
@@ -391,7 +401,9 @@ class Lowering:
             else:
                 self.program.init_lines.append(self.target.buffer_decl(attr, shape, dtype))
             self.program.weights[attr] = array
-            self.program.param_map.append({"source": hint, "target": attr, "transform": None})
+            source = self.renamed_weights.get(cache_key or "", hint)
+            transform = "transpose" if source in self.transposed_sources else None
+            self.program.param_map.append({"source": source, "target": attr, "transform": transform})
             expr = f"self.{attr}"
         if cache_key is not None:
             self._const_cache[cache_key] = expr

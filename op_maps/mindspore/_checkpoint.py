@@ -59,3 +59,67 @@ def write_checkpoint(state: dict[str, np.ndarray], path: str) -> None:
         for name, array in state.items():
             value = _field(1, name.encode("utf-8")) + _field(2, _tensor_proto(np.asarray(array)))
             f.write(_field(1, value))
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        if pos >= len(data):
+            raise ValueError("truncated varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+def _fields(data: bytes):
+    """(field number, wire type, value) of a protobuf message: ints for varints, bytes for length-delimited."""
+    pos = 0
+    while pos < len(data):
+        key, pos = _read_varint(data, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _read_varint(data, pos)
+        elif wire == 2:
+            length, pos = _read_varint(data, pos)
+            if pos + length > len(data):
+                raise ValueError("truncated field")
+            value, pos = data[pos : pos + length], pos + length
+        else:
+            raise ValueError(f"unexpected wire type {wire}")
+        yield number, wire, value
+
+
+def read_checkpoint(path: str) -> dict[str, np.ndarray]:
+    """The tensors of a .ckpt in the layout write_checkpoint writes (numpy only; no pickle, no mindspore)."""
+    names = {v: k for k, v in CKPT_TYPES.items()}
+    with open(path, "rb") as f:
+        data = f.read()
+    state = {}
+    for number, _, value in _fields(data):
+        if number != 1:
+            continue
+        tag, tensor = None, None
+        for n, _, v in _fields(value):
+            tag, tensor = (v.decode("utf-8"), tensor) if n == 1 else (tag, v if n == 2 else tensor)
+        dims, type_name, content = [], None, b""
+        for n, wire, v in _fields(tensor or b""):
+            if n == 1:
+                dims += [v] if wire == 0 else [_read_varint(v, 0)[0]]  # packed dims: one varint here
+            elif n == 2:
+                type_name = v.decode()
+            elif n == 3:
+                content = v
+        if tag is None or type_name not in names:
+            raise ValueError(f"{path}: a tensor without a name or with unknown type {type_name!r}")
+        dtype = np.dtype(names[type_name]) if names[type_name] != "bfloat16" else _bfloat16()
+        state[tag] = np.frombuffer(content, dtype=dtype).reshape(dims).copy()
+    return state
+
+
+def _bfloat16():
+    import ml_dtypes
+
+    return np.dtype(ml_dtypes.bfloat16)

@@ -28,3 +28,31 @@ def broken():
 
 def wrong():
     return 42
+
+
+class Block(torch.nn.Module):
+    """Linear (stored pre-transposed by torch.onnx), LayerNorm, GELU: what `porter weights` must place."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(8, 16)
+        self.norm = torch.nn.LayerNorm(16)
+        self.head = torch.nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.head(torch.nn.functional.gelu(self.norm(self.proj(x))))
+
+
+def block():
+    torch.manual_seed(0)
+    return Block(), (torch.randn(2, 3, 8),)
+
+
+def fine_tuned(seed: int = 5):
+    """The same architecture with other weights: a fine-tuned checkpoint."""
+    module, inputs = block()
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(torch.randn(p.shape, generator=generator) * 0.5)
+    return module, inputs
