@@ -87,7 +87,7 @@ def one_hot(n):
     return f"ops.one_hot({wrapped}, {depth}, {values}[1], {values}[0], axis={axis})"
 
 
-@op("TopK", versions=[v for v in schema_versions("TopK") if v >= 10], dtypes={"float32", "float16"})
+@op("TopK", versions=[v for v in schema_versions("TopK") if v >= 10], dtypes={"float32", "float16", "int32", "int64"})
 def top_k(n):
     """ops.topk (largest) or on the negated input (smallest); sorted only"""
     axis = int(n.attr("axis", -1))

@@ -53,6 +53,14 @@ CASES = [
         attrs={"largest": 0},
         n_outputs=2,
     ),
+    NodeCase(  # how torch.onnx sorts MoE expert ids: int64 with many ties, lower index first
+        "topk_int64_ties",
+        "TopK",
+        {"x": np.array([[1, 0, 1, 0, 2, 1, 0, 2, 1, 0]], I64), "k": np.array([10], I64)},
+        attrs={"largest": 0},
+        consts=("k",),
+        n_outputs=2,
+    ),
     NodeCase("unique_unsorted", "Unique", {"x": np.float32([2, 1, 1, 3, 2])}, attrs={"sorted": 0}, n_outputs=4),
     NodeCase(
         "reverse_sequence",
