@@ -372,7 +372,10 @@ def _target_of(out_dir: Path) -> str:
 @TARGET_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
 @click.option(
-    "--dynamic", default="", metavar="NAMES", help="PyTorch sources: dims kept symbolic (e.g. batch,seq), as in convert."
+    "--dynamic",
+    default="",
+    metavar="NAMES",
+    help="PyTorch sources: dims kept symbolic (e.g. batch,seq), as in convert.",
 )
 def inspect(source, target, fmt, dynamic):
     """Day-one readiness: every op, the mapping it will use, and all that blocks conversion (exit 2).
