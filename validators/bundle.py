@@ -85,7 +85,8 @@ def write_validate_bundle(out_dir, against, bundle_path, *, inputs_files=(), dev
 
         onnx.save(model, tmp / "source.onnx")
         cases = []
-        for n, case in enumerate(input_sets(model, inputs_files, seed)):
+        example_shapes = (report.get("export") or {}).get("example_shapes")
+        for n, case in enumerate(input_sets(model, inputs_files, seed, example_shapes)):
             _save(stage / f"inputs_{n}.npz", case["arrays"])
             np.savez(tmp / "inputs.npz", **{f"input_{i}": a for i, a in enumerate(case["arrays"])})
             run_source(tmp, tmp / "inputs.npz", tmp / "src.npz", torch_spec)

@@ -59,12 +59,22 @@ def source_model(out_dir: Path, against) -> tuple[onnx.ModelProto, str, str | No
     return load_onnx(against), str(against), None
 
 
-def input_sets(model: onnx.ModelProto, inputs_files=(), seed: int = 0) -> list[dict]:
-    """[{label, arrays}]: the user's files, else random inputs at each size of RANDOM_DIM_SIZES."""
+def input_sets(model: onnx.ModelProto, inputs_files=(), seed: int = 0, example_shapes=None) -> list[dict]:
+    """[{label, arrays}]: the user's files, else random inputs at two sizes of the symbolic dims.
+
+    The sizes start at the PyTorch example's (when the conversion recorded it: a speech model's conv
+    stem needs its real audio length) or at RANDOM_DIM_SIZES, and differ per dim (batch=2, seq=3; then
+    3, 4), so that a swapped or confused axis cannot pass unseen.
+    """
     initializers = {i.name for i in model.graph.initializer}
     graph_inputs = [vi for vi in model.graph.input if vi.name not in initializers]
     if inputs_files:
         return [_read_inputs_file(Path(f), graph_inputs) for f in inputs_files]
+    example: dict[str, int] = {}
+    for vi, shape in zip(graph_inputs, example_shapes or []):
+        for d, size in zip(vi.type.tensor_type.shape.dim, shape):
+            if not d.HasField("dim_value") and d.dim_param:
+                example.setdefault(d.dim_param, int(size))
     symbolic = sorted(
         {
             d.dim_param or "?"
@@ -76,8 +86,7 @@ def input_sets(model: onnx.ModelProto, inputs_files=(), seed: int = 0) -> list[d
     sizes = RANDOM_DIM_SIZES if symbolic else RANDOM_DIM_SIZES[:1]
     sets = []
     for i, size in enumerate(sizes):
-        # distinct sizes per dim (batch=2, seq=3; then 3, 4): a swapped or confused axis cannot pass unseen
-        dims = {name: size + k for k, name in enumerate(symbolic)}
+        dims = {name: example[name] + i if name in example else size + k for k, name in enumerate(symbolic)}
         label = f"random (seed {seed + i})" + (f", {', '.join(f'{k}={v}' for k, v in dims.items())}" if dims else "")
         sets.append({"label": label, "arrays": random_inputs(model, seed + i, dims)})
     return sets
@@ -147,7 +156,8 @@ def validate(
         tmp = Path(tmp_name)
         onnx.save(model, tmp / "source.onnx")
         first_failure = None
-        for n, case in enumerate(input_sets(model, inputs_files, seed)):
+        example_shapes = (report.get("export") or {}).get("example_shapes")
+        for n, case in enumerate(input_sets(model, inputs_files, seed, example_shapes)):
             say(f"input set {n + 1}: {case['label']}")
             entry = _validate_set(out_dir, target, device, model, names, case, chosen, tmp / f"set{n}", torch_spec)
             result["sets"].append(entry)

@@ -62,6 +62,8 @@ def export_module(module, example_inputs, *, dynamic: list[str] | None = None, o
     module = module.eval()
     dynamic = list(dynamic or [])
     info: dict = {"exporter": None, "failures": {}, "class_name": type(module).__name__}
+    # the example's sizes: validation starts its input shapes from them (a conv stem needs long audio)
+    info["example_shapes"] = [list(t.shape) for t in example_inputs if hasattr(t, "shape")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
