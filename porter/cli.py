@@ -31,6 +31,26 @@ TARGET_OPTION = click.option(
 )
 
 
+def report_options(command):
+    """--report r.html and --json r.json, shared by validate, report and kernels."""
+    command = click.option(
+        "--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the results as JSON."
+    )(command)
+    return click.option(
+        "--report", "html_path", type=click.Path(path_type=Path), default=None, help="Write an HTML report."
+    )(command)
+
+
+def bundle_option(what: str):
+    return click.option(
+        "--bundle",
+        "bundle_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=f"Do not run here: {what} into a .tar.gz for `python run_bundle.py` on the device's machine.",
+    )
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt  # so SIGTERM unwinds like Ctrl-C: partial outputs are removed
 
@@ -194,16 +214,9 @@ def _print_summary(result) -> None:
     help="Tolerance profile: cpu, gpu, ascend or a JSON file (default: the device's class; docs/numerics.md).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the random inputs.")
-@click.option("--report", "html_path", type=click.Path(path_type=Path), default=None, help="Write an HTML report.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the JSON results.")
+@report_options
 @click.option("--no-layerwise", is_flag=True, help="Skip the search for the first divergent node on failure.")
-@click.option(
-    "--bundle",
-    "bundle_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Do not run the target here: pack an offline bundle (.tar.gz) to run on the device's machine.",
-)
+@bundle_option("pack the model, inputs and reference outputs")
 def validate(out_dir, source, inputs_files, device, profile, seed, html_path, json_path, no_layerwise, bundle_path):
     """Prove OUT_DIR's model computes what its source computes, on DEVICE (exit 1 on a failed verdict).
 
@@ -266,8 +279,7 @@ def _write_text(path: Path, text: str) -> None:
 
 @main.command()
 @click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--report", "html_path", type=click.Path(path_type=Path), default=None, help="Write an HTML report.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the judged JSON.")
+@report_options
 def report(results, html_path, json_path):
     """Turn a bundle's results.json (from `python run_bundle.py` on the device's machine) into verdicts.
 
@@ -296,15 +308,8 @@ def report(results, html_path, json_path):
 @click.option("--ops", default=None, help="Only these ops (comma-separated ONNX op types). Default: every mapped op.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the generated cases.")
 @click.option("--jobs", type=int, default=2, show_default=True, help="Worker processes.")
-@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="Write the table as JSON.")
-@click.option("--report", "html_path", type=click.Path(path_type=Path), default=None, help="Write an HTML report.")
-@click.option(
-    "--bundle",
-    "bundle_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Do not run here: pack the sweep (.tar.gz) for `python run_bundle.py` on the device's machine.",
-)
+@report_options
+@bundle_option("pack the sweep")
 def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundle_path):
     """Sweep every mapped op on DEVICE against the fp64 golden: an op x dtype table of errors and verdicts.
 
