@@ -77,6 +77,7 @@ def golden_outputs(
     """
     from onnx.reference import ReferenceEvaluator
 
+    model, upgraded = _modern_opset(model)
     wide = to_float64(model)
     initializers = {i.name for i in wide.graph.initializer}
     names = [vi.name for vi in wide.graph.input if vi.name not in initializers]
@@ -94,4 +95,24 @@ def golden_outputs(
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         return None, f"no fp64 golden: onnx.reference could not run the float64 graph ({type(exc).__name__}: {first})"
     arrays = {k: np.asarray(v) for k, v in values.items() if isinstance(v, np.ndarray | np.generic)}
-    return arrays, "onnx.reference on the graph recast to float64"
+    how = "onnx.reference on the graph recast to float64"
+    return arrays, how + (f" (upgraded from opset {upgraded} first)" if upgraded else "")
+
+
+# onnx.reference implements each op once, with the newest schema's attribute defaults and semantics:
+# Softmax/LogSoftmax/Hardmax before opset 13 (default axis 1, inputs coerced to 2-D) come out wrong
+# (measured: the zoo's SqueezeNet, opset 9, gives 1.0 everywhere). The version converter rewrites
+# such graphs to opset 13 with the old semantics made explicit; intermediate names are kept.
+_MODERN = 13
+
+
+def _modern_opset(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int | None]:
+    opset = next((i.version for i in model.opset_import if i.domain in ("", "ai.onnx")), _MODERN)
+    if opset >= _MODERN:
+        return model, None
+    try:
+        from onnx import version_converter
+
+        return version_converter.convert_version(model, _MODERN), opset
+    except Exception:  # the converter cannot lift every graph; the old one is then evaluated as it is
+        return model, None

@@ -8,11 +8,14 @@ import pytest
 from porter.conformance import run_conformance
 from porter.zoo import ZOO_MODELS, zoo_cases
 
-# Cheap enough for CI on two cores; the rest run with -m slow (or `porter conformance --zoo`).
+# Cheap enough for CI on two cores; the rest run with -m slow (or `porter conformance --zoo`). Not
+# MindSpore squeezenet: its 1,000 logits are equal in exact arithmetic at ~9.5e9, and on some CPUs
+# (AMD EPYC, measured) MindSpore's float32 rounding differs per channel, which the softmax turns into a
+# peak: a property of that ill-conditioned model, not of the port (docs/known-deviations.md).
 CI_MODELS = {
     ("paddle", ""): ["squeezenet", "bvlc_alexnet"],
-    ("mindspore", ""): ["squeezenet"],
-    ("mindspore", "graph"): ["squeezenet"],
+    ("mindspore", ""): ["bvlc_alexnet"],
+    ("mindspore", "graph"): ["bvlc_alexnet"],
 }
 RUNS = [("paddle", ""), ("mindspore", ""), ("mindspore", "graph")]
 

@@ -64,3 +64,16 @@ def test_no_golden_is_said_not_faked():
     del m.graph.node[0].input[:]  # an invalid graph: onnx.reference cannot run it
     golden, how = golden_outputs(onnx.ModelProto.FromString(m.SerializeToString()), [np.zeros(2, np.float32)])
     assert golden is None and how.startswith("no fp64 golden")
+
+
+def test_legacy_opsets_are_lifted_before_onnx_reference_runs_them():
+    # onnx.reference applies Softmax's newest default (axis=-1) to every opset: on opset 9 with a
+    # [1, 4, 1, 1] input that is a softmax over one element (all 1.0); the golden must say 0.25
+    m = _model(
+        [helper.make_node("Softmax", ["x"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 1, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 1, 1])],
+        opset=9,
+    )
+    golden, how = golden_outputs(m, [np.ones((1, 4, 1, 1), np.float32)])
+    assert np.allclose(golden["y"], 0.25) and "upgraded from opset 9" in how
