@@ -380,4 +380,17 @@ def range_(n):
         if c is None:
             n.warn(f"input {i} is read at run time: the generated model runs in PYNATIVE_MODE only")
             n.require_eager(f"Range input {i} is read at run time")
-    return f"ops.arange({', '.join(args)}, dtype={n.dtype(dtype)})"
+    if all(n.const(i) is not None for i in range(3)):
+        return f"ops.arange({', '.join(args)}, dtype={n.dtype(dtype)})"
+    # run-time bounds may give an empty range, which ONNX allows and ops.arange rejects
+    helper = n.helper("_range", _RANGE)
+    return f"{helper}({', '.join(args)}, {n.dtype(dtype)})"
+
+
+_RANGE = """
+def _range(start, limit, delta, dtype):
+    # ONNX Range: max(ceil((limit - start) / delta), 0) elements; an empty range is a valid result
+    if (limit - start) * delta <= 0:
+        return ops.zeros((0,), dtype)
+    return ops.arange(start, limit, delta, dtype=dtype)
+"""

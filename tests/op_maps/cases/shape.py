@@ -87,6 +87,12 @@ CASES = [
         opset=13,
     ),
     NodeCase("range_int", "Range", {"a": np.int64(10), "b": np.int64(1), "c": np.int64(-3)}),
+    NodeCase(  # limit below start with a positive step: an empty result, not an error (MindSpore's arange raises)
+        "range_empty",
+        "Range",
+        {"a": np.float32(5), "b": np.float32(1), "c": np.float32(2)},
+        output_shapes={0: [0]},
+    ),
     NodeCase(
         "constant_of_shape_int",
         "ConstantOfShape",
