@@ -61,7 +61,7 @@ def run_one(name: str, dims: list[str], target: str, tmp: Path) -> dict:
 
 def markdown(rows: list[dict]) -> str:
     lines = [
-        "| model | target | status | nodes | shapes validated | worst error / max(1,|ref|) | convert s | note |",
+        "| model | target | status | nodes | shapes validated | worst error / max(1, abs(ref)) | convert s | note |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
