@@ -234,7 +234,7 @@ class NodeContext:
 
     def out(self, i: int = 0) -> str:
         """The variable name output i is assigned to."""
-        return self._low.declare_output(self.proto.output[i])
+        return self._low.declare_output(self.proto.output[i], readable_hint(self.proto, self.proto.output[i]))
 
     def tmp(self, hint: str = "t") -> str:
         return self._low.locals.fresh(f"{hint}")
@@ -284,6 +284,15 @@ class NodeContext:
 _MACHINE_NAME = re.compile(r"^(val_\d+|onnx::|_v_\d+|\d+$)")
 
 
+def readable_hint(node: onnx.NodeProto, value: str) -> str:
+    """A variable name for a value the exporter numbered (val_158): its source module and op
+    (layers_0_self_attn_concat); other names (the model's own, or torch's `linear_3`) stay as they are."""
+    if not _MACHINE_NAME.match(value):
+        return value
+    module = source_module(node)
+    return f"{module}.{node.op_type.lower()}" if module else value
+
+
 def _linear_weights(graph: onnx.GraphProto) -> dict[str, str]:
     """{initializer: '<module>.weight'} for the made-up names of torch.onnx's pre-transposed Linear weights."""
     initializers = {i.name for i in graph.initializer}
@@ -306,7 +315,7 @@ def source_module(node: onnx.NodeProto) -> str:
     for prop in node.metadata_props:
         if prop.key == "pkg.torch.onnx.name_scopes":
             scopes = [s.strip(" '\"") for s in prop.value.strip("[]").split(",")]
-            scopes = [s for s in scopes if s]
+            scopes = [s for s in scopes if s and "empty_nn_module_stack" not in s]  # torch's filler scope
             # the last scope is the op itself (linear, conv2d): the module is the one before it
             return scopes[-2] if len(scopes) >= 2 else ""
     return ""
@@ -370,10 +379,10 @@ class Lowering:
                 raise InvalidModel(f"value {name!r} has no producer")
         return info.expr
 
-    def declare_output(self, name: str) -> str:
+    def declare_output(self, name: str, hint: str | None = None) -> str:
         info = self.values.setdefault(name, ValueInfo(name))
         if info.expr is None:
-            info.expr = self.locals.fresh(name, "v")
+            info.expr = self.locals.fresh(hint or name, "v")
         return info.expr
 
     def const_expr(self, array: np.ndarray, hint: str, cache_key: str | None = None, as_weight: bool = False) -> str:
