@@ -52,3 +52,15 @@ def test_inspect_cli_exit_codes(tmp_path):
     )
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["problems"][0]["module"] == "encoder.layer.0.mlp"
+
+
+def test_inspect_a_pytorch_model_names_the_unsupported_op_and_its_module(tmp_path):
+    from tests.porter.frontends.test_torch_source import FACTORIES
+
+    from tests.porter.test_cli import porter_cli
+
+    proc = porter_cli("inspect", f"{FACTORIES}:with_warp", "--to", "paddle", "--format", "json")
+    assert proc.returncode == 2, proc.stderr
+    report = json.loads(proc.stdout)
+    (problem,) = report["problems"]
+    assert problem["op_type"] == "GridSample" and problem["module"] == "warp"

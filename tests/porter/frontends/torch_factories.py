@@ -56,3 +56,25 @@ def fine_tuned(seed: int = 5):
         for p in module.parameters():
             p.add_(torch.randn(p.shape, generator=generator) * 0.5)
     return module, inputs
+
+
+class Warp(torch.nn.Module):
+    def forward(self, x, grid):
+        return torch.nn.functional.grid_sample(x, grid, align_corners=False)
+
+
+class WithWarp(torch.nn.Module):
+    """A submodule whose op (GridSample) Paddle has no mapping for: `porter inspect` must name both."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.warp = Warp()
+
+    def forward(self, x, grid):
+        return self.warp(self.stem(x), grid)
+
+
+def with_warp():
+    torch.manual_seed(0)
+    return WithWarp(), (torch.randn(1, 3, 8, 8), torch.rand(1, 8, 8, 2) * 2 - 1)
