@@ -56,7 +56,6 @@ def test_inspect_cli_exit_codes(tmp_path):
 
 def test_inspect_a_pytorch_model_names_the_unsupported_op_and_its_module(tmp_path):
     from tests.porter.frontends.test_torch_source import FACTORIES
-
     from tests.porter.test_cli import porter_cli
 
     proc = porter_cli("inspect", f"{FACTORIES}:with_warp", "--to", "paddle", "--format", "json")
