@@ -7,9 +7,14 @@ state_dict `.pt`/`.pth`/`.bin`, read by torch.load(weights_only=True) in its own
 from the checkpoint, checked against the conversion's shape and dtype, and the rest (constants porter
 or the exporter made) copied from the conversion.
 
-A checkpoint tensor the map does not use is an error unless --allow-unused: the exporter merges
-identical tensors and folds constants, so an unused key can be a weight this map cannot place (convert
-from that checkpoint instead), and silently dropping it would give wrong answers.
+Wrong answers must not pass silently, so three things are errors:
+- a parameter the map needs that the checkpoint lacks. For PyTorch conversions, OUT/source.onnx says
+  which sources are parameters and persistent buffers (torch.export's InputSpec metadata); for ONNX
+  sources nothing says so, and a source the checkpoint lacks is copied from the conversion (and listed);
+- a state_dict tensor the exporter rewrote (a BatchNorm folded into the conv before it keeps the conv's
+  name, but not torch.export's metadata): the checkpoint's raw conv weight would be wrong there;
+- a float tensor of the checkpoint the map does not use (unless --allow-unused): the exporter merges
+  identical tensors and folds constants, so it can be a weight this map cannot place.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from porter.errors import InvalidModel, PorterError
+from porter.errors import InvalidModel, OutputExists, PorterError
 
 _SAFETENSORS_DTYPES = {
     "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64", "I32": "int32",
@@ -33,7 +38,8 @@ _SAFETENSORS_DTYPES = {
 }  # fmt: skip
 _TORCH_SUFFIXES = (".pt", ".pth", ".bin")
 _OUTPUTS = {"paddle": (".npz", ".pdparams"), "mindspore": (".ckpt",)}
-_HEADER_LIMIT = 100 * 1024 * 1024
+_HEADER_LIMIT = 100 * 1024 * 1024  # the safetensors reference implementation's limit
+_SPEC = "pkg.torch.export.graph_signature.InputSpec."  # torch.onnx's metadata on the exported graph's weights
 
 
 def _dtype(name: str) -> np.dtype:
@@ -44,19 +50,22 @@ def _dtype(name: str) -> np.dtype:
     return np.dtype(name)
 
 
-def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+def read_safetensors(path) -> dict[str, np.ndarray]:
     """A .safetensors file as numpy arrays: 8-byte little-endian header size, JSON header, raw data."""
-    data = path.read_bytes()
+    path = Path(path)
+    data = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0, np.uint8)
     if len(data) < 8:
         raise InvalidModel(f"{path}: too short to be a safetensors file")
-    (size,) = struct.unpack("<Q", data[:8])
+    (size,) = struct.unpack("<Q", data[:8].tobytes())
     if size > min(_HEADER_LIMIT, len(data) - 8):
         raise InvalidModel(f"{path}: safetensors header size {size} is larger than the file")
     try:
-        header = json.loads(data[8 : 8 + size].decode("utf-8"))
+        header = json.loads(data[8 : 8 + size].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise InvalidModel(f"{path}: the safetensors header is not JSON") from None
-    body = memoryview(data)[8 + size :]
+    if not isinstance(header, dict):
+        raise InvalidModel(f"{path}: the safetensors header is not a JSON object")
+    body = data[8 + size :]
     state = {}
     for name, entry in header.items():
         if name == "__metadata__":
@@ -66,100 +75,169 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
             shape = [int(d) for d in entry["shape"]]
             begin, end = (int(o) for o in entry["data_offsets"])
         except (KeyError, TypeError, ValueError):
-            raise InvalidModel(f"{path}: tensor {name!r}: malformed header entry {entry!r}") from None
+            raise InvalidModel(f"{path}: tensor {name!r}: malformed or unsupported header entry {entry!r}") from None
+        if any(d < 0 for d in shape):
+            raise InvalidModel(f"{path}: tensor {name!r}: negative dimension in shape {shape}")
         if not 0 <= begin <= end <= len(body) or end - begin != int(np.prod(shape)) * dtype.itemsize:
             raise InvalidModel(f"{path}: tensor {name!r}: data offsets {begin}..{end} do not fit its shape/dtype")
-        state[name] = np.frombuffer(body[begin:end], dtype=dtype).reshape(shape).copy()
+        state[name] = body[begin:end].view(dtype).reshape(shape)  # read-only, read from disk on use
     return state
 
 
-def read_torch_checkpoint(path: Path) -> dict[str, np.ndarray]:
-    """A state_dict read by torch.load(weights_only=True) in a subprocess (torch stays out of porter)."""
+def _read_torch_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    """A state_dict read by torch.load(weights_only=True) in a subprocess (torch stays out of porter: it
+    and mindspore cannot share a process). Returns the tensors and notes on what was left out."""
     with tempfile.TemporaryDirectory(prefix="porter-weights-") as tmp:
-        out = Path(tmp) / "state.npz"
-        proc = subprocess.run(
-            [sys.executable, "-m", "porter.weights", str(path), str(out)], capture_output=True, text=True, timeout=600
-        )
+        cmd = [sys.executable, "-m", "porter.weights", "_dump", str(path), tmp]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
         if proc.returncode != 0:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
             raise InvalidModel(f"{path}: cannot read the checkpoint ({lines[-1] if lines else proc.returncode})")
-        with np.load(out, allow_pickle=False) as data:
-            names = json.loads((Path(tmp) / "names.json").read_text())
-            return {name: data[f"t{i}"] for i, name in enumerate(names)}
+        index = json.loads((Path(tmp) / "index.json").read_text())
+        with np.load(Path(tmp) / "state.npz", allow_pickle=False) as data:
+            state = {}
+            for i, (name, dtype) in enumerate(index["tensors"]):
+                array = data[f"t{i}"]
+                state[name] = array.view(_dtype(dtype)) if dtype == "bfloat16" else array  # stored as uint16
+        return state, index["notes"]
 
 
-def load_checkpoint(path) -> dict[str, np.ndarray]:
+def _load(path) -> tuple[dict[str, np.ndarray], list[str]]:
     path = Path(path)
     if not path.is_file():
         raise InvalidModel(f"{path}: no such file")
     if path.suffix == ".safetensors":
-        return read_safetensors(path)
+        return read_safetensors(path), []
     if path.suffix in _TORCH_SUFFIXES:
-        return read_torch_checkpoint(path)
+        return _read_torch_checkpoint(path)
     raise PorterError(f"{path}: a checkpoint is a .safetensors or a state_dict .pt/.pth/.bin")
 
 
+def load_checkpoint(path) -> dict[str, np.ndarray]:
+    """The tensors of a .safetensors or state_dict .pt/.pth/.bin checkpoint, by state_dict key."""
+    return _load(path)[0]
+
+
 def _conversion_weights(out_dir: Path, target: str) -> dict[str, np.ndarray]:
+    path = out_dir / ("model.npz" if target == "paddle" else "model.ckpt")
+    if not path.is_file():
+        raise PorterError(f"{path}: the conversion's weights are missing (the reference shapes come from them)")
     if target == "paddle":
-        with np.load(out_dir / "model.npz", allow_pickle=False) as data:
+        with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     from porter.op_maps.mindspore._checkpoint import read_checkpoint
 
-    return read_checkpoint(str(out_dir / "model.ckpt"))
+    try:
+        return read_checkpoint(str(path))
+    except ValueError as exc:
+        raise PorterError(f"{path}: unreadable ({exc})") from None
+
+
+def _export_kinds(out_dir: Path) -> tuple[set[str], set[str]] | None:
+    """(state_dict names, other initializers) of OUT/source.onnx, which PyTorch conversions keep, by
+    torch.export's metadata; None where there is none (an ONNX source, or an exporter without it)."""
+    path = out_dir / "source.onnx"
+    if not path.is_file():
+        return None
+    import onnx
+
+    from porter.lower import _linear_weights  # the rule porter named torch.onnx's renamed Linear weights by
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    stored, marked = set(_linear_weights(graph).values()), False
+    for value in [*graph.input, *graph.value_info]:
+        meta = {p.key.removeprefix(_SPEC): p.value for p in value.metadata_props}
+        marked |= "kind" in meta
+        # non-persistent buffers are not in a state_dict: they come from the conversion like constants
+        if meta.get("kind") == "PARAMETER" or (meta.get("kind") == "BUFFER" and meta.get("persistent") == "True"):
+            stored.add(value.name)
+    others = {i.name for i in graph.initializer} - stored
+    return (stored, others) if marked else None
 
 
 def convert_checkpoint(checkpoint, report_path, out_path, *, force: bool = False, allow_unused: bool = False) -> dict:
-    """Write the target weights for `checkpoint` by the map in report_path; returns a summary."""
+    """Write the target weights for `checkpoint` by the map in report_path; returns a summary:
+    {"mapped": n, "kept_from_conversion": [target names], "unused": [checkpoint keys], "cast": [...],
+    "notes": [...], "written": path}."""
     report_path, out_path = Path(report_path), Path(out_path)
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
         target, rows = report["target"], report["parameters"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
         raise PorterError(f"{report_path}: not a porter report.json") from None
+    if target not in _OUTPUTS:
+        raise PorterError(f"{report_path}: unknown target {target!r}")
     if out_path.suffix not in _OUTPUTS[target]:
         raise PorterError(f"{out_path}: {target} weights are written as {' or '.join(_OUTPUTS[target])}")
+    if out_path.is_dir():
+        raise OutputExists(f"{out_path}: is a directory; name the weights file")
     if out_path.exists() and not force:
-        raise PorterError(f"{out_path} exists; pass --force to replace it")
+        raise OutputExists(f"{out_path}: exists (use --force to replace it)")
     reference = _conversion_weights(report_path.parent, target)
-    source = load_checkpoint(checkpoint)
-    state, mapped, kept = {}, 0, []
+    # without source.onnx's metadata nothing tells a parameter from a constant the exporter named
+    stored, others = _export_kinds(report_path.parent) or (set(), set())
+    source, notes = _load(checkpoint)
+    state, mapped, kept, cast, missing = {}, 0, [], [], []
     for row in rows:
-        name, key = row["target"], row["source"]
+        name, key, transform = row["target"], row["source"], row.get("transform")
         if name not in reference:
             raise PorterError(f"{report_path}: parameter {name!r} is not in the conversion's weights")
+        if transform not in (None, "transpose"):
+            raise PorterError(f"{report_path}: unknown transform {transform!r} for {name!r}")
+        if key in others and key in source:
+            raise PorterError(
+                f"{checkpoint}: {key!r} (parameter {name!r}) was rewritten by the exporter (another layer, "
+                "such as a BatchNorm, folded into it); convert from this checkpoint instead"
+            )
         if key not in source:
+            if key in stored:
+                missing.append(f"{key!r} (for parameter {name!r})")
+                continue
             state[name] = reference[name]  # made by porter or the exporter (folded constants, buffers)
             kept.append(name)
             continue
-        array = np.asarray(source[key])
-        if row.get("transform") == "transpose":
-            array = array.T
-        elif row.get("transform"):
-            raise PorterError(f"{report_path}: unknown transform {row['transform']!r} for {name!r}")
-        want = reference[name]
+        array, want = np.asarray(source[key]), reference[name]
+        if transform == "transpose":
+            array = array.T  # as the op maps did (2-D Linear/Gemm weights)
         if array.shape != want.shape:
             raise PorterError(
-                f"{checkpoint}: {key!r} has shape {list(array.shape)}, the conversion's {name!r} has "
+                f"{checkpoint}: {key!r} has shape {list(array.shape)}, the conversion's parameter {name!r} has "
                 f"{list(want.shape)} (a different architecture or config?)"
             )
+        if array.dtype != want.dtype:
+            # a bf16/fp16 checkpoint of an fp32 conversion is cast; a float for an integer (or back) is wrong
+            if array.dtype.kind not in "fV" or want.dtype.kind != "f":
+                raise PorterError(
+                    f"{checkpoint}: {key!r} is {array.dtype}, the conversion's parameter {name!r} is {want.dtype}"
+                )
+            cast.append(f"{key}: {array.dtype} -> {want.dtype}")
         state[name] = np.ascontiguousarray(array.astype(want.dtype))
         mapped += 1
     used = {row["source"] for row in rows}
-    unused = sorted(k for k, v in source.items() if k not in used and np.asarray(v).dtype.kind == "f")
-    if unused and not allow_unused:
-        shown = ", ".join(unused[:5]) + (" ..." if len(unused) > 5 else "")
+    unused = sorted(k for k in source if k not in used)
+    unused_floats = [k for k in unused if np.asarray(source[k]).dtype.kind in "fV"]  # V: bfloat16
+    if mapped == 0:  # often a prefix ("module." from DistributedDataParallel): show one name of each side
+        first = f" (the map's first source is {rows[0]['source']!r}, " if rows else " ("
         raise PorterError(
-            f"{checkpoint}: {len(unused)} float tensor(s) the map does not place ({shown}); the exporter may "
+            f"{checkpoint}: no tensor of the checkpoint matches the map{first}its first key {next(iter(source), None)!r})"
+        )
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise PorterError(f"{checkpoint}: has no {shown}, which the map needs (a different architecture?)")
+    if unused_floats and not allow_unused:
+        shown = ", ".join(unused_floats[:5]) + (" ..." if len(unused_floats) > 5 else "")
+        raise PorterError(
+            f"{checkpoint}: {len(unused_floats)} float tensor(s) the map does not place ({shown}); the exporter may "
             "have merged or folded them. Convert from this checkpoint instead, or pass --allow-unused."
         )
-    if mapped == 0:
-        raise PorterError(f"{checkpoint}: no tensor of the checkpoint matches the map (another architecture?)")
-    _write(state, out_path, target)
-    return {"mapped": mapped, "kept_from_conversion": kept, "unused": unused, "written": str(out_path)}
+    _write(state, out_path)
+    return {"mapped": mapped, "kept_from_conversion": kept, "unused": unused, "cast": cast, "notes": notes,
+            "written": str(out_path)}  # fmt: skip
 
 
-def _write(state: dict[str, np.ndarray], out_path: Path, target: str) -> None:
-    """Atomically: a temporary beside the output, then rename."""
+def _write(state: dict[str, np.ndarray], out_path: Path) -> None:
+    """Atomically: a temporary beside the output (same file system), then os.replace."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}{out_path.suffix}")
     try:
         if out_path.suffix == ".npz":
@@ -168,7 +246,7 @@ def _write(state: dict[str, np.ndarray], out_path: Path, target: str) -> None:
             from porter.op_maps.mindspore._checkpoint import write_checkpoint
 
             write_checkpoint(state, str(tmp))
-        else:  # .pdparams: Paddle's own format, written by paddle in its own process
+        else:  # .pdparams: Paddle's own (pickle) format, written by paddle in its own process
             with tempfile.TemporaryDirectory(prefix="porter-weights-") as folder:
                 np.savez(Path(folder) / "state.npz", **state)
                 code = (
@@ -176,7 +254,11 @@ def _write(state: dict[str, np.ndarray], out_path: Path, target: str) -> None:
                     "d = np.load(sys.argv[1], allow_pickle=False)\n"
                     "paddle.save({k: paddle.to_tensor(d[k]) for k in d.files}, sys.argv[2])\n"
                 )
-                subprocess.run([sys.executable, "-c", code, str(Path(folder) / "state.npz"), str(tmp)], check=True, capture_output=True, timeout=600)  # fmt: skip
+                cmd = [sys.executable, "-c", code, str(Path(folder) / "state.npz"), str(tmp)]
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+                if proc.returncode != 0:
+                    lines = proc.stderr.strip().splitlines()
+                    raise PorterError(f"{out_path}: paddle.save failed ({lines[-1] if lines else proc.returncode})")
         os.replace(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -185,47 +267,77 @@ def _write(state: dict[str, np.ndarray], out_path: Path, target: str) -> None:
 @click.command("weights")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--map", "report_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="OUT/report.json of a conversion of this architecture.")  # fmt: skip
+              help="OUT/report.json of a conversion of this architecture (its model.npz/.ckpt must be beside it).")  # fmt: skip
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
               help="The target weights: .npz (what porter's Paddle model.py loads) or .pdparams; .ckpt for MindSpore.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-@click.option("--allow-unused", is_flag=True, help="Accept checkpoint tensors the map does not place.")
+@click.option("--allow-unused", is_flag=True, help="Accept float checkpoint tensors the map does not place.")
 def weights_command(checkpoint, report_path, out_path, force, allow_unused):
-    """Convert another checkpoint of a converted architecture (fine-tunes) with OUT/report.json's map.
+    """Convert another checkpoint of a converted architecture (a fine-tune) with OUT/report.json's map.
 
     \b
     CHECKPOINT: a state_dict .pt/.pth/.bin (torch.load weights_only=True, in
-    its own process) or a .safetensors. Shapes are checked against the
-    conversion; the result is written atomically. Load it with
-    porter.load(OUT_COPY) after placing it as model.npz / model.ckpt.
+    its own process; a dict holding it under "state_dict" or "model" too) or
+    a .safetensors. Each tensor is placed by the map (transposed where the
+    conversion transposed it) and checked against the conversion's shape;
+    constants porter or the exporter made are copied from the conversion.
+    Errors, since the result would be wrong: a parameter the checkpoint
+    lacks, a tensor the exporter rewrote (a BatchNorm folded into a conv),
+    a float tensor the map cannot place (unless --allow-unused).
+    The file is written atomically. To run it, copy OUT's model.py and
+    report.json beside it as model.npz / model.ckpt and porter.load() that.
+
+    \b
+    Example:
+      porter weights finetuned.safetensors --map out/report.json -o tuned/model.npz
     """
     summary = convert_checkpoint(checkpoint, report_path, out_path, force=force, allow_unused=allow_unused)
     click.echo(
         f"wrote {summary['written']}: {summary['mapped']} tensors from the checkpoint, "
         f"{len(summary['kept_from_conversion'])} kept from the conversion, {len(summary['unused'])} unused"
     )
+    casts: dict[str, int] = {}
+    for line in summary["cast"]:
+        kind = line.rsplit(": ", 1)[1]
+        casts[kind] = casts.get(kind, 0) + 1
+    lines = [f"cast {n} tensor(s) {kind}" for kind, n in casts.items()] + summary["notes"]
+    unused = summary["unused"]
+    if unused:
+        lines.append("unused: " + ", ".join(unused[:10]) + (f" (+{len(unused) - 10} more)" if len(unused) > 10 else ""))
+    for line in lines:
+        click.echo(f"  {line}")
 
 
-def _dump(argv: list[str]) -> int:
-    """python -m porter.weights IN.pt OUT.npz: torch.load(weights_only=True) -> .npz + names.json."""
+def _dump(checkpoint: str, out_dir: str) -> int:
+    """torch.load(weights_only=True) -> OUT_DIR/state.npz (t0, t1, ...) + index.json (names, dtypes)."""
     import torch
 
-    state = torch.load(argv[0], map_location="cpu", weights_only=True)
-    for key in ("state_dict", "model"):
+    state, notes = torch.load(checkpoint, map_location="cpu", weights_only=True), []
+    for key in ("state_dict", "model"):  # training scripts' {"model": state_dict, "optimizer": ..., "epoch": ...}
         if isinstance(state, dict) and isinstance(state.get(key), dict):
+            others = ", ".join(repr(k) for k in state if k != key)
+            notes.append(f"read the state_dict under {key!r}" + (f"; ignored {others}" if others else ""))
             state = state[key]
+            break
     if not isinstance(state, dict):
         print(f"not a state_dict: {type(state).__name__}", file=sys.stderr)
         return 2
-    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
-    arrays = {}
-    for i, t in enumerate(tensors.values()):
+    arrays, tensors = {}, []
+    for name, t in state.items():
+        if not isinstance(t, torch.Tensor):
+            notes.append(f"ignored non-tensor entry {name!r}")
+            continue
         t = t.detach().cpu()
-        arrays[f"t{i}"] = t.float().numpy().astype(_dtype("bfloat16")) if t.dtype == torch.bfloat16 else t.numpy()
-    np.savez(argv[1], **arrays)
-    Path(argv[1]).with_name("names.json").write_text(json.dumps(list(tensors)))
+        # bfloat16: numpy has no such dtype and .npz would keep it as raw bytes (|V2); store the bits
+        array = t.view(torch.int16).numpy().view(np.uint16) if t.dtype == torch.bfloat16 else t.numpy()
+        arrays[f"t{len(tensors)}"] = array
+        tensors.append([str(name), "bfloat16" if t.dtype == torch.bfloat16 else array.dtype.name])
+    np.savez(Path(out_dir) / "state.npz", **arrays)
+    (Path(out_dir) / "index.json").write_text(json.dumps({"tensors": tensors, "notes": notes}))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(_dump(sys.argv[1:]))
+    if len(sys.argv) != 4 or sys.argv[1] != "_dump":
+        sys.exit("usage: python -m porter.weights _dump CHECKPOINT OUT_DIR (porter's private torch reader)")
+    sys.exit(_dump(sys.argv[2], sys.argv[3]))

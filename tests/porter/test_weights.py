@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from porter import convert
-from porter.errors import PorterError
-from porter.weights import convert_checkpoint, read_safetensors
+from porter.errors import OutputExists, PorterError
+from porter.weights import convert_checkpoint, load_checkpoint, read_safetensors
 from tests.porter.frontends.test_torch_source import FACTORIES
 from tests.porter.test_cli import porter_cli
 
@@ -30,11 +30,18 @@ np.savez(sys.argv[5], **{k: v.numpy() for k, v in module.state_dict().items()})
 """
 
 
-def _write_safetensors(path, state: dict) -> None:
-    header, blobs, offset = {}, [], 0
+_CODES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64", "bool": "BOOL"}
+
+
+def _write_safetensors(path, state: dict, metadata: dict | None = None) -> None:
+    header, blobs, offset = ({"__metadata__": metadata} if metadata else {}), [], 0
     for name, array in state.items():
-        data = np.ascontiguousarray(array, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        data = np.ascontiguousarray(array).tobytes()
+        header[name] = {
+            "dtype": _CODES[array.dtype.name],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(data)],
+        }
         blobs.append(data)
         offset += len(data)
     text = json.dumps(header).encode()
@@ -85,32 +92,158 @@ def test_a_fine_tuned_checkpoint_gives_pytorchs_outputs(tmp_path, checkpoint, ta
     assert np.abs(original - expected).max() > 1e-2  # the conversion's own weights give other numbers
 
 
+def _state(checkpoint) -> dict:
+    with np.load(checkpoint / "state.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
 def test_wrong_checkpoints_and_outputs_are_clear_errors(tmp_path, checkpoint):
     out = tmp_path / "out"
     convert(f"{FACTORIES}:block", "paddle", out)
-    with np.load(checkpoint / "state.npz") as data:
-        state = {k: data[k] for k in data.files}
-    bad = dict(state, **{"proj.weight": np.zeros((16, 9), np.float32)})
-    _write_safetensors(tmp_path / "bad.safetensors", bad)
-    with pytest.raises(PorterError, match=r"'proj.weight' has shape \[9, 16\]"):
-        convert_checkpoint(tmp_path / "bad.safetensors", out / "report.json", tmp_path / "w.npz")
-    extra = dict(state, **{"extra.weight": np.ones(3, np.float32)})
-    _write_safetensors(tmp_path / "extra.safetensors", extra)
-    with pytest.raises(PorterError, match="extra.weight"):
-        convert_checkpoint(tmp_path / "extra.safetensors", out / "report.json", tmp_path / "w.npz")
-    with pytest.raises(PorterError, match="written as .npz or .pdparams"):
-        convert_checkpoint(checkpoint / "ft.safetensors", out / "report.json", tmp_path / "w.ckpt")
+    report, state = out / "report.json", _state(checkpoint)
+
+    def refused(name, tensors, match, out_file="w.npz", **kwargs):
+        _write_safetensors(tmp_path / name, tensors)
+        with pytest.raises(PorterError, match=match):
+            convert_checkpoint(tmp_path / name, report, tmp_path / out_file, **kwargs)
+
+    refused("bad.safetensors", dict(state, **{"proj.weight": np.zeros((16, 9), np.float32)}), r"'proj.weight' has shape \[9, 16\]")  # fmt: skip
+    refused("int.safetensors", dict(state, **{"norm.bias": np.zeros(16, np.int64)}), "'norm.bias' is int64")
+    # a parameter source.onnx marks, and a Linear weight torch.onnx renamed (val_N) that porter mapped back
+    for key in ("norm.weight", "proj.weight"):
+        without = {k: v for k, v in state.items() if k != key}
+        refused(f"no-{key}.safetensors", without, f"has no '{key}' \\(for parameter")
+    refused("extra.safetensors", dict(state, **{"extra.weight": np.ones(3, np.float32)}), "extra.weight")
+    refused("prefixed.safetensors", {f"module.{k}": v for k, v in state.items()}, "no tensor of the checkpoint matches")
+    refused("ok.safetensors", state, "written as .npz or .pdparams", out_file="w.ckpt")
     (tmp_path / "exists.npz").write_bytes(b"")
-    with pytest.raises(PorterError, match="--force"):
-        convert_checkpoint(checkpoint / "ft.safetensors", out / "report.json", tmp_path / "exists.npz")
+    with pytest.raises(OutputExists, match=r"exists\.npz: exists \(use --force"):
+        convert_checkpoint(tmp_path / "ok.safetensors", report, tmp_path / "exists.npz")
+    assert (tmp_path / "exists.npz").read_bytes() == b""
+    summary = convert_checkpoint(tmp_path / "extra.safetensors", report, tmp_path / "exists.npz", force=True, allow_unused=True)  # fmt: skip
+    assert summary["unused"] == ["extra.weight"] and summary["mapped"] == 6
+    with np.load(tmp_path / "exists.npz") as written:
+        assert np.array_equal(written["proj.weight"], state["proj.weight"].T)
     assert not list(tmp_path.glob(".*tmp*"))  # nothing half-written
 
 
+_FOLDED = """
+import torch
+
+
+class ConvBN(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+        self.bn = torch.nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+def make():
+    torch.manual_seed(0)
+    return ConvBN().eval(), (torch.randn(1, 3, 8, 8),)
+"""
+
+
+def test_a_tensor_the_exporter_folded_into_is_refused(tmp_path):
+    # torch.onnx folds an eval BatchNorm into the conv before it and keeps the name conv.weight: the
+    # checkpoint's raw conv.weight would be wrong there, even with --allow-unused
+    (tmp_path / "convbn.py").write_text(_FOLDED)
+    out = tmp_path / "out"
+    convert(f"{tmp_path / 'convbn.py'}:make", "paddle", out)
+    rng = np.random.default_rng(0)
+    shapes = {"conv.weight": (4, 3, 3, 3), "conv.bias": (4,), "bn.weight": (4,), "bn.bias": (4,)}
+    state = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+    state.update({"bn.running_mean": np.zeros(4, np.float32), "bn.running_var": np.ones(4, np.float32)})
+    _write_safetensors(tmp_path / "ft.safetensors", state)
+    with pytest.raises(PorterError, match="'conv.weight' .* was rewritten by the exporter"):
+        convert_checkpoint(tmp_path / "ft.safetensors", out / "report.json", tmp_path / "w.npz", allow_unused=True)
+
+
+def test_an_onnx_conversion_maps_back_exactly_and_keeps_what_the_checkpoint_lacks(tmp_path):
+    out = tmp_path / "out"
+    convert("examples/tiny_cnn.onnx", "paddle", out)
+    rows = json.loads((out / "report.json").read_text())["parameters"]
+    assert any(r["transform"] == "transpose" for r in rows)
+    with np.load(out / "model.npz") as data:
+        weights = {k: data[k] for k in data.files}
+    # the state_dict the conversion came from, undoing each transform: converting it must give model.npz back
+    state = {r["source"]: weights[r["target"]].T if r["transform"] else weights[r["target"]] for r in rows}
+    _write_safetensors(tmp_path / "same.safetensors", state)
+    summary = convert_checkpoint(tmp_path / "same.safetensors", out / "report.json", tmp_path / "same.npz")
+    assert summary["mapped"] == len(rows) and not summary["kept_from_conversion"]
+    with np.load(tmp_path / "same.npz") as again:
+        assert sorted(again.files) == sorted(weights)
+        assert all(np.array_equal(again[k], v) for k, v in weights.items())
+    # an ONNX file says nothing about which initializers a state_dict holds: what is missing is kept, and listed
+    _write_safetensors(tmp_path / "part.safetensors", {k: v for k, v in state.items() if k != "stem.bn.running_mean"})
+    summary = convert_checkpoint(tmp_path / "part.safetensors", out / "report.json", tmp_path / "part.pdparams")
+    assert summary["kept_from_conversion"] == ["stem_bn._mean"]
+    code = "import sys, paddle; print(sorted(paddle.load(sys.argv[1])))"
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "part.pdparams")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(sorted(weights))
+
+
+_WRAPPED = """
+import sys, torch
+state = {"a": torch.arange(6.0).reshape(2, 3).to(torch.bfloat16), "n": torch.tensor([1, 2]), "cfg": "x"}
+torch.save({"model": state, "epoch": 3}, sys.argv[1])
+torch.save(torch.nn.Linear(2, 2), sys.argv[2])  # a whole pickled module: weights_only refuses it
+"""
+
+
+def test_a_torch_checkpoint_is_read_with_weights_only_in_its_own_process(tmp_path):
+    files = [tmp_path / "wrapped.pt", tmp_path / "module.pt"]
+    subprocess.run([sys.executable, "-c", _WRAPPED, *map(str, files)], check=True, timeout=120)
+    state = load_checkpoint(files[0])
+    assert sorted(state) == ["a", "n"]
+    assert state["a"].dtype.name == "bfloat16" and state["a"].astype(np.float32).tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert state["n"].dtype == np.int64 and state["n"].tolist() == [1, 2]
+    with pytest.raises(PorterError, match="module.pt: cannot read the checkpoint"):
+        load_checkpoint(files[1])
+    # torch (which cannot share a process with mindspore) stays out of the process that reads the checkpoint
+    code = "import sys; from porter.weights import load_checkpoint; load_checkpoint(sys.argv[1]); print('torch' in sys.modules)"  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code, str(files[0])], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "False", proc.stderr
+
+
+def test_safetensors_dtypes_and_metadata(tmp_path):
+    import ml_dtypes
+
+    state = {
+        "h": np.arange(4, dtype=np.float16).reshape(2, 2),
+        "b": np.array([1.5, -2], dtype=ml_dtypes.bfloat16),
+        "i": np.array([[7]], dtype=np.int64),
+        "m": np.array([True, False]),
+        "e": np.zeros((0, 3), np.float32),
+    }
+    _write_safetensors(tmp_path / "t.safetensors", state, metadata={"format": "pt"})
+    got = read_safetensors(tmp_path / "t.safetensors")
+    assert sorted(got) == sorted(state)
+    for k, v in state.items():
+        assert got[k].dtype == v.dtype and got[k].shape == v.shape and np.array_equal(got[k], v)
+
+
 def test_a_malformed_safetensors_file_is_refused(tmp_path):
+    def refused(header, body, match):
+        text = header if isinstance(header, bytes) else json.dumps(header).encode()
+        (tmp_path / "m.safetensors").write_bytes(struct.pack("<Q", len(text)) + text + body)
+        with pytest.raises(PorterError, match=match):
+            read_safetensors(tmp_path / "m.safetensors")
+
     (tmp_path / "a.safetensors").write_bytes(struct.pack("<Q", 10**9) + b"{}")
-    with pytest.raises(PorterError, match="header size"):
+    with pytest.raises(PorterError, match="a.safetensors: safetensors header size"):
         read_safetensors(tmp_path / "a.safetensors")
-    text = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]}}).encode()
-    (tmp_path / "b.safetensors").write_bytes(struct.pack("<Q", len(text)) + text + b"\0" * 8)
-    with pytest.raises(PorterError, match="'w': data offsets"):
-        read_safetensors(tmp_path / "b.safetensors")
+    (tmp_path / "short.safetensors").write_bytes(b"\1\0")
+    with pytest.raises(PorterError, match="too short"):
+        read_safetensors(tmp_path / "short.safetensors")
+    refused(b"{not json", b"", "header is not JSON")
+    refused([1, 2], b"", "not a JSON object")
+    refused({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]}}, b"\0" * 8, "'w': data offsets")
+    refused({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 16]}}, b"\0" * 8, "'w': data offsets")
+    refused({"w": {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}}, b"\0" * 8, "'w': malformed or unsupported")
+    refused({"w": {"dtype": "F32", "shape": [-1, -2], "data_offsets": [0, 8]}}, b"\0" * 8, "'w': negative dimension")
+    refused({"w": "F32"}, b"", "'w': malformed")
