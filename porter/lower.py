@@ -19,6 +19,7 @@ import onnx.numpy_helper
 from porter.codegen.literals import array_literal, py_literal
 from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
+from porter.graphs import live_nodes
 from porter.naming import Namer, identifier
 from porter.targets import TargetSpec
 
@@ -66,6 +67,25 @@ class Program:
     device: str = "cpu"  # the device the mapping rows were chosen for
     # ONNX value -> the local variable holding it in forward/construct (layerwise validation taps these)
     value_map: list[dict] = field(default_factory=list)
+    # the source's module classes (porter.structure.ClassDef), children before their parents; [] when flat
+    classes: list = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ScopeState:
+    """Lowering's state inside one source module (a class of the generated code)."""
+
+    scope: object  # porter.hierarchy.Scope
+    prefix: str  # state_dict key prefix of its parameters ('layers.0.self_attn.')
+    init_lines: list[str] = field(default_factory=list)
+    forward_lines: list[str] = field(default_factory=list)
+    locals: Namer = field(default_factory=Namer)
+    attrs: Namer = field(default_factory=Namer)
+    const_cache: dict[str, str] = field(default_factory=dict)
+    bindings: dict[str, str] = field(default_factory=dict)  # value -> its expression here
+    inputs: list[str] = field(default_factory=list)  # values passed in by the caller, in order
+    params: list[str] = field(default_factory=list)  # the forward's parameter names for them
+    weight_keys: list[str] = field(default_factory=list)  # state_dict keys declared here
 
 
 class NodeContext:
@@ -81,6 +101,7 @@ class NodeContext:
         self.target = lowering.target
         self._attrs = {a.name: a for a in node.attribute}
         self._used_attrs: set[str] = set()
+        self.bias_taken = False
 
     # ---- errors and warnings -------------------------------------------------------------
     def refuse(self, reason: str) -> UnsupportedOp:
@@ -234,7 +255,20 @@ class NodeContext:
 
     def out(self, i: int = 0) -> str:
         """The variable name output i is assigned to."""
-        return self._low.declare_output(self.proto.output[i], readable_hint(self.proto, self.proto.output[i]))
+        name = self.proto.output[i]
+        like = self._low.linear_bias[name][0] if self.bias_taken and i == 0 else name
+        return self._low.declare_output(name, readable_hint(self.proto, like), like=like)
+
+    def fused_bias(self) -> tuple[np.ndarray, str | None] | None:
+        """For a MatMul by a constant weight whose only reader adds a constant vector (torch's Linear, which
+        the exporter splits in two): (bias, its source name). Taking it makes the Add part of this node,
+        so the emitter must then add the bias itself (a Linear layer with bias does)."""
+        fused = self._low.linear_bias.get(self.proto.output[0]) if self.proto.output else None
+        if fused is None:
+            return None
+        self.bias_taken = True
+        info = self._low.values[fused[1]]
+        return info.const, self._low.renamed_weights.get(info.source_name, info.source_name)
 
     def tmp(self, hint: str = "t") -> str:
         return self._low.locals.fresh(f"{hint}")
@@ -267,6 +301,10 @@ class NodeContext:
 
     def layer_hint(self, weight_input: int | None = None) -> str:
         """A readable attribute name for a layer: the weight's module path, else the node name."""
+        hint = self._layer_hint(weight_input)
+        return self._low.relative_to_scope(hint) if self._low.state is not None else hint
+
+    def _layer_hint(self, weight_input: int | None) -> str:
         src = self.input_source_name(weight_input) if weight_input is not None else None
         if src and not _MACHINE_NAME.match(src):
             for suffix in (".weight", ".bias", "_weight", "_bias"):
@@ -304,6 +342,37 @@ def _linear_weights(graph: onnx.GraphProto) -> dict[str, str]:
             if module:
                 found[weight] = f"{module}.weight"
     return found
+
+
+def _linear_biases(graph: onnx.GraphProto) -> dict[str, tuple[str, str]]:
+    """MatMul(x, W) + b with constant W [in, out] and b [out], the MatMul read by that Add alone, both from
+    the same source module: torch's Linear as the exporter writes it."""
+    constants = {i.name: i for i in graph.initializer}
+    readers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+    outputs = {vi.name for vi in graph.output}
+    found = {}
+    for node in graph.node:
+        if node.op_type != "MatMul" or len(node.input) != 2 or node.input[1] not in constants:
+            continue
+        weight = constants[node.input[1]]
+        users = readers.get(node.output[0], [])
+        if len(weight.dims) != 2 or len(users) != 1 or node.output[0] in outputs or users[0].op_type != "Add":
+            continue
+        add = users[0]
+        bias = [name for name in add.input if name != node.output[0]]
+        if len(bias) != 1 or bias[0] not in constants or list(constants[bias[0]].dims) != [weight.dims[1]]:
+            continue
+        if constants[bias[0]].data_type != weight.data_type or _scopes(add) != _scopes(node):
+            continue
+        found[node.output[0]] = (add.output[0], bias[0])
+    return found
+
+
+def _scopes(node: onnx.NodeProto) -> str | None:
+    return next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), None)
 
 
 def _from_aten_linear(node: onnx.NodeProto) -> bool:
@@ -350,6 +419,64 @@ class Lowering:
         # the module's parameter (layers.0.self_attn.q_proj.weight), so `porter weights` can place it
         self.renamed_weights = _linear_weights(model.graph)
         self.transposed_sources = set(self.renamed_weights.values())
+        # MatMul output -> (the Add output, the bias) for Linear layers the exporter split in two
+        self.linear_bias = _linear_biases(model.graph)
+        self._fused: set[str] = set()  # Add outputs a Linear layer already computes
+        # the source's module tree (porter.structure): the scope being lowered, and where each value lives
+        self.state: ScopeState | None = None
+        self.root_scope = None
+        self.value_home: dict[str, object] = {}
+        self.producer: dict[str, onnx.NodeProto] = {}
+
+    # ---- scopes (module classes) ---------------------------------------------------------
+    def enter(self, state: ScopeState | None) -> ScopeState | None:
+        """Make `state` the scope that statements, layers and names go to; returns the previous one."""
+        previous = self.state
+        self.state = state
+        if state is not None:
+            self.program.init_lines = state.init_lines
+            self.program.forward_lines = state.forward_lines
+            self.locals, self.attrs, self._const_cache = state.locals, state.attrs, state.const_cache
+        return previous
+
+    def relative_to_scope(self, name: str) -> str:
+        """A module path or weight name relative to the scope being lowered ('' for the scope itself)."""
+        path = self.state.scope.path if self.state is not None else ""
+        if path and (name == path or name.startswith(path + ".")):
+            return name[len(path) + 1 :]
+        return name
+
+    def value_hint(self, name: str) -> str:
+        """A variable name for a value inside a module class, the same in every instance of the class:
+        torch's numbered fx names lose their number (linear_8 -> linear), made-up ones name the op."""
+        node = self.producer.get(name)
+        if _MACHINE_NAME.match(name):
+            return node.op_type.lower() if node is not None else "x"
+        return re.sub(r"_\d+$", "", name) or "x"
+
+    def _scoped_expr(self, name: str, info: ValueInfo) -> str | None:
+        """The value's expression inside the current scope, binding it as a forward parameter when it
+        comes from outside; None when the usual rules apply (a local or a constant of this scope)."""
+        state = self.state
+        bound = state.bindings.get(name)
+        if bound is not None:
+            return bound
+        home = self.value_home.get(name)
+        if home is None or home is state.scope:
+            if info.const is not None and (info.expr is None or home is None):
+                as_weight = info.is_initializer and info.const.dtype.kind == "f" and info.const.size > 1
+                hint = self.renamed_weights.get(info.source_name, info.source_name) or name
+                hint = self.relative_to_scope(hint) if as_weight else _const_hint(hint)
+                state.bindings[name] = self.const_expr(info.const, hint, cache_key=name, as_weight=as_weight)
+                return state.bindings[name]
+            return None
+        if home.within(state.scope):
+            raise RuntimeError(f"value {name!r} of a called module is read before the call")
+        param = state.locals.fresh(self.value_hint(name), "x")
+        state.inputs.append(name)
+        state.params.append(param)
+        state.bindings[name] = param
+        return param
 
     # ---- values ----------------------------------------------------------------------------
     def _record_value_infos(self, graph: onnx.GraphProto) -> None:
@@ -370,6 +497,10 @@ class Lowering:
         info = self.values.get(name)
         if info is None:
             raise InvalidModel(f"value {name!r} is used before it is produced")
+        if self.state is not None:
+            scoped = self._scoped_expr(name, info)
+            if scoped is not None:
+                return scoped
         if info.expr is None:
             if info.const is not None:
                 as_weight = info.is_initializer and info.const.dtype.kind == "f" and info.const.size > 1
@@ -379,9 +510,11 @@ class Lowering:
                 raise InvalidModel(f"value {name!r} has no producer")
         return info.expr
 
-    def declare_output(self, name: str, hint: str | None = None) -> str:
+    def declare_output(self, name: str, hint: str | None = None, like: str | None = None) -> str:
         info = self.values.setdefault(name, ValueInfo(name))
         if info.expr is None:
+            if self.state is not None:
+                hint = self.value_hint(like or name)
             info.expr = self.locals.fresh(hint or name, "v")
         return info.expr
 
@@ -409,10 +542,13 @@ class Lowering:
                 self.program.init_lines.append(self.target.parameter_decl(attr, shape, dtype))
             else:
                 self.program.init_lines.append(self.target.buffer_decl(attr, shape, dtype))
-            self.program.weights[attr] = array
+            key = self._weight_key(attr)
+            self.program.weights[key] = array
             source = self.renamed_weights.get(cache_key or "", hint)
+            if self.state is not None and cache_key in self.values:
+                source = self.renamed_weights.get(cache_key, self.values[cache_key].source_name or key)
             transform = "transpose" if source in self.transposed_sources else None
-            self.program.param_map.append({"source": source, "target": attr, "transform": transform})
+            self.program.param_map.append({"source": source, "target": key, "transform": transform})
             expr = f"self.{attr}"
         if cache_key is not None:
             self._const_cache[cache_key] = expr
@@ -422,13 +558,20 @@ class Lowering:
         attr = self.attrs.fresh(hint, "layer")
         self.program.init_lines.append(f"self.{attr} = {ctor}")
         for pname, array in params.items():
-            key = f"{attr}.{pname}"
+            key = self._weight_key(f"{attr}.{pname}")
             self.program.weights[key] = np.asarray(array)
             source, transform = sources.get(pname, key), transforms.get(pname)
             if source in self.transposed_sources:  # the source holds it transposed relative to ONNX
                 transform = None if transform == "transpose" else "transpose"
             self.program.param_map.append({"source": source, "target": key, "transform": transform})
         return f"self.{attr}"
+
+    def _weight_key(self, attr: str) -> str:
+        """The state_dict key of a parameter declared in the current scope."""
+        if self.state is None:
+            return attr
+        self.state.weight_keys.append(self.state.prefix + attr)
+        return self.state.prefix + attr
 
     # ---- the walk --------------------------------------------------------------------------
     def run(self) -> Program:
@@ -452,16 +595,23 @@ class Lowering:
             self.program.input_descr.append(_describe(vi.name, info))
             self.program.input_specs.append({"name": info.expr, "dtype": info.dtype, "shape": list(info.shape or [])})
         live = live_nodes(g)
-        for index, node in enumerate(g.node):
-            if index in live:
-                self._lower_node_or_record(node)
-            self.node_index += 1
+        if not self._lower_structured(live):
+            for index, node in enumerate(g.node):
+                if index in live:
+                    self._lower_node_or_record(node)
+                self.node_index += 1
         self._record_value_map(g, live)
         for vi in g.output:
             if vi.name not in self.values or (self.values[vi.name].expr is None and self.values[vi.name].const is None):
                 raise InvalidModel(f"graph output {vi.name!r} is never produced")
             self.program.return_exprs.append(self.expr_of(vi.name))
         return self.program
+
+    def _lower_structured(self, live: set[int]) -> bool:
+        """Lower into one class per source module when the graph records the module tree."""
+        from porter.structure import StructuredLowering
+
+        return StructuredLowering(self).run(live)
 
     def _record_value_map(self, graph: onnx.GraphProto, live: set[int]) -> None:
         """Which local variable holds each top-level node output (first producer wins for aliases)."""
@@ -476,6 +626,8 @@ class Lowering:
                 continue
             for output in node.output:
                 expr = self.values.get(output).expr if output in self.values else None
+                if self.root_scope is not None and self.value_home.get(output) is not self.root_scope:
+                    continue  # computed inside a module class: not a variable of the top-level forward
                 if expr and expr.isidentifier() and expr in assigned and expr not in seen:
                     seen.add(expr)
                     self.program.value_map.append(
@@ -534,6 +686,9 @@ class Lowering:
                 label, node.op_type, f"operators of domain {domain!r} are not supported", self.target.name
             )
         opset = self.opsets[domain]
+        if node.output and node.output[0] in self._fused:
+            self.program.op_report.append({"node": label, "op_type": node.op_type, "since": 0, "mapping": "fused"})
+            return
         if node.op_type == "Constant":
             self._fold_constant(node, label)
             return
@@ -564,6 +719,10 @@ class Lowering:
         if leftover:
             ctx.refuse(f"attribute(s) {', '.join(leftover)} not handled by the {self.target.name} mapping")
         self._assign_results(ctx, result)
+        if ctx.bias_taken:
+            add_output = self.linear_bias[node.output[0]][0]
+            self.values.setdefault(add_output, ValueInfo(add_output)).expr = self.values[node.output[0]].expr
+            self._fused.add(add_output)
         self.program.op_report.append(
             {
                 "node": label,
@@ -679,37 +838,6 @@ class Lowering:
 _ASSIGNED = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*(?:\s*,\s*[A-Za-z_][A-Za-z_0-9]*)*)\s*=[^=]")
 
 
-def live_nodes(graph: onnx.GraphProto) -> set[int]:
-    """Indices of the nodes the graph outputs depend on (dead code is neither emitted nor checked)."""
-    producer = {out: i for i, node in enumerate(graph.node) for out in node.output if out}
-    live: set[int] = set()
-    stack = [vi.name for vi in graph.output]
-    while stack:
-        name = stack.pop()
-        index = producer.get(name)
-        if index is None or index in live:
-            continue
-        live.add(index)
-        node = graph.node[index]
-        stack.extend(i for i in node.input if i)
-        for attr in node.attribute:  # values a subgraph reads from the outer scope
-            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
-                stack.extend(_outer_reads(sub))
-    return live
-
-
-def _outer_reads(graph: onnx.GraphProto) -> set[str]:
-    defined = {i.name for i in graph.input} | {i.name for i in graph.initializer}
-    defined |= {o for node in graph.node for o in node.output}
-    reads = set()
-    for node in graph.node:
-        reads.update(i for i in node.input if i and i not in defined)
-        for attr in node.attribute:
-            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
-                reads.update(r for r in _outer_reads(sub) if r not in defined)
-    return reads
-
-
 # Ops whose value must not be computed at convert time: random draws, and ops with side structure.
 NEVER_FOLD = frozenset(
     {
@@ -769,6 +897,11 @@ def fold_node(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> lis
         return None
     full = iter(arrays_out)
     return [next(full) if o else np.zeros(0) for o in node.output]
+
+
+def _const_hint(name: str) -> str:
+    """Constants inside module classes are named for what they are, not by the exporter's counter."""
+    return "const" if _MACHINE_NAME.match(name) else re.sub(r"_\d+$", "", name)
 
 
 def _shortest_float32(value: float) -> float:

@@ -33,6 +33,8 @@ class TargetSpec:
     export_kind: str = ""  # the static export this target offers (`--export KIND`)
     export_dir: str = "export"  # where it is written inside OUT
     notes: dict[str, str] = field(default_factory=dict)
+    module_list: str = ""  # the container of numbered submodules (nn.LayerList / nn.CellList)
+    identity_layer: str = ""  # a parameter-free placeholder that keeps a module list's numbering
 
     def load_runtime(self):
         return importlib.import_module(self.runtime)

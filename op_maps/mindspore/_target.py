@@ -77,4 +77,6 @@ TARGET = TargetSpec(
     export_kind="mindir",
     export_dir="mindir",
     runtime="porter.op_maps.mindspore._runtime",
+    module_list="nn.CellList",
+    identity_layer="nn.Identity()",
 )

@@ -46,7 +46,21 @@ def gemm(n):
 
 @op("MatMul", dtypes={"float32", "float16", "float64"})
 def matmul(n):
-    """ops.matmul (numpy semantics)"""
+    """ops.matmul (numpy semantics), or nn.Dense for a constant 2-D float32 weight (with the bias the next
+    Add adds, when that is torch's Linear split in two)"""
+    weight = n.const(1)
+    if weight is not None and weight.dtype.name == "float32" and weight.ndim == 2 and n.in_rank(0) not in (None, 1):
+        params = {"weight": np.ascontiguousarray(weight.T)}  # Dense's weight is [out, in]
+        names = {"weight": n.input_source_name(1) or "weight"}
+        fused = n.fused_bias()
+        if fused is not None:
+            params["bias"], names["bias"] = fused[0], fused[1] or "bias"
+        ctor = (
+            f"nn.Dense({weight.shape[0]}, {weight.shape[1]}, has_bias={fused is not None}, "
+            "weight_init='zeros', bias_init='zeros')"
+        )
+        layer = n.layer(n.layer_hint(1), ctor, params, names, {"weight": "transpose"})
+        return f"{layer}({n.x(0)})"
     if n.in_dtype(0) == "float16":
         n.warn(
             "float16 under GRAPH_MODE: MindSpore's fused kernels keep float32 intermediates; results can "

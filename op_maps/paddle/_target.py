@@ -73,4 +73,6 @@ TARGET = TargetSpec(
     export_kind="inference",
     export_dir="inference",
     runtime="porter.op_maps.paddle._runtime",
+    module_list="nn.LayerList",
+    identity_layer="nn.Identity()",
 )

@@ -15,12 +15,17 @@ _MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
 
 @op("MatMul", dtypes=_MATMUL_DTYPES)
 def matmul(n):
-    """paddle.matmul (numpy semantics), or a bias-free nn.Linear for a constant 2-D weight"""
+    """paddle.matmul (numpy semantics), or nn.Linear for a constant 2-D weight (with the bias the next Add
+    adds, when that is torch's Linear split in two)"""
     weight = n.const(1)
     full_precision = weight is not None and weight.dtype.name in ("float32", "float64")
     if full_precision and weight.ndim == 2 and n.in_rank(0) not in (None, 1):
-        ctor = f"nn.Linear({weight.shape[0]}, {weight.shape[1]}, bias_attr=False)"
-        layer = n.layer(n.layer_hint(1), ctor, {"weight": weight}, {"weight": n.input_source_name(1) or "weight"})
+        params, names = {"weight": weight}, {"weight": n.input_source_name(1) or "weight"}
+        fused = n.fused_bias()
+        if fused is not None:
+            params["bias"], names["bias"] = fused[0], fused[1] or "bias"
+        bias_attr = "" if fused is not None else ", bias_attr=False"
+        layer = n.layer(n.layer_hint(1), f"nn.Linear({weight.shape[0]}, {weight.shape[1]}{bias_attr})", params, names)
         return f"{layer}({n.x(0)})"
     return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"paddle.matmul({a}, {b})")
 

@@ -1,4 +1,4 @@
-"""Write model.py from a lowered Program: header, imports, helpers, the class, load_model()."""
+"""Write model.py from a lowered Program: header, imports, helpers, the classes, load_model()."""
 
 from __future__ import annotations
 
@@ -12,10 +12,23 @@ INDENT = "    "
 
 def render_module(program: Program) -> str:
     target = program.target
-    body_lines = program.forward_lines + [_return_line(program.return_exprs)]
     helper_src = [program.helpers[name].strip("\n") for name in sorted(program.helpers)]
     load_lines = target.load_model_lines(program.class_name, bool(program.weights), bool(program.eager_only))
-    all_code = "\n".join(program.init_lines + body_lines + helper_src + load_lines)
+    classes = [
+        _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs)
+        for c in program.classes
+    ]
+    classes.append(
+        _render_class(
+            program.class_name,
+            target,
+            program.init_lines,
+            program.input_names,
+            program.forward_lines,
+            program.return_exprs,
+        )
+    )
+    all_code = "\n".join(helper_src + load_lines + [line for c in classes for line in c])
     imports = ["import os", ""]
     if re.search(r"\bnp\.", all_code):
         imports += ["import numpy as np"]
@@ -29,19 +42,21 @@ def render_module(program: Program) -> str:
     out += imports
     for src in helper_src:
         out += ["", "", src]
-    out += ["", "", f"class {program.class_name}({target.base_class}):"]
-    out.append(f"{INDENT}def __init__(self):")
-    out.append(f"{INDENT * 2}super().__init__()")
-    out += [f"{INDENT * 2}{line}" for line in program.init_lines]
-    args = ", ".join(["self", *program.input_names])
-    out += ["", f"{INDENT}def {target.forward_name}({args}):"]
-    out += [f"{INDENT * 2}{line}" for line in body_lines]
+    for lines in classes:
+        out += ["", "", *lines]
     out += ["", "", "def load_model(weights_dir=None):"]
     out += [f"{INDENT}{line}" for line in load_lines]
     return "\n".join(out) + "\n"
 
 
+def _render_class(name, target, init_lines, params, forward_lines, return_exprs) -> list[str]:
+    out = [f"class {name}({target.base_class}):", f"{INDENT}def __init__(self):", f"{INDENT * 2}super().__init__()"]
+    out += [f"{INDENT * 2}{line}" for line in init_lines]
+    args = ", ".join(["self", *params])
+    out += ["", f"{INDENT}def {target.forward_name}({args}):"]
+    out += [f"{INDENT * 2}{line}" for line in [*forward_lines, _return_line(return_exprs)]]
+    return out
+
+
 def _return_line(exprs: list[str]) -> str:
-    if len(exprs) == 1:
-        return f"return {exprs[0]}"
     return f"return {', '.join(exprs)}"

@@ -1,0 +1,178 @@
+"""The source's module tree, recovered from the node metadata torch.onnx's dynamo exporter records.
+
+Every node carries `pkg.torch.onnx.name_scopes` (the module path of each enclosing call, then the op)
+and `pkg.torch.onnx.class_hierarchy` (the class of each). From them this module builds a tree of
+scopes, one per source module, and assigns every node to the innermost scope that will become a class:
+
+- a leaf module that owns no weights (an activation module, a Dropout) is transparent: its nodes belong
+  to its parent, as a hand port would call `silu(x)` inline;
+- a value that one scope computes and a sibling scope reads (the exporter shares common shape
+  arithmetic between decoder layers) is computed in their common ancestor instead, where possible, so
+  that the repeated blocks keep identical bodies and one class serves them all;
+- the weights of the source model live on the scope that uses them (the common ancestor when several do).
+
+Graphs without the metadata (ONNX files, the TorchScript exporter) give no tree: lowering stays flat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import onnx
+
+from porter.graphs import node_reads
+
+_FILLER_SCOPE = "empty_nn_module_stack"  # torch's placeholder for nodes outside any module call
+
+
+@dataclass(eq=False)
+class Scope:
+    """One source module: the nodes it computes itself and the modules it calls."""
+
+    path: str  # module path in the source ('' for the root, 'layers.0.self_attn')
+    class_path: str  # the source class ('transformers.models.llama.modeling_llama.LlamaAttention')
+    parent: Scope | None = None
+    children: list[Scope] = field(default_factory=list)
+
+    @property
+    def class_name(self) -> str:
+        return self.class_path.rsplit(".", 1)[-1]
+
+    @property
+    def depth(self) -> int:
+        return 0 if self.parent is None else self.parent.depth + 1
+
+    def within(self, other: Scope) -> bool:
+        """True when self is other or one of its descendants."""
+        scope: Scope | None = self
+        while scope is not None:
+            if scope is other:
+                return True
+            scope = scope.parent
+        return False
+
+    def relative_name(self) -> str:
+        """The attribute path from the parent ('self_attn', 'layers.0')."""
+        parent = self.parent.path if self.parent is not None else ""
+        if parent and self.path.startswith(parent + "."):
+            return self.path[len(parent) + 1 :]
+        return self.path
+
+    def dissolve(self) -> None:
+        """Merge this scope into its parent (its children become the parent's)."""
+        parent = self.parent
+        assert parent is not None
+        index = parent.children.index(self)
+        parent.children[index : index + 1] = self.children
+        for child in self.children:
+            child.parent = parent
+        self.children = []
+
+
+def common_ancestor(scopes) -> Scope | None:
+    scopes = list(scopes)
+    if not scopes:
+        return None
+    result = scopes[0]
+    for scope in scopes[1:]:
+        while not scope.within(result):
+            result = result.parent
+    return result
+
+
+@dataclass
+class ModuleTree:
+    root: Scope
+    node_scope: dict[int, Scope]  # node index -> the scope that computes it
+
+    def scopes(self) -> list[Scope]:
+        found, stack = [], [self.root]
+        while stack:
+            scope = stack.pop()
+            found.append(scope)
+            stack.extend(reversed(scope.children))
+        return found
+
+
+def _module_chain(node: onnx.NodeProto) -> list[tuple[str, str]] | None:
+    """[(module path, class path), ...] outermost first; None when the node has no such metadata."""
+    props = {p.key: p.value for p in node.metadata_props}
+    if "pkg.torch.onnx.name_scopes" not in props or "pkg.torch.onnx.class_hierarchy" not in props:
+        return None
+    paths = _parse_list(props["pkg.torch.onnx.name_scopes"])
+    classes = _parse_list(props["pkg.torch.onnx.class_hierarchy"])
+    if len(paths) != len(classes) or any(_FILLER_SCOPE in p for p in paths):
+        return []
+    return list(zip(paths[:-1], classes[:-1]))  # the last entry is the op itself
+
+
+def _parse_list(text: str) -> list[str]:
+    return [s.strip().strip("'\"") for s in text.strip().strip("[]").split(",")]
+
+
+def build_module_tree(graph: onnx.GraphProto, live: set[int], weights: set[str]) -> ModuleTree | None:
+    """The scope of every live node, or None when the graph carries no module metadata.
+
+    weights: names of the initializers that become parameters (a leaf scope that uses one is a class).
+    """
+    chains = {i: _module_chain(graph.node[i]) for i in live}
+    if not chains or any(c is None for c in chains.values()) or not any(chains.values()):
+        return None
+    root_class = next((c[0][1] for c in chains.values() if c), "")
+    root = Scope("", root_class)
+    by_path: dict[str, Scope] = {"": root}
+    node_scope: dict[int, Scope] = {}
+    for index in sorted(live):
+        scope = root
+        for path, class_path in chains[index][1:] if chains[index] and chains[index][0][0] == "" else []:
+            child = by_path.get(path)
+            if child is None:
+                child = by_path[path] = Scope(path, class_path, parent=scope)
+                scope.children.append(child)
+            scope = child
+        node_scope[index] = scope
+    tree = ModuleTree(root, node_scope)
+    _make_weightless_leaves_transparent(graph, tree, weights)
+    _hoist_shared_values(graph, tree, weights)
+    return tree
+
+
+def _make_weightless_leaves_transparent(graph: onnx.GraphProto, tree: ModuleTree, weights: set[str]) -> None:
+    uses_weights = {scope for i, scope in tree.node_scope.items() if any(x in weights for x in graph.node[i].input)}
+    for scope in tree.scopes():
+        if scope.parent is not None and not scope.children and scope not in uses_weights:
+            parent = scope.parent
+            scope.dissolve()
+            for i, s in tree.node_scope.items():
+                if s is scope:
+                    tree.node_scope[i] = parent
+
+
+def _hoist_shared_values(graph: onnx.GraphProto, tree: ModuleTree, weights: set[str]) -> None:
+    """A value one scope computes and a scope outside it (not an enclosing one) reads is computed in
+    their common ancestor, when its own inputs are available there."""
+    producer = {out: i for i, node in enumerate(graph.node) if i in tree.node_scope for out in node.output if out}
+    changed = True
+    while changed:
+        changed = False
+        readers: dict[str, set[Scope]] = {}
+        for i, scope in tree.node_scope.items():
+            for name in node_reads(graph.node[i]):
+                readers.setdefault(name, set()).add(scope)
+        for index in sorted(tree.node_scope):
+            scope = tree.node_scope[index]
+            consumers = set()
+            for out in graph.node[index].output:
+                consumers |= readers.get(out, set())
+            sideways = [c for c in consumers if not c.within(scope) and not scope.within(c)]
+            if not sideways:
+                continue
+            target = common_ancestor([scope, *sideways])
+            inputs_ok = all(
+                name not in producer or target.within(tree.node_scope[producer[name]])
+                for name in graph.node[index].input
+                if name and name not in weights
+            )
+            if inputs_ok:
+                tree.node_scope[index] = target
+                changed = True

@@ -1,0 +1,436 @@
+"""Lowering into the source's module tree: one class per source module, called from its parent.
+
+Lowering itself (porter.lower) turns one node into statements. This module decides where those
+statements go: each scope of porter.hierarchy's module tree is lowered into its own class body, values
+that cross a module boundary become forward parameters and return values, instances whose bodies are
+the same become one class, a module that lowered to a single framework layer (a torch Linear becomes
+nn.Linear) is that layer, numbered siblings (`layers.0`, `layers.1`) live in the framework's module
+list, and a chain of calls of one class over such a list is written as a loop. Parameters are declared
+on the module that owns them, so the port's state_dict keys are the source's.
+"""
+
+from __future__ import annotations
+
+import heapq
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+
+from porter.graphs import node_reads
+from porter.hierarchy import Scope, build_module_tree, common_ancestor
+from porter.lower import Lowering, ScopeState
+from porter.naming import identifier
+
+
+@dataclass
+class ClassDef:
+    """A generated module class (the root class is the Program itself)."""
+
+    name: str
+    init_lines: list[str]
+    params: list[str]
+    forward_lines: list[str]
+    return_exprs: list[str]
+
+
+@dataclass
+class _Call:
+    line: int  # index in the caller's forward_lines
+    attr: str  # the list attribute ('layers'), or the plain attribute
+    index: int | None  # position in the list, None for a plain attribute
+    class_name: str | None  # None when the module became a framework layer
+    args: list[str]
+    outs: list[str]
+
+
+@dataclass
+class _ChildPlan:
+    attr: str  # attribute on the parent ('self_attn', or the list 'layers')
+    index: int | None
+    prefix: str  # state_dict key prefix ('layers.0.')
+
+
+@dataclass
+class _ScopeWork:
+    state: ScopeState
+    calls: list[_Call] = field(default_factory=list)
+    lists: dict[str, dict[int, str]] = field(default_factory=dict)  # list attr -> index -> constructor
+    list_lines: dict[str, int] = field(default_factory=dict)  # list attr -> its init line
+
+
+class StructuredLowering:
+    def __init__(self, low: Lowering):
+        self.low = low
+        self.graph = low.graph
+        self.classes: list[ClassDef] = []
+        self._class_keys: dict[tuple, str] = {}
+        self._class_names: set[str] = {low.program.class_name}
+
+    # ---- setting up ----------------------------------------------------------------------
+    def run(self, live: set[int]) -> bool:
+        low, graph = self.low, self.graph
+        weights = {
+            i.name for i in graph.initializer if low.values[i.name].const is not None and _is_weight(low.values[i.name])
+        }
+        tree = build_module_tree(graph, live, weights)
+        if tree is None or not tree.root.children:
+            return False
+        self.tree = tree
+        for scope in tree.scopes():
+            self._settle_order(scope)
+        self._record_homes(weights)
+        root = ScopeState(tree.root, prefix="")
+        root.locals, root.attrs, root.const_cache = low.locals, low.attrs, low._const_cache
+        low.enter(root)
+        self._lower_scope(tree.root, _ScopeWork(root))
+        low.program.classes = self.classes
+        return True
+
+    def _record_homes(self, weights: set[str]) -> None:
+        low, graph, tree = self.low, self.graph, self.tree
+        low.root_scope = tree.root
+        self.readers: dict[str, set[Scope]] = {}
+        for index, scope in tree.node_scope.items():
+            node = graph.node[index]
+            for out in node.output:
+                if out:
+                    low.producer[out] = node
+                    low.value_home[out] = scope
+            for name in node_reads(node):
+                self.readers.setdefault(name, set()).add(scope)
+        for vi in graph.output:
+            self.readers.setdefault(vi.name, set()).add(tree.root)
+        for vi in graph.input:
+            if vi.name not in weights and vi.name not in low.value_home:
+                low.value_home[vi.name] = tree.root
+        for name in weights:
+            home = common_ancestor(self.readers.get(name, ()))
+            if home is not None:
+                low.value_home[name] = home
+
+    # ---- the order of a scope's statements and calls ----------------------------------------
+    def _items(self, scope: Scope) -> list[tuple[int, object]]:
+        """(first node index, node index or child scope) for everything the scope computes, in an order
+        where every item comes after the items it reads from; [] when a child cannot be one call."""
+        tree, graph = self.tree, self.graph
+        item_of: dict[int, object] = {}
+        for index, where in tree.node_scope.items():
+            if where is scope:
+                item_of[index] = index
+            elif where.within(scope):
+                child = where
+                while child.parent is not scope:
+                    child = child.parent
+                item_of[index] = child
+        producer = {out: i for i in item_of for out in graph.node[i].output if out}
+        first: dict[object, int] = {}
+        for index, item in item_of.items():
+            first[item] = min(first.get(item, index), index)
+        deps: dict[object, set] = {item: set() for item in first}
+        for index, item in item_of.items():
+            for name in node_reads(graph.node[index]):
+                source = item_of.get(producer.get(name, -1))
+                if source is not None and source is not item:
+                    deps[item].add(source)
+        users: dict[object, set] = {item: set() for item in first}
+        for item, sources in deps.items():
+            for source in sources:
+                users[source].add(item)
+        waiting = {item: len(sources) for item, sources in deps.items()}
+        ready = [(first[item], id(item), item) for item, n in waiting.items() if n == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            key, _, item = heapq.heappop(ready)
+            order.append((key, item))
+            for user in users[item]:
+                waiting[user] -= 1
+                if waiting[user] == 0:
+                    heapq.heappush(ready, (first[user], id(user), user))
+        if len(order) < len(first):  # a child's nodes are not one contiguous computation
+            stuck = [item for item, n in waiting.items() if n > 0 and isinstance(item, Scope)]
+            return [(-1, stuck)]
+        return order
+
+    def _settle_order(self, scope: Scope) -> None:
+        """Dissolve children that cannot be called as one unit (the exporter interleaved them)."""
+        while True:
+            items = self._items(scope)
+            if not items or items[0][0] != -1:
+                return
+            for child in items[0][1]:
+                for index, where in list(self.tree.node_scope.items()):
+                    if where is child:
+                        self.tree.node_scope[index] = scope
+                child.dissolve()
+
+    # ---- lowering one scope ------------------------------------------------------------------
+    def _lower_scope(self, scope: Scope, work: _ScopeWork) -> None:
+        low = self.low
+        plans = self._plan_children(scope, work.state.prefix)
+        for _, item in self._items(scope):
+            if isinstance(item, Scope):
+                self._call_child(work, item, plans[item])
+            else:
+                low.node_index = item
+                low._lower_node_or_record(self.graph.node[item])
+        self._write_lists(work)
+        _fold_loops(work, self._loop_var)
+
+    def _plan_children(self, scope: Scope, prefix: str) -> dict[Scope, _ChildPlan]:
+        plans, lists = {}, {}
+        for child in scope.children:
+            relative = child.relative_name()
+            base, _, index = relative.rpartition(".")
+            if base.isidentifier() and index.isdigit():
+                lists.setdefault(base, []).append((int(index), child))
+            else:
+                attr = relative if relative.isidentifier() else identifier(relative, "module")
+                plans[child] = _ChildPlan(attr, None, f"{prefix}{attr}.")
+        for base, members in lists.items():
+            for index, child in members:
+                plans[child] = _ChildPlan(base, index, f"{prefix}{base}.{index}.")
+        return plans
+
+    def _call_child(self, work: _ScopeWork, child: Scope, plan: _ChildPlan) -> None:
+        low = self.low
+        outputs = self._outputs(child)
+        state = ScopeState(child, prefix=plan.prefix)
+        previous = low.enter(state)
+        child_work = _ScopeWork(state)
+        self._lower_scope(child, child_work)
+        returns = [low.expr_of(v) for v in outputs]
+        low.enter(previous)
+        args = [low.expr_of(v) for v in state.inputs]
+        outs = [work.state.locals.fresh(low.value_hint(v), "v") for v in outputs]
+        for value, name in zip(outputs, outs):
+            work.state.bindings[value] = name
+        target = f"self.{plan.attr}" if plan.index is None else f"self.{plan.attr}[{plan.index}]"
+        layer = _single_layer(state, returns)
+        if layer is not None:  # the module is one framework layer: it is that layer
+            attr, ctor, expr = layer
+            self._rekey(state, attr)
+            mapping = dict(zip(state.params, args))
+            mapping[f"self.{attr}"] = target
+            call_expr = substitute(expr, mapping)
+            class_name = None
+        else:
+            class_name = self._class_for(child, state, returns)
+            ctor = f"{class_name}()"
+            call_expr = f"{target}({', '.join(args)})"
+        if plan.index is None:
+            work.state.init_lines.append(f"self.{plan.attr} = {ctor}")
+        else:
+            if plan.attr not in work.lists:
+                work.list_lines[plan.attr] = len(work.state.init_lines)
+                work.state.init_lines.append("")  # filled once every member is known
+            work.lists.setdefault(plan.attr, {})[plan.index] = ctor
+        if outs:
+            work.state.forward_lines.append(f"{', '.join(outs)} = {call_expr}")
+            work.calls.append(
+                _Call(len(work.state.forward_lines) - 1, plan.attr, plan.index, class_name, args, outs)
+            )
+
+    def _outputs(self, child: Scope) -> list[str]:
+        """The values computed inside `child` that something outside it reads, in graph order."""
+        found = []
+        for index in sorted(self.tree.node_scope):
+            if not self.tree.node_scope[index].within(child):
+                continue
+            for out in self.graph.node[index].output:
+                if out and any(not reader.within(child) for reader in self.readers.get(out, ())):
+                    found.append(out)
+        return found
+
+    def _rekey(self, state: ScopeState, attr: str) -> None:
+        """A module that is one layer: its parameters are the module's own (q_proj.weight)."""
+        old, new = f"{state.prefix}{attr}.", state.prefix
+        program = self.low.program
+        for key in state.weight_keys:
+            if key.startswith(old):
+                program.weights[new + key[len(old) :]] = program.weights.pop(key)
+        for row in program.param_map:
+            if row["target"].startswith(old):
+                row["target"] = new + row["target"][len(old) :]
+
+    def _class_for(self, scope: Scope, state: ScopeState, returns: list[str]) -> str:
+        """The class for this module's body: shared with every earlier instance whose body is the same."""
+        body = [*state.init_lines, "#", *state.forward_lines, "#", *returns]
+        key = (scope.class_name, len(state.params), _canonical(body, state.params))
+        if key in self._class_keys:
+            return self._class_keys[key]
+        base = identifier(scope.class_name, "Module")
+        base = base[0].upper() + base[1:]
+        name, n = base, 1
+        while name in self._class_names:
+            name, n = f"{base}{n + 1}", n + 1
+        self._class_names.add(name)
+        self._class_keys[key] = name
+        self.classes.append(ClassDef(name, state.init_lines, state.params, state.forward_lines, returns))
+        return name
+
+    def _write_lists(self, work: _ScopeWork) -> None:
+        module_list = self.low.target.module_list
+        for attr, members in work.lists.items():
+            ctors = [members.get(i, self.low.target.identity_layer) for i in range(max(members) + 1)]
+            if len(set(ctors)) == 1 and len(ctors) > 1 and ctors[0].endswith("()"):
+                body = f"[{ctors[0]} for _ in range({len(ctors)})]"
+            else:
+                body = "[" + ", ".join(ctors) + "]"
+            work.state.init_lines[work.list_lines[attr]] = f"self.{attr} = {module_list}({body})"
+
+    def _loop_var(self, work: _ScopeWork, attr: str) -> str:
+        singular = attr[:-1] if attr.endswith("s") and len(attr) > 1 else f"{attr}_item"
+        return work.state.locals.fresh(singular, "module")
+
+
+def _is_weight(info) -> bool:
+    return info.is_initializer and info.const.dtype.kind == "f" and info.const.size > 1
+
+
+_LAYER_CALL = re.compile(r"^self\.([A-Za-z_][A-Za-z_0-9]*) = (.*)$")
+
+
+def _single_layer(state: ScopeState, returns: list[str]) -> tuple[str, str, str] | None:
+    """(attr, constructor, call expression) when the module's whole body is one call of one layer."""
+    if len(state.init_lines) != 1 or len(returns) != 1:
+        return None
+    match = _LAYER_CALL.match(state.init_lines[0])
+    if match is None or "create_parameter" in match.group(2) or "Parameter(" in match.group(2):
+        return None
+    attr, ctor = match.groups()
+    if not state.forward_lines:
+        expr = returns[0]
+    elif len(state.forward_lines) == 1 and state.forward_lines[0].startswith(f"{returns[0]} = "):
+        expr = state.forward_lines[0][len(returns[0]) + 3 :]
+    else:
+        return None
+    if expr.count(f"self.{attr}") != 1 or not expr.startswith(f"self.{attr}("):
+        return None
+    return attr, ctor, expr
+
+
+def substitute(text: str, mapping: dict[str, str]) -> str:
+    """Replace names (and `self.attr` references) in a line of generated code; strings, attribute
+    names after a dot and keyword-argument names are left alone."""
+    if not mapping:
+        return text
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return text
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    edits = []
+    significant = [t for t in tokens if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)]
+    depth = 0
+    for i, tok in enumerate(significant):
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        if tok.type != tokenize.NAME:
+            continue
+        before = significant[i - 1].string if i else ""
+        after = significant[i + 1].string if i + 1 < len(significant) else ""
+        start = offsets[tok.start[0] - 1] + tok.start[1]
+        if tok.string == "self" and after == "." and i + 2 < len(significant):
+            attr_tok = significant[i + 2]
+            key = f"self.{attr_tok.string}"
+            if key in mapping:
+                end = offsets[attr_tok.end[0] - 1] + attr_tok.end[1]
+                edits.append((start, end, mapping[key]))
+            continue
+        if before == "." or (depth > 0 and after == "=" and before in ("(", ",")):
+            continue
+        if tok.string in mapping:
+            end = offsets[tok.end[0] - 1] + tok.end[1]
+            edits.append((start, end, mapping[tok.string]))
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+_ASSIGNED = re.compile(r"^\s*(?:for\s+)?([A-Za-z_][\w\s,]*?)\s*(?:=|\bin\b)")
+
+
+def _canonical(lines: list[str], params: list[str]) -> tuple[str, ...]:
+    """The body with its local names numbered in order of appearance: instances of one class whose
+    bodies differ only in the names of their locals (x vs hidden) are the same class."""
+    names = list(params)
+    for line in lines:
+        match = _ASSIGNED.match(line)
+        if match:
+            names += [n.strip() for n in match.group(1).split(",") if n.strip().isidentifier()]
+    mapping = {name: f"__v{i}" for i, name in enumerate(dict.fromkeys(names))}
+    return tuple(substitute(line, mapping) for line in lines)
+
+
+def _fold_loops(work: _ScopeWork, loop_var) -> None:
+    """Calls of one class over consecutive members of a module list, each feeding the next, become
+    `for layer in self.layers: h = layer(h, ...)`."""
+    lines = work.state.forward_lines
+    by_attr: dict[str, list[_Call]] = {}
+    for call in work.calls:
+        if call.index is not None:
+            by_attr.setdefault(call.attr, []).append(call)
+    replaced: dict[int, list[str] | None] = {}
+    for attr, calls in by_attr.items():
+        members = work.lists.get(attr, {})
+        if len(calls) < 2 or len(calls) != len(members) or sorted(c.index for c in calls) != list(range(len(calls))):
+            continue
+        if [c.index for c in calls] != list(range(len(calls))) or len({c.class_name for c in calls}) != 1:
+            continue
+        if calls[0].class_name is None or [c.line for c in calls] != list(range(calls[0].line, calls[-1].line + 1)):
+            continue
+        carried = _carried_positions(calls, lines)
+        if carried is None:
+            continue
+        last = calls[-1]
+        var = loop_var(work, attr)
+        block = [
+            f"{last.outs[out]} = {calls[0].args[pos]}"
+            for pos, out in carried.items()
+            if calls[0].args[pos] != last.outs[out]
+        ]
+        args = [last.outs[carried[p]] if p in carried else a for p, a in enumerate(calls[0].args)]
+        block += [f"for {var} in self.{attr}:", f"    {', '.join(last.outs)} = {var}({', '.join(args)})"]
+        replaced[calls[0].line] = block
+        for call in calls[1:]:
+            replaced[call.line] = None
+    if replaced:
+        new_lines = []
+        for i, line in enumerate(lines):
+            if i not in replaced:
+                new_lines.append(line)
+            elif replaced[i] is not None:
+                new_lines.extend(replaced[i])
+        lines[:] = new_lines
+
+
+def _carried_positions(calls: list[_Call], lines: list[str]) -> dict[int, int] | None:
+    """{argument position: output position} when every call takes the previous call's outputs there
+    and the same values elsewhere, and nothing else reads the intermediate outputs."""
+    carried: dict[int, int] | None = None
+    for previous, call in zip(calls, calls[1:]):
+        mapping = {}
+        for pos, (arg, first) in enumerate(zip(call.args, calls[0].args)):
+            if arg in previous.outs:
+                mapping[pos] = previous.outs.index(arg)
+            elif arg != first or arg in calls[0].outs:
+                return None
+        if len(call.args) != len(calls[0].args) or (carried is not None and mapping != carried):
+            return None
+        carried = mapping
+    if not carried:
+        return None
+    loop_lines = {c.line for c in calls}
+    for call in calls[:-1]:
+        for name in call.outs:
+            pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+            if any(pattern.search(line) for i, line in enumerate(lines) if i not in loop_lines):
+                return None
+    return carried
