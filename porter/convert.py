@@ -41,10 +41,11 @@ class Result:
         return None if self.out_dir is None else self.out_dir / MODEL_FILE
 
 
-def lower_model(model: onnx.ModelProto, target: str, device: str = "cpu") -> Program:
+def lower_model(model: onnx.ModelProto, target: str, device: str = "cpu", roles: dict | None = None) -> Program:
+    """roles: a PyTorch source's {"parameters": [...], "buffers": {name: persistent}} (torch_source)."""
     spec = _target_spec(target)
     class_name = _class_name(model)
-    program = Lowering(model, spec, class_name, device=device).run()
+    program = Lowering(model, spec, class_name, device=device, roles=roles).run()
     program.device = device
     opset = {imp.domain or "ai.onnx": imp.version for imp in model.opset_import}.get("ai.onnx", "?")
     # the header names the model by its sanitized class name: no text from the file reaches the source raw
@@ -77,7 +78,7 @@ def generate(
 ) -> tuple[Program, str]:
     """Convert in memory: (lowered program, model.py source). Nothing is written."""
     model, info = to_onnx(source, example_inputs=example_inputs, dynamic=dynamic)
-    program = lower_model(model, target, device)
+    program = lower_model(model, target, device, roles=info if "parameters" in info else None)
     if info.get("exporter"):
         program.header += f" Exported with torch.onnx ({info['exporter']} exporter)."
     program.export_info = info

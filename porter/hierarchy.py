@@ -149,8 +149,9 @@ def _make_weightless_leaves_transparent(graph: onnx.GraphProto, tree: ModuleTree
 
 
 def _hoist_shared_values(graph: onnx.GraphProto, tree: ModuleTree, weights: set[str]) -> None:
-    """A value one scope computes and a scope outside it (not an enclosing one) reads is computed in
-    their common ancestor, when its own inputs are available there."""
+    """A value that a module uses itself and a sibling module reads too (the exporter shares common
+    subexpressions between decoder layers) is computed in their common ancestor, when it depends only on
+    values from outside the module: then every instance of a repeated block has the same body."""
     producer = {out: i for i, node in enumerate(graph.node) if i in tree.node_scope for out in node.output if out}
     changed = True
     while changed:
@@ -168,8 +169,15 @@ def _hoist_shared_values(graph: onnx.GraphProto, tree: ModuleTree, weights: set[
             if not sideways:
                 continue
             target = common_ancestor([scope, *sideways])
+            # the module of `target` that held the node: reading a value from inside it and being read
+            # by it again would make that module two separate calls
+            held_in = scope
+            while held_in.parent is not target:
+                held_in = held_in.parent
+            if not any(c.within(held_in) for c in consumers):
+                continue  # the module's result, which its parent passes on: ordinary data flow
             inputs_ok = all(
-                name not in producer or target.within(tree.node_scope[producer[name]])
+                name not in producer or not tree.node_scope[producer[name]].within(held_in)
                 for name in graph.node[index].input
                 if name and name not in weights
             )

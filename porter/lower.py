@@ -25,6 +25,8 @@ from porter.targets import TargetSpec
 
 # Constants up to this many elements are written inline in the code; bigger ones become weights.
 INLINE_CONST_LIMIT = 16
+# A non-persistent buffer of the source (not in its state_dict) up to this size is a literal in __init__.
+NONPERSISTENT_LITERAL_LIMIT = 1 << 16
 
 _REQUIRED = object()
 
@@ -259,6 +261,14 @@ class NodeContext:
         like = self._low.linear_bias[name][0] if self.bias_taken and i == 0 else name
         return self._low.declare_output(name, readable_hint(self.proto, like), like=like)
 
+    def torch_op(self) -> str:
+        """The PyTorch op the exporter made this node from ('aten.embedding.default'), '' if unknown. A hint
+        for choosing the idiomatic layer, never a reason to change numerics: emitters check the graph too."""
+        for prop in self.proto.metadata_props:
+            if prop.key == "pkg.torch.onnx.class_hierarchy":
+                return prop.value.strip("[]").split(",")[-1].strip(" '\"")
+        return ""
+
     def fused_bias(self) -> tuple[np.ndarray, str | None] | None:
         """For a MatMul by a constant weight whose only reader adds a constant vector (torch's Linear, which
         the exporter splits in two): (bias, its source name). Taking it makes the Add part of this node,
@@ -398,8 +408,13 @@ class Lowering:
         class_name: str = "Model",
         keep_going: bool = False,
         device: str = "cpu",
+        roles: dict | None = None,
     ):
         self.model = model
+        # a PyTorch source says which tensors are trainable: everything else (buffers, constants the
+        # exporter folded) is declared non-trainable; without it every float initializer is a parameter
+        self.trainable = set(roles["parameters"]) if roles else None
+        self.buffers = dict(roles.get("buffers", {})) if roles else {}
         self.target = target
         self.graph = model.graph
         self.opsets = {(imp.domain or ""): imp.version for imp in model.opset_import}
@@ -538,7 +553,21 @@ class Lowering:
         else:
             attr = self.attrs.fresh(hint, "const")
             shape = py_literal(list(array.shape))
-            if array.dtype.kind == "f" and array.size > 0:
+            source = self.values[cache_key].source_name if cache_key in self.values else None
+            source = self.renamed_weights.get(source, source)
+            in_source_state = (
+                source in self.trainable or self.buffers.get(source, False) if self.trainable is not None else True
+            )
+            if not in_source_state and array.size <= NONPERSISTENT_LITERAL_LIMIT:
+                # not in torch's state_dict (a non-persistent buffer such as rotary inv_freq, or a constant the
+                # exporter made): nor in the port's; its value is written in the code
+                self.program.init_lines.append(self.target.constant_decl(attr, array_literal(array), dtype))
+                expr = f"self.{attr}"
+                if cache_key is not None:
+                    self._const_cache[cache_key] = expr
+                return expr
+            trainable = source in self.trainable if self.trainable is not None else True
+            if array.dtype.kind == "f" and array.size > 0 and trainable:
                 self.program.init_lines.append(self.target.parameter_decl(attr, shape, dtype))
             else:
                 self.program.init_lines.append(self.target.buffer_decl(attr, shape, dtype))

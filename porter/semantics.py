@@ -192,3 +192,21 @@ def unsorted_top_k(n) -> None:
     such as DeepSeek-V3's group selection use the set, not the order); say so, since another runtime's
     order may differ."""
     n.warn("sorted=0: the top-k come back sorted, one of the orders ONNX allows for unsorted TopK")
+
+
+def embedding_table(n):
+    """The table of a Gather that is torch's Embedding lookup (a constant 2-D float weight gathered along
+    axis 0 by ids), or None: it becomes the framework's Embedding layer. torch rejects negative ids, so
+    the lookup needs none of ONNX Gather's wrapping."""
+    table = n.const(0)
+    if (
+        n.torch_op().startswith("aten.embedding")
+        and table is not None
+        and table.ndim == 2
+        and table.dtype.name == "float32"
+        and int(n.attr("axis", 0)) == 0
+        and n.in_dtype(1) in ("int32", "int64")
+        and n.const(1) is None
+    ):
+        return table
+    return None

@@ -228,9 +228,7 @@ class StructuredLowering:
             work.lists.setdefault(plan.attr, {})[plan.index] = ctor
         if outs:
             work.state.forward_lines.append(f"{', '.join(outs)} = {call_expr}")
-            work.calls.append(
-                _Call(len(work.state.forward_lines) - 1, plan.attr, plan.index, class_name, args, outs)
-            )
+            work.calls.append(_Call(len(work.state.forward_lines) - 1, plan.attr, plan.index, class_name, args, outs))
 
     def _outputs(self, child: Scope) -> list[str]:
         """The values computed inside `child` that something outside it reads, in graph order."""

@@ -27,6 +27,7 @@ class TargetSpec:
     const_tensor: Callable[[str, str], str]  # (python literal, dtype expr) -> tensor expression
     parameter_decl: Callable[[str, str, str], str]  # (attr, shape literal, dtype expr) -> __init__ line
     buffer_decl: Callable[[str, str, str], str]  # (attr, shape literal, dtype expr) -> __init__ line
+    constant_decl: Callable[[str, str, str], str]  # (attr, value literal, dtype expr) -> a non-persistent buffer
     load_model_lines: Callable[[str, bool, bool], list[str]]  # (class name, has weights, eager only) -> body
     write_weights: Callable[[dict[str, np.ndarray], str], None]  # (state dict, path) -> file
     runtime: str = ""  # module with prepare(device) and run(model, arrays), imported only in workers

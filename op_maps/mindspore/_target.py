@@ -42,6 +42,11 @@ def _buffer_decl(attr: str, shape: str, dtype: str) -> str:
     return f"self.{attr} = mindspore.Parameter(ops.zeros({shape}, {dtype}), name={attr!r}, requires_grad=False)"
 
 
+def _constant_decl(attr: str, literal: str, dtype: str) -> str:
+    # a plain Tensor attribute: not a Parameter, so not in the checkpoint (a constant under GRAPH_MODE)
+    return f"self.{attr} = mindspore.Tensor({literal}, dtype={dtype})"
+
+
 def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool) -> list[str]:
     lines = []
     if eager_only:  # checked in plain Python, before anything is compiled: GRAPH_MODE would misread values
@@ -72,6 +77,7 @@ TARGET = TargetSpec(
     const_tensor=_const_tensor,
     parameter_decl=_parameter_decl,
     buffer_decl=_buffer_decl,
+    constant_decl=_constant_decl,
     load_model_lines=_load_model_lines,
     write_weights=write_checkpoint,
     export_kind="mindir",

@@ -5,7 +5,7 @@ import numpy as np
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
-from porter.semantics import space_to_depth_order
+from porter.semantics import embedding_table, space_to_depth_order
 
 
 def _const_ints(n, i: int, what: str) -> list[int]:
@@ -271,7 +271,14 @@ def split(n):
 
 @op("Gather")
 def gather(n):
-    """ops.gather along axis (negative indices wrapped)"""
+    """ops.gather along axis (negative indices wrapped); nn.Embedding for torch's"""
+    table = embedding_table(n)
+    if table is not None:
+        ctor = (f"nn.Embedding({table.shape[0]}, {table.shape[1]}, use_one_hot=False, embedding_table='zeros', "
+                f"dtype={n.dtype(n.in_dtype(1))}, padding_idx=None)")  # fmt: skip
+        layer = n.layer(n.layer_hint(0), ctor, {"embedding_table": table},
+                        {"embedding_table": n.input_source_name(0) or "weight"})  # fmt: skip
+        return f"{layer}({n.x(1)})"
     axis = int(n.attr("axis", 0))
     x, idx = n.x(0), n.x(1)
     return f"ops.gather({x}, ops.where({idx} < 0, {idx} + {x}.shape[{axis}], {idx}), {axis})"

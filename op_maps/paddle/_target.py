@@ -36,6 +36,10 @@ def _buffer_decl(attr: str, shape: str, dtype: str) -> str:
     return f"self.register_buffer({attr!r}, paddle.zeros({shape}, dtype={dtype}))"
 
 
+def _constant_decl(attr: str, literal: str, dtype: str) -> str:
+    return f"self.register_buffer({attr!r}, paddle.to_tensor({literal}, dtype={dtype}), persistable=False)"
+
+
 def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool) -> list[str]:
     del eager_only  # Paddle's dynamic mode is the default; paddle.jit.save reports what cannot be traced
     lines = [f"model = {class_name}()"]
@@ -68,6 +72,7 @@ TARGET = TargetSpec(
     const_tensor=_const_tensor,
     parameter_decl=_parameter_decl,
     buffer_decl=_buffer_decl,
+    constant_decl=_constant_decl,
     load_model_lines=_load_model_lines,
     write_weights=_write_weights,
     export_kind="inference",

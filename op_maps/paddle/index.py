@@ -9,7 +9,7 @@ import numpy as np
 
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.semantics import unsorted_top_k
+from porter.semantics import embedding_table, unsorted_top_k
 
 _DATA_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 
@@ -25,7 +25,12 @@ def _indices(n, i: int, dim: str) -> str:
 
 @op("Gather", dtypes=_DATA_DTYPES)
 def gather(n):
-    """paddle.gather along axis (any indices rank: gathered flat, then reshaped)"""
+    """paddle.gather along axis (any indices rank: gathered flat, then reshaped); nn.Embedding for torch's"""
+    table = embedding_table(n)
+    if table is not None:
+        layer = n.layer(n.layer_hint(0), f"nn.Embedding({table.shape[0]}, {table.shape[1]})", {"weight": table},
+                        {"weight": n.input_source_name(0) or "weight"})  # fmt: skip
+        return f"{layer}({n.x(1)})"
     axis = int(n.attr("axis", 0))
     x = n.x(0)
     idx = _indices(n, 1, f"{x}.shape[{axis}]")

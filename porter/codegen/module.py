@@ -15,8 +15,7 @@ def render_module(program: Program) -> str:
     helper_src = [program.helpers[name].strip("\n") for name in sorted(program.helpers)]
     load_lines = target.load_model_lines(program.class_name, bool(program.weights), bool(program.eager_only))
     classes = [
-        _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs)
-        for c in program.classes
+        _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs) for c in program.classes
     ]
     classes.append(
         _render_class(

@@ -64,6 +64,7 @@ def export_module(module, example_inputs, *, dynamic: list[str] | None = None, o
     info: dict = {"exporter": None, "failures": {}, "class_name": type(module).__name__}
     # the example's sizes: validation starts its input shapes from them (a conv stem needs long audio)
     info["example_shapes"] = [list(t.shape) for t in example_inputs if hasattr(t, "shape")]
+    info.update(tensor_roles(module))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -101,6 +102,17 @@ def export_module(module, example_inputs, *, dynamic: list[str] | None = None, o
             info["failures"]["torchscript"] = _first_line(exc)
     reasons = "; ".join(f"{k}: {v}" for k, v in info["failures"].items())
     raise PorterError(f"torch.onnx could not export {type(module).__name__}: {reasons}")
+
+
+def tensor_roles(module) -> dict:
+    """Which state_dict names are trainable parameters and which are buffers (persistent: saved in the
+    state_dict), so the port declares each as the source does."""
+    buffers = {}
+    for prefix, sub in module.named_modules():
+        for name in sub._buffers:
+            full = f"{prefix}.{name}" if prefix else name
+            buffers[full] = name not in sub._non_persistent_buffers_set
+    return {"parameters": sorted(name for name, _ in module.named_parameters()), "buffers": buffers}
 
 
 def _first_line(exc: Exception) -> str:
