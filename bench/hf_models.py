@@ -7,9 +7,13 @@ ones: attention variants (GQA, RoPE), MoE routing, convolutional stems, a speech
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 VOCAB = 100
+# Depth of every architecture's stack (bench/structure_table.py converts at 2, 4 and 8).
+LAYERS = int(os.environ.get("PORTER_HF_LAYERS", "2"))
 
 
 def _ids(batch: int = 2, seq: int = 8) -> tuple:
@@ -34,7 +38,7 @@ def bert():
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+    config = BertConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=4,
                         intermediate_size=64, max_position_embeddings=64)  # fmt: skip
     return _trained(BertModel(config, add_pooling_layer=False)), _ids()
 
@@ -43,7 +47,7 @@ def gpt2():
     from transformers import GPT2Config, GPT2Model
 
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=VOCAB, n_embd=32, n_layer=2, n_head=4, n_positions=64, use_cache=False)
+    config = GPT2Config(vocab_size=VOCAB, n_embd=32, n_layer=LAYERS, n_head=4, n_positions=64, use_cache=False)
     return _trained(GPT2Model(config)), _ids()
 
 
@@ -51,7 +55,7 @@ def llama():
     from transformers import LlamaConfig, LlamaModel
 
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+    config = LlamaConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=4,
                          num_key_value_heads=2, intermediate_size=64, max_position_embeddings=64, use_cache=False)  # fmt: skip
     return _trained(LlamaModel(config)), _ids()
 
@@ -60,7 +64,7 @@ def qwen2():
     from transformers import Qwen2Config, Qwen2Model
 
     torch.manual_seed(0)
-    config = Qwen2Config(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+    config = Qwen2Config(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=4,
                          num_key_value_heads=2, intermediate_size=64, max_position_embeddings=64, use_cache=False)  # fmt: skip
     return _trained(Qwen2Model(config)), _ids()
 
@@ -69,7 +73,7 @@ def vit():
     from transformers import ViTConfig, ViTModel
 
     torch.manual_seed(0)
-    config = ViTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+    config = ViTConfig(hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=4, intermediate_size=64,
                        image_size=32, patch_size=8)  # fmt: skip
     return _trained(ViTModel(config, add_pooling_layer=False)), _pixels()
 
@@ -94,7 +98,7 @@ def wav2vec2():
     from transformers import Wav2Vec2Config, Wav2Vec2Model
 
     torch.manual_seed(0)
-    config = Wav2Vec2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+    config = Wav2Vec2Config(hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=4, intermediate_size=64,
                             conv_dim=(16, 16), conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16,
                             num_conv_pos_embedding_groups=4, do_stable_layer_norm=True, feat_extract_norm="layer")  # fmt: skip
     audio = torch.randn(2, 400, generator=torch.Generator().manual_seed(0))
@@ -105,7 +109,7 @@ def mixtral():
     from transformers import MixtralConfig, MixtralModel
 
     torch.manual_seed(0)
-    config = MixtralConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+    config = MixtralConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=4,
                            num_key_value_heads=2, intermediate_size=64, num_local_experts=4, num_experts_per_tok=2,
                            max_position_embeddings=64, use_cache=False)  # fmt: skip
     return _trained(MixtralModel(config)), _ids()
@@ -115,7 +119,7 @@ def qwen_moe():
     from transformers import Qwen2MoeConfig, Qwen2MoeModel
 
     torch.manual_seed(0)
-    config = Qwen2MoeConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+    config = Qwen2MoeConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=4,
                             num_key_value_heads=2, intermediate_size=64, moe_intermediate_size=32,
                             shared_expert_intermediate_size=32, num_experts=4, num_experts_per_tok=2,
                             max_position_embeddings=64, use_cache=False)  # fmt: skip
@@ -126,7 +130,7 @@ def deepseek_v3():
     from transformers import DeepseekV3Config, DeepseekV3Model
 
     torch.manual_seed(0)
-    config = DeepseekV3Config(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+    config = DeepseekV3Config(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=LAYERS, num_attention_heads=4,
                               num_key_value_heads=4, intermediate_size=64, moe_intermediate_size=32,
                               n_routed_experts=4, num_experts_per_tok=2, n_group=2, topk_group=1,
                               first_k_dense_replace=1, kv_lora_rank=16, q_lora_rank=16, qk_rope_head_dim=8,

@@ -13,6 +13,7 @@ import onnx
 from porter.codegen.module import render_module
 from porter.errors import PorterError
 from porter.frontends.onnx_source import load_onnx
+from porter.fusion import fused
 from porter.lower import Lowering, Program
 from porter.naming import identifier
 from porter.output import atomic_directory
@@ -45,7 +46,8 @@ def lower_model(model: onnx.ModelProto, target: str, device: str = "cpu", roles:
     """roles: a PyTorch source's {"parameters": [...], "buffers": {name: persistent}} (torch_source)."""
     spec = _target_spec(target)
     class_name = _class_name(model)
-    program = Lowering(model, spec, class_name, device=device, roles=roles).run()
+    with fused(model, spec.registry):
+        program = Lowering(model, spec, class_name, device=device, roles=roles).run()
     program.device = device
     opset = {imp.domain or "ai.onnx": imp.version for imp in model.opset_import}.get("ai.onnx", "?")
     # the header names the model by its sanitized class name: no text from the file reaches the source raw

@@ -19,6 +19,7 @@ import onnx.numpy_helper
 from porter.codegen.literals import array_literal, py_literal
 from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
+from porter.fusion import FUSED_OPSET_KEY
 from porter.graphs import live_nodes
 from porter.naming import Namer, identifier
 from porter.targets import TargetSpec
@@ -629,11 +630,15 @@ class Lowering:
                 if index in live:
                     self._lower_node_or_record(node)
                 self.node_index += 1
-        self._record_value_map(g, live)
         for vi in g.output:
             if vi.name not in self.values or (self.values[vi.name].expr is None and self.values[vi.name].const is None):
                 raise InvalidModel(f"graph output {vi.name!r} is never produced")
             self.program.return_exprs.append(self.expr_of(vi.name))
+        if self.root_scope is not None:  # structured code reads like a hand port: values used once are inlined
+            from porter.structure import inline_single_use
+
+            inline_single_use(self.program.forward_lines, self.program.return_exprs)
+        self._record_value_map(g, live)
         return self.program
 
     def _lower_structured(self, live: set[int]) -> bool:
@@ -715,6 +720,9 @@ class Lowering:
                 label, node.op_type, f"operators of domain {domain!r} are not supported", self.target.name
             )
         opset = self.opsets[domain]
+        written_in = next((p.value for p in node.metadata_props if p.key == FUSED_OPSET_KEY), None)
+        if written_in is not None:  # porter.fusion wrote this op, in the opset that defines it
+            opset = max(opset, int(written_in))
         if node.output and node.output[0] in self._fused:
             self.program.op_report.append({"node": label, "op_type": node.op_type, "since": 0, "mapping": "fused"})
             return

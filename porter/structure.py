@@ -11,6 +11,7 @@ on the module that owns them, so the port's state_dict keys are the source's.
 
 from __future__ import annotations
 
+import ast
 import heapq
 import io
 import re
@@ -201,6 +202,7 @@ class StructuredLowering:
         child_work = _ScopeWork(state)
         self._lower_scope(child, child_work)
         returns = [low.expr_of(v) for v in outputs]
+        inline_single_use(state.forward_lines, returns)
         low.enter(previous)
         args = [low.expr_of(v) for v in state.inputs]
         outs = [work.state.locals.fresh(low.value_hint(v), "v") for v in outputs]
@@ -365,6 +367,85 @@ def _canonical(lines: list[str], params: list[str]) -> tuple[str, ...]:
             names += [n.strip() for n in match.group(1).split(",") if n.strip().isidentifier()]
     mapping = {name: f"__v{i}" for i, name in enumerate(dict.fromkeys(names))}
     return tuple(substitute(line, mapping) for line in lines)
+
+
+_SIMPLE_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*) = (.+)$")
+INLINE_LINE_LIMIT = 100  # an inlined value must leave its consumer's line at most this long
+INLINE_NESTING_LIMIT = 4  # ... and at most this deeply nested in calls
+
+
+def inline_single_use(lines: list[str], returns: list[str]) -> None:
+    """Write a value that is read once, by a later top-level statement, into that statement (as a hand
+    port nests `self.fc2(gelu(self.fc1(x)))`), while the line stays short and shallow."""
+    changed = True
+    while changed:
+        changed = False
+        texts = lines + returns
+        assigned: dict[str, int] = {}
+        for line in lines:
+            match = _ASSIGNED.match(line)
+            if match:
+                for name in match.group(1).split(","):
+                    assigned[name.strip()] = assigned.get(name.strip(), 0) + 1
+        for i, line in enumerate(lines):
+            match = _SIMPLE_ASSIGN.match(line)
+            if match is None or assigned.get(match.group(1)) != 1:
+                continue
+            name, expr = match.groups()
+            uses = [j for j in range(i + 1, len(texts)) if _reads(texts[j], name)]
+            if len(uses) != 1 or _reads_count(texts[uses[0]], name) != 1:
+                continue
+            j = uses[0]
+            if j < len(lines) and (lines[j].startswith((" ", "for ")) or _ASSIGNED.match(lines[j]) is None):
+                continue  # inside a loop (it would run every iteration) or a statement of another form
+            whole = _right_side(texts[j]).strip() == name
+            wrapped = expr if whole or _is_atom(expr) else f"({expr})"
+            new = substitute(texts[j], {name: wrapped})
+            if len(new) + 8 > INLINE_LINE_LIMIT or _nesting(new) > INLINE_NESTING_LIMIT:
+                continue
+            if j < len(lines):
+                lines[j] = new
+            else:
+                returns[j - len(lines)] = new
+            del lines[i]
+            changed = True
+            break
+
+
+def _name_pattern(name: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+
+
+def _right_side(text: str) -> str:
+    return text.split(" = ", 1)[-1] if _ASSIGNED.match(text) and not text.startswith("for ") else text
+
+
+def _reads(text: str, name: str) -> bool:
+    return _name_pattern(name).search(_right_side(text)) is not None
+
+
+def _reads_count(text: str, name: str) -> int:
+    return len(_name_pattern(name).findall(_right_side(text)))
+
+
+def _is_atom(expr: str) -> bool:
+    """A name, attribute, call or subscript: safe anywhere without parentheses."""
+    try:
+        tree = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(tree, ast.Name | ast.Attribute | ast.Call | ast.Subscript | ast.Constant)
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]":
+            depth -= 1
+    return deepest
 
 
 def _fold_loops(work: _ScopeWork, loop_var) -> None:

@@ -78,3 +78,40 @@ class WithWarp(torch.nn.Module):
 def with_warp():
     torch.manual_seed(0)
     return WithWarp(), (torch.randn(1, 3, 8, 8), torch.rand(1, 8, 8, 2) * 2 - 1)
+
+
+class EncoderBlock(torch.nn.Module):
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.norm = torch.nn.LayerNorm(dim)
+        self.fc1 = torch.nn.Linear(dim, hidden)
+        self.fc2 = torch.nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return x + self.fc2(torch.nn.functional.gelu(self.fc1(self.norm(x))))
+
+
+class TinyEncoder(torch.nn.Module):
+    """The shared example (shared/examples/source_block.py) at test size: a module tree with repeated blocks."""
+
+    def __init__(self, vocab: int = 50, dim: int = 16, hidden: int = 32, depth: int = 2):
+        super().__init__()
+        self.embed = torch.nn.Embedding(vocab, dim)
+        self.blocks = torch.nn.ModuleList([EncoderBlock(dim, hidden) for _ in range(depth)])
+        self.head = torch.nn.Linear(dim, 10)
+        self.register_buffer("scale", torch.tensor([0.5] * dim), persistent=False)
+
+    def forward(self, ids):
+        x = self.embed(ids) * self.scale
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x.mean(dim=1))
+
+
+def tiny_encoder():
+    torch.manual_seed(0)
+    model = TinyEncoder()
+    with torch.no_grad():  # trained norms: the exporter would merge untrained (all-ones) ones
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape) * 0.02)
+    return model.eval(), (torch.randint(0, 50, (2, 6)),)

@@ -1,0 +1,59 @@
+"""ONNX graphs that carry torch.onnx's module metadata, built in code (no torch): what the module tree,
+the structured code generator and the fusions see in a dynamo export."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+_SCOPES = "pkg.torch.onnx.name_scopes"
+_CLASSES = "pkg.torch.onnx.class_hierarchy"
+
+
+def scoped(node: onnx.NodeProto, modules: list[tuple[str, str]], op: str) -> onnx.NodeProto:
+    """Attach metadata: `modules` = [(path, class), ...] below the root, `op` = the fx node."""
+    chain = [("", "tests.Net"), *modules, (op, f"aten.{op}.default")]
+    node.metadata_props.add(key=_SCOPES, value=repr([p for p, _ in chain]))
+    node.metadata_props.add(key=_CLASSES, value=repr([c for _, c in chain]))
+    return node
+
+
+def stacked_blocks(depth: int = 2, width: int = 8, metadata: bool = True) -> onnx.ModelProto:
+    """x -> depth x Block(fc: Linear with bias, act: ReLU, residual add) -> head Linear.
+
+    The Linear is written as torch.onnx writes it: MatMul by a pre-transposed weight, then Add of the bias.
+    """
+    rng = np.random.default_rng(0)
+    nodes, inits = [], []
+    h = "x"
+    for i in range(depth):
+        block = (f"blocks.{i}", "tests.Block")
+        fc = (f"blocks.{i}.fc", "torch.nn.modules.linear.Linear")
+        act = (f"blocks.{i}.act", "torch.nn.modules.activation.ReLU")
+        w, b = f"val_{10 * i}", f"blocks.{i}.fc.bias"
+        inits += [
+            numpy_helper.from_array(rng.standard_normal((width, width)).astype(np.float32), w),
+            numpy_helper.from_array(rng.standard_normal(width).astype(np.float32), b),
+        ]
+        made = [
+            (helper.make_node("MatMul", [h, w], [f"matmul_{i}"]), [block, fc], "linear"),
+            (helper.make_node("Add", [f"matmul_{i}", b], [f"linear_{i}"]), [block, fc], "linear"),
+            (helper.make_node("Relu", [f"linear_{i}"], [f"relu_{i}"]), [block, act], "relu"),
+            (helper.make_node("Add", [h, f"relu_{i}"], [f"add_{i}"]), [block], "add"),
+        ]
+        nodes += [scoped(n, m, op) if metadata else n for n, m, op in made]
+        h = f"add_{i}"
+    inits.append(numpy_helper.from_array(rng.standard_normal((width, 3)).astype(np.float32), "head.weight"))
+    head = helper.make_node("MatMul", [h, "head.weight"], ["y"])
+    nodes.append(scoped(head, [("head", "torch.nn.modules.linear.Linear")], "linear") if metadata else head)
+    graph = helper.make_graph(
+        nodes,
+        "Net",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", width])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    return model
