@@ -135,7 +135,13 @@ def main(debug):
     show_default=True,
     help="Device the port is for: cpu, gpu, ascend/npu, ... (selects device-specific rows of the mapping table).",
 )
-def convert(source, target, out_dir, force, validate, seed, dynamic, export, device):
+@click.option(
+    "--train",
+    "training",
+    is_flag=True,
+    help="PyTorch sources: export in train mode so Dropout is kept, active under train()/set_train() as in the source.",
+)
+def convert(source, target, out_dir, force, validate, seed, dynamic, export, device, training):
     """Convert SOURCE into a standalone model for the target framework.
 
     \b
@@ -154,6 +160,7 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
             dynamic=[d for d in dynamic.split(",") if d],
             export=export,
             device="ascend" if device == "npu" else device,
+            training=training,
         )
     _print_summary(result)
     if result.export is not None:

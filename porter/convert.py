@@ -55,31 +55,31 @@ def lower_model(model: onnx.ModelProto, target: str, device: str = "cpu", roles:
     return program
 
 
-def to_onnx(source, *, example_inputs=None, dynamic=None) -> tuple[onnx.ModelProto, dict]:
+def to_onnx(source, *, example_inputs=None, dynamic=None, training: bool = False) -> tuple[onnx.ModelProto, dict]:
     """Any supported source -> (checked, shape-inferred ModelProto, export info)."""
     from porter.frontends import torch_source
 
     if torch_source.is_torch_module(source):
         if example_inputs is None:
             raise PorterError("a torch.nn.Module source needs example_inputs")
-        model, info = torch_source.export_module(source, example_inputs, dynamic=dynamic)
+        model, info = torch_source.export_module(source, example_inputs, dynamic=dynamic, training=training)
     elif torch_source.is_torch_spec(source):
-        model, info = torch_source.export_spec(source, dynamic=dynamic)
+        model, info = torch_source.export_spec(source, dynamic=dynamic, training=training)
     else:
         model = None
     if model is not None:
         model.graph.name = info.get("class_name") or model.graph.name  # the generated class keeps the module's name
         return load_onnx(model), info
-    if example_inputs is not None or dynamic:
-        raise PorterError("example_inputs and dynamic axes apply only to PyTorch sources")
+    if example_inputs is not None or dynamic or training:
+        raise PorterError("example_inputs, dynamic axes and training apply only to PyTorch sources")
     return load_onnx(source), {}
 
 
 def generate(
-    source, target: str = "paddle", *, example_inputs=None, dynamic=None, device: str = "cpu"
+    source, target: str = "paddle", *, example_inputs=None, dynamic=None, device: str = "cpu", training: bool = False
 ) -> tuple[Program, str]:
     """Convert in memory: (lowered program, model.py source). Nothing is written."""
-    model, info = to_onnx(source, example_inputs=example_inputs, dynamic=dynamic)
+    model, info = to_onnx(source, example_inputs=example_inputs, dynamic=dynamic, training=training)
     program = lower_model(model, target, device, roles=info if "parameters" in info else None)
     if info.get("exporter"):
         program.header += f" Exported with torch.onnx ({info['exporter']} exporter)."
@@ -99,6 +99,7 @@ def convert(
     dynamic=None,
     export: str | None = None,
     device: str = "cpu",
+    training: bool = False,
 ) -> Result:
     """Convert `source` for `target` ("paddle" or "mindspore").
 
@@ -108,6 +109,8 @@ def convert(
     device: "cpu" (default), "gpu", "ascend", ...: picks device-specific rows of the mapping table.
     export: "inference" (paddle.jit.save) or "mindir" (mindspore.export), written to OUT/<kind>/ and
     checked against model.py before OUT appears.
+    training: PyTorch sources: export in train mode so Dropout is kept, active under train() / set_train()
+    like the source's (load_model() still returns the model in eval mode).
     Writes OUT/model.py, the weights and report.json atomically when out_dir is given.
     """
     spec = _target_spec(target)
@@ -116,7 +119,9 @@ def convert(
     if export is not None and out_dir is None:
         raise PorterError("an export needs an output directory")
     start = time.perf_counter()
-    program, code = generate(source, target, example_inputs=example_inputs, dynamic=dynamic, device=device)
+    program, code = generate(
+        source, target, example_inputs=example_inputs, dynamic=dynamic, device=device, training=training
+    )
     label = os.fspath(source) if isinstance(source, str | os.PathLike) else type(source).__name__
     result = Result(
         target=target,

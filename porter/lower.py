@@ -262,6 +262,11 @@ class NodeContext:
         like = self._low.linear_bias[name][0] if self.bias_taken and i == 0 else name
         return self._low.declare_output(name, readable_hint(self.proto, like), like=like)
 
+    @property
+    def training_port(self) -> bool:
+        """The source was exported in train mode for a port that trains (`porter convert --train`)."""
+        return self._low.training_port
+
     def torch_op(self) -> str:
         """The PyTorch op the exporter made this node from ('aten.embedding.default'), '' if unknown. A hint
         for choosing the idiomatic layer, never a reason to change numerics: emitters check the graph too."""
@@ -415,6 +420,8 @@ class Lowering:
         # a PyTorch source says which tensors are trainable: everything else (buffers, constants the
         # exporter folded) is declared non-trainable; without it every float initializer is a parameter
         self.trainable = set(roles["parameters"]) if roles else None
+        # exported in train mode (`--train`): training-mode Dropout follows the port's train()/eval()
+        self.training_port = bool(roles and roles.get("training"))
         self.buffers = dict(roles.get("buffers", {})) if roles else {}
         self.target = target
         self.graph = model.graph

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def spatial_params(n, kernel: list[int], spatial_shape):
     """(strides, dilations, pads as [begin..., end...]) with auto_pad resolved."""
@@ -51,6 +53,20 @@ def check_variadic(n) -> None:
         n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
     if n.since < 8 and len({n.in_shape(i) for i in range(n.num_inputs)}) != 1:
         n.refuse("opset < 8 forbids broadcasting between inputs")
+
+
+def trainable_dropout_rate(n) -> float | None:
+    """The rate of a training-mode Dropout in a port converted for training (`--train`): the port applies it
+    while training and is the identity in eval mode, as the source's Dropout is. None otherwise."""
+    if not n.training_port or n.since < 12 or not n.has_input(2) or n.const(2) is None or not bool(n.const(2)):
+        return None
+    if n.has_output(1):
+        n.refuse("the dropout mask output has no equivalent in a trainable port")
+    n.ignore_attr("seed", "the framework's own generator draws the mask, as torch's does")
+    ratio = n.const(1) if n.has_input(1) else np.array(0.5)
+    if ratio is None:
+        n.refuse("the dropout ratio (input 1) must be a constant")
+    return float(ratio)
 
 
 def dropout_for_inference(n) -> None:

@@ -398,9 +398,10 @@ def inline_single_use(lines: list[str], returns: list[str]) -> None:
             j = uses[0]
             if j < len(lines) and (lines[j].startswith((" ", "for ")) or _ASSIGNED.match(lines[j]) is None):
                 continue  # inside a loop (it would run every iteration) or a statement of another form
-            whole = _right_side(texts[j]).strip() == name
-            wrapped = expr if whole or _is_atom(expr) else f"({expr})"
-            new = substitute(texts[j], {name: wrapped})
+            new = substitute(texts[j], {name: expr if _is_atom(expr) else f"({expr})"})
+            bare = substitute(texts[j], {name: expr})
+            if _same_tree(new, bare):  # the parentheses change nothing there (a call argument, a whole side)
+                new = bare
             if len(new) + 8 > INLINE_LINE_LIMIT or _nesting(new) > INLINE_NESTING_LIMIT:
                 continue
             if j < len(lines):
@@ -435,6 +436,13 @@ def _is_atom(expr: str) -> bool:
     except SyntaxError:
         return False
     return isinstance(tree, ast.Name | ast.Attribute | ast.Call | ast.Subscript | ast.Constant)
+
+
+def _same_tree(a: str, b: str) -> bool:
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:
+        return False
 
 
 def _nesting(text: str) -> int:

@@ -4,7 +4,7 @@ import numpy as np
 
 from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.rows import direct
-from porter.semantics import dropout_for_inference
+from porter.semantics import dropout_for_inference, trainable_dropout_rate
 
 _F = {"float32", "float64", "float16"}
 
@@ -130,7 +130,10 @@ def softmax(n):
 
 @op("Dropout")
 def dropout(n):
-    """inference: the input unchanged"""
+    """inference: the input unchanged; ops.dropout following set_train() in a port converted for training"""
+    rate = trainable_dropout_rate(n)
+    if rate is not None:
+        return [f"ops.dropout({n.x(0)}, p={rate!r}, training=self.training)"]
     dropout_for_inference(n)
     x = n.x(0)
     if not n.has_output(1):

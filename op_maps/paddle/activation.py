@@ -4,7 +4,7 @@ from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
-from porter.semantics import dropout_for_inference
+from porter.semantics import dropout_for_inference, trainable_dropout_rate
 
 _F = "nn.functional"
 
@@ -157,7 +157,11 @@ def hardmax(n):
 
 @op("Dropout", dtypes=FLOATS)
 def dropout(n):
-    """inference: the input unchanged, mask all true (porter converts for inference)"""
+    """inference: the input unchanged, mask all true; nn.functional.dropout following train()/eval() in a
+    port converted for training"""
+    rate = trainable_dropout_rate(n)
+    if rate is not None:
+        return [f"nn.functional.dropout({n.x(0)}, p={rate!r}, training=self.training)"]
     dropout_for_inference(n)
     x = n.x(0)
     if not n.has_output(1):

@@ -54,14 +54,20 @@ def _dynamic_shapes(example_inputs, dynamic: list[str]):
     return tuple({axis: dims[names[axis]] for axis in range(min(len(names), t.dim()))} for t in example_inputs)
 
 
-def export_module(module, example_inputs, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET):
-    """(ModelProto, info) for a torch module; info says which exporter produced it and why others failed."""
+def export_module(
+    module, example_inputs, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET, training: bool = False
+):
+    """(ModelProto, info) for a torch module; info says which exporter produced it and why others failed.
+
+    training: export in train mode, so Dropout survives (as ONNX Dropout in training mode) and the port
+    keeps it, switched by the framework's train()/eval() like the source's.
+    """
     import torch
 
     example_inputs = tuple(example_inputs) if isinstance(example_inputs, list | tuple) else (example_inputs,)
-    module = module.eval()
+    module = module.train() if training else module.eval()
     dynamic = list(dynamic or [])
-    info: dict = {"exporter": None, "failures": {}, "class_name": type(module).__name__}
+    info: dict = {"exporter": None, "failures": {}, "class_name": type(module).__name__, "training": training}
     # the example's sizes: validation starts its input shapes from them (a conv stem needs long audio)
     info["example_shapes"] = [list(t.shape) for t in example_inputs if hasattr(t, "shape")]
     info.update(tensor_roles(module))
@@ -158,13 +164,15 @@ def load_factory(spec: str):
     )
 
 
-def export_spec(spec: str, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET):
+def export_spec(spec: str, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET, training: bool = False):
     """Run a factory spec through the exporter in a subprocess; returns (ModelProto, info)."""
     with tempfile.TemporaryDirectory(prefix="porter-torch-") as tmp:
         out = Path(tmp) / "model.onnx"
         cmd = [sys.executable, "-m", "porter.frontends.torch_source", spec, str(out), "--opset", str(opset)]
         if dynamic:
             cmd += ["--dynamic", ",".join(dynamic)]
+        if training:
+            cmd.append("--train")
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=EXPORT_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -189,13 +197,14 @@ def _main(argv: list[str]) -> int:
     parser.add_argument("out")
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET)
     parser.add_argument("--dynamic", default="")
+    parser.add_argument("--train", action="store_true")
     args = parser.parse_args(argv)
     try:
         module, example_inputs = load_factory(args.spec)
         if example_inputs is None:
             raise InvalidModel(f"{args.spec}: the factory returned no example inputs; return (module, inputs)")
         dynamic = [d for d in args.dynamic.split(",") if d]
-        model, info = export_module(module, example_inputs, dynamic=dynamic, opset=args.opset)
+        model, info = export_module(module, example_inputs, dynamic=dynamic, opset=args.opset, training=args.train)
     except PorterError as exc:
         print(f"porter-error: {exc}", file=sys.stderr)
         return 2

@@ -63,3 +63,60 @@ def test_cli_converts_a_factory_and_validates(tmp_path):
     assert "# Inputs: x float32 [batch, 4, 8]" in code
     assert json.loads((out / "report.json").read_text())["export"]["exporter"] == "dynamo"
     assert (out / "source.onnx").exists()
+
+
+_TRAIN_MODE = {
+    "paddle": """
+import importlib.util, numpy as np, paddle
+spec = importlib.util.spec_from_file_location("port", {path!r})
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+model = mod.load_model()
+ids = paddle.to_tensor(np.arange(12).reshape(2, 6) % 50, dtype="int64")
+evals = [model(ids).numpy() for _ in range(2)]
+model.train()
+trains = [model(ids).numpy() for _ in range(2)]
+print(float(abs(evals[0] - evals[1]).max()), float(abs(trains[0] - trains[1]).max()))
+""",
+    "mindspore": """
+import importlib.util, sys, numpy as np, mindspore
+spec = importlib.util.spec_from_file_location("port", {path!r})
+mod = importlib.util.module_from_spec(spec); sys.modules["port"] = mod; spec.loader.exec_module(mod)
+model = mod.load_model()
+ids = mindspore.Tensor(np.arange(12).reshape(2, 6) % 50, mindspore.int64)
+evals = [model(ids).asnumpy() for _ in range(2)]
+model.set_train(True)
+trains = [model(ids).asnumpy() for _ in range(2)]
+print(float(abs(evals[0] - evals[1]).max()), float(abs(trains[0] - trains[1]).max()))
+""",
+}
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_train_export_keeps_dropout_switched_by_train_mode(tmp_path, target):
+    import porter
+
+    out = tmp_path / "out"
+    porter.convert(f"{FACTORIES}:tiny_encoder", target, out, dynamic=["batch", "seq"], training=True)
+    code = (out / "model.py").read_text()
+    assert "dropout(" in code and "p=0.25, training=self.training" in code
+    proc = subprocess.run(
+        [sys.executable, "-c", _TRAIN_MODE[target].format(path=str(out / "model.py"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    eval_diff, train_diff = map(float, proc.stdout.split()[-2:])
+    assert eval_diff == 0.0 and train_diff > 0.0  # eval is deterministic; train mode draws new masks
+    from porter.validators.validate import validate
+
+    assert validate(out)["passed"]  # in eval mode the port matches PyTorch
+
+
+def test_dropout_in_training_mode_is_refused_without_train(tmp_path):
+    import porter
+    from porter.errors import UnsupportedOp
+
+    model, _ = export_spec(f"{FACTORIES}:tiny_encoder", training=True)
+    with pytest.raises(UnsupportedOp, match="training_mode"):
+        porter.convert(model, "paddle")

@@ -86,9 +86,10 @@ class EncoderBlock(torch.nn.Module):
         self.norm = torch.nn.LayerNorm(dim)
         self.fc1 = torch.nn.Linear(dim, hidden)
         self.fc2 = torch.nn.Linear(hidden, dim)
+        self.drop = torch.nn.Dropout(0.25)
 
     def forward(self, x):
-        return x + self.fc2(torch.nn.functional.gelu(self.fc1(self.norm(x))))
+        return x + self.drop(self.fc2(torch.nn.functional.gelu(self.fc1(self.norm(x)))))
 
 
 class TinyEncoder(torch.nn.Module):

@@ -1,0 +1,193 @@
+"""How the generated code reads, per architecture and depth: lines of model.py, classes, numbered names,
+and whether the port's state_dict has torch's keys and trainable size.
+
+    .venv/bin/python bench/structure_table.py [--models llama,bert] [--depths 2,4,8] [--targets paddle,mindspore]
+        [--json out.json]
+
+Depth is set through PORTER_HF_LAYERS (bench/hf_models.py). State_dict keys are compared at the first depth
+only (each side loads in its own process). Prints a Markdown table; bench/README.md keeps the last one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import porter  # noqa: E402
+
+NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
+# MindSpore layers name their own parameters: torch key suffix -> MindSpore's (docs/structure.md)
+MINDSPORE_NAMES = {
+    "norm.weight": "norm.gamma",
+    "norm.bias": "norm.beta",
+    "layernorm.weight": "layernorm.gamma",
+    "layernorm.bias": "layernorm.beta",
+    "LayerNorm.weight": "LayerNorm.gamma",
+    "LayerNorm.bias": "LayerNorm.beta",
+}
+
+_TORCH = """
+import json, os, sys
+sys.path.insert(0, {here!r})
+import hf_models
+model, _ = getattr(hf_models, {name!r})()
+keys = {{k: list(v.shape) for k, v in model.state_dict().items()}}
+print(json.dumps({{"keys": keys, "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad)}}))
+"""
+_PORT = {
+    "paddle": """
+import json, importlib.util
+spec = importlib.util.spec_from_file_location("port", {path!r})
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+model = mod.load_model()
+keys = {{k: list(v.shape) for k, v in model.state_dict().items()}}
+trainable = sum(int(p.size) for p in model.parameters() if not p.stop_gradient)
+print(json.dumps({{"keys": keys, "trainable": trainable}}))
+""",
+    "mindspore": """
+import json, importlib.util, sys
+import mindspore
+spec = importlib.util.spec_from_file_location("port", {path!r})
+mod = importlib.util.module_from_spec(spec); sys.modules["port"] = mod; spec.loader.exec_module(mod)
+model = mod.load_model()
+keys = {{p.name: list(p.shape) for p in model.get_parameters()}}
+print(json.dumps({{"keys": keys, "trainable": sum(int(p.size) for p in model.trainable_params())}}))
+""",
+}
+
+
+def assigned_names(code: str) -> list[str]:
+    """Every name the generated forward/construct methods assign or take as a parameter."""
+    names = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.FunctionDef) and node.name in ("forward", "construct"):
+            names += [a.arg for a in node.args.args if a.arg != "self"]
+            for stmt in ast.walk(node):
+                if isinstance(stmt, ast.Assign):
+                    for target in stmt.targets:
+                        names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return names
+
+
+def _run(code: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _mindspore_key(key: str) -> str:
+    for suffix, new in MINDSPORE_NAMES.items():
+        if key.endswith(suffix):
+            return key[: -len(suffix)] + new
+    if key.endswith(("embed_tokens.weight", "wte.weight", "wpe.weight", "embeddings.weight")) or re.search(
+        r"_embeddings\.weight$", key
+    ):
+        return key[: -len("weight")] + "embedding_table"
+    return key
+
+
+def compare_keys(name: str, target: str, out: Path) -> dict:
+    torch_side = _run(_TORCH.format(here=str(HERE), name=name))
+    port_side = _run(_PORT[target].format(path=str(out / "model.py")))
+    expected = torch_side["keys"]
+    if target == "mindspore":
+        expected = {_mindspore_key(k): v for k, v in expected.items()}
+    got = port_side["keys"]
+    transposed = sum(1 for k, v in expected.items() if k in got and got[k] != v and got[k] == v[::-1])
+    return {
+        "keys_equal": set(got) == set(expected),
+        "missing": sorted(set(expected) - set(got))[:5],
+        "extra": sorted(set(got) - set(expected))[:5],
+        "shape_diff": sum(1 for k, v in expected.items() if k in got and got[k] != v) - transposed,
+        "transposed": transposed,
+        "trainable_equal": torch_side["trainable"] == port_side["trainable"],
+        "trainable": [torch_side["trainable"], port_side["trainable"]],
+    }
+
+
+def run_one(name: str, depth: int, target: str, tmp: Path, keys: bool) -> dict:
+    os.environ["PORTER_HF_LAYERS"] = str(depth)
+    out = tmp / f"{name}-{depth}-{target}"
+    row = {"model": name, "depth": depth, "target": target}
+    start = time.perf_counter()
+    try:
+        porter.convert(f"{HERE / 'hf_models.py'}:{name}", target, out, dynamic=["batch", "seq"])
+    except Exception as exc:  # a refusal is a row of the table, not the end of the run
+        return {**row, "status": f"refused: {str(exc)[:120]}"}
+    code = (out / "model.py").read_text()
+    names = assigned_names(code)
+    row.update(
+        status="ok",
+        convert_s=round(time.perf_counter() - start, 1),
+        lines=len(code.splitlines()),
+        classes=re.findall(r"^class (\w+)\(", code, re.M),
+        names=len(names),
+        numbered=sum(1 for n in names if NUMBERED.search(n)),
+        loops=len(re.findall(r"^\s+for \w+ in self\.\w+:", code, re.M)),
+    )
+    if keys:
+        try:
+            row.update(compare_keys(name, target, out))
+        except RuntimeError as exc:
+            row["keys_error"] = str(exc)[:200]
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="llama,qwen2,gpt2,bert,vit")
+    parser.add_argument("--depths", default="2,4,8")
+    parser.add_argument("--targets", default="paddle,mindspore")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    depths = [int(d) for d in args.depths.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="porter-structure-") as tmp:
+        for target in args.targets.split(","):
+            for name in args.models.split(","):
+                for depth in depths:
+                    row = run_one(name, depth, target, Path(tmp), keys=depth == depths[0])
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    print(
+        "\n| model | target | lines at "
+        + " / ".join(map(str, depths))
+        + " | classes | numbered names | keys | trainable |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for target in args.targets.split(","):
+        for name in args.models.split(","):
+            mine = [r for r in rows if r["model"] == name and r["target"] == target and r["status"] == "ok"]
+            if not mine:
+                print(f"| {name} | {target} | refused | | | | |")
+                continue
+            first = mine[0]
+            lines = " / ".join(str(r["lines"]) for r in mine)
+            numbered = max(r["numbered"] / max(1, r["names"]) for r in mine)
+            keys = "equal" if first.get("keys_equal") else f"differ ({first.get('missing')}, {first.get('extra')})"
+            if first.get("transposed"):
+                keys += f" ({first['transposed']} Linear weights [in, out])"
+            trainable = "equal" if first.get("trainable_equal") else str(first.get("trainable"))
+            print(
+                f"| {name} | {target} | {lines} | {', '.join(dict.fromkeys(first['classes']))} | {numbered:.0%} "
+                f"| {keys} | {trainable} |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
