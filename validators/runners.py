@@ -12,6 +12,7 @@ imported by the converting process at all). .npz files are read with allow_pickl
 
 from __future__ import annotations
 
+import inspect
 import sys
 import warnings
 
@@ -53,10 +54,15 @@ def run_torch(spec: str, inputs_path: str, out_path: str) -> None:
 
     from porter.frontends.torch_source import load_factory
 
-    module, _ = load_factory(spec)
+    module, example = load_factory(spec)
     module.eval()
+    arrays = [torch.from_numpy(a) for a in _read_inputs(inputs_path)]
     with torch.no_grad():
-        outputs = _flatten(module(*[torch.from_numpy(a) for a in _read_inputs(inputs_path)]))
+        if isinstance(example, dict):  # keyword inputs, in the order the exporter made graph inputs of them
+            order = [name for name in inspect.signature(module.forward).parameters if name in example]
+            outputs = _flatten(module(**dict(zip(order, arrays))))
+        else:
+            outputs = _flatten(module(*arrays))
     _write_outputs(out_path, [o.detach().cpu().numpy() for o in outputs])
 
 

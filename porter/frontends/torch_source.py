@@ -45,13 +45,30 @@ def is_torch_module(source) -> bool:
     return torch is not None and isinstance(source, torch.nn.Module)
 
 
-def _dynamic_shapes(example_inputs, dynamic: list[str]):
-    """Dim names in `dynamic` apply to axes 0, 1, ... of every input that has those axes."""
+def _dynamic_shapes(example_inputs, dynamic: list[str], keywords: dict | None = None):
+    """Dim names in `dynamic` apply to axes 0, 1, ... of every input that has those axes (positional
+    inputs as a tuple, keyword inputs as a dict by name, as torch.export expects them)."""
     import torch
 
     dims = {name: torch.export.Dim(name) for name in dynamic}
     names = list(dims)
-    return tuple({axis: dims[names[axis]] for axis in range(min(len(names), t.dim()))} for t in example_inputs)
+
+    def axes(t):
+        return {axis: dims[names[axis]] for axis in range(min(len(names), t.dim()))}
+
+    if keywords:
+        return {name: axes(t) for name, t in keywords.items()}
+    return tuple(axes(t) for t in example_inputs)
+
+
+def split_inputs(example_inputs) -> tuple[tuple, dict]:
+    """(positional, keyword) example inputs: a tensor, a tuple/list of them, or a dict by parameter name
+    (input_ids, attention_mask, ...), which the source's forward takes as keywords."""
+    if isinstance(example_inputs, dict):
+        return (), dict(example_inputs)
+    if isinstance(example_inputs, list | tuple):
+        return tuple(example_inputs), {}
+    return (example_inputs,), {}
 
 
 def export_module(
@@ -64,12 +81,19 @@ def export_module(
     """
     import torch
 
-    example_inputs = tuple(example_inputs) if isinstance(example_inputs, list | tuple) else (example_inputs,)
+    example_inputs, keywords = split_inputs(example_inputs)
+    if keywords:  # the forward's own parameter order: graph inputs (and the port's forward) follow it
+        import inspect
+
+        order = [name for name in inspect.signature(module.forward).parameters if name in keywords]
+        keywords = {name: keywords[name] for name in order + [k for k in keywords if k not in order]}
     module = module.train() if training else module.eval()
     dynamic = list(dynamic or [])
     info: dict = {"exporter": None, "failures": {}, "class_name": type(module).__name__, "training": training}
     # the example's sizes: validation starts its input shapes from them (a conv stem needs long audio)
-    info["example_shapes"] = [list(t.shape) for t in example_inputs if hasattr(t, "shape")]
+    info["example_shapes"] = [list(t.shape) for t in (*example_inputs, *keywords.values()) if hasattr(t, "shape")]
+    if keywords:
+        info["keyword_inputs"] = list(keywords)
     info.update(tensor_roles(module))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -78,9 +102,10 @@ def export_module(
             program = torch.onnx.export(
                 module,
                 example_inputs,
+                kwargs=keywords or None,
                 dynamo=True,
                 opset_version=opset,
-                dynamic_shapes=_dynamic_shapes(example_inputs, dynamic) if dynamic else None,
+                dynamic_shapes=_dynamic_shapes(example_inputs, dynamic, keywords) if dynamic else None,
                 custom_translation_table=table or None,
                 verbose=False,
             )
@@ -91,12 +116,13 @@ def export_module(
             info["failures"]["dynamo"] = _first_line(exc)
         try:
             buffer = io.BytesIO()
-            names = [f"input_{i}" for i in range(len(example_inputs))]
+            names = list(keywords) or [f"input_{i}" for i in range(len(example_inputs))]
             axes = {n: {i: d for i, d in enumerate(dynamic)} for n in names} if dynamic else None
             torch.onnx.export(
                 module,
                 example_inputs,
                 buffer,
+                kwargs=keywords or None,
                 dynamo=False,
                 opset_version=min(opset, 17),
                 input_names=names,

@@ -120,3 +120,15 @@ def test_dropout_in_training_mode_is_refused_without_train(tmp_path):
     model, _ = export_spec(f"{FACTORIES}:tiny_encoder", training=True)
     with pytest.raises(UnsupportedOp, match="training_mode"):
         porter.convert(model, "paddle")
+
+
+def test_keyword_inputs_become_named_inputs_and_validate_against_pytorch(tmp_path):
+    import porter
+    from porter.validators.validate import validate
+
+    out = tmp_path / "out"
+    porter.convert(f"{FACTORIES}:keyword_inputs", "paddle", out, dynamic=["batch", "seq"])
+    code = (out / "model.py").read_text()
+    assert "def forward(self, input_ids, attention_mask):" in code
+    assert "# Inputs: input_ids int64 [batch, seq]; attention_mask int64 [batch, seq]" in code
+    assert validate(out)["passed"]

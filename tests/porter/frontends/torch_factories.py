@@ -116,3 +116,23 @@ def tiny_encoder():
         for p in model.parameters():
             p.add_(torch.randn(p.shape) * 0.02)
     return model.eval(), (torch.randint(0, 50, (2, 6)),)
+
+
+class Masked(torch.nn.Module):
+    """Two inputs by keyword, as tokenizers hand them over (input_ids, attention_mask)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(20, 8)
+        self.proj = torch.nn.Linear(8, 4)
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None):
+        x = self.embed(input_ids) * attention_mask.unsqueeze(-1).to(torch.float32)
+        return self.proj(x.sum(dim=1) / attention_mask.sum(dim=1, keepdim=True).clamp(min=1))
+
+
+def keyword_inputs():
+    torch.manual_seed(0)
+    ids = torch.randint(0, 20, (2, 5))
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    return Masked().eval(), {"attention_mask": mask, "input_ids": ids}
