@@ -20,6 +20,7 @@ from porter.codegen.literals import array_literal, py_literal
 from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
 from porter.naming import Namer, identifier
+from porter.symdims import ABSENT, SymValue, from_const, propagate, shape_of
 from porter.targets import TargetSpec
 
 # Constants up to this many elements are written inline in the code; bigger ones become weights.
@@ -39,6 +40,7 @@ class ValueInfo:
     const: np.ndarray | None = None  # when the value is known at convert time
     source_name: str | None = None  # initializer name, for the parameter map
     is_initializer: bool = False  # a weight of the source model (never inlined when it is a float tensor)
+    sym: SymValue | None = None  # a small int tensor whose elements are known as shape expressions
 
 
 @dataclass
@@ -184,6 +186,14 @@ class NodeContext:
     def const_list(self, i: int) -> list | None:
         c = self.const(i)
         return None if c is None else c.reshape(-1).tolist()
+
+    def sym(self, i: int) -> SymValue | None:
+        """Input i's elements as shape expressions (`[x.shape[0], 8]`) when they are constants or shape
+        arithmetic on symbolic dims, else None: a shape a compiler accepts, where .tolist() would not do."""
+        if not self.has_input(i):
+            return None
+        info = self._low.values[self.proto.input[i]]
+        return info.sym if info.sym is not None else from_const(info.const)
 
     def require_const(self, i: int, what: str) -> np.ndarray:
         c = self.const(i)
@@ -564,6 +574,7 @@ class Lowering:
         if leftover:
             ctx.refuse(f"attribute(s) {', '.join(leftover)} not handled by the {self.target.name} mapping")
         self._assign_results(ctx, result)
+        self._record_sym(ctx)
         self.program.op_report.append(
             {
                 "node": label,
@@ -572,6 +583,27 @@ class Lowering:
                 "mapping": f"{mapping.module}.{mapping.emit.__name__}",
             }
         )
+
+    def _record_sym(self, ctx: NodeContext) -> None:
+        """Follow shape arithmetic on symbolic dims (porter.symdims) so shape consumers can skip the tensor."""
+        node = ctx.proto
+        if not ctx.has_output(0):
+            return
+        out = self.values[node.output[0]]
+        if node.op_type == "Shape":
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+            start, end = int(attrs.get("start", 0)), attrs.get("end")
+            dim_exprs = {}
+            for spec in self.program.input_specs:
+                for axis, d in enumerate(spec["shape"]):
+                    if isinstance(d, str):
+                        dim_exprs.setdefault(d, f"{spec['name']}.shape[{axis}]")
+            out.sym = shape_of(ctx.x(0), ctx.in_shape(0), start, None if end is None else int(end), dim_exprs)
+            return
+        inputs = [ctx.sym(i) if ctx.has_input(i) else ABSENT for i in range(ctx.num_inputs)]
+        if any(isinstance(v, SymValue) and any(d.value is None for d in v.dims) for v in inputs):
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+            out.sym = propagate(node, inputs, attrs)
 
     def _fold_static_shape(self, node: onnx.NodeProto, label: str, since: int, info: ValueInfo | None) -> bool:
         """Shape/Size of a value whose shape is fully static is a constant: shape arithmetic then folds
