@@ -243,3 +243,25 @@ def _bound(d: Dim) -> str:
     if d.value is not None:
         return str(max(-(2**62), min(d.value, 2**62)))
     return d.expr
+
+
+def expand_shape(in_shape: tuple | None, target: tuple[Dim, ...]) -> list[str] | None:
+    """ONNX Expand's output dims as source ('-1' keeps the input's dim), or None when a dim is only
+    known at run time (a symbolic input dim against a different symbolic target)."""
+    if in_shape is None:
+        return None
+    rank = max(len(in_shape), len(target))
+    dims = [1] * (rank - len(in_shape)) + list(in_shape)
+    wanted = [Dim.of(1)] * (rank - len(target)) + list(target)
+    out = []
+    for axis, (d, t) in enumerate(zip(dims, wanted)):
+        own = axis >= rank - len(in_shape)  # the input has this axis (a kept dim can be -1)
+        if t.value == 1 or (isinstance(d, str) and d == t.key):
+            out.append("-1" if own and not isinstance(d, int) else str(d if isinstance(d, int) else 1))
+        elif d == 1 or (t.value is not None and t.value > 1) or (isinstance(d, int) and d == t.value):
+            out.append(t.expr)
+        elif isinstance(d, int) and t.value is None:
+            out.append(str(d))  # a valid symbolic target is 1 or d here: either way the output keeps d
+        else:
+            return None
+    return out

@@ -11,7 +11,7 @@ import numpy as np
 
 from porter.op_maps.paddle._registry import op
 from porter.semantics import space_to_depth_order
-from porter.symdims import Dim, slice_subscript
+from porter.symdims import Dim, expand_shape, slice_subscript
 
 # Paddle's CPU kernels for these ops lack some small integer types; refuse them rather than crash.
 _MOVE_DTYPES = {"float16", "bfloat16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"}
@@ -204,7 +204,7 @@ def expand(n):
     x = n.x(0)
     sym = n.sym(1)
     if sym is not None:
-        out = expand_dims(n.in_shape(0), sym.dims)
+        out = expand_shape(n.in_shape(0), sym.dims)
         if out is not None:
             return f"paddle.expand({x}, [{', '.join(out)}])"
         # both sides symbolic and not provably equal: broadcast against a tensor of the target shape,
@@ -213,28 +213,6 @@ def expand(n):
         return f"{helper}({x}, {sym.source()})"
     helper = n.helper("_expand", _EXPAND)
     return f"{helper}({x}, {_int_list(n, 1, 'shape')})"
-
-
-def expand_dims(in_shape: tuple | None, target: tuple[Dim, ...]) -> list[str] | None:
-    """ONNX Expand's output dims as source ('-1' keeps the input's dim), or None when a dim is only
-    known at run time (a symbolic input dim against a different symbolic target)."""
-    if in_shape is None:
-        return None
-    rank = max(len(in_shape), len(target))
-    dims = [1] * (rank - len(in_shape)) + list(in_shape)
-    wanted = [Dim.of(1)] * (rank - len(target)) + list(target)
-    out = []
-    for axis, (d, t) in enumerate(zip(dims, wanted)):
-        own = axis >= rank - len(in_shape)  # the input has this axis (a kept dim can be -1)
-        if t.value == 1 or (isinstance(d, str) and d == t.key):
-            out.append("-1" if own and not isinstance(d, int) else str(d if isinstance(d, int) else 1))
-        elif d == 1 or (t.value is not None and t.value > 1) or (isinstance(d, int) and d == t.value):
-            out.append(t.expr)
-        elif isinstance(d, int) and t.value is None:
-            out.append(str(d))  # a valid symbolic target is 1 or d here: either way the output keeps d
-        else:
-            return None
-    return out
 
 
 _EXPAND_LIKE = """
