@@ -49,10 +49,13 @@ class SymValue:
 
     def source(self, bracket: str = "[]") -> str:
         """The elements as a Python list (or tuple with bracket='()') literal."""
-        body = ", ".join(d.expr for d in self.dims)
-        if bracket == "()" and len(self.dims) == 1:
-            body += ","
-        return f"{bracket[0]}{body}{bracket[1]}"
+        parts = [d.expr for d in self.dims]
+        return tuple_source(parts) if bracket == "()" else f"[{', '.join(parts)}]"
+
+
+def tuple_source(parts: list[str]) -> str:
+    """A Python tuple literal of the given element sources."""
+    return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
 
 
 def from_const(array: np.ndarray | None) -> SymValue | None:

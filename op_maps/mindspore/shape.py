@@ -6,7 +6,7 @@ import numpy as np
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
 from porter.semantics import space_to_depth_order
-from porter.symdims import expand_shape, slice_subscript
+from porter.symdims import expand_shape, slice_subscript, tuple_source
 
 
 def _const_ints(n, i: int, what: str) -> list[int]:
@@ -41,7 +41,7 @@ def reshape(n):
         # shape arithmetic on symbolic dims: a 0 literal copies the input's dim (allowzero=0); the
         # symbolic elements are sizes of existing tensors
         dims = [f"{n.x(0)}.shape[{i}]" if d.value == 0 else d.expr for i, d in enumerate(sym.dims)]
-        return f"ops.reshape({n.x(0)}, ({', '.join(dims)},))"
+        return f"ops.reshape({n.x(0)}, {tuple_source(dims)})"
     if allowzero:
         shape = n.const_list(1)
         if shape is None:  # e.g. torch.onnx's views of symbolic sizes: the shape is computed at run time
@@ -178,7 +178,7 @@ def expand(n):
     if target is not None:
         out = expand_shape(n.in_shape(0), target.dims)
         if out is not None:  # known at convert time, up to dims broadcast_to keeps (-1): compiles in GRAPH_MODE
-            return f"ops.broadcast_to({n.x(0)}, ({', '.join(out)},))"
+            return f"ops.broadcast_to({n.x(0)}, {tuple_source(out)})"
     helper = n.helper("_expand", _EXPAND)  # a run-time shape (e.g. a decoder's sequence length)
     return f"{helper}({n.x(0)}, {int_values(n, 1, 'the target shape')})"
 
@@ -282,6 +282,9 @@ def gather(n):
     """ops.gather along axis (negative indices wrapped)"""
     axis = int(n.attr("axis", 0))
     x, idx = n.x(0), n.x(1)
+    const = n.const(1)
+    if const is not None and (const >= 0).all():  # nothing to wrap
+        return f"ops.gather({x}, {idx}, {axis})"
     return f"ops.gather({x}, ops.where({idx} < 0, {idx} + {x}.shape[{axis}], {idx}), {axis})"
 
 

@@ -80,7 +80,8 @@ class _Predictor:
 
         program = next(path + ext for ext in (".json", ".pdmodel") if os.path.exists(path + ext))
         params = path + ".pdiparams"
-        config = inference.Config(program, params) if os.path.exists(params) else inference.Config(program)
+        # a model without parameters has no .pdiparams; Config(program) alone would mean a model directory
+        config = inference.Config(program, params if os.path.exists(params) else "")
         config.disable_gpu()
         config.disable_glog_info()
         self.predictor = inference.create_predictor(config)
