@@ -80,7 +80,7 @@ def shape_of(expr: str, shape: tuple | None, start: int, end: int | None, dim_ex
             source = f"{expr}.shape[{axis}]"
             dims.append(Dim(source, True, d if isinstance(d, str) else source))
     picked = dims[slice(start, end)]
-    if len(picked) > MAX_ELEMENTS or all(d.value is not None for d in picked):
+    if len(picked) > MAX_ELEMENTS:
         return None
     return SymValue(tuple(picked))
 

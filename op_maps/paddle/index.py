@@ -63,7 +63,7 @@ _GATHER_ND = """
 def _gather_nd(x, indices, batch_dims):
     indices = indices.astype('int64')
     depth = indices.shape[-1]
-    dims = paddle.to_tensor(x.shape[batch_dims : batch_dims + depth], dtype='int64')
+    dims = paddle.shape(x)[batch_dims : batch_dims + depth]  # a tensor op: compiled programs keep dims symbolic
     indices = paddle.where(indices < 0, indices + dims, indices)
     if batch_dims == 0:
         return paddle.gather_nd(x, indices)
@@ -114,6 +114,14 @@ def scatter_nd(n):
 _SCATTER_ND = """
 def _scatter_nd(x, indices, updates, reduction):
     # ONNX ScatterND: updates are applied in index order; reductions combine with the current value.
+    if reduction in ("none", "add") and x.dtype in (paddle.float32, paddle.float64, paddle.int32, paddle.int64):
+        # tensor ops only (compiles under paddle.jit.to_static): the written positions are a scatter of ones
+        indices = indices.astype('int64')
+        indices = paddle.where(indices < 0, indices + paddle.shape(x)[: indices.shape[-1]], indices)
+        if reduction == "add":
+            return paddle.scatter_nd_add(x, indices, updates)
+        hit = paddle.scatter_nd_add(paddle.zeros_like(x, dtype='int32'), indices, paddle.ones_like(updates, dtype='int32'))
+        return paddle.where(hit > 0, paddle.scatter_nd_add(paddle.zeros_like(x), indices, updates), x)
     out = x.clone()
     depth = indices.shape[-1]
     flat_idx = paddle.reshape(indices.astype('int64'), [-1, depth]).tolist()

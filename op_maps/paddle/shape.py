@@ -64,7 +64,8 @@ def reshape(n):
     if allowzero:
         helper = n.helper("_reshape_allowzero", _RESHAPE_ALLOWZERO)
         return f"{helper}({x}, {_int_list(n, 1, 'the target shape')})"
-    return f"paddle.reshape({x}, {_int_list(n, 1, 'the target shape')})"
+    # a shape computed from data: paddle.reshape takes the tensor itself (0 copies, -1 infers, as in ONNX)
+    return f"paddle.reshape({x}, {n.x(1)})"
 
 
 _RESHAPE_ALLOWZERO = """
@@ -211,8 +212,15 @@ def expand(n):
         # which the compiler sizes at run time (no value is read back)
         helper = n.helper("_expand_like", _EXPAND_LIKE)
         return f"{helper}({x}, {sym.source()})"
+    if n.in_dtype(0) in _BROADCAST_DTYPES:  # a shape computed from data: paddle.zeros takes the tensor itself
+        helper = n.helper("_expand_like", _EXPAND_LIKE)
+        return f"{helper}({x}, {n.x(1)})"
     helper = n.helper("_expand", _EXPAND)
     return f"{helper}({x}, {_int_list(n, 1, 'shape')})"
+
+
+# paddle.broadcast_tensors' kernels
+_BROADCAST_DTYPES = {"bool", "float16", "float32", "float64", "int32", "int64"}
 
 
 _EXPAND_LIKE = """
