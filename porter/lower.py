@@ -600,8 +600,9 @@ class Lowering:
                         dim_exprs.setdefault(d, f"{spec['name']}.shape[{axis}]")
             out.sym = shape_of(ctx.x(0), ctx.in_shape(0), start, None if end is None else int(end), dim_exprs)
             return
-        inputs = [ctx.sym(i) if ctx.has_input(i) else ABSENT for i in range(ctx.num_inputs)]
-        if any(isinstance(v, SymValue) and any(d.value is None for d in v.dims) for v in inputs):
+        # only what a Shape fed: constants alone were folded already
+        if any(self.values[name].sym is not None for name in node.input if name):
+            inputs = [ctx.sym(i) if ctx.has_input(i) else ABSENT for i in range(ctx.num_inputs)]
             attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
             out.sym = propagate(node, inputs, attrs)
 
