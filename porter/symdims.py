@@ -248,18 +248,22 @@ def _bound(d: Dim) -> str:
     return d.expr
 
 
-def expand_shape(in_shape: tuple | None, target: tuple[Dim, ...]) -> list[str] | None:
+def expand_shape(in_shape: tuple | None, target: tuple[Dim, ...], out_shape: tuple | None = None) -> list[str] | None:
     """ONNX Expand's output dims as source ('-1' keeps the input's dim), or None when a dim is only
-    known at run time (a symbolic input dim against a different symbolic target)."""
+    known at run time (a symbolic input dim against a different symbolic target). out_shape, the
+    exporter's declared output shape, settles a symbolic pair (torch's 'Min(64, seq)' against 'seq')."""
     if in_shape is None:
         return None
     rank = max(len(in_shape), len(target))
     dims = [1] * (rank - len(in_shape)) + list(in_shape)
     wanted = [Dim.of(1)] * (rank - len(target)) + list(target)
+    declared = list(out_shape) if out_shape is not None and len(out_shape) == rank else [None] * rank
     out = []
     for axis, (d, t) in enumerate(zip(dims, wanted)):
         own = axis >= rank - len(in_shape)  # the input has this axis (a kept dim can be -1)
-        if t.value == 1 or (isinstance(d, str) and d == t.key):
+        if t.value is None and isinstance(declared[axis], str) and declared[axis] == t.key:
+            out.append(t.expr)  # the exporter says the output has the target's dim
+        elif t.value == 1 or (isinstance(d, str) and d == t.key):
             out.append("-1" if own and not isinstance(d, int) else str(d if isinstance(d, int) else 1))
         elif d == 1 or (t.value is not None and t.value > 1) or (isinstance(d, int) and d == t.value):
             out.append(t.expr)

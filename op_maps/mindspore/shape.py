@@ -176,12 +176,21 @@ def expand(n):
     """ops.broadcast_to the numpy broadcast of the input shape and the target shape"""
     target = n.sym(1)
     if target is not None:
-        out = expand_shape(n.in_shape(0), target.dims)
+        out = expand_shape(n.in_shape(0), target.dims, n.out_shape(0))
         if out is not None:  # known at convert time, up to dims broadcast_to keeps (-1): compiles in GRAPH_MODE
             return f"ops.broadcast_to({n.x(0)}, {tuple_source(out)})"
-    helper = n.helper("_expand", _EXPAND)  # a run-time shape (e.g. a decoder's sequence length)
+        # both sides symbolic: broadcast against a mask of the target shape (no branch to compile)
+        helper = n.helper("_expand_like", _EXPAND_LIKE)
+        return f"{helper}({n.x(0)}, {target.source('()')})"
+    helper = n.helper("_expand", _EXPAND)  # a shape computed from data (PYNATIVE_MODE)
     return f"{helper}({n.x(0)}, {int_values(n, 1, 'the target shape')})"
 
+
+_EXPAND_LIKE = """
+def _expand_like(x, shape):
+    # ONNX Expand broadcasts both ways; `where` broadcasts its operands the same way and copies x exactly.
+    return ops.where(ops.ones(shape, mindspore.bool_), x, x)
+"""
 
 _EXPAND = """
 def _expand(x, shape):

@@ -205,7 +205,7 @@ def expand(n):
     x = n.x(0)
     sym = n.sym(1)
     if sym is not None:
-        out = expand_shape(n.in_shape(0), sym.dims)
+        out = expand_shape(n.in_shape(0), sym.dims, n.out_shape(0))
         if out is not None:
             return f"paddle.expand({x}, [{', '.join(out)}])"
         # both sides symbolic and not provably equal: broadcast against a tensor of the target shape,

@@ -65,6 +65,8 @@ def test_expand_resolves_each_axis_at_convert_time():
     assert expand_shape(("batch", 1), ones) == ["-1", "x.shape[1]"]
     assert expand_shape((4,), (SEQ,)) == ["4"]  # a valid target is 1 or 4
     assert expand_shape(("n",), (SEQ,)) is None  # two different symbols: only known at run time
+    # unless the exporter declared the output's dims (BERT: token types 'Min(64, seq)' expanded to seq)
+    assert expand_shape((1, "Min(64, seq)"), (BATCH, SEQ), ("batch", "seq")) == ["x.shape[0]", "x.shape[1]"]
 
 
 def test_slice_subscript_matches_python_slicing():
