@@ -138,7 +138,9 @@ def convert(
             if export is not None:
                 from porter.validators.parity import export_static
 
-                result.export = export_static(tmp, program.source_model, target)
+                result.export = export_static(
+                    tmp, program.source_model, target, example_shapes=program.export_info.get("example_shapes")
+                )
                 _update_report(tmp, {"static_export": result.export})
         result.out_dir = Path(out_dir)
     result.seconds = time.perf_counter() - start

@@ -9,7 +9,7 @@ read makes the node refused: an attribute porter does not understand never silen
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from porter.errors import InvalidModel, UnsupportedOp
 from porter.fusion import FUSED_OPSET_KEY
 from porter.graphs import live_nodes
 from porter.naming import Namer, identifier
+from porter.symdims import ABSENT, SymValue, from_const, propagate, shape_of
 from porter.targets import TargetSpec
 
 # Constants up to this many elements are written inline in the code; bigger ones become weights.
@@ -43,6 +44,7 @@ class ValueInfo:
     const: np.ndarray | None = None  # when the value is known at convert time
     source_name: str | None = None  # initializer name, for the parameter map
     is_initializer: bool = False  # a weight of the source model (never inlined when it is a float tensor)
+    sym: SymValue | None = None  # a small int tensor whose elements are known as shape expressions
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Program:
     input_names: list[str] = field(default_factory=list)
     input_descr: list[str] = field(default_factory=list)
     input_specs: list[dict] = field(default_factory=list)  # name, dtype, shape (None/str for symbolic dims)
+    input_values: list[str] = field(default_factory=list)  # the ONNX names of those inputs
     init_lines: list[str] = field(default_factory=list)
     forward_lines: list[str] = field(default_factory=list)
     return_exprs: list[str] = field(default_factory=list)
@@ -208,6 +211,20 @@ class NodeContext:
     def const_list(self, i: int) -> list | None:
         c = self.const(i)
         return None if c is None else c.reshape(-1).tolist()
+
+    def sym(self, i: int) -> SymValue | None:
+        """Input i's elements as shape expressions (`[x.shape[0], 8]`) when they are constants or shape
+        arithmetic on symbolic dims, else None: a shape a compiler accepts, where .tolist() would not do."""
+        raw = self.raw_sym(i)
+        return self._low.bind_sym(raw) if raw is not None else None
+
+    def raw_sym(self, i: int) -> SymValue | None:
+        """Input i's shape expressions as recorded: inside module classes their tensors are placeholders
+        naming ONNX values (`sym()` writes them as the current class sees them)."""
+        if not self.has_input(i):
+            return None
+        info = self._low.values[self.proto.input[i]]
+        return info.sym if info.sym is not None else from_const(info.const)
 
     def require_const(self, i: int, what: str) -> np.ndarray:
         c = self.const(i)
@@ -448,6 +465,7 @@ class Lowering:
         # the source's module tree (porter.structure): the scope being lowered, and where each value lives
         self.state: ScopeState | None = None
         self.root_scope = None
+        self._sym_values: dict[str, str] = {}  # shape-expression placeholder -> ONNX value (module classes)
         self.value_home: dict[str, object] = {}
         self.producer: dict[str, onnx.NodeProto] = {}
 
@@ -631,6 +649,7 @@ class Lowering:
             self.program.input_names.append(info.expr)
             self.program.input_descr.append(_describe(vi.name, info))
             self.program.input_specs.append({"name": info.expr, "dtype": info.dtype, "shape": list(info.shape or [])})
+            self.program.input_values.append(vi.name)
         live = live_nodes(g)
         if not self._lower_structured(live):
             for index, node in enumerate(g.node):
@@ -767,6 +786,7 @@ class Lowering:
             add_output = self.linear_bias[node.output[0]][0]
             self.values.setdefault(add_output, ValueInfo(add_output)).expr = self.values[node.output[0]].expr
             self._fused.add(add_output)
+        self._record_sym(ctx)
         self.program.op_report.append(
             {
                 "node": label,
@@ -775,6 +795,52 @@ class Lowering:
                 "mapping": f"{mapping.module}.{mapping.emit.__name__}",
             }
         )
+
+    def _record_sym(self, ctx: NodeContext) -> None:
+        """Follow shape arithmetic on symbolic dims (porter.symdims) so shape consumers can skip the tensor."""
+        node = ctx.proto
+        if not ctx.has_output(0):
+            return
+        out = self.values[node.output[0]]
+        if node.op_type == "Shape":
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+            start, end = int(attrs.get("start", 0)), attrs.get("end")
+            dim_exprs = {}
+            for spec, value in zip(self.program.input_specs, self.program.input_values):
+                for axis, d in enumerate(spec["shape"]):
+                    if isinstance(d, str):
+                        dim_exprs.setdefault(d, f"{self._sym_base(value, spec['name'])}.shape[{axis}]")
+            base = self._sym_base(node.input[0], None)
+            out.sym = shape_of(base, ctx.in_shape(0), start, None if end is None else int(end), dim_exprs)
+            return
+        # only what a Shape fed: constants alone were folded already
+        if any(self.values[name].sym is not None for name in node.input if name):
+            inputs = [ctx.raw_sym(i) if ctx.has_input(i) else ABSENT for i in range(ctx.num_inputs)]
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+            out.sym = propagate(node, inputs, attrs)
+
+    def _sym_base(self, value: str, local: str | None) -> str:
+        """The tensor a shape expression reads: its variable in flat code; in module classes a placeholder
+        for the ONNX value, bound in whichever class the expression ends up (the tensor is then passed in)."""
+        if self.state is None:
+            return local if local is not None else self.expr_of(value)
+        for token, known in self._sym_values.items():
+            if known == value:
+                return token
+        token = f"__value{len(self._sym_values)}__"
+        self._sym_values[token] = value
+        return token
+
+    def bind_sym(self, sym: SymValue) -> SymValue:
+        """Shape expressions as the current class sees them (placeholders replaced by its own variables)."""
+        if self.state is None or not self._sym_values:
+            return sym
+
+        def bind(expr: str) -> str:
+            return _SYM_TOKEN.sub(lambda m: self.expr_of(self._sym_values[m.group(0)]), expr)
+
+        dims = tuple(replace(d, expr=bind(d.expr)) for d in sym.dims)
+        return replace(sym, dims=dims)
 
     def _fold_static_shape(self, node: onnx.NodeProto, label: str, since: int, info: ValueInfo | None) -> bool:
         """Shape/Size of a value whose shape is fully static is a constant: shape arithmetic then folds
@@ -879,6 +945,7 @@ class Lowering:
         self.program.op_report.append({"node": label, "op_type": "Constant", "since": 0, "mapping": "folded"})
 
 
+_SYM_TOKEN = re.compile(r"__value\d+__")
 _ASSIGNED = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*(?:\s*,\s*[A-Za-z_][A-Za-z_0-9]*)*)\s*=[^=]")
 
 

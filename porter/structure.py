@@ -376,7 +376,9 @@ INLINE_NESTING_LIMIT = 4  # ... and at most this deeply nested in calls
 
 def inline_single_use(lines: list[str], returns: list[str]) -> None:
     """Write a value that is read once, by a later top-level statement, into that statement (as a hand
-    port nests `self.fc2(gelu(self.fc1(x)))`), while the line stays short and shallow."""
+    port nests `self.fc2(gelu(self.fc1(x)))`), while the line stays short and shallow. Values nothing
+    reads any more (shape tensors whose sizes the code now writes as `x.shape[0]`) are dropped first."""
+    drop_unread(lines, returns)
     changed = True
     while changed:
         changed = False
@@ -411,6 +413,27 @@ def inline_single_use(lines: list[str], returns: list[str]) -> None:
             del lines[i]
             changed = True
             break
+
+
+# Statements that draw random numbers stay even when unread: they advance the framework's generator.
+_STATEFUL = re.compile(r"random|dropout|bernoulli|multinomial|normal|uniform|seed", re.I)
+
+
+def drop_unread(lines: list[str], returns: list[str]) -> None:
+    """Remove top-level assignments of a single name that no later statement or return reads."""
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(lines) - 1, -1, -1):
+            match = _SIMPLE_ASSIGN.match(lines[i])
+            if match is None or _STATEFUL.search(match.group(2)):
+                continue
+            name = match.group(1)
+            if not any(_reads(text, name) for text in lines[i + 1 :] + returns) and not any(
+                _reads(text, name) for text in lines[:i] if text.startswith(" ")
+            ):
+                del lines[i]
+                changed = True
 
 
 def _name_pattern(name: str) -> re.Pattern:

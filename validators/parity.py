@@ -66,20 +66,65 @@ def _run(args: list[str], what: str, timeout: float = DEFAULT_TIMEOUT) -> str | 
     return f"{what} failed: {tail[0]}"
 
 
-def export_static(out_dir, model: onnx.ModelProto, target: str, seed: int = 0) -> dict:
-    """Write the target's static export inside out_dir (in a worker) and check it against model.py."""
+# Symbolic dims are exported as such; the check runs the export at these offsets from the traced size
+# (the PyTorch example's, else 2), never at the traced shape itself.
+EXPORT_CHECK_OFFSETS = (1, 3)
+
+
+def export_check_inputs(model: onnx.ModelProto, seed: int = 0, example_shapes=None) -> list[list[np.ndarray]]:
+    """Input sets for checking a static export: each symbolic dim at two sizes other than the traced one
+    (distinct per dim, so a confused axis shows); one set when every dim is static."""
+    initializers = {i.name for i in model.graph.initializer}
+    graph_inputs = [vi for vi in model.graph.input if vi.name not in initializers]
+    traced: dict[str, int] = {}
+    for vi, shape in zip(graph_inputs, example_shapes or []):
+        for d, size in zip(vi.type.tensor_type.shape.dim, shape):
+            if not d.HasField("dim_value") and d.dim_param:
+                traced.setdefault(d.dim_param, int(size))
+    symbolic = sorted(
+        {d.dim_param for vi in graph_inputs for d in vi.type.tensor_type.shape.dim if not d.HasField("dim_value")}
+    )
+    offsets = EXPORT_CHECK_OFFSETS if symbolic else EXPORT_CHECK_OFFSETS[:1]
+    return [
+        random_inputs(model, seed + i, {name: traced.get(name, 2) + offset + k for k, name in enumerate(symbolic)})
+        for i, offset in enumerate(offsets)
+    ]
+
+
+def export_static(out_dir, model: onnx.ModelProto, target: str, seed: int = 0, example_shapes=None) -> dict:
+    """Write the target's static export inside out_dir (in a worker) and check it against model.py at two
+    shapes other than the traced one. The worker runs in a temporary directory: compilers' dumps
+    (MindSpore's rank_0/...) land there, never in the user's working directory."""
     import json
 
+    out_dir = Path(out_dir).resolve()
     with tempfile.TemporaryDirectory(prefix="porter-export-") as tmp:
-        inputs_path = Path(tmp) / "inputs.npz"
-        np.savez(inputs_path, **{f"input_{i}": a for i, a in enumerate(random_inputs(model, seed))})
+        paths = []
+        for j, arrays in enumerate(export_check_inputs(model, seed, example_shapes)):
+            paths.append(str(Path(tmp) / f"inputs_{j}.npz"))
+            np.savez(paths[-1], **{f"input_{i}": a for i, a in enumerate(arrays)})
         proc = subprocess.run(
-            [sys.executable, "-m", "porter.validators.runners", "export", target, str(out_dir), str(inputs_path)],
+            [sys.executable, "-m", "porter.validators.runners", "export", target, str(out_dir), *paths],
             capture_output=True,
             text=True,
             timeout=DEFAULT_TIMEOUT,
+            cwd=tmp,
         )
-    if proc.returncode != 0:
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        raise PorterError(f"static export for {target} failed: {lines[-1] if lines else proc.returncode}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    last = (proc.stdout.strip().splitlines() or [""])[-1]
+    try:
+        result = json.loads(last)
+    except ValueError:
+        result = None
+    if proc.returncode != 0 or not isinstance(result, dict) or "error" in result:
+        if isinstance(result, dict) and "error" in result:
+            cause = result["error"]
+        else:
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            cause = lines[-1] if lines else f"exit code {proc.returncode}"
+        raise PorterError(f"static export for {target} failed: {cause}")
+    bad = [c for c in result["checks"] if not c["passed"]]
+    if bad:
+        raise PorterError(
+            f"static export for {target} differs from model.py at input shapes {bad[0]['shapes']}: {bad[0]['why']}"
+        )
+    return result

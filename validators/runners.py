@@ -5,7 +5,7 @@ imported by the converting process at all). .npz files are read with allow_pickl
 
     python -m porter.validators.runners onnxruntime MODEL.onnx INPUTS.npz OUT.npz
     python -m porter.validators.runners target TARGET OUT_DIR INPUTS.npz OUT.npz [DEVICE]
-    python -m porter.validators.runners export TARGET OUT_DIR INPUTS.npz
+    python -m porter.validators.runners export TARGET OUT_DIR INPUTS.npz [INPUTS.npz ...]
     python -m porter.validators.runners taps TARGET OUT_DIR INPUTS.npz OUT.npz DEVICE [FEED.npz]
     python -m porter.validators.runners torch FACTORY_SPEC INPUTS.npz OUT.npz
 """
@@ -126,8 +126,11 @@ def run_taps(target: str, out_dir: str, inputs_path: str, out_path: str, device:
     np.savez(out_path, **captured)
 
 
-def export_and_check(target: str, out_dir: str, inputs_path: str) -> None:
-    """Write the static export beside model.py, reload it, and print the largest difference to stdout."""
+def export_and_check(target: str, out_dir: str, *inputs_paths: str) -> None:
+    """Write the static export beside model.py, reload it with the deployment runtime (Paddle Inference,
+    MindSpore's GraphCell), run it on each input set (shapes other than the traced one) and print the
+    largest difference to model.py as JSON on stdout. A failure prints {"error": ...} naming the ONNX
+    node and the model.py line the compiler stopped at, and exits 1."""
     import json
     import os
 
@@ -140,17 +143,80 @@ def export_and_check(target: str, out_dir: str, inputs_path: str) -> None:
     with open(os.path.join(out_dir, "report.json"), encoding="utf-8") as f:
         report = json.load(f)
     model = load(out_dir)
-    inputs = _read_inputs(inputs_path)
+    path = os.path.join(out_dir, spec.export_dir, "model")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    checks = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        expected = runtime.run(model, inputs)
-        files = runtime.export(model, report["input_specs"], os.path.join(out_dir, spec.export_dir, "model"))
-        actual = runtime.run(runtime.load_exported(os.path.join(out_dir, spec.export_dir, "model")), inputs)
-    worst = max(
-        (float(np.max(np.abs(a.astype(np.float64) - e.astype(np.float64)))) if a.size else 0.0)
-        for a, e in zip(actual, expected)
-    )
-    print(json.dumps({"files": [os.path.relpath(f, out_dir) for f in files], "max_abs_vs_generated": worst}))
+        try:
+            files = runtime.export(model, report["input_specs"], path)
+            exported = runtime.load_exported(path)
+        except Exception as exc:  # the compiler's own error, traced back to the generated line and node
+            print(json.dumps({"error": export_failure(exc, out_dir, report)}))
+            sys.exit(1)
+        for inputs_path in inputs_paths:
+            inputs = _read_inputs(inputs_path)
+            expected = runtime.run(model, inputs)
+            try:
+                actual = runtime.run(exported, inputs)
+            except Exception as exc:
+                shapes = [list(a.shape) for a in inputs]
+                print(json.dumps({"error": f"at input shapes {shapes}: {export_failure(exc, out_dir, report)}"}))
+                sys.exit(1)
+            checks.append({"shapes": [list(a.shape) for a in inputs], **_compare(actual, expected)})
+    worst = max((c["max_abs"] for c in checks), default=0.0)
+    result = {"files": [os.path.relpath(f, out_dir) for f in files], "max_abs_vs_generated": worst, "checks": checks}
+    print(json.dumps(result))
+
+
+def _compare(actual: list[np.ndarray], expected: list[np.ndarray]) -> dict:
+    """Largest abs difference, and whether it is within 1e-4 x max(1, |model.py|) (ints and bools exact)."""
+    if len(actual) != len(expected):
+        return {"max_abs": float("inf"), "passed": False, "why": f"{len(actual)} outputs, expected {len(expected)}"}
+    worst, passed, why = 0.0, True, ""
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        if a.shape != e.shape:
+            return {"max_abs": float("inf"), "passed": False, "why": f"output {i} shape {a.shape} != {e.shape}"}
+        if not a.size:
+            continue
+        diff = float(np.max(np.abs(a.astype(np.float64) - e.astype(np.float64))))
+        worst = max(worst, diff)
+        bound = 1e-4 * max(1.0, float(np.max(np.abs(e.astype(np.float64))))) if e.dtype.kind == "f" else 0.0
+        if not diff <= bound:
+            passed, why = False, f"output {i} differs by {diff:.3g} (bound {bound:.3g})"
+    return {"max_abs": worst, "passed": passed, **({"why": why} if why else {})}
+
+
+def export_failure(exc: BaseException, out_dir: str, report: dict) -> str:
+    """The compiler's message with the model.py line it names (its traceback or its own 'In file' notes)
+    and the ONNX node that line was generated from."""
+    import os
+    import re
+    import traceback
+
+    model_py = os.path.join(out_dir, "model.py")
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    lines = [int(m) for m in re.findall(r'model\.py(?:", line |:)(\d+)', text)]
+    # Paddle wraps the cause in a "In transformed code: ..." listing: its last "XxxError: ..." line is the cause
+    causes = re.findall(r"^\s*(\w+(?:Error|Exception)): (.+)$", str(exc), re.MULTILINE)
+    kind, message = causes[-1] if causes else (type(exc).__name__, (str(exc).strip().splitlines() or [""])[0])
+    cause = f"{kind}: {message.strip()[:300]}"
+    if not lines:
+        return cause
+    with open(model_py, encoding="utf-8") as f:
+        source = f.read().splitlines()
+    by_var = {v["var"]: v for v in report.get("values", [])}
+    where = []
+    for number in reversed(lines):  # the innermost generated line first
+        code = source[number - 1].strip() if 0 < number <= len(source) else ""
+        var = code.split("=", 1)[0].strip() if "=" in code else ""
+        if var in by_var:
+            node = by_var[var]
+            where = [f"ONNX node {node['node']!r} ({node['op_type']})", f"model.py line {number}: {code[:160]}"]
+            break
+        if not where:
+            where = [f"model.py line {number}: {code[:160]}"]
+    return f"{', '.join(where)}: {cause}"
 
 
 def main(argv: list[str]) -> int:
@@ -162,7 +228,7 @@ def main(argv: list[str]) -> int:
         run_taps(*argv[1:])
     elif argv[:1] == ["torch"] and len(argv) == 4:
         run_torch(*argv[1:])
-    elif argv[:1] == ["export"] and len(argv) == 4:
+    elif argv[:1] == ["export"] and len(argv) >= 4:
         export_and_check(*argv[1:])
     else:
         print(__doc__, file=sys.stderr)

@@ -35,7 +35,7 @@ _GATHER_ND = """
 def _gather_nd(x, indices):
     indices = indices.astype(mindspore.int64)
     depth = indices.shape[-1]
-    dims = mindspore.Tensor(x.shape[:depth], mindspore.int64)
+    dims = ops.dyn_shape(x)[:depth]  # a tensor op: GRAPH_MODE keeps dynamic dims symbolic
     return ops.gather_nd(x, ops.where(indices < 0, indices + dims, indices))
 """
 

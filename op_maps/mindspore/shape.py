@@ -6,6 +6,7 @@ import numpy as np
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
 from porter.semantics import embedding_table, space_to_depth_order
+from porter.symdims import expand_shape, slice_subscript, tuple_source
 
 
 def _const_ints(n, i: int, what: str) -> list[int]:
@@ -34,7 +35,14 @@ def _reshape_allowzero(x, shape):
 @op("Reshape", versions=[5, 13, 14, 19, 21, 23, 24, 25])
 def reshape(n):
     """ops.reshape with ONNX's 0 = copy-this-dim resolved against the input shape"""
-    if n.since >= 14 and n.attr("allowzero", 0):
+    allowzero = n.since >= 14 and n.attr("allowzero", 0)
+    sym = n.sym(1) if n.const(1) is None else None
+    if sym is not None and not (allowzero and any(d.value == 0 for d in sym.dims)):
+        # shape arithmetic on symbolic dims: a 0 literal copies the input's dim (allowzero=0); the
+        # symbolic elements are sizes of existing tensors
+        dims = [f"{n.x(0)}.shape[{i}]" if d.value == 0 else d.expr for i, d in enumerate(sym.dims)]
+        return f"ops.reshape({n.x(0)}, {tuple_source(dims)})"
+    if allowzero:
         shape = n.const_list(1)
         if shape is None:  # e.g. torch.onnx's views of symbolic sizes: the shape is computed at run time
             helper = n.helper("_reshape_allowzero", _RESHAPE_ALLOWZERO)
@@ -152,7 +160,9 @@ def shape(n):
     start = n.attr("start", 0) if n.since >= 15 else 0
     end = n.attr("end", None) if n.since >= 15 else None
     x = n.x(0)
-    return f"mindspore.Tensor({x}.shape[{start}:{'' if end is None else end}], mindspore.int64)"
+    # ops.dyn_shape (an int64 tensor op) rather than x.shape: a compiled graph keeps the dims symbolic
+    sliced = f"[{start}:{'' if end is None else end}]" if (start or end is not None) else ""
+    return f"ops.dyn_shape({x}){sliced}"
 
 
 @op("Size")
@@ -164,31 +174,23 @@ def size(n):
 @op("Expand")
 def expand(n):
     """ops.broadcast_to the numpy broadcast of the input shape and the target shape"""
-    target = n.const_list(1)
-    in_shape = n.in_shape(0)
-    if target is not None and in_shape is not None:
-        out = _expand_shape(list(in_shape), [int(d) for d in target])
+    target = n.sym(1)
+    if target is not None:
+        out = expand_shape(n.in_shape(0), target.dims, n.out_shape(0))
         if out is not None:  # known at convert time, up to dims broadcast_to keeps (-1): compiles in GRAPH_MODE
-            return f"ops.broadcast_to({n.x(0)}, {out!r})"
-    helper = n.helper("_expand", _EXPAND)  # a run-time shape (e.g. a decoder's sequence length)
+            return f"ops.broadcast_to({n.x(0)}, {tuple_source(out)})"
+        # both sides symbolic: broadcast against a mask of the target shape (no branch to compile)
+        helper = n.helper("_expand_like", _EXPAND_LIKE)
+        return f"{helper}({n.x(0)}, {target.source('()')})"
+    helper = n.helper("_expand", _EXPAND)  # a shape computed from data (PYNATIVE_MODE)
     return f"{helper}({n.x(0)}, {int_values(n, 1, 'the target shape')})"
 
 
-def _expand_shape(in_shape: list, target: list[int]) -> tuple | None:
-    """ONNX Expand's output shape for ops.broadcast_to, -1 where the input's symbolic dim is kept; None if unknown."""
-    rank = max(len(in_shape), len(target))
-    dims = [1] * (rank - len(in_shape)) + in_shape
-    wanted = [1] * (rank - len(target)) + target
-    out = []
-    for axis, (d, t) in enumerate(zip(dims, wanted)):
-        if isinstance(d, int):
-            out.append(max(d, t) if 1 in (d, t) or d == t else t)
-        elif t == 1 and axis >= rank - len(in_shape):
-            out.append(-1)  # the input's own (symbolic) size
-        else:
-            return None  # a symbolic dim against a target > 1: only known at run time
-    return tuple(out)
-
+_EXPAND_LIKE = """
+def _expand_like(x, shape):
+    # ONNX Expand broadcasts both ways; `where` broadcasts its operands the same way and copies x exactly.
+    return ops.where(ops.ones(shape, mindspore.bool_), x, x)
+"""
 
 _EXPAND = """
 def _expand(x, shape):
@@ -223,9 +225,24 @@ def _slice_runtime(x, starts, ends, axes, steps):
 """
 
 
+def _slice_subscript(n) -> str | None:
+    """Python slicing for bounds that are symbolic dims (constant axes, positive constant steps)."""
+    starts, ends, rank = n.sym(1), n.sym(2), n.in_rank(0)
+    if starts is None or ends is None or rank is None or all(n.const(i) is not None for i in (1, 2)):
+        return None  # constant bounds: the literal path below
+    axes = n.const_list(3) if n.has_input(3) else list(range(len(starts.dims)))
+    steps = n.const_list(4) if n.has_input(4) else [1] * len(starts.dims)
+    if axes is None or steps is None or any(int(s) <= 0 for s in steps) or any(not -rank <= a < rank for a in axes):
+        return None
+    return slice_subscript(rank, list(starts.dims), list(ends.dims), [int(a) for a in axes], [int(s) for s in steps])
+
+
 @op("Slice", versions=[10, 11, 13])
 def slice_(n):
     """tensor slicing with constant starts/ends/axes/steps (clamped as in Python)"""
+    subscript = _slice_subscript(n)
+    if subscript is not None:
+        return f"{n.x(0)}{subscript}"
     if any(n.has_input(i) and n.const(i) is None for i in range(1, 5)):
         helper = n.helper("_slice_runtime", _SLICE_RUNTIME)
         parts = [
@@ -281,6 +298,9 @@ def gather(n):
         return f"{layer}({n.x(1)})"
     axis = int(n.attr("axis", 0))
     x, idx = n.x(0), n.x(1)
+    const = n.const(1)
+    if const is not None and (const >= 0).all():  # nothing to wrap
+        return f"ops.gather({x}, {idx}, {axis})"
     return f"ops.gather({x}, ops.where({idx} < 0, {idx} + {x}.shape[{axis}], {idx}), {axis})"
 
 
@@ -380,6 +400,12 @@ def range_(n):
     dtype = n.in_dtype(0)
     if dtype not in ("float32", "float64", "int32", "int64"):
         n.refuse(f"dtype {dtype} is not supported by ops.arange")
+    syms = [n.sym(i) for i in range(3)]
+    if all(s is not None and s.scalar for s in syms) and any(n.const(i) is None for i in range(3)):
+        # bounds from symbolic dims (torch.onnx's arange(seq_len)): GRAPH_MODE compiles them as dynamic
+        # scalars. An empty range needs a zero-length dim, which no sequence in a batch has.
+        bounds = ", ".join(s.dims[0].expr for s in syms)
+        return f"ops.arange({bounds}, dtype={n.dtype(dtype)})"
     args = []
     for i in range(3):
         c = n.const(i)

@@ -50,7 +50,8 @@ def run(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def export(model, input_specs: list[dict], path: str) -> list[str]:
-    """paddle.jit.save an inference model (Paddle Inference / Lite); returns the files written."""
+    """paddle.jit.to_static (whole graph, symbolic dims as None) + paddle.jit.save: a program for Paddle
+    Inference / Lite that runs at any size of those dims. Returns the files written."""
     import os
 
     import paddle
@@ -61,13 +62,41 @@ def export(model, input_specs: list[dict], path: str) -> list[str]:
         )
         for s in input_specs
     ]
-    paddle.jit.save(model, path, input_spec=specs)
+    # full_graph=True: the AST translator compiles all of forward or fails, naming the line; the default
+    # (SOT) would silently fall back to Python for what it cannot capture, which paddle.jit.save cannot keep
+    static = paddle.jit.to_static(model, input_spec=specs, full_graph=True)
+    paddle.jit.save(static, path)
     folder, stem = os.path.split(path)
     return sorted(os.path.join(folder, f) for f in os.listdir(folder or ".") if f.startswith(stem + "."))
 
 
-def load_exported(path: str):
-    """A callable running the exported inference model (for checking it against the generated code)."""
-    import paddle
+class _Predictor:
+    """The saved program run by paddle.inference (the deployment runtime), called like the model."""
 
-    return paddle.jit.load(path)
+    def __init__(self, path: str):
+        import os
+
+        from paddle import inference
+
+        program = next(path + ext for ext in (".json", ".pdmodel") if os.path.exists(path + ext))
+        params = path + ".pdiparams"
+        # a model without parameters has no .pdiparams; Config(program) alone would mean a model directory
+        config = inference.Config(program, params if os.path.exists(params) else "")
+        config.disable_gpu()
+        config.disable_glog_info()
+        self.predictor = inference.create_predictor(config)
+
+    def __call__(self, *tensors):
+        for name, tensor in zip(self.predictor.get_input_names(), tensors):
+            handle = self.predictor.get_input_handle(name)
+            array = to_numpy(tensor)
+            handle.reshape(list(array.shape))
+            handle.copy_from_cpu(np.ascontiguousarray(array))
+        self.predictor.run()
+        outputs = [self.predictor.get_output_handle(n).copy_to_cpu() for n in self.predictor.get_output_names()]
+        return tuple(outputs) if len(outputs) > 1 else outputs[0]
+
+
+def load_exported(path: str):
+    """A callable running the exported program with paddle.inference (for checking it against model.py)."""
+    return _Predictor(path)

@@ -68,7 +68,7 @@ _GATHER_ND = """
 def _gather_nd(x, indices, batch_dims):
     indices = indices.astype('int64')
     depth = indices.shape[-1]
-    dims = paddle.to_tensor(x.shape[batch_dims : batch_dims + depth], dtype='int64')
+    dims = paddle.shape(x)[batch_dims : batch_dims + depth]  # a tensor op: compiled programs keep dims symbolic
     indices = paddle.where(indices < 0, indices + dims, indices)
     if batch_dims == 0:
         return paddle.gather_nd(x, indices)
@@ -112,12 +112,28 @@ def scatter(n):
 def scatter_nd(n):
     """copy of data with updates written (or reduced) at the index tuples"""
     reduction = _reduction(n)
-    helper = n.helper("_scatter_nd", _SCATTER_ND)
+    if reduction in ("none", "add") and n.in_dtype(0) in ("float32", "float64", "int32", "int64"):
+        helper = n.helper("_scatter_nd", _SCATTER_ND)
+        return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {reduction!r})"
+    n.require_eager(f"reduction={reduction!r} on {n.in_dtype(0)} is applied one index at a time in Python")
+    helper = n.helper("_scatter_nd_loop", _SCATTER_ND_LOOP)
     return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {reduction!r})"
 
 
 _SCATTER_ND = """
 def _scatter_nd(x, indices, updates, reduction):
+    # ONNX ScatterND in tensor ops (compiles under paddle.jit.to_static); the written positions are a
+    # scatter of ones, so "none" replaces exactly those elements.
+    indices = indices.astype('int64')
+    indices = paddle.where(indices < 0, indices + paddle.shape(x)[: indices.shape[-1]], indices)
+    if reduction == "add":
+        return paddle.scatter_nd_add(x, indices, updates)
+    hit = paddle.scatter_nd_add(paddle.zeros_like(x, dtype='int32'), indices, paddle.ones_like(updates, dtype='int32'))
+    return paddle.where(hit > 0, paddle.scatter_nd_add(paddle.zeros_like(x), indices, updates), x)
+"""
+
+_SCATTER_ND_LOOP = """
+def _scatter_nd_loop(x, indices, updates, reduction):
     # ONNX ScatterND: updates are applied in index order; reductions combine with the current value.
     out = x.clone()
     depth = indices.shape[-1]

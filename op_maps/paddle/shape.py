@@ -1,14 +1,17 @@
 """Shape manipulation: Reshape, Flatten, Transpose, Concat, Split, Squeeze/Unsqueeze, Shape, Expand, Tile,
 Slice, Pad, DepthToSpace/SpaceToDepth, Range, ConstantOfShape, EyeLike, Trilu, Size, CenterCropPad.
 
-Shapes, axes and pads given as inputs are written as literals when they are constants and read with
-.tolist() at run time otherwise (the generated model runs in Paddle's dynamic mode).
+Shapes, axes and pads given as inputs are written as literals when they are constants, as Python lists
+of the framework's own dims (`[input_ids.shape[0], -1, 8]`) when they are shape arithmetic on symbolic
+dims (porter.symdims: these compile under paddle.jit.to_static), and read with .tolist() at run time
+otherwise (a shape that depends on tensor values: dynamic mode only).
 """
 
 import numpy as np
 
 from porter.op_maps.paddle._registry import op
 from porter.semantics import space_to_depth_order
+from porter.symdims import Dim, expand_shape, slice_subscript
 
 # Paddle's CPU kernels for these ops lack some small integer types; refuse them rather than crash.
 _MOVE_DTYPES = {"float16", "bfloat16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"}
@@ -19,7 +22,10 @@ def _int_list(n, i: int, what: str) -> str:
     const = n.const_list(i)
     if const is not None:
         return n.lit([int(v) for v in const])
-    del what
+    sym = n.sym(i)
+    if sym is not None:
+        return sym.source()
+    n.require_eager(f"{what} (input {i}) is read from a tensor at run time")
     return f"{n.x(i)}.tolist()"
 
 
@@ -50,10 +56,16 @@ def reshape(n):
                 else f"paddle.zeros({n.lit(shape)}, dtype={x}.dtype)"
             )
         return f"paddle.reshape({x}, {n.lit(shape)})"
+    sym = n.sym(1)
+    if sym is not None and not (allowzero and any(d.value == 0 for d in sym.dims)):
+        # symbolic elements are sizes of existing tensors; under allowzero=1 a literal 0 would be a real
+        # zero-length dim, which the run-time helper below handles
+        return f"paddle.reshape({x}, {sym.source()})"
     if allowzero:
         helper = n.helper("_reshape_allowzero", _RESHAPE_ALLOWZERO)
-        return f"{helper}({x}, {n.x(1)}.tolist())"
-    return f"paddle.reshape({x}, {n.x(1)}.tolist())"
+        return f"{helper}({x}, {_int_list(n, 1, 'the target shape')})"
+    # a shape computed from data: paddle.reshape takes the tensor itself (0 copies, -1 infers, as in ONNX)
+    return f"paddle.reshape({x}, {n.x(1)})"
 
 
 _RESHAPE_ALLOWZERO = """
@@ -177,21 +189,45 @@ def shape(n):
     start = n.attr("start", 0) if n.since >= 15 else 0
     end = n.attr("end", None) if n.since >= 15 else None
     sliced = f"[{start}:{'' if end is None else end}]" if (start or end is not None) else ""
-    return f"paddle.to_tensor({x}.shape{sliced}, dtype='int64')"
+    # paddle.shape (int64) rather than x.shape: a tensor op, so a compiled program keeps the dims symbolic
+    return f"paddle.shape({x}){sliced}"
 
 
 @op("Size")
 def size(n):
     """the element count as an int64 scalar"""
-    return f"paddle.to_tensor({n.x(0)}.size, dtype='int64')"
+    return f"paddle.numel({n.x(0)})"
 
 
 @op("Expand", dtypes=_MOVE_DTYPES)
 def expand(n):
     """numpy-style (bidirectional) broadcast of x to shape"""
     x = n.x(0)
+    sym = n.sym(1)
+    if sym is not None:
+        out = expand_shape(n.in_shape(0), sym.dims, n.out_shape(0))
+        if out is not None:
+            return f"paddle.expand({x}, [{', '.join(out)}])"
+        # both sides symbolic and not provably equal: broadcast against a tensor of the target shape,
+        # which the compiler sizes at run time (no value is read back)
+        helper = n.helper("_expand_like", _EXPAND_LIKE)
+        return f"{helper}({x}, {sym.source()})"
+    if n.in_dtype(0) in _BROADCAST_DTYPES:  # a shape computed from data: paddle.zeros takes the tensor itself
+        helper = n.helper("_expand_like", _EXPAND_LIKE)
+        return f"{helper}({x}, {n.x(1)})"
     helper = n.helper("_expand", _EXPAND)
     return f"{helper}({x}, {_int_list(n, 1, 'shape')})"
+
+
+# paddle.broadcast_tensors' kernels
+_BROADCAST_DTYPES = {"bool", "float16", "float32", "float64", "int32", "int64"}
+
+
+_EXPAND_LIKE = """
+def _expand_like(x, shape):
+    # ONNX Expand broadcasts both ways (a 1 on either side gives way to the other side's dim).
+    return paddle.broadcast_tensors([x, paddle.zeros(shape, dtype=x.dtype)])[0]
+"""
 
 
 _EXPAND = """
@@ -213,6 +249,9 @@ def tile(n):
 def slice_(n):
     """tensor slicing with per-axis start/stop/step, clamped like Python slicing"""
     x = n.x(0)
+    subscript = slice_source(n)
+    if subscript is not None:
+        return f"{x}{subscript}"
     helper = n.helper("_slice", _SLICE)
     if n.since < 10:
         axes = n.attr("axes", None)
@@ -222,6 +261,31 @@ def slice_(n):
     args.append(_int_list(n, 3, "axes") if n.has_input(3) else "None")
     args.append(_int_list(n, 4, "steps") if n.has_input(4) else "None")
     return f"{helper}({x}, {', '.join(args)})"
+
+
+def slice_source(n) -> str | None:
+    """The Python subscript for a Slice whose bounds are constants or symbolic dims (None otherwise)."""
+    rank = n.in_rank(0)
+    if rank is None:
+        return None
+    if n.since < 10:
+        starts = [Dim.of(int(v)) for v in n.attr("starts")]
+        ends = [Dim.of(int(v)) for v in n.attr("ends")]
+        axes = n.attr("axes", None)
+        steps = [1] * len(starts)
+    else:
+        bounds = [n.sym(1), n.sym(2)]
+        if any(b is None for b in bounds):
+            return None
+        starts, ends = list(bounds[0].dims), list(bounds[1].dims)
+        axes = n.const_list(3) if n.has_input(3) else None
+        steps = n.const_list(4) if n.has_input(4) else [1] * len(starts)
+        if (n.has_input(3) and axes is None) or steps is None:
+            return None
+    axes = list(range(len(starts))) if axes is None else [int(a) for a in axes]
+    if any(not -rank <= a < rank for a in axes) or any(int(s) == 0 for s in steps):
+        return None  # invalid ONNX: the run-time helper raises the framework's error
+    return slice_subscript(rank, starts, ends, axes, [int(s) for s in steps])
 
 
 _SLICE = """
@@ -337,8 +401,14 @@ def range_(n):
         n.refuse(f"dtype {dtype} is not supported by paddle.arange")
     args = []
     for i in range(3):
-        c = n.const(i)
-        args.append(n.lit(c.item()) if c is not None else f"{n.x(i)}.item()")
+        c, sym = n.const(i), n.sym(i)
+        if c is not None:
+            args.append(n.lit(c.item()))
+        elif sym is not None and sym.scalar:
+            args.append(sym.dims[0].expr)  # a symbolic dim: a 0-D tensor when compiled, which arange takes
+        else:
+            n.require_eager(f"Range input {i} is read from a tensor at run time")
+            args.append(f"{n.x(i)}.item()")
     if dtype == "int16":
         return f"paddle.arange({', '.join(args)}, dtype='int32').astype('int16')"
     return f"paddle.arange({', '.join(args)}, dtype={n.dtype(dtype)})"

@@ -8,6 +8,7 @@ import pytest
 
 from porter import convert
 from porter.validators.validate import validate
+from tests.porter.test_export import value_reads
 
 pytest.importorskip("transformers")
 
@@ -24,6 +25,7 @@ BOUND = 1e-4  # max abs error <= 1e-4 * max(1, |reference|), issue 5's criterion
 )
 def test_architecture_matches_pytorch_at_two_shapes(tmp_path, model, target):
     convert(f"{FACTORIES}:{model}", target, tmp_path / "out", dynamic=["batch", "seq"])
+    assert value_reads(tmp_path / "out" / "model.py") == []  # compilable: no tensor value read back
     result = validate(tmp_path / "out")
     assert result["source_runner"] == "PyTorch"
     assert [s["inputs"][0]["shape"] for s in result["sets"]] == [[2, 8], [3, 9]]  # from the example (2, 8)

@@ -1,0 +1,157 @@
+"""Static exports with symbolic dims (`porter convert --export inference|mindir`): compiled by the target's
+own compiler and checked by its deployment runtime at two shapes other than the traced one."""
+
+import ast
+import re
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from porter import convert
+from porter.errors import PorterError
+from porter.validators.validate import validate
+
+FACTORIES = Path(__file__).resolve().parents[2] / "bench" / "hf_models.py"
+EXPORTS = {"paddle": "inference", "mindspore": "mindir"}
+
+# Reading a tensor's values back into Python: what no compiler (to_static, GRAPH_MODE, MindIR) can keep.
+VALUE_READ = re.compile(r"\.(tolist|item|numpy|asnumpy)\(\)")
+
+
+def value_reads(model_py: Path) -> list[str]:
+    """The lines of a generated model.py (forward/construct and the helpers it calls) that read values."""
+    code = model_py.read_text(encoding="utf-8")
+    code = code.split("\ndef load_model(", 1)[0]  # load_model reads the weights file, not tensors
+    return [line.strip() for line in code.splitlines() if VALUE_READ.search(line)]
+
+
+def _i64(name, values):
+    return onnx.numpy_helper.from_array(np.array(values, np.int64), name)
+
+
+def shape_arithmetic_model() -> onnx.ModelProto:
+    """What torch.onnx writes for sizes taken from the input: views, arange(seq), expand to the batch,
+    a slice up to seq - 1 and a tensor filled to (batch, seq)."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Gather", ["s", "zero"], ["b"], axis=0),
+        helper.make_node("Gather", ["s", "one"], ["n"], axis=0),
+        helper.make_node("Unsqueeze", ["b", "axes"], ["bu"]),
+        helper.make_node("Unsqueeze", ["n", "axes"], ["nu"]),
+        helper.make_node("Mul", ["nu", "two"], ["n2"]),
+        helper.make_node("Concat", ["bu", "n2", "four"], ["view_shape"], axis=0),
+        helper.make_node("Reshape", ["x", "view_shape"], ["view"]),
+        helper.make_node("Range", ["zero", "n", "one"], ["positions"]),
+        helper.make_node("Unsqueeze", ["positions", "axes"], ["row"]),
+        helper.make_node("Concat", ["bu", "one_1d"], ["expand_shape"], axis=0),
+        helper.make_node("Expand", ["row", "expand_shape"], ["position_ids"]),
+        helper.make_node("Sub", ["nu", "one_1d"], ["end"]),
+        helper.make_node("Slice", ["x", "zero_1d", "end", "one_1d"], ["head"]),
+        helper.make_node("Concat", ["bu", "nu"], ["fill_shape"], axis=0),
+        helper.make_node("ConstantOfShape", ["fill_shape"], ["ones"], value=helper.make_tensor("v", 1, [1], [1.0])),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "shape_arithmetic",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", 8])],
+        [
+            helper.make_tensor_value_info("view", TensorProto.FLOAT, ["batch", "seq2", 4]),
+            helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"]),
+            helper.make_tensor_value_info("head", TensorProto.FLOAT, ["batch", "seq1", 8]),
+            helper.make_tensor_value_info("ones", TensorProto.FLOAT, ["batch", "seq"]),
+        ],
+        initializer=[
+            _i64("zero", 0),
+            _i64("one", 1),
+            _i64("two", 2),
+            _i64("axes", [0]),
+            _i64("four", [4]),
+            _i64("one_1d", [1]),
+            _i64("zero_1d", [0]),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 10
+    return model
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_shape_arithmetic_compiles_and_exports_with_symbolic_dims(tmp_path, target):
+    out = tmp_path / "out"
+    onnx.save(shape_arithmetic_model(), tmp_path / "source.onnx")
+    result = convert(tmp_path / "source.onnx", target, out, export=EXPORTS[target])
+    assert value_reads(out / "model.py") == []
+    assert "x.shape[0]" in result.code and "x.shape[1]" in result.code
+    checks = result.export["checks"]
+    assert [c["shapes"] for c in checks] == [[[3, 4, 8]], [[5, 6, 8]]]  # neither is the traced size (2)
+    assert all(c["passed"] for c in checks), checks
+    assert result.export["max_abs_vs_generated"] == 0.0
+    verdict = validate(out, tmp_path / "source.onnx")  # and model.py itself matches onnxruntime at two shapes
+    assert verdict["passed"], verdict
+
+
+def _reshape_by_input_model() -> onnx.ModelProto:
+    """A Reshape whose target shape is a graph input: its values are data, read back at run time."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Relu", ["x"], ["r"], name="relu"),
+            helper.make_node("Reshape", ["r", "shape"], ["y"], name="reshape_by_input"),
+        ],
+        "bad",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4]),
+            helper.make_tensor_value_info("shape", TensorProto.INT64, [2]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b"])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 10
+    return model
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_an_export_failure_names_the_node_and_line_and_leaves_no_dumps(tmp_path, monkeypatch, target):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PorterError) as info:
+        convert(_reshape_by_input_model(), target, tmp_path / "out", export=EXPORTS[target])
+    message = str(info.value)
+    assert "ONNX node 'reshape_by_input' (Reshape)" in message, message
+    assert re.search(r"model\.py line \d+: y = ", message), message
+    assert re.search(r"\w+(Error|Exception): \S", message), message  # the compiler's own cause
+    assert not (tmp_path / "out").exists()  # OUT appears only after the export checks out
+    assert list(tmp_path.iterdir()) == []  # no rank_0/ IR dumps in the working directory
+
+
+def _symbolic_dims() -> dict[str, list[str]]:
+    """bench/hf_models.py's MODELS table, read without importing torch into the test process."""
+    tree = ast.parse(FACTORIES.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "MODELS" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError("bench/hf_models.py has no MODELS table")
+
+
+def _export_transformer(tmp_path, name, target):
+    pytest.importorskip("transformers")
+    out = tmp_path / f"{name}-{target}"
+    result = convert(f"{FACTORIES}:{name}", target, out, dynamic=_symbolic_dims()[name], export=EXPORTS[target])
+    assert value_reads(out / "model.py") == []
+    checks = result.export["checks"]
+    assert len(checks) == 2 and all(c["passed"] for c in checks), checks
+    return checks
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_llama_exports_and_runs_at_two_unseen_shapes(tmp_path, target):
+    checks = _export_transformer(tmp_path, "llama", target)
+    assert [c["shapes"] for c in checks] == [[[3, 10]], [[5, 12]]]  # traced at (2, 8)
+    assert all(c["max_abs"] <= 1e-5 for c in checks), checks
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "target"), [(m, t) for m in _symbolic_dims() for t in EXPORTS])
+def test_every_architecture_exports(tmp_path, name, target):
+    _export_transformer(tmp_path, name, target)
