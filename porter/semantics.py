@@ -192,3 +192,38 @@ def unsorted_top_k(n) -> None:
     such as DeepSeek-V3's group selection use the set, not the order); say so, since another runtime's
     order may differ."""
     n.warn("sorted=0: the top-k come back sorted, one of the orders ONNX allows for unsorted TopK")
+
+
+def conv_transpose_params(n, w_shape, rank: int):
+    """(kernel, strides, dilations, group, pads as [begin..., end...], output_padding) of a ConvTranspose,
+    with output_shape and auto_pad resolved into explicit pads (ONNX's formula; SAME_UPPER puts the odd
+    unit at the end, and so does output_shape unless auto_pad says SAME_LOWER)."""
+    kernel = list(n.attr("kernel_shape", w_shape[2:]))
+    strides = list(n.attr("strides", [1] * rank))
+    dilations = list(n.attr("dilations", [1] * rank))
+    group = int(n.attr("group", 1))
+    output_padding = list(n.attr("output_padding", [0] * rank))
+    output_shape = n.attr("output_shape", None)
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    pads = list(n.attr("pads", [0] * (2 * rank)))
+    in_shape = n.in_shape(0)
+    spatial = None if in_shape is None else in_shape[2:]
+    if output_shape is not None or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        if spatial is None or not all(isinstance(d, int) for d in spatial):
+            n.refuse("output_shape / SAME auto_pad need static spatial input dims")
+        target = list(output_shape)[-rank:] if output_shape is not None else [d * s for d, s in zip(spatial, strides)]
+        pads = [0] * (2 * rank)
+        for i in range(rank):
+            total = strides[i] * (spatial[i] - 1) + output_padding[i] + ((kernel[i] - 1) * dilations[i] + 1) - target[i]
+            if total < 0:
+                output_padding[i] -= total
+                total = 0
+            if auto_pad == "SAME_UPPER" or (output_shape is not None and auto_pad != "SAME_LOWER"):
+                pads[i], pads[i + rank] = total // 2, total - total // 2
+            else:
+                pads[i], pads[i + rank] = total - total // 2, total // 2
+    elif auto_pad == "VALID":
+        pads = [0] * (2 * rank)
+    elif auto_pad != "NOTSET":
+        n.refuse(f"auto_pad={auto_pad!r} is not an ONNX value")
+    return kernel, strides, dilations, group, pads, output_padding
