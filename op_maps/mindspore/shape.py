@@ -239,15 +239,35 @@ def slice_(n):
         n.refuse("input rank must be known")
     axes = _const_ints(n, 3, "axes") if n.has_input(3) else list(range(len(starts)))
     steps = _const_ints(n, 4, "steps") if n.has_input(4) else [1] * len(starts)
-    if any(s < 0 for s in steps):
-        n.refuse("negative slice steps are not mapped for MindSpore yet")
     limit = 2**62
     index = ["::"] * rank
+    backwards = []
     for start, end, axis, step in zip(starts, ends, axes, steps):
         start = max(-limit, min(start, limit))
         end = max(-limit, min(end, limit))
-        index[axis % rank] = f"{start}:{end}:{step}"
-    return f"{n.x(0)}[{', '.join(i if i != '::' else ':' for i in index)}]"
+        if step < 0:
+            backwards.append((start, end, axis % rank, step))
+        else:
+            index[axis % rank] = f"{start}:{end}:{step}"
+    x = n.x(0)
+    if any(i != "::" for i in index) or not backwards:
+        x = f"{x}[{', '.join(i if i != '::' else ':' for i in index)}]"
+    # MindSpore's strided slice returns garbage for negative steps (measured): a whole reversed axis is
+    # ops.flip (torch.flip exports as Slice(-1, INT64_MIN, step -1)); other backward slices gather their indices
+    shape = n.in_shape(0)
+    for start, end, axis, step in backwards:
+        dim = shape[axis] if shape is not None else None
+        whole = step == -1 and end <= -(2**31) and (start == -1 or start >= 2**31 - 1 or start >= (dim or limit) - 1)
+        if whole:
+            x = f"ops.flip({x}, ({axis},))"
+            continue
+        if not isinstance(dim, int):
+            n.refuse(f"a negative slice step on axis {axis} needs its size known at convert time for MindSpore")
+        picked = list(range(*slice(start, end, step).indices(dim)))
+        if not picked:
+            n.refuse(f"the negative-step slice on axis {axis} is empty")
+        x = f"ops.gather({x}, {n.tensor(np.array(picked, np.int64), 'picked')}, {axis})"
+    return x
 
 
 @op("Split", versions=[13, 18])

@@ -59,8 +59,33 @@ CASES = [
             "t": np.array([-2], I64),
         },
         consts=("s", "e", "a", "t"),
-        refuse={"mindspore": "negative slice steps"},
     ),
+    # torch.flip's export (a codec's time reversal): a whole axis backwards, its size unknown at convert time
+    NodeCase(
+        "slice_flip_dynamic_axis",
+        "Slice",
+        {
+            "x": X,
+            "s": np.array([-1], I64),
+            "e": np.array([-(2**63) + 1], I64),
+            "a": np.array([1], I64),
+            "t": np.array([-1], I64),
+        },
+        consts=("s", "e", "a", "t"),
+        input_shapes={"x": [2, "n", 4]},
+    ),  # fmt: skip
+    NodeCase(
+        "slice_mixed_steps",
+        "Slice",
+        {
+            "x": X,
+            "s": np.array([3, 0], I64),
+            "e": np.array([0, 2], I64),
+            "a": np.array([2, 0], I64),
+            "t": np.array([-1, 1], I64),
+        },
+        consts=("s", "e", "a", "t"),
+    ),  # fmt: skip
     NodeCase("slice_v1_attrs", "Slice", {"x": X}, attrs={"starts": [1], "ends": [1000], "axes": [1]}, opset=1),
     NodeCase(
         "pad_constant", "Pad", {"x": X, "p": np.array([0, 1, 0, 0, 2, 1], I64), "v": np.float32(1.5)}, consts=("p",)
