@@ -227,3 +227,20 @@ def conv_transpose_params(n, w_shape, rank: int):
     elif auto_pad != "NOTSET":
         n.refuse(f"auto_pad={auto_pad!r} is not an ONNX value")
     return kernel, strides, dilations, group, pads, output_padding
+
+
+def grid_sample_args(n) -> tuple[str, str, bool, int]:
+    """(mode as torch names it: bilinear | nearest, padding_mode, align_corners, spatial rank) of a GridSample;
+    cubic interpolation is refused (neither target's CPU kernel has it for every rank)."""
+    mode = n.attr("mode", "bilinear" if n.since < 20 else "linear")
+    canonical = {"bilinear": "bilinear", "linear": "bilinear", "nearest": "nearest"}.get(mode)
+    if canonical is None:
+        n.refuse(f"mode={mode!r} is not mapped (bilinear/linear and nearest are)")
+    padding_mode = n.attr("padding_mode", "zeros")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        n.refuse(f"padding_mode={padding_mode!r} is not an ONNX value")
+    align = bool(n.attr("align_corners", 0))
+    rank = n.in_rank(0)
+    if rank not in (4, 5):
+        n.refuse(f"{rank}-D input: 4-D (2-D sampling) and 5-D (3-D) are mapped")
+    return canonical, padding_mode, align, rank - 2
