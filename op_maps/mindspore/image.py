@@ -81,7 +81,4 @@ def upsample(n):
 def grid_sample(n):
     """ops.grid_sample (bilinear / nearest; zeros, border, reflection padding), 2-D and 3-D"""
     mode, padding_mode, align, _ = grid_sample_args(n)
-    return (
-        f"ops.grid_sample({n.x(0)}, {n.x(1)}, mode={mode!r}, padding_mode={padding_mode!r}, "
-        f"align_corners={align})"
-    )
+    return f"ops.grid_sample({n.x(0)}, {n.x(1)}, mode={mode!r}, padding_mode={padding_mode!r}, align_corners={align})"
