@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 DEFAULT_ACTIVATIONS = {"LSTM": ("Sigmoid", "Tanh", "Tanh"), "GRU": ("Sigmoid", "Tanh"), "RNN": ("Tanh",)}
 N_OUTPUTS = {"LSTM": 3, "GRU": 2, "RNN": 2}
@@ -70,6 +72,8 @@ class Recurrence:
 def read_recurrence(n) -> Recurrence:
     """Every attribute of an LSTM / GRU / RNN node, ONNX defaults applied; refuses what ONNX does not define."""
     kind = n.op_type
+    if n.since == 1:
+        n.ignore_attr("output_sequence", "whether Y is produced follows from the node's outputs")
     hidden = int(n.attr("hidden_size", 0))
     if hidden <= 0:
         w_shape = n.in_shape(1)
@@ -213,8 +217,76 @@ def recurrence_call(n, rec: Recurrence, helper: str, vocab: dict[str, str]) -> s
 
 def unrolled(n, vocab: dict[str, str]) -> str:
     """The whole unrolled emission of an LSTM / GRU / RNN node in a target's vocabulary."""
-    if n.since == 1:
-        n.ignore_attr("output_sequence", "whether Y is produced follows from the node's outputs")
     rec = read_recurrence(n)
     helper = n.helper("_onnx_recurrence", recurrence_helper(vocab))
     return recurrence_call(n, rec, helper, vocab)
+
+
+# ONNX gate order -> the torch-style order Paddle's and MindSpore's layers use (LSTM i, f, g, o; GRU r, z, n)
+_LAYER_GATE_ORDER = {"LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2], "RNN": [0]}
+
+
+def layer_params(n, rec: Recurrence) -> dict[str, np.ndarray] | None:
+    """The parameters of the framework's own single-layer LSTM / GRU / RNN (torch-style names and gate order,
+    input and recurrent biases apart), converted at convert time; None where that layer would not compute
+    what ONNX specifies (clip, peepholes, coupled gates, other activations, sequence_lens, reverse-only,
+    GRU's linear_before_reset=0, which the layers do not have) or the weights are not constants."""
+    if (
+        not rec.default_activations
+        or rec.clip is not None
+        or rec.input_forget
+        or rec.reverse not in ((False,), (False, True))
+    ):
+        return None
+    if (rec.kind == "GRU" and not rec.linear_before_reset) or n.has_input(4) or n.in_dtype(0) != "float32":
+        return None
+    if rec.kind == "LSTM" and n.has_input(7) and (n.const(7) is None or np.any(n.const(7))):
+        return None
+    if rec.kind == "LSTM" and n.has_input(5) != n.has_input(6):  # the layers take both states or neither
+        return None
+    w, r = n.const(1), n.const(2)
+    gates, hidden = GATES[rec.kind], rec.hidden
+    b = n.const(3) if n.has_input(3) else np.zeros((rec.directions, 2 * gates * hidden), np.float32)
+    if w is None or r is None or b is None:
+        return None
+    order = _LAYER_GATE_ORDER[rec.kind]
+
+    def reorder(a):
+        return a.reshape(gates, hidden, *a.shape[1:])[order].reshape(a.shape)
+
+    params = {}
+    for d in range(rec.directions):
+        suffix = "_reverse" if d else ""
+        params[f"weight_ih_l0{suffix}"] = reorder(w[d])
+        params[f"weight_hh_l0{suffix}"] = reorder(r[d])
+        params[f"bias_ih_l0{suffix}"] = reorder(b[d][: gates * hidden])
+        params[f"bias_hh_l0{suffix}"] = reorder(b[d][gates * hidden :])
+    return params
+
+
+def layer_outputs(n, rec: Recurrence, layer: str, vocab: dict[str, str]) -> list[str]:
+    """Call a declared layer on node n's input and return ONNX's Y, Y_h (, Y_c) from its results: the layers
+    give y as [seq, batch, dirs * H] (or batch first) and states as [dirs, batch, H]."""
+    x, dirs, hidden = n.x(0), rec.directions, rec.hidden
+    t = vocab["transpose"]
+    states = [n.x(i) if n.has_input(i) else None for i in ((5, 6) if rec.kind == "LSTM" else (5,))]
+    if rec.layout == 1:  # ONNX's batchwise states are [batch, dirs, H]
+        states = [None if s is None else f"{t}({s}, (1, 0, 2))" for s in states]
+    y, h = n.tmp("y"), n.tmp("h")
+    if rec.kind == "LSTM":
+        c = n.tmp("c")
+        initial = "" if states[0] is None else f", ({states[0]}, {states[1]})"
+        n.stmt(f"{y}, ({h}, {c}) = {layer}({x}{initial})")
+        finals = [h, c]
+    else:
+        initial = "" if states[0] is None else f", {states[0]}"
+        n.stmt(f"{y}, {h} = {layer}({x}{initial})")
+        finals = [h]
+    if dirs == 1:
+        full = f"{vocab['unsqueeze']}({y}, {1 if rec.layout == 0 else 2})"
+    else:
+        split = f"{vocab['reshape']}({y}, ({y}.shape[0], {y}.shape[1], 2, {hidden}))"
+        full = f"{t}({split}, (0, 2, 1, 3))" if rec.layout == 0 else split
+    if rec.layout == 1:
+        finals = [f"{t}({s}, (1, 0, 2))" for s in finals]
+    return [full, *finals][: n.num_outputs]

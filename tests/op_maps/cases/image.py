@@ -67,6 +67,7 @@ CASES += [
         {"x": _IMG, "g": _GRID},
         attrs={"mode": mode, "padding_mode": pad, "align_corners": align},
         opset=opset,
+        refuse={"mindspore": "rounds sample positions"} if mode == "nearest" else None,
     )  # fmt: skip
     for mode, opset in (("bilinear", 16), ("linear", 22), ("nearest", 22))
     for pad in ("zeros", "border", "reflection")

@@ -88,6 +88,22 @@ CASES = [
     ),  # fmt: skip
     _case("lstm_runtime_weights_y_only", "LSTM", n_outputs=1, consts=()),
     _case("lstm_no_bias", "LSTM", bias=False),
+    _case(
+        "lstm_layer_bidirectional_layout1_states",
+        "LSTM",
+        dirs=2,
+        layout=1,
+        initial=True,
+        attrs={"direction": "bidirectional", "layout": 1},
+    ),  # fmt: skip
+    _case(
+        "gru_layer_bidirectional_layout1",
+        "GRU",
+        dirs=2,
+        layout=1,
+        attrs={"direction": "bidirectional", "layout": 1, "linear_before_reset": 1},
+    ),  # fmt: skip
+    _case("rnn_layer_initial_state", "RNN", initial=True),
     _case("gru_forward", "GRU"),
     _case("gru_linear_before_reset", "GRU", attrs={"linear_before_reset": 1}),
     _case(
@@ -142,3 +158,9 @@ CASES = [
         refuse="Affine needs activation_alpha",
     ),  # fmt: skip
 ]
+
+# cases the framework's own layer computes exactly (the rest take the unrolled form)
+LAYER_CASES = {
+    "lstm_forward", "lstm_bidirectional_initial_states", "lstm_no_bias", "lstm_layer_bidirectional_layout1_states",
+    "gru_linear_before_reset", "gru_layer_bidirectional_layout1", "rnn_forward", "rnn_layer_initial_state",
+}  # fmt: skip
