@@ -244,3 +244,38 @@ def grid_sample_args(n) -> tuple[str, str, bool, int]:
     if rank not in (4, 5):
         n.refuse(f"{rank}-D input: 4-D (2-D sampling) and 5-D (3-D) are mapped")
     return canonical, padding_mode, align, rank - 2
+
+
+def einsum_equation(n) -> str:
+    """An Einsum's equation made explicit: spaces removed, "..." expanded into letters the equation does not
+    use (the input ranks must be known), the implicit output (labels used once, in alphabetical order, after
+    the ellipsis) written out. Refuses a label repeated within one operand (a diagonal)."""
+    equation = n.attr("equation").replace(" ", "")
+    if not all(ch.isalpha() or ch in ",->." for ch in equation):
+        n.refuse(f"unexpected characters in equation {equation!r}")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != n.num_inputs:
+        n.refuse(f"equation {equation!r} names {len(terms)} operands, the node has {n.num_inputs}")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
+    widest = 0
+    expanded = []
+    for i, term in enumerate(terms):
+        if "..." in term:
+            rank = n.in_rank(i)
+            if rank is None:
+                n.refuse("an ellipsis needs the operand ranks known at convert time")
+            count = rank - (len(term) - 3)
+            widest = max(widest, count)
+            term = term.replace("...", "".join(free[widest - count : widest]))
+        expanded.append(term)
+    ellipsis = "".join(free[:widest])
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        counts = {c: "".join(expanded).count(c) for c in set("".join(expanded))}
+        output = ellipsis + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ellipsis))
+    for term in expanded:
+        if len(set(term)) != len(term):
+            n.refuse(f"a label repeated within one operand ({term!r}, a diagonal) is not mapped")
+    return f"{','.join(expanded)}->{output}"
