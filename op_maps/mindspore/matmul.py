@@ -103,3 +103,9 @@ def einsum(n):
     """sums, transposes and batched matmuls (MindSpore's einsum has no CPU kernel)"""
     equation = einsum_equation(n)
     return f"{n.helper('_einsum', _EINSUM)}({equation!r}, {', '.join(n.xs())})"
+
+
+@op("Det", dtypes={"float32", "float64"})
+def det(n):
+    """ops.det"""
+    return f"ops.det({n.x(0)})"
