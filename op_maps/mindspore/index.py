@@ -119,3 +119,22 @@ def reverse_sequence(n):
     batch_axis = int(n.attr("batch_axis", 1))
     time_axis = int(n.attr("time_axis", 0))
     return f"ops.reverse_sequence({n.x(0)}, {n.x(1)}, seq_dim={time_axis}, batch_dim={batch_axis})"
+
+
+_COMPRESS = """
+def _compress(x, condition, axis):
+    # ONNX Compress: the slices along axis whose condition is true (the flattened input when axis is None)
+    if axis is None:
+        x, axis = ops.reshape(x, (-1,)), 0
+    keep = ops.reshape(ops.nonzero(condition.astype(mindspore.bool_)), (-1,))
+    keep = ops.masked_select(keep, keep < x.shape[axis])
+    return ops.gather(x, keep, axis)
+"""
+
+
+@op("Compress", dtypes=_DATA)
+def compress(n):
+    """the slices where condition is true, gathered (its shape depends on the values)"""
+    axis = n.attr("axis", None)
+    n.require_eager("Compress's output shape depends on the condition's values")
+    return f"{n.helper('_compress', _COMPRESS)}({n.x(0)}, {n.x(1)}, {n.lit(axis)})"
