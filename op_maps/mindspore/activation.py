@@ -172,3 +172,11 @@ def shrink(n):
         f"ops.where({x} < {n.lit(-lambd)}, {x} + {n.lit(bias)}, "
         f"ops.where({x} > {n.lit(lambd)}, {x} - {n.lit(bias)}, ops.zeros_like({x})))"
     )
+
+
+@op("Celu", dtypes={"float32"})
+def celu(n):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"""
+    alpha = float(n.attr("alpha", 1.0))
+    x = n.x(0)
+    return f"ops.where({x} > 0, {x}, {n.lit(alpha)} * (ops.exp({x} / {n.lit(alpha)}) - 1))"
