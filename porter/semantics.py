@@ -226,3 +226,90 @@ def embedding_table(n):
     ):
         return table
     return None
+
+
+def conv_transpose_params(n, w_shape, rank: int):
+    """(kernel, strides, dilations, group, pads as [begin..., end...], output_padding) of a ConvTranspose,
+    with output_shape and auto_pad resolved into explicit pads (ONNX's formula; SAME_UPPER puts the odd
+    unit at the end, and so does output_shape unless auto_pad says SAME_LOWER)."""
+    kernel = list(n.attr("kernel_shape", w_shape[2:]))
+    strides = list(n.attr("strides", [1] * rank))
+    dilations = list(n.attr("dilations", [1] * rank))
+    group = int(n.attr("group", 1))
+    output_padding = list(n.attr("output_padding", [0] * rank))
+    output_shape = n.attr("output_shape", None)
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    pads = list(n.attr("pads", [0] * (2 * rank)))
+    in_shape = n.in_shape(0)
+    spatial = None if in_shape is None else in_shape[2:]
+    if output_shape is not None or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        if spatial is None or not all(isinstance(d, int) for d in spatial):
+            n.refuse("output_shape / SAME auto_pad need static spatial input dims")
+        target = list(output_shape)[-rank:] if output_shape is not None else [d * s for d, s in zip(spatial, strides)]
+        pads = [0] * (2 * rank)
+        for i in range(rank):
+            total = strides[i] * (spatial[i] - 1) + output_padding[i] + ((kernel[i] - 1) * dilations[i] + 1) - target[i]
+            if total < 0:
+                output_padding[i] -= total
+                total = 0
+            if auto_pad == "SAME_UPPER" or (output_shape is not None and auto_pad != "SAME_LOWER"):
+                pads[i], pads[i + rank] = total // 2, total - total // 2
+            else:
+                pads[i], pads[i + rank] = total - total // 2, total // 2
+    elif auto_pad == "VALID":
+        pads = [0] * (2 * rank)
+    elif auto_pad != "NOTSET":
+        n.refuse(f"auto_pad={auto_pad!r} is not an ONNX value")
+    return kernel, strides, dilations, group, pads, output_padding
+
+
+def grid_sample_args(n) -> tuple[str, str, bool, int]:
+    """(mode as torch names it: bilinear | nearest, padding_mode, align_corners, spatial rank) of a GridSample;
+    cubic interpolation is refused (neither target's CPU kernel has it for every rank)."""
+    mode = n.attr("mode", "bilinear" if n.since < 20 else "linear")
+    canonical = {"bilinear": "bilinear", "linear": "bilinear", "nearest": "nearest"}.get(mode)
+    if canonical is None:
+        n.refuse(f"mode={mode!r} is not mapped (bilinear/linear and nearest are)")
+    padding_mode = n.attr("padding_mode", "zeros")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        n.refuse(f"padding_mode={padding_mode!r} is not an ONNX value")
+    align = bool(n.attr("align_corners", 0))
+    rank = n.in_rank(0)
+    if rank not in (4, 5):
+        n.refuse(f"{rank}-D input: 4-D (2-D sampling) and 5-D (3-D) are mapped")
+    return canonical, padding_mode, align, rank - 2
+
+
+def einsum_equation(n) -> str:
+    """An Einsum's equation made explicit: spaces removed, "..." expanded into letters the equation does not
+    use (the input ranks must be known), the implicit output (labels used once, in alphabetical order, after
+    the ellipsis) written out. Refuses a label repeated within one operand (a diagonal)."""
+    equation = n.attr("equation").replace(" ", "")
+    if not all(ch.isalpha() or ch in ",->." for ch in equation):
+        n.refuse(f"unexpected characters in equation {equation!r}")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != n.num_inputs:
+        n.refuse(f"equation {equation!r} names {len(terms)} operands, the node has {n.num_inputs}")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
+    widest = 0
+    expanded = []
+    for i, term in enumerate(terms):
+        if "..." in term:
+            rank = n.in_rank(i)
+            if rank is None:
+                n.refuse("an ellipsis needs the operand ranks known at convert time")
+            count = rank - (len(term) - 3)
+            widest = max(widest, count)
+            term = term.replace("...", "".join(free[widest - count : widest]))
+        expanded.append(term)
+    ellipsis = "".join(free[:widest])
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        counts = {c: "".join(expanded).count(c) for c in set("".join(expanded))}
+        output = ellipsis + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ellipsis))
+    for term in expanded:
+        if len(set(term)) != len(term):
+            n.refuse(f"a label repeated within one operand ({term!r}, a diagonal) is not mapped")
+    return f"{','.join(expanded)}->{output}"

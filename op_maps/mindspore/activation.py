@@ -155,3 +155,31 @@ def _hardmax(x, axis):
 def hardmax(n):
     """one-hot of the first maximum along axis (opset < 13: over the flattened trailing block)"""
     return _along_axis(n, n.helper("_hardmax", _HARDMAX))
+
+
+@op("Swish", dtypes=_F)
+def swish(n):
+    """x * sigmoid(alpha * x)"""
+    alpha = float(n.attr("alpha", 1.0))
+    x = n.x(0)
+    return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
+
+
+@op("Shrink", dtypes=_F)
+def shrink(n):
+    """x + bias below -lambd, x - bias above lambd, 0 between"""
+    lambd = float(n.attr("lambd", 0.5))
+    bias = float(n.attr("bias", 0.0))
+    x = n.x(0)
+    return (
+        f"ops.where({x} < {n.lit(-lambd)}, {x} + {n.lit(bias)}, "
+        f"ops.where({x} > {n.lit(lambd)}, {x} - {n.lit(bias)}, ops.zeros_like({x})))"
+    )
+
+
+@op("Celu", dtypes={"float32"})
+def celu(n):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"""
+    alpha = float(n.attr("alpha", 1.0))
+    x = n.x(0)
+    return f"ops.where({x} > 0, {x}, {n.lit(alpha)} * (ops.exp({x} / {n.lit(alpha)}) - 1))"

@@ -1,8 +1,9 @@
 """Convolutions for MindSpore: nn.Conv1d/2d/3d layers for constant weights (pad_mode='pad' with ONNX's
-explicit, possibly asymmetric pads), ops.conv2d otherwise."""
+explicit, possibly asymmetric pads), ops.conv2d otherwise; ConvTranspose as nn.Conv2dTranspose /
+nn.Conv3dTranspose layers (1-D through 2-D)."""
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics import spatial_params, static_weight_shape
+from porter.semantics import conv_transpose_params, spatial_params, static_weight_shape
 
 
 def _ms_padding(pads: list[int], rank: int) -> tuple:
@@ -65,3 +66,46 @@ def _conv1d_as_2d(n, w_shape) -> str:
         f"ops.squeeze(ops.conv2d({x}, {w}, {b}, stride=(1, {strides[0]}), pad_mode='pad', padding=(0, {pads[0]}), "
         f"dilation=(1, {dilations[0]}), groups={group}), 2)"
     )
+
+
+@op("ConvTranspose", dtypes={"float32", "float16"})
+def conv_transpose(n):
+    """nn.Conv2dTranspose / nn.Conv3dTranspose (1-D through 2-D) for constant weights, pad_mode='pad'"""
+    w_shape, rank = static_weight_shape(n)
+    weight, bias = n.const(1), (n.const(2) if n.has_input(2) else None)
+    if weight is None or (n.has_input(2) and bias is None):
+        n.refuse("ConvTranspose needs constant weights and bias for MindSpore")
+    kernel, strides, dilations, group, pads, output_padding = conv_transpose_params(n, w_shape, rank)
+    begin, end = pads[:rank], pads[rank:]
+    # MindSpore's output_padding gives wrong numbers on CPU (measured: max abs 7.5 against onnxruntime), while
+    # its padding is exact: output_padding lengthens the output at the end, which is less end padding; where it
+    # lengthens it past the unpadded result, those positions hold only the bias and are padded on afterwards
+    tail = [e - o for e, o in zip(end, output_padding)]
+    extra = [max(-t, 0) for t in tail]
+    tail = [max(t, 0) for t in tail]
+    x, w = n.x(0), weight
+    if rank == 1:  # MindSpore's 1-D transposed convolution takes only symmetric int padding: as 2-D over a height of 1
+        x, w = f"ops.expand_dims({x}, 2)", weight[:, :, None, :]
+        kernel, strides, dilations = [1, *kernel], [1, *strides], [1, *dilations]
+        begin, tail = [0, *begin], [0, *tail]
+    padding = tuple(v for pair in zip(begin, tail) for v in pair)
+    in_bias = bias is not None and not any(extra)
+    params = {"weight": w}
+    names = {"weight": n.input_source_name(1) or "weight"}
+    if in_bias:
+        params["bias"] = bias
+        names["bias"] = n.input_source_name(2) or "bias"
+    ctor = (
+        f"nn.Conv{max(rank, 2)}dTranspose({w_shape[0]}, {w_shape[1] * group}, kernel_size={tuple(kernel)!r}, "
+        f"stride={tuple(strides)!r}, pad_mode='pad', padding={padding!r}, dilation={tuple(dilations)!r}, "
+        f"group={group}, has_bias={in_bias}, weight_init='zeros', bias_init='zeros')"
+    )
+    y = f"{n.layer(n.layer_hint(1), ctor, params, names)}({x})"
+    if rank == 1:
+        y = f"ops.squeeze({y}, 2)"
+    if any(extra):
+        order = tuple(v for axis in reversed(range(rank)) for v in (0, extra[axis]))
+        y = f"ops.pad({y}, {order!r}, mode='constant', value=0.0)"
+        if bias is not None:
+            y = f"{y} + {n.tensor(bias.reshape(-1, *[1] * rank), 'bias')}"
+    return y

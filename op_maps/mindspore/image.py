@@ -6,7 +6,7 @@ pure gathers and blends and compiles under GRAPH_MODE. The coordinate formulas a
 import numpy as np
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics import resample_plan
+from porter.semantics import grid_sample_args, resample_plan
 
 
 def _resize_from_plan(n, x: str, shape, out_sizes, scales, mode, ctm, nearest_mode, cubic_a, exclude) -> str:
@@ -75,3 +75,12 @@ def upsample(n):
     scales = [float(s) for s in scales]
     out_sizes = [int(np.floor(i * s)) for i, s in zip(shape, scales)]
     return _resize_from_plan(n, n.x(0), shape, out_sizes, scales, mode, "asymmetric", "floor", -0.75, 0)
+
+
+@op("GridSample", dtypes={"float32", "float64"})
+def grid_sample(n):
+    """ops.grid_sample (bilinear; zeros, border, reflection padding), 2-D and 3-D"""
+    mode, padding_mode, align, _ = grid_sample_args(n)
+    if mode == "nearest":  # measured: off by whole pixels against the node suite (ties at .5 round otherwise)
+        n.refuse("mode='nearest' is not mapped for MindSpore (its kernel rounds sample positions unlike ONNX)")
+    return f"ops.grid_sample({n.x(0)}, {n.x(1)}, mode={mode!r}, padding_mode={padding_mode!r}, align_corners={align})"

@@ -102,3 +102,39 @@ def top_k(n):
     source = n.x(0) if largest else f"-{n.x(0)}"
     n.stmt(f"{values}, {indices} = ops.topk({source}, {k}, dim=-1, largest=True, sorted=True)")
     return [values if largest else f"-{values}", f"{indices}.astype(mindspore.int64)"]
+
+
+@op("NonZero", dtypes=_DATA)
+def non_zero(n):
+    """ops.nonzero, transposed to ONNX's [rank, count] layout (its shape depends on the values)"""
+    if n.in_rank(0) in (None, 0):
+        n.refuse("the input rank must be known and at least 1")
+    n.require_eager("NonZero's output shape depends on the input's values")
+    return f"ops.transpose(ops.nonzero({n.x(0)}), (1, 0)).astype(mindspore.int64)"
+
+
+@op("ReverseSequence", dtypes=_DATA)
+def reverse_sequence(n):
+    """ops.reverse_sequence (the first seq_len[b] steps of each batch entry reversed)"""
+    batch_axis = int(n.attr("batch_axis", 1))
+    time_axis = int(n.attr("time_axis", 0))
+    return f"ops.reverse_sequence({n.x(0)}, {n.x(1)}, seq_dim={time_axis}, batch_dim={batch_axis})"
+
+
+_COMPRESS = """
+def _compress(x, condition, axis):
+    # ONNX Compress: the slices along axis whose condition is true (the flattened input when axis is None)
+    if axis is None:
+        x, axis = ops.reshape(x, (-1,)), 0
+    keep = ops.reshape(ops.nonzero(condition.astype(mindspore.bool_)), (-1,))
+    keep = ops.masked_select(keep, keep < x.shape[axis])
+    return ops.gather(x, keep, axis)
+"""
+
+
+@op("Compress", dtypes=_DATA)
+def compress(n):
+    """the slices where condition is true, gathered (its shape depends on the values)"""
+    axis = n.attr("axis", None)
+    n.require_eager("Compress's output shape depends on the condition's values")
+    return f"{n.helper('_compress', _COMPRESS)}({n.x(0)}, {n.x(1)}, {n.lit(axis)})"

@@ -78,3 +78,9 @@ def bit_shift(n):
     helper = n.helper("_bit_shift", _BIT_SHIFT)
     signed = dtype != "uint8"
     return f"{helper}({n.x(0)}, {n.x(1)}, {direction == 'LEFT'}, {_BIT_WIDTH[dtype]}, {signed})"
+
+
+@op("BitwiseNot", dtypes=_INTS)
+def bitwise_not(n):
+    """ops.invert"""
+    return f"ops.invert({n.x(0)})"

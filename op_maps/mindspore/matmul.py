@@ -4,6 +4,7 @@ transB=1 layout) and MatMul."""
 import numpy as np
 
 from porter.op_maps.mindspore._registry import op
+from porter.semantics import einsum_equation
 
 
 @op("Gemm", dtypes={"float32", "float16", "float64"})
@@ -67,3 +68,58 @@ def matmul(n):
             "differ from op-by-op float16 by one or two units in the last place (docs/known-deviations.md)"
         )
     return f"ops.matmul({n.x(0)}, {n.x(1)})"
+
+
+_EINSUM = """
+def _einsum(equation, *operands):
+    # ONNX Einsum as sums, transposes and batched matmuls (MindSpore has no CPU einsum kernel); the equation
+    # is explicit, without "..." or repeated labels within an operand
+    inputs, output = equation.split("->")
+    terms = inputs.split(",")
+    x, xl = operands[0], terms[0]
+    for k in range(1, len(terms)):
+        y, yl = operands[k], terms[k]
+        needed = set(output) | set("".join(terms[k + 1 :]))
+        # labels one side holds alone and nothing later needs are summed out first
+        drop = [i for i, c in enumerate(xl) if c not in needed and c not in yl]
+        if drop:
+            x, xl = x.sum(axis=tuple(drop)), "".join(c for i, c in enumerate(xl) if i not in drop)
+        drop = [i for i, c in enumerate(yl) if c not in needed and c not in xl]
+        if drop:
+            y, yl = y.sum(axis=tuple(drop)), "".join(c for i, c in enumerate(yl) if i not in drop)
+        size = dict(zip(xl, x.shape))
+        size.update(zip(yl, y.shape))
+        batch = [c for c in xl if c in yl and c in needed]
+        contract = [c for c in xl if c in yl and c not in needed]
+        left, right = [c for c in xl if c not in yl], [c for c in yl if c not in xl]
+
+        def count(labels):
+            total = 1
+            for c in labels:
+                total *= size[c]
+            return total
+
+        a = ops.reshape(ops.transpose(x, tuple(xl.index(c) for c in batch + left + contract)),
+                        (count(batch), count(left), count(contract)))
+        b = ops.reshape(ops.transpose(y, tuple(yl.index(c) for c in batch + contract + right)),
+                        (count(batch), count(contract), count(right)))
+        x = ops.reshape(ops.bmm(a, b), tuple(size[c] for c in batch + left + right))
+        xl = "".join(batch + left + right)
+    drop = [i for i, c in enumerate(xl) if c not in output]
+    if drop:
+        x, xl = x.sum(axis=tuple(drop)), "".join(c for i, c in enumerate(xl) if i not in drop)
+    return ops.transpose(x, tuple(xl.index(c) for c in output)) if xl != output else x
+"""
+
+
+@op("Einsum", dtypes={"float32", "float64"})
+def einsum(n):
+    """sums, transposes and batched matmuls (MindSpore's einsum has no CPU kernel)"""
+    equation = einsum_equation(n)
+    return f"{n.helper('_einsum', _EINSUM)}({equation!r}, {', '.join(n.xs())})"
+
+
+@op("Det", dtypes={"float32", "float64"})
+def det(n):
+    """ops.det"""
+    return f"ops.det({n.x(0)})"

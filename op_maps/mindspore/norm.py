@@ -186,3 +186,14 @@ def lp_normalization(n):
     else:
         n.stmt(f"{norm} = ops.sqrt(ops.sum({x} * {x}, dim={axis}, keepdim=True))")
     return f"ops.where({norm} == 0, ops.zeros_like({x}), {x} / {norm})"
+
+
+@op("MeanVarianceNormalization", dtypes={"float32", "float64"})
+def mean_variance_normalization(n):
+    """(x - mean) / sqrt(var) over axes (default [0, 2, 3]; ONNX's function adds epsilon 1e-9)"""
+    axes = tuple(int(a) for a in n.attr("axes", [0, 2, 3]))
+    x = n.x(0)
+    mean = n.tmp("mean")
+    n.stmt(f"{mean} = ops.mean({x}, axis={axes!r}, keep_dims=True)")
+    var = f"ops.mean(ops.square({x}), axis={axes!r}, keep_dims=True) - ops.square({mean})"
+    return f"({x} - {mean}) / (ops.sqrt({var}) + 1e-09)"

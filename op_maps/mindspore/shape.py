@@ -256,15 +256,35 @@ def slice_(n):
         n.refuse("input rank must be known")
     axes = _const_ints(n, 3, "axes") if n.has_input(3) else list(range(len(starts)))
     steps = _const_ints(n, 4, "steps") if n.has_input(4) else [1] * len(starts)
-    if any(s < 0 for s in steps):
-        n.refuse("negative slice steps are not mapped for MindSpore yet")
     limit = 2**62
     index = ["::"] * rank
+    backwards = []
     for start, end, axis, step in zip(starts, ends, axes, steps):
         start = max(-limit, min(start, limit))
         end = max(-limit, min(end, limit))
-        index[axis % rank] = f"{start}:{end}:{step}"
-    return f"{n.x(0)}[{', '.join(i if i != '::' else ':' for i in index)}]"
+        if step < 0:
+            backwards.append((start, end, axis % rank, step))
+        else:
+            index[axis % rank] = f"{start}:{end}:{step}"
+    x = n.x(0)
+    if any(i != "::" for i in index) or not backwards:
+        x = f"{x}[{', '.join(i if i != '::' else ':' for i in index)}]"
+    # MindSpore's strided slice returns garbage for negative steps (measured): a whole reversed axis is
+    # ops.flip (torch.flip exports as Slice(-1, INT64_MIN, step -1)); other backward slices gather their indices
+    shape = n.in_shape(0)
+    for start, end, axis, step in backwards:
+        dim = shape[axis] if shape is not None else None
+        whole = step == -1 and end <= -(2**31) and (start == -1 or start >= 2**31 - 1 or start >= (dim or limit) - 1)
+        if whole:
+            x = f"ops.flip({x}, ({axis},))"
+            continue
+        if not isinstance(dim, int):
+            n.refuse(f"a negative slice step on axis {axis} needs its size known at convert time for MindSpore")
+        picked = list(range(*slice(start, end, step).indices(dim)))
+        if not picked:
+            n.refuse(f"the negative-step slice on axis {axis} is empty")
+        x = f"ops.gather({x}, {n.tensor(np.array(picked, np.int64), 'picked')}, {axis})"
+    return x
 
 
 @op("Split", versions=[13, 18])
@@ -349,31 +369,44 @@ def space_to_depth(n):
 
 
 _PAD_RUNTIME = """
-def _pad_runtime(x, pads, axes, value):
-    # pads read at run time (PYNATIVE_MODE): ONNX [begin..., end...] over `axes` -> MindSpore's order
+def _pad_runtime(x, pads, axes, value, mode="constant"):
+    # pads read at run time (PYNATIVE_MODE): ONNX [begin..., end...] over `axes`
     axes = list(range(x.ndim)) if axes is None else [a % x.ndim for a in axes]
     half = len(pads) // 2
     begins, ends = [0] * x.ndim, [0] * x.ndim
     for i, axis in enumerate(axes):
         begins[axis], ends[axis] = pads[i], pads[half + i]
-    order = tuple(v for axis in reversed(range(x.ndim)) for v in (begins[axis], ends[axis]))
-    return ops.pad(x, order, mode="constant", value=value)
+    # negative pads crop by slicing: ops.pad with negative pads is wrong from its second call on (measured)
+    x = x[tuple(slice(max(-b, 0), x.shape[i] - max(-e, 0)) for i, (b, e) in enumerate(zip(begins, ends)))]
+    if mode != "constant":  # numpy's pad of each axis's index range is ONNX's reflect / edge / wrap rule
+        for axis, (b, e) in enumerate(zip(begins, ends)):
+            if max(b, 0) or max(e, 0):
+                index = np.pad(np.arange(x.shape[axis]), (max(b, 0), max(e, 0)), mode=mode)
+                x = ops.gather(x, mindspore.Tensor(index, mindspore.int32), axis)
+        return x
+    order = tuple(max(v, 0) for axis in reversed(range(x.ndim)) for v in (begins[axis], ends[axis]))
+    return ops.pad(x, order, mode="constant", value=value) if any(order) else x
 """
+
+
+_NUMPY_PAD_MODES = {"reflect": "reflect", "edge": "edge", "wrap": "wrap"}
 
 
 @op("Pad", versions=[11, 13, 18, 19, 21, 23, 24, 25])
 def pad(n):
-    """ops.pad in constant mode over all axes (axes input: listed axes only)"""
+    """ops.pad in constant mode (negative pads crop first); reflect / edge / wrap as gathers of indices
+    computed at convert time (axes input: listed axes only)"""
     mode = n.attr("mode", "constant")
-    if mode != "constant":
-        n.refuse(f"mode={mode!r} is not mapped for MindSpore yet")
+    if mode != "constant" and mode not in _NUMPY_PAD_MODES:
+        n.refuse(f"mode={mode!r} is not an ONNX pad mode")
     rank = n.in_rank(0)
     if n.const(1) is None or (n.since >= 18 and n.has_input(3) and n.const(3) is None):
         helper = n.helper("_pad_runtime", _PAD_RUNTIME)
         axes = int_values(n, 3, "axes") if n.since >= 18 and n.has_input(3) else "None"
-        value = f"{n.x(2)}.asnumpy().item()" if n.has_input(2) else "0"
+        value = f"{n.x(2)}.asnumpy().item()" if n.has_input(2) and mode == "constant" else "0"
         n.require_eager("pads are read at run time")
-        return f"{helper}({n.x(0)}, {int_values(n, 1, 'pads')}, {axes}, {value})"
+        extra = "" if mode == "constant" else f", {_NUMPY_PAD_MODES[mode]!r}"
+        return f"{helper}({n.x(0)}, {int_values(n, 1, 'pads')}, {axes}, {value}{extra})"
     pads = _const_ints(n, 1, "pads")
     if rank is None:
         n.refuse("input rank must be known")
@@ -382,6 +415,23 @@ def pad(n):
     begins, ends = [0] * rank, [0] * rank
     for i, axis in enumerate(axes):
         begins[axis % rank], ends[axis % rank] = pads[i], pads[half + i]
+    x = n.x(0)
+    shape = list(n.in_shape(0) or [None] * rank)
+    if any(v < 0 for v in begins + ends):
+        # negative pads crop: sliced here, because MindSpore's ops.pad with negative pads is exact on its
+        # first call and wrong on later calls with new tensors of the same shape (measured, CPU)
+        index = [f"{max(-b, 0)}:{-max(-e, 0) or ''}" for b, e in zip(begins, ends)]
+        cropped = n.tmp("cropped")
+        n.stmt(f"{cropped} = {x}[{', '.join(index)}]")
+        x = cropped
+        shape = [d - max(-b, 0) - max(-e, 0) if isinstance(d, int) else d for d, b, e in zip(shape, begins, ends)]
+        begins, ends = [max(b, 0) for b in begins], [max(e, 0) for e in ends]
+    if not any(begins + ends):
+        return x
+    if mode != "constant":
+        if n.has_input(2):
+            n.ignore_attr("constant_value", "only constant mode reads it")
+        return _pad_by_gather(n, x, shape, begins, ends, mode)
     # MindSpore's padding tuple runs from the last dim backwards: (last_begin, last_end, prev_begin, ...)
     order = tuple(v for axis in reversed(range(rank)) for v in (begins[axis], ends[axis]))
     value = "0"
@@ -391,7 +441,24 @@ def pad(n):
         else:
             value = f"{n.x(2)}.asnumpy().item()"
             n.require_eager("the pad value is read at run time")
-    return f"ops.pad({n.x(0)}, {order!r}, mode='constant', value={value})"
+    return f"ops.pad({x}, {order!r}, mode='constant', value={value})"
+
+
+def _pad_by_gather(n, x: str, shape: list, begins: list[int], ends: list[int], mode: str) -> str:
+    """reflect / edge / wrap padding: numpy's pad of the index range is exactly ONNX's rule for each axis, so
+    the padded tensor is a gather of those indices (any rank and axis; ops.pad's reflect takes only the last
+    dims of 3-D to 5-D inputs)."""
+    for axis, (b, e) in enumerate(zip(begins, ends)):
+        if not (b or e):
+            continue
+        dim = shape[axis]
+        if not isinstance(dim, int):
+            n.refuse(f"mode={mode!r} needs a static size on padded axis {axis} for MindSpore")
+        if dim == 0:
+            n.refuse(f"mode={mode!r} cannot pad the empty axis {axis}")
+        index = np.pad(np.arange(dim, dtype=np.int32), (b, e), mode=_NUMPY_PAD_MODES[mode])
+        x = f"ops.gather({x}, {n.tensor(index, 'pad_index')}, {axis})"
+    return x
 
 
 @op("Range")

@@ -7,7 +7,7 @@ auto_pad SAME_UPPER/SAME_LOWER/VALID is resolved at convert time from the input'
 
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.semantics import spatial_params, static_weight_shape
+from porter.semantics import conv_transpose_params, spatial_params, static_weight_shape
 
 _CONV_DTYPES = {"float32", "float64", "float16"}
 
@@ -68,34 +68,7 @@ def conv(n):
 def conv_transpose(n):
     """nn.functional.conv*d_transpose with explicit output padding / output_shape"""
     w_shape, rank = static_weight_shape(n)
-    kernel = list(n.attr("kernel_shape", w_shape[2:]))
-    strides = list(n.attr("strides", [1] * rank))
-    dilations = list(n.attr("dilations", [1] * rank))
-    group = int(n.attr("group", 1))
-    output_padding = list(n.attr("output_padding", [0] * rank))
-    output_shape = n.attr("output_shape", None)
-    auto_pad = n.attr("auto_pad", "NOTSET")
-    pads = list(n.attr("pads", [0] * (2 * rank)))
-    in_shape = n.in_shape(0)
-    spatial = None if in_shape is None else in_shape[2:]
-    if output_shape is not None or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        if spatial is None or not all(isinstance(d, int) for d in spatial):
-            n.refuse("output_shape / SAME auto_pad need static spatial input dims")
-        target = list(output_shape)[-rank:] if output_shape is not None else [d * s for d, s in zip(spatial, strides)]
-        pads = [0] * (2 * rank)
-        for i in range(rank):
-            total = strides[i] * (spatial[i] - 1) + output_padding[i] + ((kernel[i] - 1) * dilations[i] + 1) - target[i]
-            if total < 0:
-                output_padding[i] -= total
-                total = 0
-            if auto_pad == "SAME_UPPER" or (output_shape is not None and auto_pad != "SAME_LOWER"):
-                pads[i], pads[i + rank] = total // 2, total - total // 2
-            else:
-                pads[i], pads[i + rank] = total - total // 2, total // 2
-    elif auto_pad == "VALID":
-        pads = [0] * (2 * rank)
-    elif auto_pad != "NOTSET":
-        n.refuse(f"auto_pad={auto_pad!r} is not an ONNX value")
+    _, strides, dilations, group, pads, output_padding = conv_transpose_params(n, w_shape, rank)
     begin, end = pads[:rank], pads[rank:]
     b = n.x(2) if n.has_input(2) else "None"
     call = (

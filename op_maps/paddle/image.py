@@ -8,6 +8,7 @@ spec exactly, which nn.functional.interpolate's align_corners/align_mode pair ca
 
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
+from porter.semantics import grid_sample_args
 
 _MODES = ("nearest", "linear", "cubic")
 _CTMS = (
@@ -181,3 +182,13 @@ def upsample(n):
     helper = n.helper("_resize", _RESIZE)
     args = f"None, {scales}, None, {mode!r}, 'asymmetric', 'floor', -0.75, False, 0.0, None, 'stretch'"
     return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{helper}({x}, {args})")
+
+
+@op("GridSample", dtypes={"float32", "float64"})
+def grid_sample(n):
+    """nn.functional.grid_sample (bilinear / nearest; zeros, border, reflection padding), 2-D and 3-D"""
+    mode, padding_mode, align, _ = grid_sample_args(n)
+    return (
+        f"nn.functional.grid_sample({n.x(0)}, {n.x(1)}, mode={mode!r}, padding_mode={padding_mode!r}, "
+        f"align_corners={align})"
+    )

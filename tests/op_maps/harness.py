@@ -7,16 +7,20 @@ Cases are target-neutral (tests/op_maps/cases/<family>.py); each target's test f
 from __future__ import annotations
 
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
 from onnx import helper
 
-from porter.convert import generate
+from porter.convert import generate, write_program
 from porter.errors import UnsupportedOp
 from porter.targets import get_target
+from porter.validators.kernels import second_call_inputs
 from porter.validators.tolerances import tolerance_for
 from porter.workers import WorkerProcess
 
@@ -39,6 +43,8 @@ class NodeCase:
     rtol: float | None = None  # override only with a reason in `why`
     atol: float | None = None
     why: str = ""
+    # reference(arrays) -> outputs, where onnxruntime cannot run the node (e.g. batchwise recurrent layouts)
+    reference: Callable | None = None
 
     def __str__(self) -> str:
         return self.id
@@ -86,11 +92,15 @@ def runtime_inputs(case: NodeCase) -> list[np.ndarray]:
     return [np.asarray(a) for n, a in case.inputs.items() if a is not None and n not in case.consts]
 
 
-def reference(model: onnx.ModelProto, case: NodeCase) -> list[np.ndarray]:
-    """onnxruntime's outputs; onnx.reference's for the (newest) ops onnxruntime does not implement."""
+def reference(model: onnx.ModelProto, case: NodeCase, arrays: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """onnxruntime's outputs (for `arrays`, default the case's inputs); onnx.reference's for the (newest) ops
+    onnxruntime does not implement."""
     import onnxruntime as ort
 
-    feeds = {n: np.asarray(a) for n, a in case.inputs.items() if a is not None and n not in case.consts}
+    if case.reference is not None:
+        return case.reference(runtime_inputs(case) if arrays is None else arrays)
+    names = [n for n, a in case.inputs.items() if a is not None and n not in case.consts]
+    feeds = dict(zip(names, runtime_inputs(case) if arrays is None else arrays))
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     try:
@@ -105,32 +115,37 @@ def reference(model: onnx.ModelProto, case: NodeCase) -> list[np.ndarray]:
 _WORKERS: dict[str, WorkerProcess] = {}
 
 
-def run_target(model: onnx.ModelProto, target: str, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """Convert and run in a long-lived worker process per target: frameworks never share a process
-    (mindspore and paddle clash when imported together), and a kernel crash fails one test only."""
+def run_target(model: onnx.ModelProto, target: str, calls: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """Convert here, then load the model once and call it with each input list in turn, in a long-lived worker
+    process per target: frameworks never share a process (mindspore and paddle clash when imported together),
+    a kernel crash fails one test only, and a kernel that is right only on its first call is caught."""
     worker = _WORKERS.get(target)
     if worker is None or not worker.alive():
         worker = _WORKERS[target] = WorkerProcess(
-            "porter.conformance:execute_model", "porter.conformance:worker_init", target
+            "porter.validators.kernels:run_dir", "porter.validators.kernels:worker_init", f"{target}@cpu"
         )
-    status, value = worker.call({"model": model.SerializeToString(), "inputs": arrays})
+    program, code = generate(model, target)
+    with tempfile.TemporaryDirectory(prefix="porter-case-") as tmp:
+        (Path(tmp) / "model").mkdir()
+        write_program(program, code, Path(tmp) / "model")
+        status, value = worker.call({"dir": str(Path(tmp) / "model"), "calls": calls})
     assert status == "ok", f"{status}: {value}"
     return value
 
 
-def assert_close(actual: list[np.ndarray], expected: list[np.ndarray], case: NodeCase) -> None:
+def assert_close(actual: list[np.ndarray], expected: list[np.ndarray], case: NodeCase, call: str = "") -> None:
     assert len(actual) == len(expected), f"{len(actual)} outputs, expected {len(expected)}"
     for i, (a, e) in enumerate(zip(actual, expected)):
         a, e = np.asarray(a), np.asarray(e)
-        assert a.dtype == e.dtype, f"output {i}: dtype {a.dtype} != {e.dtype}"
-        assert a.shape == e.shape, f"output {i}: shape {a.shape} != {e.shape}"
+        assert a.dtype == e.dtype, f"{call}output {i}: dtype {a.dtype} != {e.dtype}"
+        assert a.shape == e.shape, f"{call}output {i}: shape {a.shape} != {e.shape}"
         tol = tolerance_for(e.dtype.name)
         rtol = tol.rtol if case.rtol is None else case.rtol
         atol = tol.atol if case.atol is None else case.atol
         if e.dtype.kind in "fc":
-            np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, equal_nan=True, err_msg=f"output {i}")
+            np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, equal_nan=True, err_msg=f"{call}output {i}")
         else:
-            np.testing.assert_array_equal(a, e, err_msg=f"output {i}")
+            np.testing.assert_array_equal(a, e, err_msg=f"{call}output {i}")
 
 
 def check(case: NodeCase, target: str) -> None:
@@ -148,6 +163,8 @@ def check(case: NodeCase, target: str) -> None:
             generate(model, target)
         assert re.search(refuse, str(info.value)), str(info.value)
         return
-    expected = reference(model, case)
-    actual = run_target(model, target, runtime_inputs(case))
-    assert_close(actual, expected, case)
+    first = runtime_inputs(case)
+    again = second_call_inputs(model, first, np.random.default_rng(1))
+    actual = run_target(model, target, [first, again])
+    assert_close(actual[0], reference(model, case, first), case)
+    assert_close(actual[1], reference(model, case, again), case, "second call, fresh inputs: ")

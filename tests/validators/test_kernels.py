@@ -87,3 +87,22 @@ def test_kernels_bundle_reproduces_the_direct_sweep(tmp_path):
     direct = sweep("paddle", dtypes=["float32", "float16"], ops=ops)
     assert from_bundle["table"] == direct["table"]
     assert from_bundle["totals"] == direct["totals"]
+
+
+def test_every_case_gets_a_second_call_with_fresh_inputs():
+    cases = build_cases("mindspore", ["float32"], ["Pad", "Gather", "Add"])
+    for case in cases:
+        assert [(a.shape, a.dtype) for a in case.again] == [(a.shape, a.dtype) for a in case.inputs], case.id
+    floats = [c for c in cases if c.column == "float32"]
+    assert floats and all(any((a != b).any() for a, b in zip(c.inputs, c.again)) for c in floats)
+
+
+def test_the_sweep_judges_both_calls_of_a_case():
+    # MindSpore's ops.pad with negative pads was exact on its first call and wrong on the next (a token shift,
+    # torch.nn.ZeroPad2d((0, 0, 1, -1))): the sweep's second call is what shows such a kernel
+    result = sweep("mindspore", dtypes=["float32"], ops=["Pad"])
+    rows = {r["id"]: r for r in result["results"]}
+    for tag in ("shift", "crop-both", "reflect", "edge", "wrap"):
+        for call in ("", "/call-2"):
+            row = rows[f"Pad/generated-{tag}-float32{call}"]
+            assert row["status"] == "ran" and row["verdicts"]["cpu"], row

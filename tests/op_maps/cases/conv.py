@@ -41,13 +41,62 @@ CASES = [
         "ConvTranspose",
         {"x": X, "w": rng.standard_normal((4, 3, 3, 3)).astype(np.float32)},
         attrs={"strides": [2, 2], "output_shape": [15, 13]},
+        refuse={"mindspore": "needs constant weights"},
     ),
     NodeCase(
         "conv_transpose_pads_outpad",
         "ConvTranspose",
         {"x": X, "w": rng.standard_normal((4, 2, 3, 3)).astype(np.float32)},
         attrs={"strides": [3, 2], "pads": [1, 0, 1, 1], "output_padding": [1, 0]},
+        refuse={"mindspore": "needs constant weights"},
     ),
+    # constant weights (what real decoders hold): the framework's own transposed-convolution layers
+    NodeCase(
+        "conv_transpose_layer_groups_outpad_past_end",
+        "ConvTranspose",
+        {"x": X, "w": rng.standard_normal((4, 3, 3, 2)).astype(np.float32), "b": B},
+        attrs={"strides": [2, 3], "pads": [1, 0, 0, 0], "output_padding": [1, 2], "group": 2, "dilations": [1, 2]},
+        consts=("w", "b"),
+    ),  # fmt: skip
+    NodeCase(
+        "conv_transpose_layer_outpad_within_pads",
+        "ConvTranspose",
+        {"x": X, "w": rng.standard_normal((4, 5, 4, 3)).astype(np.float32), "b": B[:5]},
+        attrs={"strides": [2, 2], "pads": [1, 1, 2, 1], "output_padding": [1, 1]},
+        consts=("w", "b"),
+    ),  # fmt: skip
+    NodeCase(
+        "conv_transpose_1d_codec_upsample",
+        "ConvTranspose",  # a vocoder's ConvTranspose1d(k=8, stride=4, padding=2)
+        {"x": X[:, :, 0], "w": rng.standard_normal((4, 3, 8)).astype(np.float32), "b": B[:3]},
+        attrs={"strides": [4], "pads": [2, 2]},
+        consts=("w", "b"),
+    ),  # fmt: skip
+    NodeCase(
+        "conv_transpose_1d_groups_outpad",
+        "ConvTranspose",
+        {"x": X[:, :, 0], "w": rng.standard_normal((4, 1, 5)).astype(np.float32)},
+        attrs={"strides": [3], "pads": [1, 3], "output_padding": [2], "group": 4},
+        consts=("w",),
+    ),  # fmt: skip
+    NodeCase(
+        "conv_transpose_3d_same_upper",
+        "ConvTranspose",
+        {
+            "x": rng.standard_normal((1, 4, 3, 4, 5)).astype(np.float32),
+            "w": rng.standard_normal((4, 3, 2, 3, 2)).astype(np.float32),
+            "b": B[:6],
+        },
+        attrs={"strides": [2, 1, 2], "auto_pad": "SAME_UPPER", "group": 2},
+        consts=("w", "b"),
+    ),  # fmt: skip
+    NodeCase(
+        "conv_transpose_output_shape_const",
+        "ConvTranspose",
+        {"x": X, "w": rng.standard_normal((4, 3, 3, 3)).astype(np.float32)},
+        attrs={"strides": [2, 2], "output_shape": [15, 14]},
+        consts=("w",),
+    ),  # fmt: skip
     NodeCase(
         "conv_int_refused", "Conv", {"x": X.astype(np.int32), "w": W.astype(np.int32)}, refuse="not supported by the"
     ),

@@ -56,3 +56,40 @@ CASES = [
         refuse="antialias",
     ),
 ]
+
+# GridSample (spatial transformers, optical flow): grids reach past [-1, 1] so every padding mode matters
+_IMG = rng.standard_normal((2, 3, 5, 6)).astype(np.float32)
+_GRID = rng.uniform(-1.2, 1.2, (2, 4, 7, 2)).astype(np.float32)
+CASES += [
+    NodeCase(
+        f"grid_sample_{mode}_{pad}_align{align}",
+        "GridSample",
+        {"x": _IMG, "g": _GRID},
+        attrs={"mode": mode, "padding_mode": pad, "align_corners": align},
+        opset=opset,
+        refuse={"mindspore": "rounds sample positions"} if mode == "nearest" else None,
+    )  # fmt: skip
+    for mode, opset in (("bilinear", 16), ("linear", 22), ("nearest", 22))
+    for pad in ("zeros", "border", "reflection")
+    for align in (0, 1)
+]
+CASES += [
+    NodeCase(
+        "grid_sample_3d_linear",
+        "GridSample",
+        {
+            "x": rng.standard_normal((1, 2, 3, 4, 5)).astype(np.float32),
+            "g": rng.uniform(-1.1, 1.1, (1, 2, 3, 4, 3)).astype(np.float32),
+        },
+        attrs={"mode": "linear", "padding_mode": "border"},
+        opset=22,
+    ),  # fmt: skip
+    NodeCase(
+        "grid_sample_cubic_refused",
+        "GridSample",
+        {"x": _IMG, "g": _GRID},
+        attrs={"mode": "cubic"},
+        opset=22,
+        refuse="mode='cubic' is not mapped",
+    ),  # fmt: skip
+]

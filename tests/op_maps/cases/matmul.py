@@ -47,3 +47,41 @@ CASES = [
         },
     ),
 ]
+
+_R = np.random.default_rng(5)
+
+
+def _t(*shape):
+    return _R.standard_normal(shape).astype(np.float32)
+
+
+CASES += [
+    NodeCase(
+        "einsum_attention_scores",
+        "Einsum",
+        {"q": _t(2, 3, 4, 5), "k": _t(2, 3, 6, 5)},
+        attrs={"equation": "bhqd,bhkd->bhqk"},
+    ),  # fmt: skip
+    NodeCase(
+        "einsum_ellipsis_matmul",
+        "Einsum",
+        {"a": _t(2, 3, 4, 5), "b": _t(2, 3, 5, 2)},
+        attrs={"equation": "...ij,...jk->...ik"},
+    ),  # fmt: skip
+    NodeCase(
+        "einsum_three_operands",
+        "Einsum",
+        {"a": _t(3, 4), "b": _t(4, 5), "c": _t(5, 2)},
+        attrs={"equation": "ij,jk,kl->il"},
+    ),  # fmt: skip
+    NodeCase("einsum_sums_a_lone_label", "Einsum", {"a": _t(3, 4, 5), "b": _t(4, 2)}, attrs={"equation": "ijk,jl->li"}),
+    NodeCase("einsum_implicit_output", "Einsum", {"a": _t(3, 4), "b": _t(4, 5)}, attrs={"equation": "ij,jk"}),
+    NodeCase("einsum_outer_product", "Einsum", {"a": _t(3), "b": _t(4)}, attrs={"equation": "i,j->ij"}),
+    NodeCase(
+        "einsum_diagonal",
+        "Einsum",
+        {"a": _t(3, 3)},
+        attrs={"equation": "ii->i"},
+        refuse={"mindspore": "a diagonal", "paddle": None},
+    ),  # fmt: skip
+]
