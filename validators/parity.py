@@ -6,15 +6,13 @@ Symbolic dimensions take the size given in `dim_values` (default 2).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import onnx
 
+from porter import launcher
 from porter.dtypes import numpy_dtype, onnx_dtype_name
 from porter.errors import PorterError
 
@@ -47,23 +45,10 @@ def random_inputs(model: onnx.ModelProto, seed: int = 0, dim_values: dict[str, i
 def _run(args: list[str], what: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:
     """Run one side in its own process; None on success, else why it failed (crash, signal, timeout)."""
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "porter.validators.runners", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=dict(os.environ),
-        )
-    except subprocess.TimeoutExpired:
-        return f"{what} did not finish within {timeout:.0f}s"
-    if proc.returncode == 0:
-        return None
-    if proc.returncode < 0:
-        import signal
-
-        return f"{what} was killed by {signal.Signals(-proc.returncode).name}"
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-    return f"{what} failed: {tail[0]}"
+        launcher.run(launcher.python_command("porter.validators.runners", *args), what, timeout=timeout)
+    except launcher.HelperFailed as exc:
+        return str(exc)
+    return None
 
 
 def export_static(out_dir, model: onnx.ModelProto, target: str, seed: int = 0) -> dict:
@@ -73,13 +58,9 @@ def export_static(out_dir, model: onnx.ModelProto, target: str, seed: int = 0) -
     with tempfile.TemporaryDirectory(prefix="porter-export-") as tmp:
         inputs_path = Path(tmp) / "inputs.npz"
         np.savez(inputs_path, **{f"input_{i}": a for i, a in enumerate(random_inputs(model, seed))})
-        proc = subprocess.run(
-            [sys.executable, "-m", "porter.validators.runners", "export", target, str(out_dir), str(inputs_path)],
-            capture_output=True,
-            text=True,
-            timeout=DEFAULT_TIMEOUT,
-        )
-    if proc.returncode != 0:
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        raise PorterError(f"static export for {target} failed: {lines[-1] if lines else proc.returncode}")
+        argv = launcher.python_command("porter.validators.runners", "export", target, out_dir, inputs_path)
+        try:
+            proc = launcher.run(argv, f"static export for {target}", timeout=DEFAULT_TIMEOUT)
+        except launcher.HelperFailed as exc:
+            raise PorterError(str(exc)) from None
     return json.loads(proc.stdout.strip().splitlines()[-1])
