@@ -324,17 +324,26 @@ def _write_text(path: Path, text: str) -> None:
 
 @main.command()
 @click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="The .tar.gz porter made (or its extracted folder). Default: the bundle.json beside RESULTS.",
+)
 @report_options
-def report(results, html_path, json_path):
+def report(results, bundle_path, html_path, json_path):
     """Turn a bundle's results.json (from `python run_bundle.py` on the device's machine) into verdicts.
 
     The verdicts are recomputed here from the outputs the bundle recorded, with
-    the profile the bundle was made with: the same verdicts a direct
-    `porter validate` / `porter kernels` gives. Exit 1 if any verdict fails.
+    the cases, profile and files porter packed into the bundle (a results file
+    that disagrees with them is an error naming what differs): the same
+    verdicts a direct `porter validate` / `porter kernels` gives. Exit 1 if any
+    verdict fails.
     """
     from porter.validators.bundle import judge_results
 
-    result = judge_results(results)
+    result = judge_results(results, bundle_path)
     if result["kind"] == "porter-kernels":
         return _emit_kernels(result, html_path, json_path)
     return _emit_validation(result, html_path, json_path)
