@@ -63,3 +63,8 @@ def test_cli_converts_a_factory_and_validates(tmp_path):
     assert "# Inputs: x float32 [batch, 4, 8]" in code
     assert json.loads((out / "report.json").read_text())["export"]["exporter"] == "dynamo"
     assert (out / "source.onnx").exists()
+
+
+def test_a_misspelt_factory_lists_the_callables_the_file_defines():
+    with pytest.raises(InvalidModel, match=r"'mkae' is not a callable .*did you mean 'make'\? it defines: .*block"):
+        export_spec(f"{FACTORIES}:mkae")
