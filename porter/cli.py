@@ -66,6 +66,13 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt  # so SIGTERM unwinds like Ctrl-C: partial outputs are removed
 
 
+def _quiet_situations() -> None:
+    """After a full disk or a size limit is reported, the objects a library left half-written (a ZipFile
+    whose central directory could not be written, a buffered file that cannot flush) fail again when they
+    are collected at exit, as "Exception ignored ..." tracebacks: consequences of what was already said."""
+    sys.unraisablehook = lambda unraisable: None
+
+
 class _Group(click.Group):
     def main(self, *args, **kwargs):
         kwargs.setdefault("standalone_mode", False)
@@ -84,6 +91,8 @@ class _Group(click.Group):
         except PorterError as exc:
             if debug:
                 raise
+            if situation(exc) is not None:
+                _quiet_situations()
             step = f"; next: {exc.next_step}" if exc.next_step else ""
             click.echo(f"error: {plain(exc)}{plain(step)}", err=True)
             sys.exit(exc.exit_code)
@@ -95,6 +104,7 @@ class _Group(click.Group):
             if interrupted(exc):
                 click.echo("aborted", err=True)
             elif situation(exc) is not None:
+                _quiet_situations()
                 click.echo(f"error: {plain(situation(exc))}", err=True)
             else:  # a porter bug: one line, the traceback only with --debug
                 click.echo(

@@ -152,4 +152,4 @@ def _raise_situation(exc: BaseException, path: Path) -> None:
         return
     why = situation(exc)
     if why is not None:
-        raise PorterError(f"{path}: cannot write it: {why}; the previous output is unchanged") from exc
+        raise PorterError(f"{path}: cannot write it: {why}; any previous output is unchanged") from exc

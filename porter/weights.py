@@ -260,7 +260,9 @@ def _write(state: dict[str, np.ndarray], out_path: Path) -> None:
     """Atomically (porter.output.atomic_file): a temporary beside the output, then a rename."""
     with atomic_file(out_path) as tmp:
         if out_path.suffix == ".npz":
-            np.savez(tmp, **state)
+            # our own file object: zipfile then never owns (and, at exit, re-flushes) a file a full disk broke
+            with open(tmp, "wb") as f:
+                np.savez(f, **state)
         elif out_path.suffix == ".ckpt":
             from porter.op_maps.mindspore._checkpoint import write_checkpoint
 
