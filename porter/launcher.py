@@ -25,10 +25,11 @@ ERROR_PREFIX = "porter-error: "
 
 
 class HelperFailed(PorterError):
-    """A helper process failed, died or timed out; `reason` is the one-line why (without the helper's name)."""
+    """A helper process failed, died or timed out; `reason` is the one-line why (without the helper's name),
+    `returncode` its exit status (negative: the signal that killed it; None: it timed out)."""
 
-    def __init__(self, what: str, reason: str, *, refused: bool = False):
-        self.what, self.reason, self.refused = what, reason, refused
+    def __init__(self, what: str, reason: str, *, refused: bool = False, returncode: int | None = None):
+        self.what, self.reason, self.refused, self.returncode = what, reason, refused, returncode
         super().__init__(reason if refused else f"{what} {reason}")
 
 
@@ -85,7 +86,7 @@ def run(
         raise HelperFailed(what, f"did not finish within {timeout:.0f}s") from None
     if proc.returncode != 0:
         reason, refused = failure_reason(proc.returncode, proc.stderr, proc.stdout)
-        raise HelperFailed(what, reason, refused=refused)
+        raise HelperFailed(what, reason, refused=refused, returncode=proc.returncode)
     return proc
 
 
