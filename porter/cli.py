@@ -603,7 +603,7 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, 
         highlight=False,
     )
     if json_path:
-        json_path.write_text(json.dumps(summary.to_json(), indent=1) + "\n")
+        _write_text(json_path, json.dumps(summary.to_json(), indent=1) + "\n")
     return EXIT_OK
 
 

@@ -142,3 +142,30 @@ def test_two_conversions_into_one_out_through_the_python_api(tmp_path):
         assert proc.wait(timeout=600) == 0, proc.stderr.read()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chain.onnx", "out"]
     assert {"model.py", "model.npz", "report.json"} <= {p.name for p in (tmp_path / "out").iterdir()}
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_a_full_disk_while_converting_is_one_line_and_leaves_the_previous_out(tmp_path, target):
+    import resource
+
+    weight = np.ones((4, 256, 1024), np.float32)  # 4 MiB of weights: more than the 1 MiB limit below
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "w"], ["y"])], "big",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 256, 1024])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 256, 1024])],
+        initializer=[numpy_helper.from_array(weight, "w")],
+    )  # fmt: skip
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "big.onnx")
+    out = _previous_out(tmp_path)
+
+    def limit():  # `ulimit -f 1024`: a write past 1 MiB fails with EFBIG, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "porter.cli", "convert", str(tmp_path / "big.onnx"), "--to", target, "-o", str(out),
+         "--force"], capture_output=True, text=True, timeout=600, preexec_fn=limit,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "file too large" in proc.stderr and "porter bug" not in proc.stderr
+    assert (out / "model.py").read_text() == "# the previous conversion\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.onnx", "out"]
