@@ -104,7 +104,7 @@ def test_workers_from_a_hostile_folder(hostile):
     assert _ran(hostile) == []
 
 
-def test_inputs_arrays_unaffected(tmp_path):
+def test_arguments_with_spaces_and_non_ascii_reach_the_helper(tmp_path):
     # the launcher passes arguments as text: paths with spaces and non-ASCII survive
     folder = tmp_path / "a folder é"
     folder.mkdir()
