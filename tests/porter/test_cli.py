@@ -164,7 +164,9 @@ def test_markup_and_escapes_in_names_are_shown_not_obeyed(tmp_path, target):
     out = tmp_path / "out"
     proc = porter_cli("convert", path, "--to", target, "-o", out)
     assert proc.returncode == 0, proc.stderr
-    proc = porter_cli("validate", out, "--against", path, "--json", tmp_path / "r.json", "--report", tmp_path / "r.html")
+    proc = porter_cli(
+        "validate", out, "--against", path, "--json", tmp_path / "r.json", "--report", tmp_path / "r.html"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr  # a MarkupError here lost the whole validation
     assert "\x1b" not in proc.stdout and "z[/]" in proc.stdout
     assert json.loads((tmp_path / "r.json").read_text())["passed"] and (tmp_path / "r.html").exists()

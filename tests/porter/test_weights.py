@@ -279,7 +279,9 @@ torch.save({"w": torch.zeros(2), "x": Payload()}, sys.argv[1])
 
 def test_a_pickle_payload_is_refused_naming_the_blocked_global(tmp_path):
     subprocess.run([sys.executable, "-I", "-c", _PICKLE, str(tmp_path / "evil.pt")], check=True, timeout=120)
-    with pytest.raises(PorterError, match=r"evil.pt: cannot read the checkpoint \(it refers to the global posix.system"):
+    with pytest.raises(
+        PorterError, match=r"evil.pt: cannot read the checkpoint \(it refers to the global posix.system"
+    ):
         load_checkpoint(tmp_path / "evil.pt")
 
 

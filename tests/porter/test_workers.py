@@ -26,7 +26,9 @@ def misbehave(payload):
 
 
 def test_results_come_back_for_every_item():
-    outcomes = {o.key: o for o in run_isolated([(str(i), i) for i in range(5)], f"{__name__}:echo", jobs=2, extra_path=ROOT)}
+    outcomes = {
+        o.key: o for o in run_isolated([(str(i), i) for i in range(5)], f"{__name__}:echo", jobs=2, extra_path=ROOT)
+    }
     assert {k: o.value for k, o in outcomes.items()} == {str(i): 2 * i for i in range(5)}
 
 
