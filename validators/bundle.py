@@ -33,7 +33,7 @@ import numpy as np
 
 from porter.errors import PorterError
 from porter.targets import get_target
-from porter.validators.profiles import load_profile, profile_from_dict
+from porter.validators.profiles import DEVICE_CLASSES, load_profile, profile_from_dict
 from porter.validators.verdict import judge
 
 ROOT = "porter-bundle"
@@ -307,13 +307,10 @@ def _differences(packed: dict, claimed: dict) -> list[str]:
 
 
 def _check_profile(profile: dict, label: str) -> None:
-    """A profile named after a device class must be porter's own: its rows cannot be loosened."""
+    """A profile named after a device class must be porter's own: its rows cannot be loosened. (The name
+    is only compared, never opened: a profile file's name could be any path, a FIFO included.)"""
     name = profile.get("name") if isinstance(profile, dict) else None
-    try:
-        shipped = load_profile(name).to_dict() if isinstance(name, str) and ":" not in name else None
-    except Exception:  # not a shipped profile's name: a profile file's, recorded as such
-        shipped = None
-    if shipped is not None and shipped != profile:
+    if name in DEVICE_CLASSES and load_profile(name).to_dict() != profile:
         raise PorterError(f"{label}: profile {name!r} differs from porter's own profile of that name")
 
 

@@ -192,3 +192,11 @@ def test_an_archive_that_inflates_far_beyond_the_expected_outputs_is_not_inflate
     record["cases"][0]["outputs_sha256"] = hashlib.sha256(bomb.read_bytes()).hexdigest()
     with pytest.raises(PorterError, match="declares more data than it holds"):
         _forge(root, record)
+
+
+def test_a_profile_name_is_compared_never_opened(device_copy):
+    root, record = device_copy
+    os.mkfifo(root / "p.json")  # a profile file's name is any path: opening this one would block forever
+    record["bundle"]["profile"]["name"] = str(root / "p.json")
+    (root / "bundle.json").write_text(json.dumps(record["bundle"]))
+    assert _forge(root, record)["profile"]["name"] == str(root / "p.json")
