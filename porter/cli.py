@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -15,8 +16,18 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from porter.errors import EXIT_CONVERSION, EXIT_OK, EXIT_PARITY, EXIT_USAGE, PorterError
+from porter.errors import (
+    EXIT_CONVERSION,
+    EXIT_OK,
+    EXIT_PARITY,
+    EXIT_USAGE,
+    PorterError,
+    UnsupportedOp,
+    interrupted,
+    situation,
+)
 from porter.targets import target_names
+from porter.text import markup, plain
 
 console = Console(stderr=True, soft_wrap=True)
 out_console = Console(soft_wrap=True)
@@ -55,6 +66,13 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt  # so SIGTERM unwinds like Ctrl-C: partial outputs are removed
 
 
+def _quiet_situations() -> None:
+    """After a full disk or a size limit is reported, the objects a library left half-written (a ZipFile
+    whose central directory could not be written, a buffered file that cannot flush) fail again when they
+    are collected at exit, as "Exception ignored ..." tracebacks: consequences of what was already said."""
+    sys.unraisablehook = lambda unraisable: None
+
+
 class _Group(click.Group):
     def main(self, *args, **kwargs):
         kwargs.setdefault("standalone_mode", False)
@@ -73,14 +91,26 @@ class _Group(click.Group):
         except PorterError as exc:
             if debug:
                 raise
-            click.echo(f"error: {exc}", err=True)
+            if situation(exc) is not None:
+                _quiet_situations()
+            step = f"; next: {exc.next_step}" if exc.next_step else ""
+            click.echo(f"error: {plain(exc)}{plain(step)}", err=True)
             sys.exit(exc.exit_code)
-        except Exception as exc:  # a porter bug: one line, the traceback only with --debug
+        except Exception as exc:
             if debug:
                 raise
-            click.echo(
-                f"internal error: {type(exc).__name__}: {exc} (a porter bug; --debug shows the traceback)", err=True
-            )
+            # an interruption or a full disk seen through a library's cleanup error is the user's
+            # situation, not a bug: say what happened, in one line
+            if interrupted(exc):
+                click.echo("aborted", err=True)
+            elif situation(exc) is not None:
+                _quiet_situations()
+                click.echo(f"error: {plain(situation(exc))}", err=True)
+            else:  # a porter bug: one line, the traceback only with --debug
+                click.echo(
+                    f"internal error: {type(exc).__name__}: {plain(exc)} (a porter bug; --debug shows the traceback)",
+                    err=True,
+                )
             sys.exit(EXIT_CONVERSION)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
@@ -150,18 +180,28 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
     through torch.onnx in a separate process; the exported graph is kept as OUT/source.onnx.
     """
     from porter.convert import convert as do_convert
+    from porter.targets import get_target
 
-    with console.status(f"converting {source} for {target} ..."):
-        result = do_convert(
-            source,
-            target,
-            out_dir,
-            force=force,
-            dynamic=[d for d in dynamic.split(",") if d],
-            export=export,
-            device="ascend" if device == "npu" else device,
-            training=training,
+    offered = get_target(target).export_kind
+    if export is not None and export != offered:  # a wrong combination of options is a usage error (3)
+        raise click.BadParameter(
+            f"{export} is not a {target} export; use --export {offered} with --to {target}", param_hint="--export"
         )
+    try:
+        with console.status(markup(f"converting {source} for {target} ...")):
+            result = do_convert(
+                source,
+                target,
+                out_dir,
+                force=force,
+                dynamic=[d for d in dynamic.split(",") if d],
+                export=export,
+                device="ascend" if device == "npu" else device,
+                training=training,
+            )
+    except UnsupportedOp as exc:
+        exc.next_step = _unsupported_next_step(exc, source, target)
+        raise
     _print_summary(result)
     if result.export is not None:
         out_console.print(
@@ -175,25 +215,39 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
 
         against = None if (out_dir / "source.onnx").exists() else source  # PyTorch sources: PyTorch itself
         with console.status("validating ...") as status:
-            report = run_validation(out_dir, against, seed=seed, device=device, progress=status.update)
+            report = run_validation(
+                out_dir, against, seed=seed, device=device, progress=lambda m: status.update(markup(m))
+            )
         return _emit_validation(report, None, None)
     return EXIT_OK
+
+
+def _unsupported_next_step(exc: UnsupportedOp, source: str, target: str) -> str:
+    """Where to look and what to do when a node has no mapping."""
+    from porter.frontends.torch_source import is_torch_spec
+
+    where = "which source module each blocking node sits in, and " if is_torch_spec(source) else ""
+    return (
+        f"`porter inspect {shlex.quote(str(source))} --to {target}` lists {where}every other node that blocks; "
+        f"a mapping for {exc.op_type} is a function registered with registry.register({exc.op_type!r}) in "
+        f"op_maps/{target}/ (README, 'How it works')"
+    )
 
 
 def _print_summary(result) -> None:
     counts: dict[str, int] = {}
     for row in result.ops:
         counts[row["op_type"]] = counts.get(row["op_type"], 0) + 1
-    table = Table(title=f"{result.source} -> {result.target}", show_lines=False)
+    table = Table(title=markup(f"{result.source} -> {result.target}"), show_lines=False)
     table.add_column("op")
     table.add_column("count", justify="right")
     for op_type, n in sorted(counts.items()):
-        table.add_row(op_type, str(n))
+        table.add_row(markup(op_type), str(n))
     out_console.print(table)
     for w in result.warnings:
-        console.print(f"warning: {w}", style="yellow", markup=False, highlight=False)
+        console.print(f"warning: {plain(w)}", style="yellow", markup=False, highlight=False)
     out_console.print(
-        f"wrote {result.out_dir} ({len(result.ops)} nodes, {result.seconds:.2f}s)", markup=False, highlight=False
+        plain(f"wrote {result.out_dir} ({len(result.ops)} nodes, {result.seconds:.2f}s)"), markup=False, highlight=False
     )
 
 
@@ -247,7 +301,7 @@ def validate(out_dir, source, inputs_files, device, profile, seed, html_path, js
             info = write_validate_bundle(
                 out_dir, source, bundle_path, inputs_files=inputs_files, device=device, profile=profile, seed=seed
             )
-        out_console.print(f"wrote {bundle_path} ({info}); run it with: python run_bundle.py", markup=False)
+        out_console.print(plain(f"wrote {bundle_path} ({info}); run it with: python run_bundle.py"), markup=False)
         return EXIT_OK
     from porter.validators.validate import validate as run_validation
 
@@ -260,7 +314,7 @@ def validate(out_dir, source, inputs_files, device, profile, seed, html_path, js
             profile=profile,
             seed=seed,
             layerwise=not no_layerwise,
-            progress=lambda msg: status.update(msg),
+            progress=lambda msg: status.update(markup(msg)),
         )
     return _emit_validation(result, html_path, json_path)
 
@@ -279,24 +333,34 @@ def _emit_validation(result: dict, html_path, json_path) -> int:
 
 def _write_text(path: Path, text: str) -> None:
     """Write a report file atomically (a temporary beside it, then rename)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from porter.output import atomic_file
+
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 @main.command()
 @click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="The .tar.gz porter made (or its extracted folder). Default: the bundle.json beside RESULTS.",
+)
 @report_options
-def report(results, html_path, json_path):
+def report(results, bundle_path, html_path, json_path):
     """Turn a bundle's results.json (from `python run_bundle.py` on the device's machine) into verdicts.
 
     The verdicts are recomputed here from the outputs the bundle recorded, with
-    the profile the bundle was made with: the same verdicts a direct
-    `porter validate` / `porter kernels` gives. Exit 1 if any verdict fails.
+    the cases, profile and files porter packed into the bundle (a results file
+    that disagrees with them is an error naming what differs): the same
+    verdicts a direct `porter validate` / `porter kernels` gives. Exit 1 if any
+    verdict fails.
     """
     from porter.validators.bundle import judge_results
 
-    result = judge_results(results)
+    result = judge_results(results, bundle_path)
     if result["kind"] == "porter-kernels":
         return _emit_kernels(result, html_path, json_path)
     return _emit_validation(result, html_path, json_path)
@@ -342,7 +406,7 @@ def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundl
                 target, bundle_path, device=device, dtypes=names, ops=op_list, seed=seed,
                 progress=lambda n, total: status.update(f"case {n}/{total}"),
             )  # fmt: skip
-        out_console.print(f"wrote {bundle_path} ({info}); run it with: python run_bundle.py", markup=False)
+        out_console.print(plain(f"wrote {bundle_path} ({info}); run it with: python run_bundle.py"), markup=False)
         return EXIT_OK
     with console.status("sweeping kernels ...") as status:
         result = sweep(
@@ -359,8 +423,10 @@ def _emit_kernels(result: dict, html_path, json_path) -> int:
     print_kernels(result, out_console)
     t = result["totals"]
     out_console.print(
-        f"{t['ran']} cases ran, {t['within_profile']} within profile {result['profile']['name']}; "
-        f"{t['refused']} refused at conversion, {t['crashed']} crashed",
+        plain(
+            f"{t['ran']} cases ran, {t['within_profile']} within profile {result['profile']['name']}; "
+            f"{t['refused']} refused at conversion, {t['crashed']} crashed"
+        ),
         markup=False,
         highlight=False,
     )
@@ -399,27 +465,28 @@ def inspect(source, target, fmt, dynamic):
 
     report = inspect_model(source, target, dynamic=[d for d in dynamic.split(",") if d] or None)
     if fmt == "json":
-        click.echo(json.dumps(report, indent=1))
+        click.echo(json.dumps(report, indent=1))  # JSON escapes control characters itself
     elif fmt == "md":
-        click.echo(_inspect_markdown(source, report))
+        click.echo(plain(_inspect_markdown(source, report), newlines=True))
     else:
-        table = Table(title=f"{source} -> {target}: {report['nodes']} nodes, opsets {report['opsets']}")
+        table = Table(title=markup(f"{source} -> {target}: {report['nodes']} nodes, opsets {report['opsets']}"))
         for col in ("op", "count", "since", "mapping"):
             table.add_column(col)
         for row in report["ops"]:
             style = "red" if row["mapping"] == "REFUSED" else None
-            table.add_row(row["op_type"], str(row["count"]), str(row["since"] or "-"), row["mapping"], style=style)
+            cells = (row["op_type"], row["count"], row["since"] or "-", row["mapping"])
+            table.add_row(*(markup(c) for c in cells), style=style)
         out_console.print(table)
         for p in report["problems"]:
             where = f" in {p['module']}" if p["module"] else ""
             out_console.print(
-                f"blocked: {p['node']} ({p['op_type']}){where}: {p['reason']}",
+                plain(f"blocked: {p['node']} ({p['op_type']}){where}: {p['reason']}"),
                 markup=False,
                 highlight=False,
                 style="red",
             )
         if report["dynamic_dims"]:
-            out_console.print(f"symbolic dims kept symbolic: {', '.join(report['dynamic_dims'])}", markup=False)
+            out_console.print(plain(f"symbolic dims kept symbolic: {', '.join(report['dynamic_dims'])}"), markup=False)
         verdict = "ready to convert" if report["convertible"] else f"{len(report['problems'])} node(s) block conversion"
         out_console.print(verdict, markup=False)
     return EXIT_OK if report["convertible"] else EXIT_CONVERSION
@@ -534,7 +601,7 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, 
     if show != "none":
         for r in sorted(summary.results, key=lambda r: r.name):
             if show == "all" or r.status != "passed":
-                out_console.print(f"{r.status:9} {r.name}: {r.detail}", markup=False, highlight=False)
+                out_console.print(plain(f"{r.status:9} {r.name}: {r.detail}"), markup=False, highlight=False)
     totals = summary.counts()
     out_console.print(
         f"{len(summary.results)} applicable cases: {totals['passed']} passed, {totals['refused']} refused, "
@@ -543,7 +610,7 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, 
         highlight=False,
     )
     if json_path:
-        json_path.write_text(json.dumps(summary.to_json(), indent=1) + "\n")
+        _write_text(json_path, json.dumps(summary.to_json(), indent=1) + "\n")
     return EXIT_OK
 
 

@@ -6,6 +6,8 @@ Exit codes are part of the public contract (docs and CI rely on them):
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_PARITY = 1
 EXIT_CONVERSION = 2
@@ -13,9 +15,14 @@ EXIT_USAGE = 3
 
 
 class PorterError(Exception):
-    """Base class: an error porter detected and can explain in one line."""
+    """Base class: an error porter detected and can explain in one line.
+
+    `next_step`, when set, says what to do about it (a command to run, an option, an extension
+    point); the CLI prints it after the reason.
+    """
 
     exit_code = EXIT_CONVERSION
+    next_step = ""
 
 
 class InvalidModel(PorterError):
@@ -44,3 +51,36 @@ class ParityFailure(PorterError):
     """The converted model's outputs differ from the reference beyond tolerance."""
 
     exit_code = EXIT_PARITY
+
+
+# OSErrors that describe the user's machine (disk, quota, permissions), not a porter bug.
+_SITUATIONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for this file system or process limit (ulimit -f)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "read-only file system",
+}
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def interrupted(exc: BaseException) -> bool:
+    """True when a Ctrl-C / SIGTERM is anywhere in the chain: a library's cleanup (zipfile closing a
+    half-written archive, say) can raise its own error while the interruption unwinds through it."""
+    return any(isinstance(e, KeyboardInterrupt) for e in _chain(exc))
+
+
+def situation(exc: BaseException) -> str | None:
+    """Why, in a few words, for an out-of-space, size-limit or permission error anywhere in the chain."""
+    for e in _chain(exc):
+        if isinstance(e, OSError) and e.errno in _SITUATIONS:
+            return f"{e.filename}: {_SITUATIONS[e.errno]}" if e.filename else _SITUATIONS[e.errno]
+    return None

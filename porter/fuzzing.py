@@ -187,3 +187,123 @@ def reference_outputs(model: onnx.ModelProto, x: np.ndarray) -> list[np.ndarray]
 
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     return session.run(None, {"x": x})
+
+
+# ---- mutated checkpoints ----------------------------------------------------------------------------
+
+
+def seed_checkpoints(folder: Path) -> list[tuple[str, bytes]]:
+    """(suffix, bytes) of real checkpoints to mutate: a safetensors file and a torch state_dict of the
+    shipped example's weights (written by torch in its own process, as porter reads them)."""
+    from porter import launcher
+    from porter.weights import _SAFETENSORS_DTYPES
+
+    model = onnx.load(Path(__file__).resolve().parent.parent / "examples" / "tiny_cnn.onnx")
+    state = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
+    codes = {v: k for k, v in _SAFETENSORS_DTYPES.items()}
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name, array in state.items():
+        data = np.ascontiguousarray(array).tobytes()
+        header[name] = {"dtype": codes[array.dtype.name], "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}  # fmt: skip
+        blobs.append(data)
+        offset += len(data)
+    import json
+    import struct
+
+    text = json.dumps(header).encode()
+    seeds = [(".safetensors", struct.pack("<Q", len(text)) + text + b"".join(blobs))]
+    np.savez(folder / "state.npz", **state)
+    code = (
+        "import sys, numpy as np, torch\n"
+        "d = np.load(sys.argv[1])\n"
+        "torch.save({k: torch.from_numpy(d[k]) for k in d.files}, sys.argv[2])\n"
+    )
+    launcher.run(launcher.python_command(None, folder / "state.npz", folder / "state.pt", code=code), "torch.save", timeout=600)  # fmt: skip
+    seeds.append((".pt", (folder / "state.pt").read_bytes()))
+    return seeds
+
+
+def read_checkpoint_bytes(payload: dict) -> tuple[str, str]:
+    """Worker entry: ("read" | "refused" | "bug", detail) for reading mutated checkpoint bytes the way
+    `porter weights` does (safetensors here; a .pt through the torch reader's own entry point)."""
+    import sys
+    import tempfile
+
+    from porter.errors import PorterError
+    from porter.weights import _dump, read_safetensors
+
+    with tempfile.TemporaryDirectory(prefix="porter-fuzz-") as tmp:
+        path = Path(tmp) / f"checkpoint{payload['suffix']}"
+        path.write_bytes(payload["data"])
+        try:
+            if payload["suffix"] == ".safetensors":
+                for array in read_safetensors(path).values():
+                    np.asarray(array).sum()  # touch every byte the header promised
+                return "read", ""
+            stderr, sys.stderr = sys.stderr, open(Path(tmp) / "stderr", "w")  # noqa: SIM115
+            try:
+                code = _dump(str(path), tmp)
+            finally:
+                sys.stderr.close()
+                sys.stderr = stderr
+            return ("read", "") if code == 0 else ("refused", (Path(tmp) / "stderr").read_text()[:200])
+        except PorterError as exc:
+            return "refused", str(exc)[:200]
+        except Exception as exc:  # anything else escaping porter is a bug the fuzzer found
+            return "bug", f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+# ---- mutated bundle results files ---------------------------------------------------------------------
+
+_HOSTILE_VALUES = [None, True, -1, 2**70, 1e308, "", "../../../../etc/passwd", "/dev/zero", "[/]\x1b[2J",
+                   "<script>", [], {}, [[[]]], {"passed": True}]  # fmt: skip
+
+
+def mutate_json(value, rng: random.Random):
+    """A copy of a JSON value with one to three structural edits: a leaf replaced by a hostile value, a
+    key dropped, a list element dropped or duplicated, or a verdict flipped to passed."""
+    import copy
+
+    value = copy.deepcopy(value)
+    for _ in range(rng.randint(1, 3)):
+        containers, stack = [], [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict | list) and node:
+                containers.append(node)
+                stack.extend(node.values() if isinstance(node, dict) else node)
+        if not containers:
+            break
+        node = rng.choice(containers)
+        key = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
+        kind = rng.choice(("replace", "replace", "drop", "duplicate", "pass"))
+        if kind == "replace":
+            node[key] = rng.choice(_HOSTILE_VALUES)
+        elif kind == "drop":
+            del node[key]
+        elif kind == "duplicate" and isinstance(node, list):
+            node.insert(key, copy.deepcopy(node[key]))
+        elif isinstance(node, dict) and "passed" in node:
+            node["passed"] = True
+    return value
+
+
+def judge_results_bytes(payload: dict) -> tuple[str, str]:
+    """Worker entry: ("failed" | "refused" | "forged-pass" | "bug", detail) for `porter report` on a
+    mutated results.json of a bundle whose honest verdict is FAIL: any PASS is a forgery let through."""
+    import os
+
+    from porter.errors import PorterError
+    from porter.validators.bundle import judge_results
+
+    path = Path(payload["folder"]) / f"fuzz-{os.getpid()}.json"
+    path.write_bytes(payload["data"])
+    try:
+        result = judge_results(path)
+    except PorterError as exc:
+        return "refused", str(exc)[:200]
+    except Exception as exc:  # anything else escaping porter is a bug the fuzzer found
+        return "bug", f"{type(exc).__name__}: {str(exc)[:300]}"
+    finally:
+        path.unlink(missing_ok=True)
+    return ("forged-pass", "a mutated results file judged PASS") if result["passed"] else ("failed", "")

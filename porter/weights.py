@@ -20,9 +20,10 @@ Wrong answers must not pass silently, so three things are errors:
 from __future__ import annotations
 
 import json
-import os
+import math
+import pickle  # only for its exception class: torch.load(weights_only=True) raises it
+import re
 import struct
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,7 +31,9 @@ from pathlib import Path
 import click
 import numpy as np
 
+from porter import launcher
 from porter.errors import InvalidModel, OutputExists, PorterError
+from porter.output import atomic_file
 
 _SAFETENSORS_DTYPES = {
     "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64", "I32": "int32",
@@ -63,36 +66,54 @@ def read_safetensors(path) -> dict[str, np.ndarray]:
         header = json.loads(data[8 : 8 + size].tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise InvalidModel(f"{path}: the safetensors header is not JSON") from None
+    except RecursionError:  # a header nested thousands deep: no real header is
+        raise InvalidModel(f"{path}: the safetensors header is nested too deeply to be one") from None
     if not isinstance(header, dict):
         raise InvalidModel(f"{path}: the safetensors header is not a JSON object")
     body = data[8 + size :]
-    state = {}
+    state, spans = {}, []
     for name, entry in header.items():
         if name == "__metadata__":
             continue
         try:
             dtype = _dtype(_SAFETENSORS_DTYPES[entry["dtype"]])
-            shape = [int(d) for d in entry["shape"]]
-            begin, end = (int(o) for o in entry["data_offsets"])
+            shape = [_integer(d) for d in entry["shape"]]
+            begin, end = (_integer(o) for o in entry["data_offsets"])
         except (KeyError, TypeError, ValueError):
             raise InvalidModel(f"{path}: tensor {name!r}: malformed or unsupported header entry {entry!r}") from None
         if any(d < 0 for d in shape):
             raise InvalidModel(f"{path}: tensor {name!r}: negative dimension in shape {shape}")
-        if not 0 <= begin <= end <= len(body) or end - begin != int(np.prod(shape)) * dtype.itemsize:
+        # exact integer arithmetic: numpy's int64 product of [2**62, 2**62, 0] wraps around
+        if not 0 <= begin <= end <= len(body) or end - begin != math.prod(shape) * dtype.itemsize:
             raise InvalidModel(f"{path}: tensor {name!r}: data offsets {begin}..{end} do not fit its shape/dtype")
-        state[name] = body[begin:end].view(dtype).reshape(shape)  # read-only, read from disk on use
+        try:
+            state[name] = body[begin:end].view(dtype).reshape(shape)  # read-only, read from disk on use
+        except ValueError:
+            raise InvalidModel(f"{path}: tensor {name!r}: shape {shape} is too large to represent") from None
+        spans.append((begin, end, name))
+    # two tensors sharing bytes would alias (writing one changes the other); safetensors refuses it too
+    spans.sort()
+    for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
+        if begin < end:
+            raise InvalidModel(f"{path}: tensors {first!r} and {second!r} overlap in the file (data offsets)")
     return state
+
+
+def _integer(value) -> int:
+    """A JSON integer (json gives bool for true/false and float for 1.5: neither is a size)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(value)
+    return value
 
 
 def _read_torch_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
     """A state_dict read by torch.load(weights_only=True) in a subprocess (torch stays out of porter: it
     and mindspore cannot share a process). Returns the tensors and notes on what was left out."""
     with tempfile.TemporaryDirectory(prefix="porter-weights-") as tmp:
-        cmd = [sys.executable, "-m", "porter.weights", "_dump", str(path), tmp]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
-        if proc.returncode != 0:
-            lines = (proc.stderr or proc.stdout).strip().splitlines()
-            raise InvalidModel(f"{path}: cannot read the checkpoint ({lines[-1] if lines else proc.returncode})")
+        try:
+            launcher.run(launcher.python_command("porter.weights", "_dump", path, tmp), "torch.load", timeout=3600)
+        except launcher.HelperFailed as exc:
+            raise InvalidModel(f"{path}: cannot read the checkpoint ({exc.reason})") from None
         index = json.loads((Path(tmp) / "index.json").read_text())
         with np.load(Path(tmp) / "state.npz", allow_pickle=False) as data:
             state = {}
@@ -236,12 +257,12 @@ def convert_checkpoint(checkpoint, report_path, out_path, *, force: bool = False
 
 
 def _write(state: dict[str, np.ndarray], out_path: Path) -> None:
-    """Atomically: a temporary beside the output (same file system), then os.replace."""
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}{out_path.suffix}")
-    try:
+    """Atomically (porter.output.atomic_file): a temporary beside the output, then a rename."""
+    with atomic_file(out_path) as tmp:
         if out_path.suffix == ".npz":
-            np.savez(tmp, **state)
+            # our own file object: zipfile then never owns (and, at exit, re-flushes) a file a full disk broke
+            with open(tmp, "wb") as f:
+                np.savez(f, **state)
         elif out_path.suffix == ".ckpt":
             from porter.op_maps.mindspore._checkpoint import write_checkpoint
 
@@ -254,14 +275,11 @@ def _write(state: dict[str, np.ndarray], out_path: Path) -> None:
                     "d = np.load(sys.argv[1], allow_pickle=False)\n"
                     "paddle.save({k: paddle.to_tensor(d[k]) for k in d.files}, sys.argv[2])\n"
                 )
-                cmd = [sys.executable, "-c", code, str(Path(folder) / "state.npz"), str(tmp)]
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
-                if proc.returncode != 0:
-                    lines = proc.stderr.strip().splitlines()
-                    raise PorterError(f"{out_path}: paddle.save failed ({lines[-1] if lines else proc.returncode})")
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+                argv = launcher.python_command(None, Path(folder) / "state.npz", tmp, code=code)
+                try:
+                    launcher.run(argv, "paddle.save", timeout=3600)
+                except launcher.HelperFailed as exc:
+                    raise PorterError(f"{out_path}: paddle.save failed ({exc.reason})") from None
 
 
 @click.command("weights")
@@ -312,7 +330,24 @@ def _dump(checkpoint: str, out_dir: str) -> int:
     """torch.load(weights_only=True) -> OUT_DIR/state.npz (t0, t1, ...) + index.json (names, dtypes)."""
     import torch
 
-    state, notes = torch.load(checkpoint, map_location="cpu", weights_only=True), []
+    try:
+        state, notes = torch.load(checkpoint, map_location="cpu", weights_only=True), []
+    except pickle.UnpicklingError as exc:
+        # torch's message is a paragraph; the blocked global is the part that says what the file holds
+        found = re.search(r"GLOBAL (\S+)", str(exc))
+        what = f"the global {found.group(1)}" if found else "an object that is not a tensor"
+        print(
+            f"{launcher.ERROR_PREFIX}it refers to {what}, which torch.load(weights_only=True) blocks (unpickling it "
+            "could run code); save a plain state_dict (torch.save(model.state_dict(), path)) or use safetensors",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # a corrupt or foreign file: torch raises many types
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(
+            f"{launcher.ERROR_PREFIX}not a readable PyTorch checkpoint ({type(exc).__name__}: {first})", file=sys.stderr
+        )
+        return 2
     for key in ("state_dict", "model"):  # training scripts' {"model": state_dict, "optimizer": ..., "epoch": ...}
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             others = ", ".join(repr(k) for k in state if k != key)
@@ -320,7 +355,7 @@ def _dump(checkpoint: str, out_dir: str) -> int:
             state = state[key]
             break
     if not isinstance(state, dict):
-        print(f"not a state_dict: {type(state).__name__}", file=sys.stderr)
+        print(f"{launcher.ERROR_PREFIX}not a state_dict: {type(state).__name__}", file=sys.stderr)
         return 2
     arrays, tensors = {}, []
     for name, t in state.items():

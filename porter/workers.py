@@ -2,8 +2,10 @@
 
 A framework kernel that segfaults, aborts or hangs takes down one worker, not porter: the item is
 reported as crashed (or timed out), the worker is replaced, and the rest of the run goes on.
-Workers are fresh interpreters (`python -m porter.workers`), so each imports its framework alone,
-and nothing of the parent (its __main__ script, its imported frameworks) leaks into them.
+Workers are fresh, isolated interpreters (`python -I -m porter.workers`, started by porter.launcher),
+so each imports its framework alone, nothing of the parent (its __main__ script, its imported
+frameworks) leaks into them, and nothing of the working directory runs in them. A caller whose
+function lives outside the installed packages names its folder explicitly (`extra_path`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+
+from porter.launcher import popen, python_command
 
 
 @dataclass
@@ -30,7 +34,9 @@ class Outcome:
     error: str = ""
 
 
-def _worker_main(conn: Connection, func_path: str, init_path: str | None, init_arg) -> None:
+def _worker_main(conn: Connection, func_path: str, init_path: str | None, init_arg, extra_path: str = "") -> None:
+    # appended, not prepended: a caller's folder adds modules, it never shadows an installed one
+    sys.path.extend(p for p in extra_path.split(os.pathsep) if p)
     module_name, func_name = func_path.rsplit(":", 1)
     func = getattr(importlib.import_module(module_name), func_name)
     if init_path:
@@ -50,16 +56,21 @@ def _worker_main(conn: Connection, func_path: str, init_path: str | None, init_a
 class WorkerProcess:
     """One long-lived worker; `call` sends a payload and waits for its result."""
 
-    def __init__(self, func_path: str, init_path: str | None, init_arg, env: dict | None = None):
+    def __init__(
+        self, func_path: str, init_path: str | None, init_arg, env: dict | None = None, extra_path: Sequence[str] = ()
+    ):
         parent, child = socket.socketpair()
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the worker; explains its death)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "porter.workers", str(child.fileno()), func_path, init_path or "", init_arg or ""],
+        argv = python_command(
+            "porter.workers", child.fileno(), func_path, init_path or "", init_arg or "", os.pathsep.join(extra_path)
+        )
+        self.process = popen(
+            argv,
+            env=env,
             pass_fds=[child.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self.stderr,
-            env=None if env is None else {**os.environ, **env},
         )
         child.close()
         self.conn = Connection(parent.detach())
@@ -111,14 +122,19 @@ def run_isolated(
     init_arg=None,
     on_start: Callable[[str], None] | None = None,
     env: dict | None = None,
+    extra_path: Sequence[str] = (),
 ) -> Iterator[Outcome]:
     """Yield an Outcome per (key, payload) as workers finish them (order not preserved).
 
     func_path is "module:function"; the function takes the payload and returns a picklable value.
     """
+
+    def spawn() -> WorkerProcess:
+        return WorkerProcess(func_path, init_path, init_arg, env, extra_path)
+
     pending = list(items)
     pending.reverse()
-    workers = [WorkerProcess(func_path, init_path, init_arg, env) for _ in range(max(1, min(jobs, len(pending) or 1)))]
+    workers = [spawn() for _ in range(max(1, min(jobs, len(pending) or 1)))]
     idle = list(workers)
     busy: list[WorkerProcess] = []
     try:
@@ -132,7 +148,7 @@ def run_isolated(
                     worker.send(key, payload)
                 except (BrokenPipeError, OSError):
                     worker.kill()
-                    worker = WorkerProcess(func_path, init_path, init_arg, env)
+                    worker = spawn()
                     worker.send(key, payload)
                 busy.append(worker)
             ready = wait([w.conn for w in busy], timeout=1.0)
@@ -145,7 +161,7 @@ def run_isolated(
                         yield Outcome(worker.key, False, error=_death_reason(worker))
                         busy.remove(worker)
                         worker.kill()
-                        idle.append(WorkerProcess(func_path, init_path, init_arg, env))
+                        idle.append(spawn())
                         continue
                     busy.remove(worker)
                     idle.append(worker)
@@ -155,12 +171,12 @@ def run_isolated(
                     reason = _death_reason(worker)
                     worker.kill()
                     yield Outcome(worker.key, False, error=reason)
-                    idle.append(WorkerProcess(func_path, init_path, init_arg, env))
+                    idle.append(spawn())
                 elif now - worker.started > timeout:
                     busy.remove(worker)
                     worker.kill()
                     yield Outcome(worker.key, False, error=f"timed out after {timeout:.0f}s")
-                    idle.append(WorkerProcess(func_path, init_path, init_arg, env))
+                    idle.append(spawn())
     finally:
         for worker in idle + busy:
             with contextlib.suppress(BrokenPipeError, OSError):
@@ -186,4 +202,4 @@ def _death_reason(worker: WorkerProcess) -> str:
 
 
 if __name__ == "__main__":
-    _worker_main(Connection(int(sys.argv[1])), sys.argv[2], sys.argv[3] or None, sys.argv[4] or None)
+    _worker_main(Connection(int(sys.argv[1])), sys.argv[2], sys.argv[3] or None, sys.argv[4] or None, *sys.argv[5:6])

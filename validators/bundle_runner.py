@@ -12,6 +12,7 @@ results.json plus the raw outputs (outputs/<case>.npz). Bring results.json and o
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -59,7 +60,10 @@ def run_case(n: int, case: dict, profile, cache: dict, out_dir: str) -> dict:
     except Exception as exc:  # the port failing on this device is a result, not a runner error
         first = (str(exc).strip().splitlines() or [""])[0]
         return {"id": case["id"], "crashed": f"{type(exc).__name__}: {first}"[:300]}
-    np.savez(os.path.join(out_dir, f"case{n}.npz"), *outputs)  # case ids may hold '/': files go by number
+    outputs_path = os.path.join(out_dir, f"case{n}.npz")
+    np.savez(outputs_path, *outputs)  # case ids may hold '/': files go by number
+    with open(outputs_path, "rb") as f:  # `porter report` checks the file it reads is the one written here
+        digest = hashlib.sha256(f.read()).hexdigest()
     verdicts = []
     for i, name in enumerate(case["output_names"]):
         if i >= len(outputs):
@@ -67,7 +71,7 @@ def run_case(n: int, case: dict, profile, cache: dict, out_dir: str) -> dict:
             continue
         g = golden[i] if i < len(golden) else None
         verdicts.append({"name": name, **judge(outputs[i], expected[i], g, profile)})
-    return {"id": case["id"], "outputs_file": f"outputs/case{n}.npz", "verdicts": verdicts}
+    return {"id": case["id"], "outputs_file": f"outputs/case{n}.npz", "outputs_sha256": digest, "verdicts": verdicts}
 
 
 def main() -> int:

@@ -6,15 +6,14 @@ Symbolic dimensions take the size given in `dim_values` (default 2).
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import onnx
 
+from porter import launcher
 from porter.dtypes import numpy_dtype, onnx_dtype_name
 from porter.errors import PorterError
 
@@ -47,23 +46,10 @@ def random_inputs(model: onnx.ModelProto, seed: int = 0, dim_values: dict[str, i
 def _run(args: list[str], what: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:
     """Run one side in its own process; None on success, else why it failed (crash, signal, timeout)."""
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "porter.validators.runners", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=dict(os.environ),
-        )
-    except subprocess.TimeoutExpired:
-        return f"{what} did not finish within {timeout:.0f}s"
-    if proc.returncode == 0:
-        return None
-    if proc.returncode < 0:
-        import signal
-
-        return f"{what} was killed by {signal.Signals(-proc.returncode).name}"
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-    return f"{what} failed: {tail[0]}"
+        launcher.run(launcher.python_command("porter.validators.runners", *args), what, timeout=timeout)
+    except launcher.HelperFailed as exc:
+        return str(exc)
+    return None
 
 
 # Symbolic dims are exported as such; the check runs the export at these offsets from the traced size
@@ -103,13 +89,21 @@ def export_static(out_dir, model: onnx.ModelProto, target: str, seed: int = 0, e
         for j, arrays in enumerate(export_check_inputs(model, seed, example_shapes)):
             paths.append(str(Path(tmp) / f"inputs_{j}.npz"))
             np.savez(paths[-1], **{f"input_{i}": a for i, a in enumerate(arrays)})
-        proc = subprocess.run(
-            [sys.executable, "-m", "porter.validators.runners", "export", target, str(out_dir), *paths],
-            capture_output=True,
-            text=True,
-            timeout=DEFAULT_TIMEOUT,
-            cwd=tmp,
-        )
+        # the launcher's isolated interpreter and environment; the worker reports its own errors as JSON
+        argv = launcher.python_command("porter.validators.runners", "export", target, out_dir, *paths)
+        try:
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=DEFAULT_TIMEOUT,
+                cwd=tmp,
+                env=launcher.child_env(),
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            raise PorterError(f"static export for {target} did not finish within {DEFAULT_TIMEOUT:.0f}s") from None
     last = (proc.stdout.strip().splitlines() or [""])[-1]
     try:
         result = json.loads(last)

@@ -1,15 +1,17 @@
 """Self-contained HTML reports (plots inlined as base64 PNG) for `porter validate` and `porter kernels`.
 
-Every string that came from a model (value, node and output names) goes through html.escape: a model
-file is untrusted input, and the report is opened in a browser.
+Every value interpolated into the page goes through porter.text.html_text (numbers through _fmt): model
+files and results files are untrusted input (a forged results file can put anything in any field, the
+seed included), and the report is opened in a browser.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
+
+from porter.text import html_text
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}
@@ -42,7 +44,7 @@ def _png(fig) -> str:
 
 
 def _e(value) -> str:
-    return html.escape(str(value), quote=True)
+    return html_text(value)
 
 
 def _verdict(passed: bool) -> str:
@@ -60,7 +62,7 @@ def _fmt(x) -> str:
     if x is None:
         return "-"
     if isinstance(x, float):
-        return f"{x:.3g}" if math.isfinite(x) else str(x)
+        return f"{x:.3g}" if math.isfinite(x) else _e(x)
     return _e(x)
 
 
@@ -74,7 +76,7 @@ def _histogram_plot(name: str, histogram: dict) -> str:
     ax.bar(edges[:-1], counts, width=[b - a for a, b in zip(edges, edges[1:])], align="edge", color="#4a78b5")
     ax.set_xlabel("log10 |target - source|")
     ax.set_ylabel("elements")
-    ax.set_title(f"{name}: {histogram['exact']} exact", fontsize=9)
+    ax.set_title(f"{name}: {histogram['exact']} exact", fontsize=9, parse_math=False)  # a name may hold "$"
     return _png(fig)
 
 
@@ -132,7 +134,7 @@ def render_validate(result: dict) -> str:
         )
         for r in lw["rows"]:
             body.append(
-                f"<tr><td>{r['depth']}</td><td>{_e(r['node'])}</td><td>{_e(r['op_type'])}</td><td>{_e(r['var'])}</td>"
+                f"<tr><td>{_e(r['depth'])}</td><td>{_e(r['node'])}</td><td>{_e(r['op_type'])}</td><td>{_e(r['var'])}</td>"
                 f"<td>{_verdict(r['free']['passed'])} {_fmt(r['free'].get('scaled_error'))}</td>"
                 f"<td>{_verdict(r['forced']['passed'])} {_fmt(r['forced'].get('scaled_error'))}</td>"
                 f'<td class="reason">{_e(r["forced"]["reason"])}</td></tr>'
@@ -156,8 +158,8 @@ def _heat_map(ops: list[str], dtypes: list[str], table: dict) -> str:
                 grid[i, j] = math.log10(max(cell["worst_scaled_error"], 1e-16))
     fig, ax = plt.subplots(figsize=(2 + 1.2 * len(dtypes), max(3, 0.18 * len(ops))))
     image = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=-16, vmax=0)
-    ax.set_xticks(range(len(dtypes)), dtypes)
-    ax.set_yticks(range(len(ops)), ops, fontsize=6)
+    ax.set_xticks(range(len(dtypes)), dtypes, parse_math=False)
+    ax.set_yticks(range(len(ops)), ops, fontsize=6, parse_math=False)
     fig.colorbar(image, ax=ax, label="log10 worst |error vs golden| / max(1,|golden|)")
     return _png(fig)
 
@@ -167,7 +169,7 @@ def render_kernels(result: dict) -> str:
     ops = sorted(table)
     body = [
         f"<h1>porter kernels: {_e(result['target'])} on {_e(result['device'])}</h1>",
-        f"<p>{len(ops)} ops, {result['cases']} cases, seed {result['seed']}, profile "
+        f"<p>{len(ops)} ops, {_e(result['cases'])} cases, seed {_e(result['seed'])}, profile "
         f"<code>{_e(result['profile']['name'])}</code>. Golden: onnx.reference in float64.</p>",
         _heat_map(ops, dtypes, table),
         "<table><tr><th>op</th>" + "".join(f"<th>{_e(d)}</th>" for d in dtypes) + "</tr>",
@@ -183,7 +185,7 @@ def render_kernels(result: dict) -> str:
                 cells.append(f'<td title="{_e(c.get("note", ""))}">{_e(c.get("status", "n/a"))}</td>')
                 continue
             cells.append(
-                f'<td title="{_e(c.get("note", ""))}">{_verdict(c["passed"] == c["cases"])} {c["passed"]}/{c["cases"]}'
+                f'<td title="{_e(c.get("note", ""))}">{_verdict(c["passed"] == c["cases"])} {_e(c["passed"])}/{_e(c["cases"])}'
                 f" &middot; {_fmt(c['worst_scaled_error'])} &middot; {_fmt(c['worst_ulp'])} ULP</td>"
             )
         body.append(f"<tr><td>{_e(op)}</td>{''.join(cells)}</tr>")

@@ -1,7 +1,9 @@
 """Read an ONNX model from a path, bytes or a ModelProto, check it, and infer shapes.
 
 External data is resolved only inside the model's own directory: a location that is absolute,
-climbs out with `..`, or is a symlink leading elsewhere is refused before any byte is read.
+climbs out with `..`, holds a NUL byte, is a hard link, or is a symlink leading elsewhere is refused
+before any byte is read. A Hugging Face hub cache's snapshot symlinks into ../../blobs of the same
+cached repository count as inside.
 """
 
 from __future__ import annotations
@@ -30,20 +32,48 @@ def _declared_bytes(tensor: onnx.TensorProto) -> int:
     return count * itemsize
 
 
+def _hub_blobs(base: Path) -> Path | None:
+    """The blobs folder of a Hugging Face hub cache repository, when base is one of its snapshots.
+
+    The hub cache keeps each file once, in models--ORG--NAME/blobs/, and a snapshot
+    (models--ORG--NAME/snapshots/REVISION/) holds symlinks into ../../blobs: those stay inside
+    the same cached repository, so they count as inside the model's directory.
+    """
+    repo = base.parent.parent
+    if base.parent.name == "snapshots" and repo.name.split("--")[0] in ("models", "datasets", "spaces"):
+        return repo / "blobs"
+    return None
+
+
 def _check_external_locations(model: onnx.ModelProto, base_dir: Path, path: Path) -> None:
     base = base_dir.resolve()
+    blobs = _hub_blobs(base)
+    roots = [base] + ([blobs.resolve()] if blobs is not None and blobs.is_dir() else [])
     for tensor in _all_tensors(model):
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             continue
         entries = {e.key: e.value for e in tensor.external_data}
         location = entries.get("location", "")
+        if isinstance(location, bytes) or "\x00" in location:
+            raise InvalidModel(f"{path}: tensor {tensor.name!r}: its external data location is not a valid file name")
+        outside = InvalidModel(
+            f"{path}: tensor {tensor.name!r} points at external data {location!r} outside the model's directory"
+        )
+        # the name itself must stay in the folder (no absolute path, no climbing out with ..); where it
+        # then leads (symlinks) must be the folder too, or the hub cache's blobs of the same repository
+        if not location or os.path.isabs(location) or not Path(os.path.normpath(base / location)).is_relative_to(base):
+            raise outside
         target = (base / location).resolve()
-        if os.path.isabs(location) or not target.is_relative_to(base):
-            raise InvalidModel(
-                f"{path}: tensor {tensor.name!r} points at external data {location!r} outside the model's directory"
-            )
+        root = next((r for r in roots if target.is_relative_to(r)), None)
+        if root is None:
+            raise outside
         if not target.is_file():
             raise InvalidModel(f"{path}: external data file {location!r} for tensor {tensor.name!r} is missing")
+        if target.stat().st_nlink > 1:  # a hard link can name any file of the same file system
+            raise InvalidModel(
+                f"{path}: external data file {location!r} for tensor {tensor.name!r} has several hard links; "
+                "porter reads only files it can tell are inside the model's directory (copy it)"
+            )
         try:
             offset = int(entries.get("offset", 0))
             length = int(entries["length"]) if "length" in entries else None
@@ -58,6 +88,13 @@ def _check_external_locations(model: onnx.ModelProto, base_dir: Path, path: Path
                 f"{path}: external data {location!r} for tensor {tensor.name!r} is shorter than declared "
                 f"({max(needed, _declared_bytes(tensor))} bytes needed at offset {offset}, {max(available, 0)} there)"
             )
+        if root != base:
+            # a hub snapshot's symlink, checked above: onnx's reader refuses every symlink, so read the
+            # blob it leads to directly, from the blobs folder
+            for entry in tensor.external_data:
+                if entry.key == "location":
+                    entry.value = target.relative_to(root).as_posix()
+            onnx.external_data_helper.load_external_data_for_tensor(tensor, str(root))
 
 
 def _check_memory(model: onnx.ModelProto, label: str) -> None:
@@ -165,6 +202,11 @@ def load_onnx(source: SourceLike) -> onnx.ModelProto:
             raise InvalidModel(f"{path}: no such file")
         if path.is_dir():
             raise InvalidModel(f"{path}: is a directory, expected an .onnx file")
+        if path.suffix == ".py":  # a PyTorch factory spec without its ":factory" part
+            raise InvalidModel(
+                f"{path}: a Python file, not an ONNX model; name the function in it that returns "
+                f"(module, example_inputs): {path}:FUNCTION"
+            )
         data = path.read_bytes()
         if not data:
             raise InvalidModel(f"{path}: file is empty")
@@ -173,7 +215,7 @@ def load_onnx(source: SourceLike) -> onnx.ModelProto:
         _check_external_locations(model, path.parent, path)
         try:
             onnx.external_data_helper.load_external_data_for_model(model, str(path.parent))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, onnx.checker.ValidationError) as exc:
             raise InvalidModel(f"{path}: cannot read external data: {exc}") from None
     if not model.graph.node and not model.graph.output:
         raise InvalidModel(f"{label}: not an ONNX model (empty graph)")
@@ -209,7 +251,12 @@ def _parse(data: bytes, label: str) -> onnx.ModelProto:
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
-    except Exception:  # protobuf's DecodeError and friends
+    except Exception as exc:  # protobuf's DecodeError and friends
+        if "MaxDepth" in str(exc) or isinstance(exc, RecursionError):  # upb's limit: 100 nested messages
+            raise InvalidModel(
+                f"{label}: subgraphs (If/Loop/Scan bodies) are nested deeper than protobuf can parse "
+                "(100 message levels, about 30 nested subgraphs)"
+            ) from None
         raise InvalidModel(f"{label}: not an ONNX model (protobuf could not be parsed)") from None
     if not model.HasField("graph"):
         raise InvalidModel(f"{label}: not an ONNX model (no graph)")

@@ -17,7 +17,6 @@ import importlib.util
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import onnx
 
+from porter import launcher
 from porter.errors import InvalidModel, PorterError
 from porter.frontends.torch_translations import translation_table
 
@@ -160,23 +160,32 @@ def load_factory(spec: str):
     import torch
 
     target, _, factory_name = spec.rpartition(":")
+    # The user's code is trusted, but its folder (or, for a module spec, the working directory) is
+    # appended to sys.path, never put first: a stray numpy.py or click.py there cannot shadow an
+    # installed package (this process runs isolated, with no working directory on sys.path at all).
     if target.endswith(".py"):
         path = Path(target)
         if not path.is_file():
-            raise InvalidModel(f"{target}: no such file")
+            raise InvalidModel(f"{spec}: {target}: no such file")
+        sys.path.append(str(path.resolve().parent))
         mod_spec = importlib.util.spec_from_file_location(f"porter_user_{path.stem}", path)
         module = importlib.util.module_from_spec(mod_spec)
         sys.modules[mod_spec.name] = module
-        sys.path.insert(0, str(path.resolve().parent))
         mod_spec.loader.exec_module(module)
     else:
+        sys.path.append(os.getcwd())
         try:
             module = importlib.import_module(target)
         except ImportError as exc:
-            raise InvalidModel(f"{spec}: cannot import {target!r}: {exc}") from None
+            raise InvalidModel(
+                f"{spec}: cannot import {target!r}: {exc} (a module spec is imported from the installed packages "
+                "or the working directory; for a file, write path/to/file.py:factory)"
+            ) from None
     factory = getattr(module, factory_name, None)
     if not callable(factory):
-        raise InvalidModel(f"{spec}: {factory_name!r} is not a callable in {target}")
+        raise InvalidModel(
+            f"{spec}: {factory_name!r} is not a callable in {target}; {_callables_hint(module, factory_name)}"
+        )
     try:
         made = factory()
     except Exception as exc:
@@ -190,27 +199,34 @@ def load_factory(spec: str):
     )
 
 
+def _callables_hint(module, wanted: str) -> str:
+    """The functions and classes the module defines itself (not those it imported), the closest first."""
+    import difflib
+
+    own = sorted(
+        name
+        for name, value in vars(module).items()
+        if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+    )
+    if not own:
+        return "it defines no public function or class"
+    close = difflib.get_close_matches(wanted, own, n=1)
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"{guess}it defines: {', '.join(own[:20])}" + (" ..." if len(own) > 20 else "")
+
+
 def export_spec(spec: str, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET, training: bool = False):
     """Run a factory spec through the exporter in a subprocess; returns (ModelProto, info)."""
     with tempfile.TemporaryDirectory(prefix="porter-torch-") as tmp:
         out = Path(tmp) / "model.onnx"
-        cmd = [sys.executable, "-m", "porter.frontends.torch_source", spec, str(out), "--opset", str(opset)]
-        if dynamic:
-            cmd += ["--dynamic", ",".join(dynamic)]
-        if training:
-            cmd.append("--train")
+        args = [spec, out, "--opset", opset] + (["--dynamic", ",".join(dynamic)] if dynamic else [])
+        args += ["--train"] if training else []
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=EXPORT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise PorterError(f"{spec}: export did not finish within {EXPORT_TIMEOUT}s") from None
-        if proc.returncode != 0:
-            lines = [ln for ln in proc.stderr.strip().splitlines() if ln.startswith("porter-error: ")]
-            reason = (
-                lines[-1].removeprefix("porter-error: ")
-                if lines
-                else (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+            launcher.run(
+                launcher.python_command("porter.frontends.torch_source", *args), "the export", timeout=EXPORT_TIMEOUT
             )
-            raise InvalidModel(reason)
+        except launcher.HelperFailed as exc:
+            raise InvalidModel(exc.reason if exc.refused else f"{spec}: {exc}") from None
         info = json.loads((Path(tmp) / "model.json").read_text())
         return onnx.load(out), info
 
@@ -232,7 +248,7 @@ def _main(argv: list[str]) -> int:
         dynamic = [d for d in args.dynamic.split(",") if d]
         model, info = export_module(module, example_inputs, dynamic=dynamic, opset=args.opset, training=args.train)
     except PorterError as exc:
-        print(f"porter-error: {exc}", file=sys.stderr)
+        print(f"{launcher.ERROR_PREFIX}{exc}", file=sys.stderr)
         return 2
     onnx.save(model, args.out)
     Path(args.out).with_suffix(".json").write_text(json.dumps(info))

@@ -104,7 +104,8 @@ def test_export_inference_is_written_and_checked(chain_file, tmp_path):
 
 def test_export_kind_must_match_target(chain_file, tmp_path):
     proc = porter_cli("convert", chain_file, "-o", tmp_path / "out", "--export", "mindir")
-    assert proc.returncode == 2 and "not available for paddle" in proc.stderr
+    assert proc.returncode == 3, proc.stderr  # a usage error, as the README says
+    assert "use --export inference with --to paddle" in proc.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -139,3 +140,68 @@ def test_mindspore_cnn_converts_validates_and_exports_mindir(tmp_path):
     assert report["static_export"]["max_abs_vs_generated"] <= 1e-6
     code = (out / "model.py").read_text()
     assert "class TinyCnn(nn.Cell)" in code and "nn.Conv2d(3, 8" in code
+
+
+def _hostile_names_model():
+    """Relu whose node and output names carry rich markup and terminal control sequences, then an op no
+    target maps (so inspect lists it as blocked)."""
+    fake = "\x1b[2J\x1b[Hready to convert"
+    nodes = [
+        onnx.helper.make_node("Relu", ["x"], ["[/]y\x1b[31m"], name=f"relu{fake}"),
+        onnx.helper.make_node("Neg", ["[/]y\x1b[31m"], ["z[/]"], name="[bold]neg"),
+    ]
+    graph = onnx.helper.make_graph(
+        nodes, "g[/]", [onnx.helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [onnx.helper.make_tensor_value_info("z[/]", TensorProto.FLOAT, [2, 3])],
+    )  # fmt: skip
+    return onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_markup_and_escapes_in_names_are_shown_not_obeyed(tmp_path, target):
+    path = tmp_path / "m[red]x.onnx"
+    onnx.save(_hostile_names_model(), path)
+    out = tmp_path / "out"
+    proc = porter_cli("convert", path, "--to", target, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    proc = porter_cli(
+        "validate", out, "--against", path, "--json", tmp_path / "r.json", "--report", tmp_path / "r.html"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # a MarkupError here lost the whole validation
+    assert "\x1b" not in proc.stdout and "z[/]" in proc.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["passed"] and (tmp_path / "r.html").exists()
+    proc = porter_cli("inspect", path, "--to", target)
+    assert proc.returncode == 0 and "\x1b" not in proc.stdout
+
+
+def _blocked_model():
+    """The same, its second node a custom-domain op no target maps."""
+    model = _hostile_names_model()
+    model.graph.node[1].op_type, model.graph.node[1].domain = "NoSuchOp", "com.example"
+    model.opset_import.append(onnx.helper.make_opsetid("com.example", 1))
+    return model
+
+
+def test_inspect_shows_an_escape_in_a_blocked_node_literally(tmp_path):
+    model = _blocked_model()
+    model.graph.node[1].name = "\x1b[2J\x1b[Hready to convert"
+    onnx.save(model, tmp_path / "m.onnx")
+    for fmt in ("table", "md"):
+        proc = porter_cli("inspect", tmp_path / "m.onnx", "--format", fmt)
+        assert proc.returncode == 2 and "\x1b" not in proc.stdout, proc.stdout
+        assert "\\x1b[Hready to convert" in proc.stdout
+
+
+def test_an_unmapped_op_says_what_to_do_next(tmp_path):
+    onnx.save(_blocked_model(), tmp_path / "m.onnx")
+    proc = porter_cli("convert", tmp_path / "m.onnx", "-o", tmp_path / "out")
+    assert proc.returncode == 2
+    assert "next: `porter inspect" in proc.stderr and "--to paddle`" in proc.stderr
+    assert "registry.register('NoSuchOp') in op_maps/paddle/" in proc.stderr and "\x1b" not in proc.stderr
+
+
+def test_a_python_file_without_its_factory_says_how_to_name_it(tmp_path):
+    (tmp_path / "mod.py").write_text("def make():\n    pass\n")
+    proc = porter_cli("convert", tmp_path / "mod.py", "-o", tmp_path / "out")
+    assert proc.returncode == 2 and "a Python file, not an ONNX model" in proc.stderr
+    assert "mod.py:FUNCTION" in proc.stderr

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from porter.fuzzing import mutate, random_graph, reference_outputs
 from porter.validators.tolerances import tolerance_for
 from porter.workers import WorkerProcess
-from scripts.fuzz import mutation_campaign
+from scripts.fuzz import checkpoint_campaign, mutation_campaign, results_campaign
 
 _WORKER = {}
 
@@ -45,3 +45,18 @@ def test_random_valid_graphs_match_onnxruntime(rng):
     assert status == "ok", actual
     tol = tolerance_for("float32")
     np.testing.assert_allclose(actual[0], expected[0], rtol=tol.rtol, atol=tol.atol)
+
+
+def test_mutated_checkpoints_are_read_or_refused_never_crash():
+    report = checkpoint_campaign(60, seed=7, jobs=2)
+    counts = report["counts"]
+    assert sum(counts.values()) == 60 and counts.get("read", 0) and counts.get("refused", 0)
+    assert counts.get("bug", 0) == counts.get("crashed", 0) == counts.get("hung", 0) == 0, report["problems"]
+
+
+def test_mutated_results_files_never_pass_a_failing_port():
+    report = results_campaign(100, seed=7, jobs=2, target="paddle")
+    counts = report["counts"]
+    assert sum(counts.values()) == 100 and counts.get("refused", 0)
+    bad = ("bug", "crashed", "hung", "forged-pass")
+    assert all(counts.get(kind, 0) == 0 for kind in bad), report["problems"]

@@ -1,10 +1,13 @@
 """`porter weights`: a further checkpoint of a converted architecture, through report.json's map."""
 
 import json
+import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -247,3 +250,127 @@ def test_a_malformed_safetensors_file_is_refused(tmp_path):
     refused({"w": {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}}, b"\0" * 8, "'w': malformed or unsupported")
     refused({"w": {"dtype": "F32", "shape": [-1, -2], "data_offsets": [0, 8]}}, b"\0" * 8, "'w': negative dimension")
     refused({"w": "F32"}, b"", "'w': malformed")
+
+
+def test_hostile_safetensors_headers_are_refused(tmp_path):
+    def refused(header, body, match):
+        text = header if isinstance(header, bytes) else json.dumps(header).encode()
+        (tmp_path / "m.safetensors").write_bytes(struct.pack("<Q", len(text)) + text + body)
+        with pytest.raises(PorterError, match=match):
+            read_safetensors(tmp_path / "m.safetensors")
+
+    # numpy's int64 product of this shape wraps to 0, which matched the empty data range
+    refused({"w": {"dtype": "F32", "shape": [2**62, 2**62, 0], "data_offsets": [0, 0]}}, b"", "'w': shape .* too large")
+    refused(b"[" * 100_000 + b"]" * 100_000, b"", "nested too deeply")
+    refused({"w": {"dtype": "F32", "shape": [True], "data_offsets": [0, 4]}}, b"\0" * 4, "'w': malformed")
+    two = {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+           "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}  # fmt: skip
+    refused(two, b"\0" * 12, "tensors 'a' and 'b' overlap")
+
+
+_PICKLE = """
+import os, sys, torch
+class Payload:
+    def __reduce__(self):
+        return (os.system, ("echo owned",))
+torch.save({"w": torch.zeros(2), "x": Payload()}, sys.argv[1])
+"""
+
+
+def test_a_pickle_payload_is_refused_naming_the_blocked_global(tmp_path):
+    subprocess.run([sys.executable, "-I", "-c", _PICKLE, str(tmp_path / "evil.pt")], check=True, timeout=120)
+    with pytest.raises(
+        PorterError, match=r"evil.pt: cannot read the checkpoint \(it refers to the global posix.system"
+    ):
+        load_checkpoint(tmp_path / "evil.pt")
+
+
+@pytest.fixture(scope="module")
+def heavy_conversion(tmp_path_factory):
+    """An ONNX conversion with a 64 MiB weight and a safetensors checkpoint for it: writing takes long
+    enough to interrupt, and more than a small RLIMIT_FSIZE allows."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    tmp = tmp_path_factory.mktemp("heavy")
+    weight = np.ones((16, 1024, 1024), np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "w"], ["y"])], "heavy",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [16, 1024, 1024])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [16, 1024, 1024])],
+        initializer=[numpy_helper.from_array(weight, "w")],
+    )  # fmt: skip
+    import onnx
+
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, tmp / "heavy.onnx", save_as_external_data=True, location="heavy.bin", size_threshold=0)
+    convert(str(tmp / "heavy.onnx"), "paddle", tmp / "out")
+    _write_safetensors(tmp / "ft.safetensors", {"w": weight * 2})
+    return tmp
+
+
+def _previous(tmp_path):
+    (tmp_path / "tuned.npz").write_bytes(b"the previous weights")
+    return tmp_path / "tuned.npz"
+
+
+def test_a_full_disk_is_one_line_exit_2_and_leaves_the_previous_file(heavy_conversion, tmp_path):
+    import resource
+
+    out = _previous(tmp_path)
+
+    def limit():  # what `ulimit -f` does: writes past 1 MiB fail with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "porter.cli", "weights", heavy_conversion / "ft.safetensors",
+         "--map", heavy_conversion / "out" / "report.json", "-o", out, "--force"],
+        capture_output=True, text=True, timeout=300, preexec_fn=limit,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "file too large" in proc.stderr and "internal error" not in proc.stderr
+    assert out.read_bytes() == b"the previous weights"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tuned.npz"]
+
+
+def test_an_unwritable_folder_is_one_line_exit_2(heavy_conversion):
+    # sysfs refuses new files even to root (who writes anywhere else), so this fails the same for everyone
+    if not os.path.isdir("/sys/kernel"):
+        pytest.skip("no sysfs on this machine")
+    proc = porter_cli("weights", heavy_conversion / "ft.safetensors", "--map",
+                      heavy_conversion / "out" / "report.json", "-o", "/sys/kernel/tuned.npz")  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "permission denied" in proc.stderr and proc.stderr.count("\n") == 1 and "internal error" not in proc.stderr
+
+
+def _weights_interrupted(heavy_conversion, out, sig):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "porter.cli", "weights", str(heavy_conversion / "ft.safetensors"),
+         "--map", str(heavy_conversion / "out" / "report.json"), "-o", str(out), "--force"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if any(p.name.startswith(".tuned.npz.tmp-") for p in out.parent.iterdir()):
+            proc.send_signal(sig)
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"the weights were written before they could be interrupted: {proc.stderr.read()}")
+        time.sleep(0.002)
+    return proc.wait(timeout=120), proc.stderr.read()
+
+
+def test_sigterm_while_writing_weights_is_aborted_and_cleaned(heavy_conversion, tmp_path):
+    out = _previous(tmp_path)
+    code, stderr = _weights_interrupted(heavy_conversion, out, signal.SIGTERM)
+    assert code == 2 and stderr.strip() == "aborted", stderr
+    assert out.read_bytes() == b"the previous weights"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tuned.npz"]
+
+
+def test_a_killed_weights_write_is_cleaned_by_the_next_run(heavy_conversion, tmp_path):
+    out = _previous(tmp_path)
+    code, _ = _weights_interrupted(heavy_conversion, out, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    assert len(list(tmp_path.iterdir())) == 2  # the SIGKILLed temporary stayed behind
+    convert_checkpoint(heavy_conversion / "ft.safetensors", heavy_conversion / "out" / "report.json", out, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tuned.npz"]

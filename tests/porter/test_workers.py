@@ -1,8 +1,12 @@
 import os
 import signal
 import time
+from pathlib import Path
 
 from porter.workers import run_isolated
+
+# workers run isolated (no working directory on sys.path): this test module's folder is named explicitly
+ROOT = [str(Path(__file__).resolve().parents[2])]
 
 
 def echo(payload):
@@ -22,13 +26,15 @@ def misbehave(payload):
 
 
 def test_results_come_back_for_every_item():
-    outcomes = {o.key: o for o in run_isolated([(str(i), i) for i in range(5)], f"{__name__}:echo", jobs=2)}
+    outcomes = {
+        o.key: o for o in run_isolated([(str(i), i) for i in range(5)], f"{__name__}:echo", jobs=2, extra_path=ROOT)
+    }
     assert {k: o.value for k, o in outcomes.items()} == {str(i): 2 * i for i in range(5)}
 
 
 def test_crashes_and_hangs_are_outcomes_not_porter_crashes():
     items = [("a", "ok"), ("b", "segfault"), ("c", "abort"), ("d", "hang"), ("e", "ok2"), ("f", "raise")]
-    outcomes = {o.key: o for o in run_isolated(items, f"{__name__}:misbehave", jobs=2, timeout=5)}
+    outcomes = {o.key: o for o in run_isolated(items, f"{__name__}:misbehave", jobs=2, timeout=5, extra_path=ROOT)}
     assert outcomes["a"].ok and outcomes["a"].value == "ok"
     assert outcomes["e"].ok and outcomes["e"].value == "ok2"
     assert not outcomes["b"].ok and "SIGSEGV" in outcomes["b"].error

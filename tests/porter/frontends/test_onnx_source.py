@@ -172,3 +172,76 @@ def test_external_data_shorter_than_declared_is_refused(tmp_path):
     (tmp_path / "w.bin").write_bytes(data[: len(data) // 2])
     with pytest.raises(InvalidModel, match="shorter than declared"):
         load_onnx(tmp_path / "m.onnx")
+
+
+def _hub_cache(tmp_path, blob_target=None):
+    """A Hugging Face hub cache: snapshots/REV/model.onnx and its data are symlinks into ../../blobs."""
+    model = elementwise_chain()
+    expected = numpy_helper.to_array(model.graph.initializer[0])  # before onnx.save moves it out
+    onnx.save(model, tmp_path / "m.onnx", save_as_external_data=True, location="model.onnx_data", size_threshold=0)
+    repo = tmp_path / "hub" / "models--org--tiny"
+    (repo / "blobs").mkdir(parents=True)
+    snapshot = repo / "snapshots" / "0123abc"
+    snapshot.mkdir(parents=True)
+    (tmp_path / "m.onnx").rename(repo / "blobs" / "aa11")
+    (tmp_path / "model.onnx_data").rename(repo / "blobs" / "bb22")
+    os.symlink("../../blobs/aa11", snapshot / "model.onnx")
+    os.symlink(blob_target or "../../blobs/bb22", snapshot / "model.onnx_data")
+    return expected, snapshot / "model.onnx"
+
+
+def test_a_hugging_face_hub_snapshot_loads(tmp_path):
+    expected, path = _hub_cache(tmp_path)
+    loaded = load_onnx(path)
+    np.testing.assert_array_equal(numpy_helper.to_array(loaded.graph.initializer[0]), expected)
+
+
+def test_a_hub_snapshot_link_that_leaves_the_cached_repository_is_refused(tmp_path):
+    (tmp_path / "secret.bin").write_bytes(b"\0" * 4096)
+    _, path = _hub_cache(tmp_path, blob_target="../../../../../secret.bin")
+    with pytest.raises(InvalidModel, match="outside the model's directory"):
+        load_onnx(path)
+    # a blobs folder of another cached repository is outside too
+    other = tmp_path / "hub" / "models--evil--repo" / "blobs"
+    other.mkdir(parents=True)
+    (other / "cc33").write_bytes(b"\0" * 4096)
+    (path.parent / "model.onnx_data").unlink()
+    os.symlink("../../../models--evil--repo/blobs/cc33", path.parent / "model.onnx_data")
+    with pytest.raises(InvalidModel, match="outside the model's directory"):
+        load_onnx(path)
+
+
+def test_hard_links_and_nul_bytes_in_external_data_are_refused(tmp_path):
+    onnx.save(elementwise_chain(), tmp_path / "m.onnx", save_as_external_data=True, location="w.bin", size_threshold=0)
+    os.link(tmp_path / "w.bin", tmp_path / "elsewhere.bin")
+    with pytest.raises(InvalidModel, match="'w.bin' .* has several hard links"):
+        load_onnx(tmp_path / "m.onnx")
+    path = tmp_path / "n.onnx"
+    path.write_bytes(_with_external_weight(tmp_path, "w\0.bin").SerializeToString())
+    with pytest.raises(InvalidModel, match="not a valid file name"):
+        load_onnx(path)
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out += bytes([byte | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def _field(number: int, payload: bytes) -> bytes:  # a length-delimited protobuf field
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def test_subgraphs_nested_500_deep_are_refused_with_the_reason(tmp_path):
+    # written on the wire directly: the protobuf library itself cannot build a message this deep
+    graph = _field(1, _field(4, b"Identity"))  # GraphProto.node: NodeProto.op_type
+    for _ in range(500):
+        attribute = _field(1, b"then_branch") + _field(6, graph) + _varint(20 << 3) + _varint(5)  # name, g, type
+        graph = _field(1, _field(4, b"If") + _field(5, attribute))  # GraphProto.node: NodeProto(op_type, attribute)
+    model = _varint(1 << 3) + _varint(8) + _field(7, graph) + _field(8, _varint(2 << 3) + _varint(17))
+    (tmp_path / "deep.onnx").write_bytes(model)
+    with pytest.raises(InvalidModel, match="nested deeper than protobuf can parse"):
+        load_onnx(tmp_path / "deep.onnx")

@@ -132,3 +132,8 @@ def test_keyword_inputs_become_named_inputs_and_validate_against_pytorch(tmp_pat
     assert "def forward(self, input_ids, attention_mask):" in code
     assert "# Inputs: input_ids int64 [batch, seq]; attention_mask int64 [batch, seq]" in code
     assert validate(out)["passed"]
+
+
+def test_a_misspelt_factory_lists_the_callables_the_file_defines():
+    with pytest.raises(InvalidModel, match=r"'mkae' is not a callable .*did you mean 'make'\? it defines: .*block"):
+        export_spec(f"{FACTORIES}:mkae")
