@@ -51,6 +51,18 @@ def bundle_option(what: str):
     )
 
 
+RAY_OPTION = click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run the work items as Ray tasks that request the device ({'NPU': 1}, a GPU): on a new local Ray "
+    "instance, or on the cluster at ADDRESS (e.g. auto, ray://head:10001). Needs porter-convert[ray].",
+)
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt  # so SIGTERM unwinds like Ctrl-C: partial outputs are removed
 
@@ -310,7 +322,8 @@ def report(results, html_path, json_path):
 @click.option("--jobs", type=int, default=2, show_default=True, help="Worker processes.")
 @report_options
 @bundle_option("pack the sweep")
-def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundle_path):
+@RAY_OPTION
+def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundle_path, ray_address):
     """Sweep every mapped op on DEVICE against the fp64 golden: an op x dtype table of errors and verdicts.
 
     \b
@@ -340,7 +353,7 @@ def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundl
     with console.status("sweeping kernels ...") as status:
         result = sweep(
             target, device=device, dtypes=names, ops=op_list, seed=seed, jobs=jobs,
-            progress=lambda n, total: status.update(f"{n}/{total} cases"),
+            progress=lambda n, total: status.update(f"{n}/{total} cases"), ray_address=ray_address,
         )  # fmt: skip
     return _emit_kernels(result, html_path, json_path)
 
@@ -386,15 +399,7 @@ def _emit_kernels(result: dict, html_path, json_path) -> int:
 )
 @click.option("--update-baseline", is_flag=True, help="Record this run's figures of passed items in the baseline.")
 @click.option("--no-cache", is_flag=True, help="Run every item, even those whose inputs are unchanged.")
-@click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[ADDRESS]",
-    help="Run the items as Ray tasks: on a new local instance, or on the cluster at ADDRESS (e.g. auto).",
-)
+@RAY_OPTION
 def check(config_path, junit_path, markdown_path, jobs, baseline_path, update_baseline, no_cache, ray_address):
     """CI parity gate: convert and validate every configured model x target x device.
 

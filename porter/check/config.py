@@ -116,7 +116,7 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> CheckConfi
     root = path.resolve().parent
     where = f"{prefix}." if prefix else ""
     models = [
-        _model(name, table, data, root, f"{path}: {where}models.{name}") for name, table in data["models"].items()
+        model_spec(name, table, data, root, f"{path}: {where}models.{name}") for name, table in data["models"].items()
     ]
     config = CheckConfig(
         path=path,
@@ -143,7 +143,8 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
 
 
-def _model(name: str, table: dict, top: dict, root: Path, where: str) -> ModelSpec:
+def model_spec(name: str, table: dict, top: dict, root: Path, where: str) -> ModelSpec:
+    """One model table (already checked against the schema) with the top-level defaults it inherits."""
     from porter.frontends.torch_source import is_torch_spec
 
     def inherited(key, default):

@@ -64,7 +64,8 @@ def run_on_ray(
         runtime_env = None
         if address and working_dir is not None:
             runtime_env = {"working_dir": str(working_dir), "excludes": [".git", ".venv", ".porter-cache"]}
-        ray.init(address=address or None, runtime_env=runtime_env, include_dashboard=False, log_to_driver=False)
+        local = {} if address else {"include_dashboard": False}  # options Ray refuses for an existing cluster
+        ray.init(address=address or None, runtime_env=runtime_env, log_to_driver=False, **local)
         started = True
     try:
         yield from _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_arg, env, ship)
