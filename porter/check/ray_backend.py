@@ -122,7 +122,9 @@ def _run_chunk(chunk, func_path, init_path, init_arg, env, timeout) -> list[Outc
         )
 
 
-def _pack(payload: dict, ship: tuple[str, ...]) -> dict:
+def _pack(payload, ship: tuple[str, ...]):
+    if not ship:
+        return payload
     packed = dict(payload)
     for key in ship:
         directory = Path(payload[key])
@@ -131,7 +133,9 @@ def _pack(payload: dict, ship: tuple[str, ...]) -> dict:
     return packed
 
 
-def _unpack(payload: dict, base: Path) -> dict:
+def _unpack(payload, base: Path):
+    if not isinstance(payload, dict):
+        return payload
     unpacked = dict(payload)
     for key, value in payload.items():
         if isinstance(value, dict) and SHIPPED in value:
