@@ -6,6 +6,7 @@ in the validators' own subprocesses, so a worker never imports paddle, mindspore
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 import time
@@ -24,12 +25,17 @@ def run_item(payload: dict) -> dict:
     """The item's result: status, reason, first divergent node, per-output error figures, seconds."""
     from porter.convert import convert
     from porter.frontends.torch_source import is_torch_spec
+    from porter.targets import get_target
     from porter.validators.validate import validate
 
     if payload.get("root"):
         os.chdir(payload["root"])  # relative sources, factories and input files resolve from the config's folder
     start = time.perf_counter()
     base = {k: payload[k] for k in ("id", "model", "target", "device")}
+    framework = get_target(payload["target"]).framework
+    if importlib.util.find_spec(framework) is None:  # this machine cannot judge the port: not a parity verdict
+        reason = f"{framework} is not installed here (pip install 'porter-convert[{payload['target']}]')"
+        return {**base, "status": ERROR, "reason": reason, "seconds": 0.0}
     with tempfile.TemporaryDirectory(prefix="porter-check-") as tmp:
         out = Path(tmp) / "out"
         try:
