@@ -461,9 +461,10 @@ def check(config_path, junit_path, markdown_path, jobs, baseline_path, update_ba
 
 
 def _check_line(result: dict) -> str:
-    verdict = {"passed": "pass", "failed": "FAIL", "conversion-error": "CONVERSION FAILED", "error": "ERROR"}
+    from porter.check.reports import VERDICT_WORDS
+
     reused = " (reused)" if result.get("reused") else f" ({result.get('seconds', 0.0):.1f}s)"
-    return f"{verdict[result['status']]:>17}  {result['id']}{reused}"
+    return f"{VERDICT_WORDS[result['status']]:>17}  {result['id']}{reused}"
 
 
 def _target_of(out_dir: Path) -> str:

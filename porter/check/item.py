@@ -22,14 +22,26 @@ FLOOR_ULPS = 8
 
 
 def run_item(payload: dict) -> dict:
-    """The item's result: status, reason, first divergent node, per-output error figures, seconds."""
+    """The item's result: status, reason, first divergent node, per-output error figures, seconds.
+
+    Relative sources, factories and input files resolve from payload["root"] (the config's folder), which
+    is the working directory while the item runs (factories import from it); the caller's is restored.
+    """
+    previous = os.getcwd()
+    try:
+        if payload.get("root"):
+            os.chdir(payload["root"])
+        return _run_item(payload)
+    finally:
+        os.chdir(previous)
+
+
+def _run_item(payload: dict) -> dict:
     from porter.convert import convert
     from porter.frontends.torch_source import is_torch_spec
     from porter.targets import get_target
     from porter.validators.validate import validate
 
-    if payload.get("root"):
-        os.chdir(payload["root"])  # relative sources, factories and input files resolve from the config's folder
     start = time.perf_counter()
     base = {k: payload[k] for k in ("id", "model", "target", "device")}
     framework = get_target(payload["target"]).framework
@@ -53,15 +65,16 @@ def run_item(payload: dict) -> dict:
         against = payload["against"]
         if against is None and not is_torch_spec(payload["source"]):
             against = payload["source"]  # an ONNX source: onnxruntime on the same file is the reference
+        settings = {k: payload[k] for k in ("device", "profile", "seed")}
         try:
-            report = validate(
-                out,
-                against,
-                inputs_files=payload["inputs"],
-                device=payload["device"],
-                profile=payload["profile"],
-                seed=payload["seed"],
-            )
+            try:
+                report = validate(out, against, inputs_files=payload["inputs"], **settings)
+            except PorterError as exc:
+                if not str(exc).startswith("layerwise"):
+                    raise
+                # the verdict stands without the search for its node: judge again, say why no node is named
+                report = validate(out, against, inputs_files=payload["inputs"], layerwise=False, **settings)
+                report["layerwise"] = {"conclusion": f"no first divergent node: {exc}"}
         except PorterError as exc:  # the reference itself failed: not a verdict on the port
             return {**base, "status": ERROR, "reason": str(exc), "seconds": time.perf_counter() - start}
         except Exception as exc:

@@ -1,5 +1,7 @@
 """One work item: convert + validate, boiled down to status, reason, divergent node and figures."""
 
+import os
+
 import onnx
 from onnx import TensorProto
 
@@ -17,7 +19,9 @@ def test_unsupported_op_is_a_conversion_error_naming_the_node(tmp_path):
         single_node("Add", {"a": TensorProto.UINT32, "b": TensorProto.UINT32}, {"y": TensorProto.UINT32}),
         tmp_path / "u.onnx",
     )
+    before = os.getcwd()
     result = run_item(payload(tmp_path, "u.onnx"))
+    assert os.getcwd() == before  # the item ran from the config's folder, and left the caller's cwd alone
     assert result["status"] == CONVERSION_ERROR
     assert "uint32" in result["reason"] and "node" in result["reason"]
 
