@@ -62,6 +62,18 @@ def bundle_option(what: str):
     )
 
 
+RAY_OPTION = click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run the work items as Ray tasks that request the device ({'NPU': 1}, a GPU): on a new local Ray "
+    "instance, or on the cluster at ADDRESS (e.g. auto, ray://head:10001). Needs porter-convert[ray].",
+)
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt  # so SIGTERM unwinds like Ctrl-C: partial outputs are removed
 
@@ -381,7 +393,8 @@ def report(results, bundle_path, html_path, json_path):
 @click.option("--jobs", type=int, default=2, show_default=True, help="Worker processes.")
 @report_options
 @bundle_option("pack the sweep")
-def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundle_path):
+@RAY_OPTION
+def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundle_path, ray_address):
     """Sweep every mapped op on DEVICE against the fp64 golden: an op x dtype table of errors and verdicts.
 
     \b
@@ -411,7 +424,7 @@ def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundl
     with console.status("sweeping kernels ...") as status:
         result = sweep(
             target, device=device, dtypes=names, ops=op_list, seed=seed, jobs=jobs,
-            progress=lambda n, total: status.update(f"{n}/{total} cases"),
+            progress=lambda n, total: status.update(f"{n}/{total} cases"), ray_address=ray_address,
         )  # fmt: skip
     return _emit_kernels(result, html_path, json_path)
 
@@ -435,6 +448,96 @@ def _emit_kernels(result: dict, html_path, json_path) -> int:
     if html_path:
         _write_text(html_path, render_kernels(result))
     return EXIT_OK
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="porter.toml, or a pyproject.toml with [tool.porter]. Default: the nearest one from here up.",
+)
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path), default=None, help="Write JUnit XML here.")
+@click.option(
+    "--markdown", "markdown_path", type=click.Path(path_type=Path), default=None, help="Write a Markdown summary here."
+)
+@click.option("-j", "--jobs", type=int, default=2, show_default=True, help="Items run at once (local process pool).")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Baseline of accepted error figures (default: the config's `baseline`).",
+)
+@click.option("--update-baseline", is_flag=True, help="Record this run's figures of passed items in the baseline.")
+@click.option("--no-cache", is_flag=True, help="Run every item, even those whose inputs are unchanged.")
+@RAY_OPTION
+def check(config_path, junit_path, markdown_path, jobs, baseline_path, update_baseline, no_cache, ray_address):
+    """CI parity gate: convert and validate every configured model x target x device.
+
+    \b
+    Exit 0 when every item passes, 1 on a parity failure (or a precision
+    regression against the baseline), 2 on a conversion failure, 3 on bad config.
+    Unchanged items are reused from the cache (.porter-cache/; --no-cache to rerun).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from porter.check import load_config, run_check
+    from porter.check.reports import headline, junit_xml, markdown
+    from porter.check.run import LOCAL
+
+    if jobs < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--jobs")
+    config = load_config(config_path)
+    if update_baseline and baseline_path is None and config.baseline is None:
+        raise click.UsageError("--update-baseline needs --baseline FILE or `baseline` in the configuration")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"porter check ({config.path.name})", total=len(config.items))
+
+        def done(result):
+            progress.advance(task)
+            progress.console.print(_check_line(result), markup=False, highlight=False)
+
+        run = run_check(
+            config,
+            jobs=jobs,
+            ray_address=LOCAL if ray_address is None else ray_address,
+            use_cache=not no_cache,
+            baseline=baseline_path,
+            update_baseline=update_baseline,
+            on_done=done,
+        )
+    for result in run.results:
+        if result["status"] != "passed":
+            out_console.print(headline(result), markup=False, highlight=False)
+    passed = sum(r["status"] == "passed" for r in run.results)
+    out_console.print(
+        f"{passed} of {len(run.results)} items passed; reused from the cache: {', '.join(run.reused) or 'none'}",
+        markup=False,
+        highlight=False,
+    )
+    if run.baseline_written is not None:
+        out_console.print(f"baseline: recorded {run.baseline_written} item(s)", markup=False)
+    if junit_path:
+        _write_text(junit_path, junit_xml(run.results))
+    if markdown_path:
+        _write_text(markdown_path, markdown(run.results))
+    return run.exit_code
+
+
+def _check_line(result: dict) -> str:
+    from porter.check.reports import VERDICT_WORDS
+
+    reused = " (reused)" if result.get("reused") else f" ({result.get('seconds', 0.0):.1f}s)"
+    return f"{VERDICT_WORDS[result['status']]:>17}  {result['id']}{reused}"
 
 
 def _target_of(out_dir: Path) -> str:

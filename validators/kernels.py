@@ -460,8 +460,13 @@ def sweep(
     jobs: int = 2,
     timeout: float = 120.0,
     progress=None,
+    ray_address: str | None = None,
 ) -> dict:
-    """Run the sweep and return its result (see summarize)."""
+    """Run the sweep and return its result (see summarize).
+
+    ray_address: None runs the cases in local worker processes; "" or an address runs them as Ray tasks
+    (porter.check.ray_backend) that request the device ({"NPU": 1}, a GPU) and carry their case files.
+    """
     from porter.conformance import DETERMINISTIC_ENV
     from porter.workers import run_isolated
 
@@ -479,15 +484,17 @@ def sweep(
                 continue
             refs[case.id] = [(base, *references(case, inputs)) for base, (_, _, inputs) in zip(bases, calls)]
             items.append((case.id, {"dir": str(Path(tmp) / f"c{n}"), "calls": [inputs for _, _, inputs in calls]}))
-        for outcome in run_isolated(
-            items,
-            "porter.validators.kernels:run_dir",
-            jobs=jobs,
-            timeout=timeout,
-            init_path="porter.validators.kernels:worker_init",
-            init_arg=f"{target}@{device}",
-            env=DETERMINISTIC_ENV,
-        ):
+        common = {"timeout": timeout, "init_path": "porter.validators.kernels:worker_init",
+                  "init_arg": f"{target}@{device}", "env": DETERMINISTIC_ENV}  # fmt: skip
+        if ray_address is None:
+            outcomes = run_isolated(items, "porter.validators.kernels:run_dir", jobs=jobs, **common)
+        else:
+            from porter.check.ray_backend import device_resources, run_on_ray
+
+            need = device_resources(device)
+            outcomes = run_on_ray(items, "porter.validators.kernels:run_dir", address=ray_address,
+                                  resources=lambda _key: need, ship=("dir",), **common)  # fmt: skip
+        for outcome in outcomes:
             status, value = outcome.value if outcome.ok else ("crashed", outcome.error)
             for k, (base, source, golden, note) in enumerate(refs[outcome.key]):
                 if status != "ok":
