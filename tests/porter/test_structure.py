@@ -31,7 +31,7 @@ def test_repeated_blocks_become_one_class_in_a_loop(target):
     assert keys == {f"blocks.{i}.fc.{p}" for i in range(3) for p in ("weight", "bias")} | {"head.weight"}
     x = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
     expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
-    np.testing.assert_allclose(run_target(model, target, [x])[0], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
 
 
 def test_code_does_not_grow_with_depth():
