@@ -202,7 +202,6 @@ class StructuredLowering:
         child_work = _ScopeWork(state)
         self._lower_scope(child, child_work)
         returns = [low.expr_of(v) for v in outputs]
-        inline_single_use(state.forward_lines, returns)
         low.enter(previous)
         args = [low.expr_of(v) for v in state.inputs]
         outs = [work.state.locals.fresh(low.value_hint(v), "v") for v in outputs]
@@ -267,7 +266,11 @@ class StructuredLowering:
             name, n = f"{base}{n + 1}", n + 1
         self._class_names.add(name)
         self._class_keys[key] = name
-        self.classes.append(ClassDef(name, state.init_lines, state.params, state.forward_lines, returns))
+        # inlined once the class is known: how far a value can be inlined depends on the names' lengths,
+        # which differ between instances that are the same class
+        lines, returns = list(state.forward_lines), list(returns)
+        inline_single_use(lines, returns)
+        self.classes.append(ClassDef(name, state.init_lines, state.params, lines, returns))
         return name
 
     def _write_lists(self, work: _ScopeWork) -> None:
