@@ -78,10 +78,11 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt  # so SIGTERM unwinds like Ctrl-C: partial outputs are removed
 
 
-def _quiet_situations() -> None:
-    """After a full disk or a size limit is reported, the objects a library left half-written (a ZipFile
-    whose central directory could not be written, a buffered file that cannot flush) fail again when they
-    are collected at exit, as "Exception ignored ..." tracebacks: consequences of what was already said."""
+def _quiet_leftovers() -> None:
+    """After an interruption, a full disk or a size limit is reported, the objects a library left
+    half-written (a ZipFile whose central directory was never written, a buffered file that cannot flush)
+    fail again when they are collected at exit, as "Exception ignored ..." tracebacks: consequences of
+    what was already said, in one line."""
     sys.unraisablehook = lambda unraisable: None
 
 
@@ -98,13 +99,14 @@ class _Group(click.Group):
             exc.show()
             sys.exit(EXIT_USAGE)
         except (click.Abort, KeyboardInterrupt):
+            _quiet_leftovers()
             click.echo("aborted", err=True)
             sys.exit(EXIT_CONVERSION)
         except PorterError as exc:
             if debug:
                 raise
             if situation(exc) is not None:
-                _quiet_situations()
+                _quiet_leftovers()
             step = f"; next: {exc.next_step}" if exc.next_step else ""
             click.echo(f"error: {plain(exc)}{plain(step)}", err=True)
             sys.exit(exc.exit_code)
@@ -114,9 +116,10 @@ class _Group(click.Group):
             # an interruption or a full disk seen through a library's cleanup error is the user's
             # situation, not a bug: say what happened, in one line
             if interrupted(exc):
+                _quiet_leftovers()
                 click.echo("aborted", err=True)
             elif situation(exc) is not None:
-                _quiet_situations()
+                _quiet_leftovers()
                 click.echo(f"error: {plain(situation(exc))}", err=True)
             else:  # a porter bug: one line, the traceback only with --debug
                 click.echo(
