@@ -11,10 +11,10 @@ from pathlib import Path
 import onnx
 
 from porter.codegen.module import render_module
-from porter.errors import PorterError
+from porter.errors import PorterError, UnsupportedOp
 from porter.frontends.onnx_source import load_onnx
 from porter.fusion import fused
-from porter.lower import Lowering, Program
+from porter.lower import Lowering, Program, source_module
 from porter.naming import identifier
 from porter.output import atomic_directory
 from porter.targets import get_target, target_names
@@ -80,7 +80,11 @@ def generate(
 ) -> tuple[Program, str]:
     """Convert in memory: (lowered program, model.py source). Nothing is written."""
     model, info = to_onnx(source, example_inputs=example_inputs, dynamic=dynamic, training=training)
-    program = lower_model(model, target, device, roles=info if "parameters" in info else None)
+    try:
+        program = lower_model(model, target, device, roles=info if "parameters" in info else None)
+    except UnsupportedOp as exc:
+        _name_source_module(exc, model)
+        raise
     if info.get("exporter"):
         program.header += f" Exported with torch.onnx ({info['exporter']} exporter)."
     program.export_info = info
@@ -145,6 +149,18 @@ def convert(
         result.out_dir = Path(out_dir)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _name_source_module(exc: UnsupportedOp, model: onnx.ModelProto) -> None:
+    """A refusal in a PyTorch source's graph also names the module the node came from (`warp`), as inspect does."""
+    nodes = model.graph.node
+    node = next((n for n in nodes if n.name == exc.node_name), None)
+    index = exc.node_name.rpartition("_")[2]
+    if node is None and index.isdigit() and int(index) < len(nodes):  # an unnamed node is labelled OpType_<index>
+        node = nodes[int(index)] if nodes[int(index)].op_type == exc.op_type else None
+    module = source_module(node) if node is not None else ""
+    if module and "source module" not in str(exc):
+        exc.args = (f"{exc.args[0]} (source module {module!r})",)
 
 
 def write_program(program: Program, code: str, directory: Path, source_label: str = "") -> None:

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
@@ -62,3 +63,14 @@ def test_failed_conversion_leaves_nothing_behind(tmp_path):
 def test_unknown_target_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown target 'tensorflow'"):
         porter.generate(elementwise_chain(), "tensorflow")
+
+
+def test_a_refusal_in_a_pytorch_graph_names_the_source_module():
+    from tests.porter.scoped_models import stacked_blocks
+
+    model = stacked_blocks(2)
+    relu = next(n for n in model.graph.node if n.op_type == "Relu" and n.output[0] == "relu_1")
+    relu.domain = "custom.ops"  # a kernel of the team's own, as torch.onnx exports it
+    model.opset_import.append(onnx.helper.make_opsetid("custom.ops", 1))
+    with pytest.raises(UnsupportedOp, match=r"source module 'blocks\.1\.act'"):
+        porter.convert(model, "paddle")
