@@ -146,6 +146,10 @@ def convert(
                     tmp, program.source_model, target, example_shapes=program.export_info.get("example_shapes")
                 )
                 _update_report(tmp, {"static_export": result.export})
+                result.warnings = result.warnings + [
+                    f"static export: {d} (it matches with {result.export['runtime']})"
+                    for d in result.export.get("deviations", [])
+                ]
         result.out_dir = Path(out_dir)
     result.seconds = time.perf_counter() - start
     return result

@@ -118,7 +118,5 @@ def export_static(out_dir, model: onnx.ModelProto, target: str, seed: int = 0, e
         raise PorterError(f"static export for {target} failed: {cause}")
     bad = [c for c in result["checks"] if not c["passed"]]
     if bad:
-        raise PorterError(
-            f"static export for {target} differs from model.py at input shapes {bad[0]['shapes']}: {bad[0]['why']}"
-        )
+        raise PorterError(f"static export for {target} differs from model.py: {'; '.join(result['deviations'])}")
     return result

@@ -68,3 +68,8 @@ def load_exported(path: str):
     import mindspore
 
     return mindspore.nn.GraphCell(mindspore.load(path + ".mindir"))
+
+
+def exported_runtimes(path: str) -> list:
+    """(label, callable) for each configuration an export is checked with."""
+    return [("mindspore.nn.GraphCell(mindspore.load(...))", load_exported(path))]

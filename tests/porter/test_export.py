@@ -93,17 +93,17 @@ def test_shape_arithmetic_compiles_and_exports_with_symbolic_dims(tmp_path, targ
     assert verdict["passed"], verdict
 
 
-def _reshape_by_input_model() -> onnx.ModelProto:
-    """A Reshape whose target shape is a graph input: its values are data, read back at run time."""
+def _tile_by_input_model() -> onnx.ModelProto:
+    """Tile by repeats given as a graph input: a size that depends on data, read back at run time."""
     graph = helper.make_graph(
         [
             helper.make_node("Relu", ["x"], ["r"], name="relu"),
-            helper.make_node("Reshape", ["r", "shape"], ["y"], name="reshape_by_input"),
+            helper.make_node("Tile", ["r", "repeats"], ["y"], name="tile_by_input"),
         ],
         "bad",
         [
             helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4]),
-            helper.make_tensor_value_info("shape", TensorProto.INT64, [2]),
+            helper.make_tensor_value_info("repeats", TensorProto.INT64, [2]),
         ],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b"])],
     )
@@ -116,9 +116,9 @@ def _reshape_by_input_model() -> onnx.ModelProto:
 def test_an_export_failure_names_the_node_and_line_and_leaves_no_dumps(tmp_path, monkeypatch, target):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PorterError) as info:
-        convert(_reshape_by_input_model(), target, tmp_path / "out", export=EXPORTS[target])
+        convert(_tile_by_input_model(), target, tmp_path / "out", export=EXPORTS[target])
     message = str(info.value)
-    assert "ONNX node 'reshape_by_input' (Reshape)" in message, message
+    assert "ONNX node 'tile_by_input' (Tile)" in message, message
     assert re.search(r"model\.py line \d+: y = ", message), message
     assert re.search(r"\w+(Error|Exception): \S", message), message  # the compiler's own cause
     assert not (tmp_path / "out").exists()  # OUT appears only after the export checks out
