@@ -133,6 +133,12 @@ def activation_sources(rec: Recurrence, vocab: dict[str, str]) -> str:
 # The unrolled recurrence, exactly ONNX's: states start at zero (or initial_h / initial_c), clip bounds every
 # activation's input, and past a batch entry's sequence length its state stays and its output is zero -- which
 # in reverse order means it starts at its own last valid step, as ONNX specifies.
+_BOUND = """
+def _onnx_bound(clip, v):
+    # ONNX's clip bounds every activation's input (a function of its own: GRAPH_MODE rejects a lambda here)
+    return v if clip is None else {clip}(v, -clip, clip)
+"""
+
 _HELPER = """
 def _onnx_recurrence(kind, x, w, r, b, lens, h0, c0, p, acts, reverse, clip, layout, linear_before_reset,
                      input_forget):
@@ -155,30 +161,29 @@ def _onnx_recurrence(kind, x, w, r, b, lens, h0, c0, p, acts, reverse, clip, lay
         out = [None] * steps
         for t in (range(steps - 1, -1, -1) if reverse[d] else range(steps)):
             xt = xw[t] + wb
-            bound = (lambda v: v) if clip is None else (lambda v: {clip}(v, -clip, clip))
             c_new = c
             if kind == "LSTM":
                 z = xt + {matmul}(h, rt) + rb
                 i_in, o_in, f_in, c_in = (z[:, k * hidden : (k + 1) * hidden] for k in range(4))
                 if p is not None:
                     i_in, f_in = i_in + p[d][:hidden] * c, f_in + p[d][2 * hidden :] * c
-                i = f(bound(i_in))
-                forget = 1 - i if input_forget else f(bound(f_in))
-                c_new = forget * c + i * g(bound(c_in))
+                i = f(_onnx_bound(clip, i_in))
+                forget = 1 - i if input_forget else f(_onnx_bound(clip, f_in))
+                c_new = forget * c + i * g(_onnx_bound(clip, c_in))
                 if p is not None:
                     o_in = o_in + p[d][hidden : 2 * hidden] * c_new
-                h_new = f(bound(o_in)) * h_act(c_new)
+                h_new = f(_onnx_bound(clip, o_in)) * h_act(c_new)
             elif kind == "GRU":
                 hr = {matmul}(h, rt)
-                zt = f(bound(xt[:, :hidden] + hr[:, :hidden] + rb[:hidden]))
-                rt_gate = f(bound(xt[:, hidden : 2 * hidden] + hr[:, hidden : 2 * hidden] + rb[hidden : 2 * hidden]))
+                zt = f(_onnx_bound(clip, xt[:, :hidden] + hr[:, :hidden] + rb[:hidden]))
+                rt_gate = f(_onnx_bound(clip, xt[:, hidden : 2 * hidden] + hr[:, hidden : 2 * hidden] + rb[hidden : 2 * hidden]))
                 if linear_before_reset:
                     candidate = xt[:, 2 * hidden :] + rt_gate * (hr[:, 2 * hidden :] + rb[2 * hidden :])
                 else:
                     candidate = xt[:, 2 * hidden :] + {matmul}(rt_gate * h, rt[:, 2 * hidden :]) + rb[2 * hidden :]
-                h_new = (1 - zt) * g(bound(candidate)) + zt * h
+                h_new = (1 - zt) * g(_onnx_bound(clip, candidate)) + zt * h
             else:
-                h_new = f(bound(xt + {matmul}(h, rt) + rb))
+                h_new = f(_onnx_bound(clip, xt + {matmul}(h, rt) + rb))
             if lens is None:
                 h, c, out[t] = h_new, c_new, h_new
             else:
@@ -218,6 +223,7 @@ def recurrence_call(n, rec: Recurrence, helper: str, vocab: dict[str, str]) -> s
 def unrolled(n, vocab: dict[str, str]) -> str:
     """The whole unrolled emission of an LSTM / GRU / RNN node in a target's vocabulary."""
     rec = read_recurrence(n)
+    n.helper("_onnx_bound", _BOUND.format(**vocab))
     helper = n.helper("_onnx_recurrence", recurrence_helper(vocab))
     return recurrence_call(n, rec, helper, vocab)
 

@@ -60,11 +60,11 @@ def fine_tuned(seed: int = 5):
 
 class Warp(torch.nn.Module):
     def forward(self, x, grid):
-        return torch.nn.functional.grid_sample(x, grid, align_corners=False)
+        return torch.nn.functional.grid_sample(x, grid, mode="bicubic", align_corners=False)
 
 
 class WithWarp(torch.nn.Module):
-    """A submodule whose op (GridSample) Paddle has no mapping for: `porter inspect` must name both."""
+    """A submodule whose op (GridSample, bicubic) Paddle refuses: `porter inspect` must name both."""
 
     def __init__(self):
         super().__init__()
