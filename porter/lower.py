@@ -688,6 +688,8 @@ class Lowering:
                 expr = self.values.get(output).expr if output in self.values else None
                 if self.root_scope is not None and self.value_home.get(output) is not self.root_scope:
                     continue  # computed inside a module class: not a variable of the top-level forward
+                if output in self.linear_bias and self.linear_bias[output][0] in self._fused:
+                    continue  # the variable holds the Linear's result with its bias: the Add's output
                 if expr and expr.isidentifier() and expr in assigned and expr not in seen:
                     seen.add(expr)
                     self.program.value_map.append(

@@ -32,7 +32,7 @@ def test_porter_parity_fixture_asserts_parity_with_junit_properties(pytester):
     result.stdout.fnmatch_lines(
         [
             "*classifier_changed -> paddle on cpu: parity failure: output 'probs'*"
-            "first divergent node: fc2.matmul (MatMul, kernel error)*",
+            "first divergent node: fc2.add (Add, kernel error)*",
             "*porter_parity: unknown key 'sed'*",
             "*porter_parity.source: no such file 'models/nothing.onnx'*",
         ]
@@ -42,7 +42,7 @@ def test_porter_parity_fixture_asserts_parity_with_junit_properties(pytester):
     assert props["porter.id"] == "classifier/paddle/cpu" and props["porter.status"] == "passed"
     assert float(props["porter.probs.max_abs"]) < 1e-5
     changed = {p.get("name"): p.get("value") for p in cases["test_changed"].iter("property")}
-    assert changed["porter.first_divergent_node"] == "fc2.matmul"
+    assert changed["porter.first_divergent_node"] == "fc2.add"
     # the second run reuses the results cached under the project's rootdir
     again = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "classifier", "--junitxml=again.xml")
     again.assert_outcomes(passed=1, deselected=3)
