@@ -116,13 +116,14 @@ def build_module_tree(graph: onnx.GraphProto, live: set[int], weights: set[str])
     weights: names of the initializers that become parameters (a leaf scope that uses one is a class).
     """
     chains = {i: _module_chain(graph.node[i]) for i in live}
-    if not chains or any(c is None for c in chains.values()) or not any(chains.values()):
+    unplaced = sorted(i for i, c in chains.items() if c is None)  # nodes the exporter's own passes added
+    if not chains or len(unplaced) * 10 > len(chains) or not any(chains.values()):
         return None
     root_class = next((c[0][1] for c in chains.values() if c), "")
     root = Scope("", root_class)
     by_path: dict[str, Scope] = {"": root}
     node_scope: dict[int, Scope] = {}
-    for index in sorted(live):
+    for index in sorted(set(live) - set(unplaced)):
         scope = root
         for path, class_path in chains[index][1:] if chains[index] and chains[index][0][0] == "" else []:
             child = by_path.get(path)
@@ -131,10 +132,23 @@ def build_module_tree(graph: onnx.GraphProto, live: set[int], weights: set[str])
                 scope.children.append(child)
             scope = child
         node_scope[index] = scope
+    _place_unlabelled(graph, unplaced, node_scope, root)
     tree = ModuleTree(root, node_scope)
     _make_weightless_leaves_transparent(graph, tree, weights)
     _hoist_shared_values(graph, tree, weights)
     return tree
+
+
+def _place_unlabelled(graph: onnx.GraphProto, unplaced: list[int], node_scope: dict, root: Scope) -> None:
+    """A node without metadata (a Split the exporter's optimizer made) goes to the common ancestor of the
+    scopes that read it, last readers first placed; the root when nothing placed reads it."""
+    readers: dict[str, list[int]] = {}
+    for index in list(node_scope) + unplaced:
+        for name in node_reads(graph.node[index]):
+            readers.setdefault(name, []).append(index)
+    for index in reversed(unplaced):
+        scopes = [node_scope[r] for out in graph.node[index].output for r in readers.get(out, []) if r in node_scope]
+        node_scope[index] = common_ancestor(scopes) or root
 
 
 def _make_weightless_leaves_transparent(graph: onnx.GraphProto, tree: ModuleTree, weights: set[str]) -> None:

@@ -29,6 +29,9 @@ from porter.targets import TargetSpec
 INLINE_CONST_LIMIT = 16
 # A non-persistent buffer of the source (not in its state_dict) up to this size is a literal in __init__.
 NONPERSISTENT_LITERAL_LIMIT = 1 << 16
+# A constant the exporter made (not in the source's state_dict) up to this size is a literal; larger ones
+# (weights the exporter rewrote, such as MoE experts it transposed) stay non-trainable buffers in the weights.
+EXPORTER_LITERAL_LIMIT = 64
 
 _REQUIRED = object()
 
@@ -584,7 +587,9 @@ class Lowering:
             in_source_state = (
                 source in self.trainable or self.buffers.get(source, False) if self.trainable is not None else True
             )
-            if not in_source_state and array.size <= NONPERSISTENT_LITERAL_LIMIT:
+            # a non-persistent buffer is a literal up to a size; a constant the exporter made only while short
+            limit = NONPERSISTENT_LITERAL_LIMIT if source in self.buffers else EXPORTER_LITERAL_LIMIT
+            if not in_source_state and array.size <= limit:
                 # not in torch's state_dict (a non-persistent buffer such as rotary inv_freq, or a constant the
                 # exporter made): nor in the port's; its value is written in the code
                 self.program.init_lines.append(self.target.constant_decl(attr, array_literal(array), dtype))
