@@ -38,10 +38,6 @@ class Scope:
     def class_name(self) -> str:
         return self.class_path.rsplit(".", 1)[-1]
 
-    @property
-    def depth(self) -> int:
-        return 0 if self.parent is None else self.parent.depth + 1
-
     def within(self, other: Scope) -> bool:
         """True when self is other or one of its descendants."""
         scope: Scope | None = self
