@@ -47,6 +47,13 @@ class ValueInfo:
     const: np.ndarray | None = None  # when the value is known at convert time
     source_name: str | None = None  # initializer name, for the parameter map
     is_initializer: bool = False  # a weight of the source model (never inlined when it is a float tensor)
+
+    @property
+    def is_weight(self) -> bool:
+        """A float initializer with more than one element: declared as a parameter, never inlined; the
+        module tree places it on the module that uses it."""
+        return self.is_initializer and self.const is not None and self.const.dtype.kind == "f" and self.const.size > 1
+
     sym: SymValue | None = None  # a small int tensor whose elements are known as shape expressions
 
 
@@ -508,7 +515,7 @@ class Lowering:
         home = self.value_home.get(name)
         if home is None or home is state.scope:
             if info.const is not None and (info.expr is None or home is None):
-                as_weight = info.is_initializer and info.const.dtype.kind == "f" and info.const.size > 1
+                as_weight = info.is_weight
                 hint = self.renamed_weights.get(info.source_name, info.source_name) or name
                 hint = self.relative_to_scope(hint) if as_weight else _const_hint(hint)
                 state.bindings[name] = self.const_expr(info.const, hint, cache_key=name, as_weight=as_weight)
@@ -547,7 +554,7 @@ class Lowering:
                 return scoped
         if info.expr is None:
             if info.const is not None:
-                as_weight = info.is_initializer and info.const.dtype.kind == "f" and info.const.size > 1
+                as_weight = info.is_weight
                 hint = self.renamed_weights.get(info.source_name, info.source_name) or name
                 info.expr = self.const_expr(info.const, hint, cache_key=name, as_weight=as_weight)
             else:

@@ -71,9 +71,7 @@ class StructuredLowering:
     # ---- setting up ----------------------------------------------------------------------
     def run(self, live: set[int]) -> bool:
         low, graph = self.low, self.graph
-        weights = {
-            i.name for i in graph.initializer if low.values[i.name].const is not None and _is_weight(low.values[i.name])
-        }
+        weights = {i.name for i in graph.initializer if low.values[i.name].is_weight}
         tree = build_module_tree(graph, live, weights)
         if tree is None or not tree.root.children:
             return False
@@ -286,10 +284,6 @@ class StructuredLowering:
     def _loop_var(self, work: _ScopeWork, attr: str) -> str:
         singular = attr[:-1] if attr.endswith("s") and len(attr) > 1 else f"{attr}_item"
         return work.state.locals.fresh(singular, "module")
-
-
-def _is_weight(info) -> bool:
-    return info.is_initializer and info.const.dtype.kind == "f" and info.const.size > 1
 
 
 _LAYER_CALL = re.compile(r"^self\.([A-Za-z_][A-Za-z_0-9]*) = (.*)$")
