@@ -130,6 +130,15 @@ class _Group(click.Group):
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
+def _dynamic_axes(values: tuple[str, ...]) -> list[str]:
+    """--dynamic values as porter.convert's list: "batch,seq" splits into names for every input;
+    "input:dims" stays one entry (parsed, and checked, by the PyTorch front end)."""
+    axes: list[str] = []
+    for value in values:
+        axes += [value] if ":" in value else [d.strip() for d in value.split(",") if d.strip()]
+    return axes
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="porter-convert", prog_name="porter")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors (they are one line otherwise).")
@@ -163,9 +172,10 @@ def main(debug):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --validate inputs.")
 @click.option(
     "--dynamic",
-    default="",
-    metavar="NAMES",
-    help="PyTorch sources: comma-separated dim names kept symbolic on input axes 0, 1, ... (e.g. batch,seq).",
+    multiple=True,
+    metavar="[INPUT:]DIMS",
+    help="PyTorch sources: dim names kept symbolic. 'batch,seq' names axes 0, 1, ... of every input; "
+    "'pixel_values:batch,_,h,w' names one input's axes ('_' keeps an axis static). Repeatable.",
 )
 @click.option(
     "--export",
@@ -209,7 +219,7 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
                 target,
                 out_dir,
                 force=force,
-                dynamic=[d for d in dynamic.split(",") if d],
+                dynamic=_dynamic_axes(dynamic),
                 export=export,
                 device="ascend" if device == "npu" else device,
                 training=training,
@@ -557,9 +567,9 @@ def _target_of(out_dir: Path) -> str:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
 @click.option(
     "--dynamic",
-    default="",
-    metavar="NAMES",
-    help="PyTorch sources: dims kept symbolic (e.g. batch,seq), as in convert.",
+    multiple=True,
+    metavar="[INPUT:]DIMS",
+    help="PyTorch sources: dims kept symbolic (e.g. batch,seq or input_ids:batch,seq), as in convert.",
 )
 def inspect(source, target, fmt, dynamic):
     """Day-one readiness: every op, the mapping it will use, and all that blocks conversion (exit 2).
@@ -569,7 +579,7 @@ def inspect(source, target, fmt, dynamic):
     """
     from porter.inspect import inspect_model
 
-    report = inspect_model(source, target, dynamic=[d for d in dynamic.split(",") if d] or None)
+    report = inspect_model(source, target, dynamic=_dynamic_axes(dynamic) or None)
     if fmt == "json":
         click.echo(json.dumps(report, indent=1))  # JSON escapes control characters itself
     elif fmt == "md":

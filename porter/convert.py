@@ -109,7 +109,8 @@ def convert(
 
     source: an .onnx path, bytes, a ModelProto, a torch.nn.Module (with example_inputs), or a
     "package.module:factory" / "file.py:factory" string. dynamic: dim names (e.g. ["batch", "seq"])
-    kept symbolic on axes 0, 1, ... of a PyTorch source's inputs.
+    kept symbolic on axes 0, 1, ... of every input of a PyTorch source, or per input by the forward's
+    parameter name ({"input_ids": ["batch", "seq"], "pixel_values": ["batch", None, "h", "w"]}).
     device: "cpu" (default), "gpu", "ascend", ...: picks device-specific rows of the mapping table.
     export: "inference" (paddle.jit.save) or "mindir" (mindspore.export), written to OUT/<kind>/ and
     checked against model.py before OUT appears.

@@ -45,20 +45,71 @@ def is_torch_module(source) -> bool:
     return torch is not None and isinstance(source, torch.nn.Module)
 
 
-def _dynamic_shapes(example_inputs, dynamic: list[str], keywords: dict | None = None):
-    """Dim names in `dynamic` apply to axes 0, 1, ... of every input that has those axes (positional
-    inputs as a tuple, keyword inputs as a dict by name, as torch.export expects them)."""
+STATIC_AXIS = "_"  # in a per-input axis list: this axis keeps the example's size
+
+
+def parse_dynamic(dynamic) -> dict[str, list[str | None]]:
+    """Dynamic axes as {input name or "*": [dim name or None per axis]}.
+
+    `dynamic` is a list of dim names for axes 0, 1, ... of every input (["batch", "seq"]), a dict by input
+    name ({"input_ids": ["batch", "seq"], "pixel_values": ["batch"]}; None or "_" keeps an axis static), or
+    the CLI's strings: "batch,seq" for every input, "pixel_values:batch,_,h,w" for one.
+    """
+    if not dynamic:
+        return {}
+    if isinstance(dynamic, dict):
+        items = dynamic.items()
+    else:
+        items = []
+        plain = []
+        for entry in dynamic:
+            if ":" in entry:
+                name, _, dims = entry.partition(":")
+                items.append((name.strip(), dims.split(",")))
+            else:
+                plain.append(entry)
+        items = [("*", plain)] + items if plain else items
+    spec = {}
+    for name, dims in items:
+        if not (name == "*" or name.isidentifier() or name.isdigit()):
+            raise PorterError(f"dynamic axes: {name!r} is not an input name (use the forward's parameter name)")
+        axes = [None if d in (None, "", STATIC_AXIS) else str(d).strip() for d in dims]
+        bad = [d for d in axes if d is not None and not d.isidentifier()]
+        if bad:
+            raise PorterError(f"dynamic axes of {name}: {bad[0]!r} is not a dim name (letters, digits, _)")
+        spec[name] = axes
+    return spec
+
+
+def _input_axes(spec: dict, name: str, index: int) -> list[str | None]:
+    return spec.get(name, spec.get(str(index), spec.get("*", [])))
+
+
+def _dynamic_shapes(module, example_inputs, spec: dict, keywords: dict | None = None):
+    """torch.export dynamic_shapes for the inputs: each input's axes from `spec` (parse_dynamic), by the
+    forward's parameter name, its position, or "*" for every input (positional inputs as a tuple,
+    keyword inputs as a dict by name, as torch.export expects them)."""
+    import inspect
+
     import torch
 
-    dims = {name: torch.export.Dim(name) for name in dynamic}
-    names = list(dims)
+    dims: dict = {}
 
-    def axes(t):
-        return {axis: dims[names[axis]] for axis in range(min(len(names), t.dim()))}
+    def axes(t, name, index):
+        wanted = _input_axes(spec, name, index)[: t.dim()]
+        return {axis: dims.setdefault(d, torch.export.Dim(d)) for axis, d in enumerate(wanted) if d is not None}
 
+    params = list(keywords or inspect.signature(module.forward).parameters)
+    names = params[: len(keywords or example_inputs)]
+    unknown = [k for k in spec if k != "*" and k not in names and not (k.isdigit() and int(k) < len(names))]
+    if unknown:
+        raise PorterError(
+            f"dynamic axes name {unknown[0]!r}, which is not an input of {type(module).__name__} "
+            f"(its inputs: {', '.join(names)})"
+        )
     if keywords:
-        return {name: axes(t) for name, t in keywords.items()}
-    return tuple(axes(t) for t in example_inputs)
+        return {name: axes(t, name, i) for i, (name, t) in enumerate(keywords.items())}
+    return tuple(axes(t, names[i] if i < len(names) else str(i), i) for i, t in enumerate(example_inputs))
 
 
 def split_inputs(example_inputs) -> tuple[tuple, dict]:
@@ -72,7 +123,12 @@ def split_inputs(example_inputs) -> tuple[tuple, dict]:
 
 
 def export_module(
-    module, example_inputs, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET, training: bool = False
+    module,
+    example_inputs,
+    *,
+    dynamic: list[str] | dict | None = None,
+    opset: int = DEFAULT_OPSET,
+    training: bool = False,
 ):
     """(ModelProto, info) for a torch module; info says which exporter produced it and why others failed.
 
@@ -88,7 +144,8 @@ def export_module(
         order = [name for name in inspect.signature(module.forward).parameters if name in keywords]
         keywords = {name: keywords[name] for name in order + [k for k in keywords if k not in order]}
     module = module.train() if training else module.eval()
-    dynamic = list(dynamic or [])
+    spec = parse_dynamic(dynamic)
+    shapes = _dynamic_shapes(module, example_inputs, spec, keywords) if spec else None  # names checked here
     info: dict = {"exporter": None, "failures": {}, "class_name": type(module).__name__, "training": training}
     # the example's sizes: validation starts its input shapes from them (a conv stem needs long audio)
     info["example_shapes"] = [list(t.shape) for t in (*example_inputs, *keywords.values()) if hasattr(t, "shape")]
@@ -105,7 +162,7 @@ def export_module(
                 kwargs=keywords or None,
                 dynamo=True,
                 opset_version=opset,
-                dynamic_shapes=_dynamic_shapes(example_inputs, dynamic, keywords) if dynamic else None,
+                dynamic_shapes=shapes,
                 custom_translation_table=table or None,
                 verbose=False,
             )
@@ -117,7 +174,10 @@ def export_module(
         try:
             buffer = io.BytesIO()
             names = list(keywords) or [f"input_{i}" for i in range(len(example_inputs))]
-            axes = {n: {i: d for i, d in enumerate(dynamic)} for n in names} if dynamic else None
+            axes = {
+                n: {axis: d for axis, d in enumerate(_input_axes(spec, n, i)) if d is not None}
+                for i, n in enumerate(names)
+            }
             torch.onnx.export(
                 module,
                 example_inputs,
@@ -126,7 +186,7 @@ def export_module(
                 dynamo=False,
                 opset_version=min(opset, 17),
                 input_names=names,
-                dynamic_axes=axes,
+                dynamic_axes=axes if spec else None,
             )
             info["exporter"] = "torchscript"
             return onnx.load_from_string(buffer.getvalue()), info
@@ -215,11 +275,14 @@ def _callables_hint(module, wanted: str) -> str:
     return f"{guess}it defines: {', '.join(own[:20])}" + (" ..." if len(own) > 20 else "")
 
 
-def export_spec(spec: str, *, dynamic: list[str] | None = None, opset: int = DEFAULT_OPSET, training: bool = False):
+def export_spec(
+    spec: str, *, dynamic: list[str] | dict | None = None, opset: int = DEFAULT_OPSET, training: bool = False
+):
     """Run a factory spec through the exporter in a subprocess; returns (ModelProto, info)."""
     with tempfile.TemporaryDirectory(prefix="porter-torch-") as tmp:
         out = Path(tmp) / "model.onnx"
-        args = [spec, out, "--opset", opset] + (["--dynamic", ",".join(dynamic)] if dynamic else [])
+        axes = parse_dynamic(dynamic)  # bad names fail here, before a subprocess starts
+        args = [spec, out, "--opset", opset] + (["--dynamic", json.dumps(axes)] if axes else [])
         args += ["--train"] if training else []
         try:
             launcher.run(
@@ -245,7 +308,7 @@ def _main(argv: list[str]) -> int:
         module, example_inputs = load_factory(args.spec)
         if example_inputs is None:
             raise InvalidModel(f"{args.spec}: the factory returned no example inputs; return (module, inputs)")
-        dynamic = [d for d in args.dynamic.split(",") if d]
+        dynamic = json.loads(args.dynamic) if args.dynamic else None
         model, info = export_module(module, example_inputs, dynamic=dynamic, opset=args.opset, training=args.train)
     except PorterError as exc:
         print(f"{launcher.ERROR_PREFIX}{exc}", file=sys.stderr)

@@ -137,3 +137,34 @@ def test_keyword_inputs_become_named_inputs_and_validate_against_pytorch(tmp_pat
 def test_a_misspelt_factory_lists_the_callables_the_file_defines():
     with pytest.raises(InvalidModel, match=r"'mkae' is not a callable .*did you mean 'make'\? it defines: .*block"):
         export_spec(f"{FACTORIES}:mkae")
+
+
+def test_each_input_takes_its_own_dynamic_axes(tmp_path):
+    from porter.validators.validate import validate
+
+    dims = ["ids:batch,seq", "pixels:batch,_,height,width"]
+    model, _ = export_spec(f"{FACTORIES}:text_and_image", dynamic=dims)
+    shapes = [[d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input]
+    assert shapes == [["batch", "seq"], ["batch", 3, "height", "width"]]
+    out = tmp_path / "out"
+    cli = [sys.executable, "-m", "porter.cli", "convert", f"{FACTORIES}:text_and_image", "--to", "paddle", "-o", out]
+    subprocess.run(cli + ["--dynamic", dims[0], "--dynamic", dims[1]], check=True, capture_output=True)
+    assert (
+        "# Inputs: ids int64 [batch, seq]; pixels float32 [batch, 3, height, width]" in (out / "model.py").read_text()
+    )
+    assert validate(out)["passed"]
+
+
+@pytest.mark.parametrize(
+    "dims, message",
+    [
+        (["ids:batch,se q"], "'se q' is not a dim name"),
+        (["no-such:batch"], "'no-such' is not an input name"),
+        (["image:batch"], "'image', which is not an input of TextAndImage \\(its inputs: ids, pixels\\)"),
+    ],
+)
+def test_bad_dynamic_axes_are_clear_errors(dims, message):
+    from porter.errors import PorterError
+
+    with pytest.raises(PorterError, match=message):
+        export_spec(f"{FACTORIES}:text_and_image", dynamic=dims)

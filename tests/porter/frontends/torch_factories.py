@@ -136,3 +136,20 @@ def keyword_inputs():
     ids = torch.randint(0, 20, (2, 5))
     mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
     return Masked().eval(), {"attention_mask": mask, "input_ids": ids}
+
+
+class TextAndImage(torch.nn.Module):
+    """Two positional inputs of different ranks, each with its own dynamic axes."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(20, 6)
+        self.conv = torch.nn.Conv2d(3, 6, 3, padding=1)
+
+    def forward(self, ids, pixels):
+        return self.embed(ids).mean(dim=1) + self.conv(pixels).mean(dim=(2, 3))
+
+
+def text_and_image():
+    torch.manual_seed(0)
+    return TextAndImage().eval(), (torch.randint(0, 20, (2, 5)), torch.randn(2, 3, 8, 10))
