@@ -28,7 +28,8 @@ class TargetSpec:
     parameter_decl: Callable[[str, str, str], str]  # (attr, shape literal, dtype expr) -> __init__ line
     buffer_decl: Callable[[str, str, str], str]  # (attr, shape literal, dtype expr) -> __init__ line
     constant_decl: Callable[[str, str, str], str]  # (attr, value literal, dtype expr) -> a non-persistent buffer
-    load_model_lines: Callable[[str, bool, bool], list[str]]  # (class name, has weights, eager only) -> body
+    # (class name, has weights, eager only, input specs: name/dtype/shape with str for symbolic dims) -> body
+    load_model_lines: Callable[[str, bool, bool, list[dict]], list[str]]
     write_weights: Callable[[dict[str, np.ndarray], str], None]  # (state dict, path) -> file
     runtime: str = ""  # module with prepare(device) and run(model, arrays), imported only in workers
     export_kind: str = ""  # the static export this target offers (`--export KIND`)

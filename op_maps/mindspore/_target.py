@@ -47,7 +47,7 @@ def _constant_decl(attr: str, literal: str, dtype: str) -> str:
     return f"self.{attr} = mindspore.Tensor({literal}, dtype={dtype})"
 
 
-def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool) -> list[str]:
+def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool, input_specs: list[dict]) -> list[str]:
     lines = []
     if eager_only:  # checked in plain Python, before anything is compiled: GRAPH_MODE would misread values
         lines += [
@@ -61,6 +61,14 @@ def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool) -> l
             'path = os.path.join(weights_dir or os.path.dirname(os.path.abspath(__file__)), "model.ckpt")',
             "mindspore.load_param_into_net(model, mindspore.load_checkpoint(path), strict_load=True)",
         ]
+    symbolic = any(not isinstance(d, int) for spec in input_specs for d in spec["shape"])
+    if symbolic and not eager_only:  # one compiled graph for every size of the symbolic dims
+        specs = ", ".join(
+            f"mindspore.Tensor(shape={[d if isinstance(d, int) else None for d in spec['shape']]}, "
+            f"dtype={_DTYPES[spec['dtype']]})"
+            for spec in input_specs
+        )
+        lines += ["if mindspore.get_context('mode') == mindspore.GRAPH_MODE:", f"    model.set_inputs({specs})"]
     return [*lines, "model.set_train(False)", "return model"]
 
 

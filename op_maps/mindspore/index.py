@@ -100,7 +100,9 @@ def top_k(n):
         n.refuse("TopK along an axis other than the last is not mapped for MindSpore yet")
     values, indices = n.tmp("values"), n.tmp("indices")
     source = n.x(0) if largest else f"-{n.x(0)}"
-    n.stmt(f"{values}, {indices} = ops.topk({source}, {k}, dim=-1, largest=True, sorted=True)")
+    # dim as the last axis's number: ops.topk swaps axes for dim=-1, and that swap's range check stays in a
+    # MindIR graph as a raise node that GraphCell cannot load (measured on Mixtral's router)
+    n.stmt(f"{values}, {indices} = ops.topk({source}, {k}, dim={rank - 1}, largest=True, sorted=True)")
     return [values if largest else f"-{values}", f"{indices}.astype(mindspore.int64)"]
 
 

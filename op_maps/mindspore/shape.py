@@ -303,7 +303,16 @@ def split(n):
         count = num_outputs or n.num_outputs
         chunk = -(-dim // count)
         sizes = [chunk] * (dim // chunk) + ([dim % chunk] if dim % chunk else [])
-    return f"ops.split({n.x(0)}, {tuple(sizes)!r}, axis={axis})"
+    shape = n.in_shape(0)
+    if axis < 0 and shape is not None:
+        axis += len(shape)
+    if axis < 0:
+        return f"ops.split({n.x(0)}, {tuple(sizes)!r}, axis={axis})"
+    # slices, not ops.split: GRAPH_MODE fails to compile ops.split's own axis check on dynamic shapes
+    # (measured: NameError 'axis' from its generator expression, Mixtral's expert split)
+    x, lead, bounds = n.x(0), ":, " * axis, np.cumsum([0, *sizes]).tolist()
+    parts = [f"{x}[{lead}{start}:{end}]" for start, end in zip(bounds, bounds[1:])]
+    return f"({', '.join(parts)},)"
 
 
 @op("Gather")

@@ -40,8 +40,10 @@ def _constant_decl(attr: str, literal: str, dtype: str) -> str:
     return f"self.register_buffer({attr!r}, paddle.to_tensor({literal}, dtype={dtype}), persistable=False)"
 
 
-def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool) -> list[str]:
-    del eager_only  # Paddle's dynamic mode is the default; paddle.jit.save reports what cannot be traced
+def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool, input_specs: list[dict]) -> list[str]:
+    # Paddle's dynamic mode is the default (paddle.jit.save reports what cannot be traced), and
+    # paddle.jit.to_static takes its InputSpecs at the call site, not on the Layer
+    del eager_only, input_specs
     lines = [f"model = {class_name}()"]
     if has_weights:
         # .npz read with allow_pickle=False: loading the weights can never run code (paddle.load unpickles).

@@ -13,7 +13,9 @@ INDENT = "    "
 def render_module(program: Program) -> str:
     target = program.target
     helper_src = [program.helpers[name].strip("\n") for name in sorted(program.helpers)]
-    load_lines = target.load_model_lines(program.class_name, bool(program.weights), bool(program.eager_only))
+    load_lines = target.load_model_lines(
+        program.class_name, bool(program.weights), bool(program.eager_only), program.input_specs
+    )
     classes = [
         _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs) for c in program.classes
     ]
