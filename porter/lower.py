@@ -677,6 +677,10 @@ class Lowering:
 
             inline_single_use(self.program.forward_lines, self.program.return_exprs)
         self._record_value_map(g, live)
+        if self.root_scope is not None:  # names from roles and callers, not the exporter's counters
+            from porter.renaming import rename_program
+
+            rename_program(self.program)
         return self.program
 
     def _lower_structured(self, live: set[int]) -> bool:

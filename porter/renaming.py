@@ -1,0 +1,233 @@
+"""Readable local names for the generated module classes, chosen once their code is final.
+
+Lowering names each value after the exporter's fx node (`view_1`, `transpose_3`, `unsqueeze_10`): the
+counter tells a reader nothing. Here, per forward, a numbered name becomes (in this order):
+- `hidden_states` for the value a loop over a module list carries (`for layer in self.layers`);
+- the name of the one layer its expression calls (`self.q_proj(x)` -> `q`, `self.embed_tokens` ->
+  `embed_tokens`);
+- the name of the statement's subject (the first variable it reads) when this is the subject's last
+  read, as a hand port rebinds (`k = paddle.transpose(k, [0, 2, 1, 3])`);
+- its own name without the counter, when that is free, else that name after its subject's
+  (`arange_unsqueeze`).
+A class's parameters take the names its callers pass (`cos`, `sin`), when every call agrees. Renaming is
+a substitution of whole names (porter.structure.substitute), so strings and attributes are untouched.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from porter.naming import RESERVED, identifier
+from porter.structure import ClassDef, substitute
+
+NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
+LOOP_CARRIED = "hidden_states"
+_LIST_CTORS = re.compile(r"\[(.*)\]")
+_CTOR = re.compile(r"^([A-Za-z_]\w*)\(\)$")
+
+
+@dataclass
+class _Statement:
+    stores: list[str]
+    loads: list[str]
+    subjects: list[str]  # the loads in reading order, less those only asked for their size (x.shape[0])
+    layer_calls: list[str]  # attributes called as self.attr(...)
+    is_loop: bool
+
+
+def _statements(lines: list[str]) -> list[_Statement] | None:
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+    found = []
+    for stmt in tree.body:
+        stores, loads, calls = [], [], []
+        names = sorted((n for n in ast.walk(stmt) if isinstance(n, ast.Name)), key=lambda n: (n.lineno, n.col_offset))
+        for node in names:  # in reading order: the first input read is the statement's subject
+            (stores if isinstance(node.ctx, ast.Store) else loads).append(node.id)
+        sized = {
+            id(n.value) for n in ast.walk(stmt) if isinstance(n, ast.Attribute) and n.attr in ("shape", "ndim", "dtype")
+        }
+        subjects = [n.id for n in names if isinstance(n.ctx, ast.Load) and id(n) not in sized]
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                owner = node.func.value
+                if isinstance(owner, ast.Name) and owner.id == "self":
+                    calls.append(node.func.attr)
+        found.append(
+            _Statement(
+                list(dict.fromkeys(stores)), list(dict.fromkeys(loads)), subjects, calls, isinstance(stmt, ast.For)
+            )
+        )
+    return found
+
+
+def _layer_name(attr: str) -> str:
+    base = re.sub(r"_proj$", "", attr)
+    return identifier(base if base and base not in RESERVED else f"{attr}_out", "h")
+
+
+def rename_locals(
+    params: list[str],
+    lines: list[str],
+    returns: list[str],
+    *,
+    preferred: dict[str, str],
+    rebind: bool,
+    fixed: frozenset[str] = frozenset(),
+) -> dict[str, str]:
+    """old -> new names for one forward's parameters and locals (see the module docstring); `fixed`
+    names (the model's own inputs) keep their name and value throughout."""
+    statements = _statements(lines)
+    if statements is None:
+        return {}
+    last_read: dict[str, int] = {}
+    for i, stmt in enumerate(statements):
+        for name in stmt.loads:
+            last_read[name] = i
+    for text in returns:
+        try:
+            names = [n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)]
+        except SyntaxError:
+            names = re.findall(r"[A-Za-z_]\w*", text)
+        for name in names:
+            last_read[name] = len(statements)
+    in_loops = {name for stmt in statements if stmt.is_loop for name in stmt.stores}
+    # every name in the body is taken until it is renamed away: a new name never meets an old one
+    used = {*params, *(n for stmt in statements for n in (*stmt.stores, *stmt.loads)), *last_read}
+    mapping: dict[str, str] = {}
+
+    def take(old: str, candidates: list[str]) -> None:
+        for new in candidates:
+            if new == old:
+                return
+            if new and new not in used and new not in RESERVED:
+                used.discard(old)
+                used.add(new)
+                mapping[old] = new
+                return
+
+    for name in params:
+        if name in preferred:
+            take(name, [preferred[name], re.sub(r"_\d+$", "", name), name])
+        elif NUMBERED.search(name) and name not in fixed:
+            take(name, [re.sub(r"_\d+$", "", name)])
+    locals_ = set(params)
+    for i, stmt in enumerate(statements):
+        for name in stmt.stores:
+            if name in locals_ or name in mapping:
+                continue
+            locals_.add(name)
+            if not NUMBERED.search(name):
+                continue
+            if name in in_loops:
+                take(name, [LOOP_CARRIED] if not stmt.is_loop else [])
+                continue
+            if len(stmt.stores) == 1 and not stmt.is_loop:
+                if len(stmt.layer_calls) == 1:
+                    layer = _layer_name(stmt.layer_calls[0])
+                    if layer not in used:
+                        take(name, [layer])
+                        continue
+                subject = next((m for m in stmt.subjects if m in locals_ and m != name), None)
+                rebindable = subject is not None and subject not in in_loops and subject not in fixed
+                if rebind and rebindable and last_read.get(subject) == i:
+                    mapping[name] = mapping.get(subject, subject)  # the subject's last read: it becomes this value
+                    used.discard(name)
+                    continue
+            base = re.sub(r"_\d+$", "", name)
+            # the derivation names the subject, or else the tensor whose size it reads (input_ids_arange)
+            subject = next((m for m in [*stmt.subjects, *stmt.loads] if m in locals_ and m != name), None)
+            subject = mapping.get(subject, subject)
+            derived = f"{subject}_{base}" if subject and not NUMBERED.search(subject) else ""
+            take(name, [base, derived])
+    return {old: new for old, new in mapping.items() if old != new}
+
+
+def apply(mapping: dict[str, str], lines: list[str], returns: list[str]) -> None:
+    if mapping:
+        lines[:] = [substitute(line, mapping) for line in lines]
+        returns[:] = [substitute(text, mapping) for text in returns]
+
+
+def _children(init_lines: list[str]) -> dict[str, list[str]]:
+    """attribute -> the class of each member ([one] for a plain child module, one per list member)."""
+    found = {}
+    for line in init_lines:
+        match = re.match(r"^self\.(\w+) = (.*)$", line)
+        if match is None:
+            continue
+        attr, ctor = match.groups()
+        plain = _CTOR.match(ctor)
+        if plain:
+            found[attr] = [plain.group(1)]
+            continue
+        listed = _LIST_CTORS.search(ctor)
+        if listed:
+            body = listed.group(1)
+            repeat = re.match(r"^(\w+)\(\) for _ in range\(\d+\)$", body)
+            found[attr] = [repeat.group(1)] if repeat else re.findall(r"(\w+)\(\)", body)
+    return found
+
+
+def _call_args(init_lines: list[str], lines: list[str]) -> dict[str, list[list[str | None]]]:
+    """class name -> the argument names (None where an argument is not a plain name) at each call."""
+    children = _children(init_lines)
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return {}
+    loop_vars: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Attribute):
+            loop_vars[node.target.id] = node.iter.attr
+    calls: dict[str, list[list[str | None]]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or node.keywords:
+            continue
+        func, attr = node.func, None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            attr = func.attr
+        elif isinstance(func, ast.Subscript) and isinstance(func.value, ast.Attribute):
+            attr = func.value.attr
+        elif isinstance(func, ast.Name):
+            attr = loop_vars.get(func.id)
+        args = [a.id if isinstance(a, ast.Name) else None for a in node.args]
+        for class_name in children.get(attr, []):
+            calls.setdefault(class_name, []).append(args)
+    return calls
+
+
+def rename_program(program) -> None:
+    """Rename the locals of every generated class and of the top-level forward. The top-level forward's
+    variables are tapped by layerwise validation: value_map follows the new names, and a name rebound to
+    a later value keeps the value of its first assignment, the one a tap sees."""
+    root = ClassDef(program.class_name, program.init_lines, program.input_names, program.forward_lines,
+                    program.return_exprs)  # fmt: skip
+    inputs = frozenset(program.input_names)  # the model's inputs keep their names and values
+    root_map = rename_locals(
+        root.params, root.forward_lines, root.return_exprs, preferred={}, rebind=True, fixed=inputs
+    )
+    apply(root_map, program.forward_lines, program.return_exprs)
+    mapped, seen = [], set()
+    for row in program.value_map:
+        var = root_map.get(row["var"], row["var"])
+        if var not in seen:
+            seen.add(var)
+            mapped.append({**row, "var": var})
+    program.value_map[:] = mapped
+    calls = _call_args(program.init_lines, program.forward_lines)
+    for cls in reversed(program.classes):  # parents before children: a child takes its callers' names
+        preferred = {}
+        for position, param in enumerate(cls.params):
+            names = {args[position] if position < len(args) else None for args in calls.get(cls.name, [])}
+            if len(names) == 1 and None not in names:
+                preferred[param] = names.pop()
+        mapping = rename_locals(cls.params, cls.forward_lines, cls.return_exprs, preferred=preferred, rebind=True)
+        apply(mapping, cls.forward_lines, cls.return_exprs)
+        cls.params[:] = [mapping.get(p, p) for p in cls.params]
+        for name, args in _call_args(cls.init_lines, cls.forward_lines).items():
+            calls.setdefault(name, []).extend(args)

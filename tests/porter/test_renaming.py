@@ -1,0 +1,85 @@
+import numpy as np
+
+from porter.renaming import apply, rename_locals, rename_program
+from porter.structure import ClassDef
+
+
+def _run(params, lines, returns, args):
+    """Execute a forward body as a function of its parameters (numpy stands in for the framework)."""
+    body = "\n".join(f"    {line}" for line in [*lines, f"return {', '.join(returns)}"])
+    namespace = {"np": np}
+    exec(f"def forward(self, {', '.join(params)}):\n{body}", namespace)  # test code of our own making
+
+    class Layers:
+        def k_proj(self, x):
+            return x * 3.0
+
+    return namespace["forward"](Layers(), *args)
+
+
+def _renamed(params, lines, returns, preferred=None):
+    lines, returns = list(lines), list(returns)
+    mapping = rename_locals(params, lines, returns, preferred=preferred or {}, rebind=True)
+    apply(mapping, lines, returns)
+    return mapping, lines, returns
+
+
+def test_a_chain_takes_the_layer_name_and_rebinds_it_like_a_hand_port():
+    lines = [
+        "view_1 = np.reshape(self.k_proj(x), [2, -1])",
+        "transpose_1 = np.transpose(view_1, [1, 0])",
+        "mul_4 = transpose_1 * x.shape[0]",
+    ]
+    mapping, new, returns = _renamed(["x"], lines, ["mul_4"])
+    assert new == [
+        "k = np.reshape(self.k_proj(x), [2, -1])",
+        "k = np.transpose(k, [1, 0])",
+        "k = k * x.shape[0]",
+    ]
+    assert returns == ["k"]
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(_run(["x"], new, returns, [x]), _run(["x"], lines, ["mul_4"], [x]))
+
+
+def test_a_value_read_again_later_is_not_rebound():
+    lines = ["a_1 = np.exp(x)", "b_2 = np.sin(a_1)", "c = b_2 + a_1 + x"]
+    _, new, _ = _renamed(["x"], lines, ["c"])
+    assert new == ["a = np.exp(x)", "b = np.sin(a)", "c = b + a + x"]
+
+
+def test_a_size_read_is_not_the_subject_and_a_taken_name_is_derived():
+    lines = ["arange = np.arange(x.shape[1])", "arange_1 = np.arange(x.shape[0])", "y = arange_1[:, None] + arange"]
+    _, new, returns = _renamed(["x"], lines, ["y"])
+    assert new[1] == "x_arange = np.arange(x.shape[0])"  # not `x = ...`: x is only asked for its size
+    x = np.zeros((3, 4))
+    np.testing.assert_array_equal(_run(["x"], new, returns, [x]), _run(["x"], lines, ["y"], [x]))
+
+
+def test_the_value_a_loop_carries_is_hidden_states():
+    lines = ["add_2 = self.embed(x)", "for layer in self.layers:", "    add_2 = layer(add_2, x)"]
+    _, new, returns = _renamed(["x"], lines, ["add_2"])
+    assert new[0] == "hidden_states = self.embed(x)" and new[2] == "    hidden_states = layer(hidden_states, x)"
+    assert returns == ["hidden_states"]
+
+
+def test_parameters_take_the_names_their_callers_pass_and_taps_keep_first_values():
+    class Program:
+        class_name = "Model"
+        init_lines = ["self.block = Block()"]
+        input_names = ["ids"]
+        forward_lines = [
+            "unsqueeze_10 = np.cos(ids)",
+            "unsqueeze_11 = np.sin(ids)",
+            "out = self.block(unsqueeze_10, unsqueeze_11)",
+        ]
+        return_exprs = ["out"]
+        classes = [ClassDef("Block", [], ["unsqueeze", "unsqueeze_1"], ["mul_1 = unsqueeze * unsqueeze_1"], ["mul_1"])]
+        value_map = [{"var": "unsqueeze_10", "value": "v1"}, {"var": "unsqueeze_11", "value": "v2"}]
+
+    rename_program(Program)
+    # the model's input is never rebound, though this is its last read
+    assert Program.forward_lines[:2] == ["unsqueeze = np.cos(ids)", "ids_unsqueeze = np.sin(ids)"]
+    block = Program.classes[0]
+    assert block.params == ["unsqueeze", "ids_unsqueeze"]
+    assert block.forward_lines == ["unsqueeze = unsqueeze * ids_unsqueeze"]
+    assert [row["var"] for row in Program.value_map] == ["unsqueeze", "ids_unsqueeze"]
