@@ -80,6 +80,15 @@ def assigned_names(code: str) -> list[str]:
     return names
 
 
+def symbolic_dims() -> dict[str, list[str]]:
+    """hf_models.MODELS (name -> dims kept symbolic), read without importing torch here."""
+    tree = ast.parse((HERE / "hf_models.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "MODELS" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise RuntimeError("bench/hf_models.py has no MODELS table")
+
+
 def _run(code: str) -> dict:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
@@ -123,7 +132,7 @@ def run_one(name: str, depth: int, target: str, tmp: Path, keys: bool) -> dict:
     row = {"model": name, "depth": depth, "target": target}
     start = time.perf_counter()
     try:
-        porter.convert(f"{HERE / 'hf_models.py'}:{name}", target, out, dynamic=["batch", "seq"])
+        porter.convert(f"{HERE / 'hf_models.py'}:{name}", target, out, dynamic=symbolic_dims()[name])
     except Exception as exc:  # a refusal is a row of the table, not the end of the run
         return {**row, "status": f"refused: {str(exc)[:120]}"}
     code = (out / "model.py").read_text()
@@ -147,7 +156,7 @@ def run_one(name: str, depth: int, target: str, tmp: Path, keys: bool) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="llama,qwen2,gpt2,bert,vit")
+    parser.add_argument("--models", default=",".join(symbolic_dims()))
     parser.add_argument("--depths", default="2,4,8")
     parser.add_argument("--targets", default="paddle,mindspore")
     parser.add_argument("--json")

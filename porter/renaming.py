@@ -24,6 +24,7 @@ from porter.structure import ClassDef, substitute
 
 NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
 LOOP_CARRIED = "hidden_states"
+DERIVED_LIMIT = 24  # characters: `arange_unsqueeze` yes, `kv_a_proj_with_mqa_split_slice` no
 _LIST_CTORS = re.compile(r"\[(.*)\]")
 _CTOR = re.compile(r"^([A-Za-z_]\w*)\(\)$")
 
@@ -143,6 +144,8 @@ def rename_locals(
             subject = next((m for m in [*stmt.subjects, *stmt.loads] if m in locals_ and m != name), None)
             subject = mapping.get(subject, subject)
             derived = f"{subject}_{base}" if subject and not NUMBERED.search(subject) else ""
+            if len(derived) > DERIVED_LIMIT:  # a derivation of a derivation reads worse than a counter
+                derived = ""
             take(name, [base, derived])
     return {old: new for old, new in mapping.items() if old != new}
 
