@@ -43,6 +43,14 @@ def bert():
     return _trained(BertModel(config, add_pooling_layer=False)), _ids()
 
 
+def bert_padded():
+    """BERT called as a tokenizer hands over a padded batch: input_ids and attention_mask by keyword."""
+    model, (ids,) = bert()
+    mask = torch.ones_like(ids)
+    mask[1, 5:] = 0  # the second sequence is three tokens shorter: padding
+    return model, {"input_ids": ids, "attention_mask": mask}
+
+
 def gpt2():
     from transformers import GPT2Config, GPT2Model
 

@@ -33,3 +33,25 @@ def test_architecture_matches_pytorch_at_two_shapes(tmp_path, model, target):
         for o in s["outputs"]:
             assert o["passed"], o["reason"]
             assert o["metrics"]["max_abs"] <= BOUND * max(1.0, o["source_max_abs"])
+
+
+def test_a_padded_batch_with_its_attention_mask_matches_pytorch(tmp_path):
+    """BERT with input_ids and attention_mask (dynamic batch and sequence): a batch whose second row is
+    padding after five tokens gives PyTorch's outputs, padded positions included."""
+    import numpy as np
+
+    out = tmp_path / "out"
+    convert(f"{FACTORIES}:bert_padded", "paddle", out, dynamic=["batch", "seq"])
+    assert "def forward(self, input_ids, attention_mask):" in (out / "model.py").read_text()
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 100, (3, 7))
+    mask = np.ones((3, 7), np.int64)
+    mask[0, 4:] = 0
+    mask[2, 2:] = 0
+    np.savez(tmp_path / "padded.npz", input_ids=ids, attention_mask=mask)
+    result = validate(out, inputs_files=[tmp_path / "padded.npz"])
+    assert result["source_runner"] == "PyTorch"
+    (padded,) = result["sets"]
+    for o in padded["outputs"]:
+        assert o["passed"], o["reason"]
+        assert o["metrics"]["max_abs"] <= BOUND * max(1.0, o["source_max_abs"])
