@@ -130,6 +130,20 @@ class _Group(click.Group):
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 
+def _progress():
+    """The bar long runs show (description, bar, done of total, time), gone when the run ends."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 def _dynamic_axes(values: tuple[str, ...]) -> list[str]:
     """--dynamic values as porter.convert's list: "batch,seq" splits into names for every input;
     "input:dims" stays one entry (parsed, and checked, by the PyTorch front end)."""
@@ -494,8 +508,6 @@ def check(config_path, junit_path, markdown_path, jobs, baseline_path, update_ba
     regression against the baseline), 2 on a conversion failure, 3 on bad config.
     Unchanged items are reused from the cache (.porter-cache/; --no-cache to rerun).
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from porter.check import load_config, run_check
     from porter.check.reports import headline, junit_xml, markdown
     from porter.check.run import LOCAL
@@ -505,14 +517,7 @@ def check(config_path, junit_path, markdown_path, jobs, baseline_path, update_ba
     config = load_config(config_path)
     if update_baseline and baseline_path is None and config.baseline is None:
         raise click.UsageError("--update-baseline needs --baseline FILE or `baseline` in the configuration")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task(f"porter check ({config.path.name})", total=len(config.items))
 
         def done(result):
@@ -673,8 +678,6 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, 
     or its worker process died or hung). Only applicable cases count: default-domain graphs whose
     inputs and outputs are numeric tensors.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from porter.conformance import collect_cases, run_conformance
 
     if graph_mode:
@@ -688,14 +691,7 @@ def conformance(target, op_filter, name_filter, json_path, jobs, timeout, show, 
             cases = collect_cases(list(op_filter) or None, name_filter)
     if not cases:
         raise click.UsageError("no applicable cases match the filter")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task(f"conformance -> {target}", total=len(cases))
 
         def tick(result):
