@@ -14,10 +14,11 @@ from porter.codegen.module import render_module
 from porter.errors import PorterError, UnsupportedOp
 from porter.frontends.onnx_source import load_onnx
 from porter.fusion import fused
-from porter.lower import Lowering, Program, source_module
+from porter.lower import Lowering, Program
 from porter.naming import identifier
 from porter.output import atomic_directory
 from porter.targets import get_target, target_names
+from porter.torch_graph import source_module
 
 REPORT_FILE = "report.json"
 MODEL_FILE = "model.py"

@@ -17,7 +17,7 @@ from porter.targets import get_target
 
 def module_path(node: onnx.NodeProto) -> str:
     """The source module a node came from, when the exporter recorded it (node name or metadata)."""
-    from porter.lower import source_module
+    from porter.torch_graph import source_module
 
     module = source_module(node)  # torch.onnx dynamo: the innermost module of name_scopes
     if module:

@@ -19,11 +19,13 @@ import onnx.numpy_helper
 from porter.codegen.literals import array_literal, py_literal
 from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
+from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold_node
 from porter.fusion import FUSED_OPSET_KEY
 from porter.graphs import live_nodes
 from porter.naming import Namer, identifier
 from porter.symdims import ABSENT, SymValue, from_const, propagate, shape_of
 from porter.targets import TargetSpec
+from porter.torch_graph import MACHINE_NAME, linear_biases, linear_weights, readable_hint, source_module
 
 # Constants up to this many elements are written inline in the code; bigger ones become weights.
 INLINE_CONST_LIMIT = 16
@@ -349,7 +351,7 @@ class NodeContext:
 
     def _layer_hint(self, weight_input: int | None) -> str:
         src = self.input_source_name(weight_input) if weight_input is not None else None
-        if src and not _MACHINE_NAME.match(src):
+        if src and not MACHINE_NAME.match(src):
             for suffix in (".weight", ".bias", "_weight", "_bias"):
                 if src.endswith(suffix):
                     src = src[: -len(suffix)]
@@ -358,79 +360,6 @@ class NodeContext:
         # the exporter renamed the weight (e.g. torch.onnx pre-transposes a Linear's into `val_152`):
         # the module the node came from still names the layer (layers.0.self_attn.q_proj)
         return source_module(self.proto) or src or self.name
-
-
-# Value names an exporter made up (torch.onnx's val_123 / onnx::MatMul_123, numbered temporaries):
-# worth less to a reader than the module path recorded in the node's metadata.
-_MACHINE_NAME = re.compile(r"^(val_\d+|onnx::|_v_\d+|\d+$)")
-
-
-def readable_hint(node: onnx.NodeProto, value: str) -> str:
-    """A variable name for a value the exporter numbered (val_158): its source module and op
-    (layers_0_self_attn_concat); other names (the model's own, or torch's `linear_3`) stay as they are."""
-    if not _MACHINE_NAME.match(value):
-        return value
-    module = source_module(node)
-    return f"{module}.{node.op_type.lower()}" if module else value
-
-
-def _linear_weights(graph: onnx.GraphProto) -> dict[str, str]:
-    """{initializer: '<module>.weight'} for the made-up names of torch.onnx's pre-transposed Linear weights."""
-    initializers = {i.name for i in graph.initializer}
-    found = {}
-    for node in graph.node:
-        weight = node.input[1] if len(node.input) > 1 else ""
-        if weight in initializers and _MACHINE_NAME.match(weight) and _from_aten_linear(node):
-            module = source_module(node)
-            if module:
-                found[weight] = f"{module}.weight"
-    return found
-
-
-def _linear_biases(graph: onnx.GraphProto) -> dict[str, tuple[str, str]]:
-    """MatMul(x, W) + b with constant W [in, out] and b [out], the MatMul read by that Add alone, both from
-    the same source module: torch's Linear as the exporter writes it."""
-    constants = {i.name: i for i in graph.initializer}
-    readers: dict[str, list[onnx.NodeProto]] = {}
-    for node in graph.node:
-        for name in node.input:
-            readers.setdefault(name, []).append(node)
-    outputs = {vi.name for vi in graph.output}
-    found = {}
-    for node in graph.node:
-        if node.op_type != "MatMul" or len(node.input) != 2 or node.input[1] not in constants:
-            continue
-        weight = constants[node.input[1]]
-        users = readers.get(node.output[0], [])
-        if len(weight.dims) != 2 or len(users) != 1 or node.output[0] in outputs or users[0].op_type != "Add":
-            continue
-        add = users[0]
-        bias = [name for name in add.input if name != node.output[0]]
-        if len(bias) != 1 or bias[0] not in constants or list(constants[bias[0]].dims) != [weight.dims[1]]:
-            continue
-        if constants[bias[0]].data_type != weight.data_type or _scopes(add) != _scopes(node):
-            continue
-        found[node.output[0]] = (add.output[0], bias[0])
-    return found
-
-
-def _scopes(node: onnx.NodeProto) -> str | None:
-    return next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), None)
-
-
-def _from_aten_linear(node: onnx.NodeProto) -> bool:
-    return any(p.key == "pkg.torch.onnx.fx_node" and "aten.linear" in p.value for p in node.metadata_props)
-
-
-def source_module(node: onnx.NodeProto) -> str:
-    """The innermost source module of a node, from torch.onnx's name_scopes metadata ('' if none)."""
-    for prop in node.metadata_props:
-        if prop.key == "pkg.torch.onnx.name_scopes":
-            scopes = [s.strip(" '\"") for s in prop.value.strip("[]").split(",")]
-            scopes = [s for s in scopes if s and "empty_nn_module_stack" not in s]  # torch's filler scope
-            # the last scope is the op itself (linear, conv2d): the module is the one before it
-            return scopes[-2] if len(scopes) >= 2 else ""
-    return ""
 
 
 class Lowering:
@@ -467,10 +396,10 @@ class Lowering:
         self.problems: list[UnsupportedOp] = []
         # torch.onnx stores a Linear's weight pre-transposed under a made-up name (val_152): initializer ->
         # the module's parameter (layers.0.self_attn.q_proj.weight), so `porter weights` can place it
-        self.renamed_weights = _linear_weights(model.graph)
+        self.renamed_weights = linear_weights(model.graph)
         self.transposed_sources = set(self.renamed_weights.values())
         # MatMul output -> (the Add output, the bias) for Linear layers the exporter split in two
-        self.linear_bias = _linear_biases(model.graph)
+        self.linear_bias = linear_biases(model.graph)
         self._fused: set[str] = set()  # Add outputs a Linear layer already computes
         # the source's module tree (porter.structure): the scope being lowered, and where each value lives
         self.state: ScopeState | None = None
@@ -501,7 +430,7 @@ class Lowering:
         """A variable name for a value inside a module class, the same in every instance of the class:
         torch's numbered fx names lose their number (linear_8 -> linear), made-up ones name the op."""
         node = self.producer.get(name)
-        if _MACHINE_NAME.match(name):
+        if MACHINE_NAME.match(name):
             return node.op_type.lower() if node is not None else "x"
         return re.sub(r"_\d+$", "", name) or "x"
 
@@ -967,70 +896,9 @@ _SYM_TOKEN = re.compile(r"__value\d+__")
 _ASSIGNED = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*(?:\s*,\s*[A-Za-z_][A-Za-z_0-9]*)*)\s*=[^=]")
 
 
-# Ops whose value must not be computed at convert time: random draws, and ops with side structure.
-NEVER_FOLD = frozenset(
-    {
-        "RandomNormal",
-        "RandomNormalLike",
-        "RandomUniform",
-        "RandomUniformLike",
-        "Bernoulli",
-        "Multinomial",
-        "If",
-        "Loop",
-        "Scan",
-        "SequenceConstruct",
-        "SequenceEmpty",
-        "Optional",
-        "ImageDecoder",
-    }
-)
-FOLD_INPUT_LIMIT = 1 << 22  # elements across a node's constant inputs
-FOLD_OUTPUT_LIMIT = 1 << 22  # a folded output bigger than this stays a run-time op (it would bloat the weights)
-
-
-def fold_node(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> list[np.ndarray] | None:
-    """Run one node with onnx.reference on constant inputs; None when it cannot be evaluated."""
-    import warnings
-
-    from onnx.reference import ReferenceEvaluator
-
-    feeds, graph_inputs, names = {}, [], []
-    for i, (name, array) in enumerate(zip(node.input, arrays)):
-        if not name:
-            names.append("")
-            continue
-        feed = f"in{i}"
-        names.append(feed)
-        feeds[feed] = array
-        graph_inputs.append(
-            onnx.helper.make_tensor_value_info(
-                feed, onnx.helper.np_dtype_to_tensor_dtype(array.dtype), list(array.shape)
-            )
-        )
-    outs = [f"out{i}" if o else "" for i, o in enumerate(node.output)]
-    folded = onnx.helper.make_node(node.op_type, names, outs, domain=node.domain)
-    folded.attribute.extend(node.attribute)
-    graph = onnx.helper.make_graph(
-        [folded], "fold", graph_inputs, [onnx.helper.make_empty_tensor_value_info(o) for o in outs if o]
-    )
-    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid(d, v) for d, v in opsets.items()])
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            results = ReferenceEvaluator(model).run(None, feeds)
-    except Exception:  # anything onnx.reference cannot do simply stays a run-time op
-        return None
-    arrays_out = [np.asarray(r) for r in results]
-    if any(a.dtype.kind in "OUSV" for a in arrays_out):
-        return None
-    full = iter(arrays_out)
-    return [next(full) if o else np.zeros(0) for o in node.output]
-
-
 def _const_hint(name: str) -> str:
     """Constants inside module classes are named for what they are, not by the exporter's counter."""
-    return "const" if _MACHINE_NAME.match(name) else re.sub(r"_\d+$", "", name)
+    return "const" if MACHINE_NAME.match(name) else re.sub(r"_\d+$", "", name)
 
 
 def _shortest_float32(value: float) -> float:

@@ -162,10 +162,10 @@ def _export_kinds(out_dir: Path) -> tuple[set[str], set[str]] | None:
         return None
     import onnx
 
-    from porter.lower import _linear_weights  # the rule porter named torch.onnx's renamed Linear weights by
+    from porter.torch_graph import linear_weights  # the rule porter named torch.onnx's renamed Linear weights by
 
     graph = onnx.load(str(path), load_external_data=False).graph
-    stored, marked = set(_linear_weights(graph).values()), False
+    stored, marked = set(linear_weights(graph).values()), False
     for value in [*graph.input, *graph.value_info]:
         meta = {p.key.removeprefix(_SPEC): p.value for p in value.metadata_props}
         marked |= "kind" in meta

@@ -63,9 +63,3 @@ def test_constant_subgraphs_are_folded_at_convert_time():
     program, code = porter.generate(model, "paddle")
     assert [r["mapping"] for r in program.op_report if r["op_type"] == "ConstantOfShape"] == ["folded"]
     assert "[[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]" in code
-
-
-def test_random_ops_are_never_folded():
-    from porter.lower import NEVER_FOLD
-
-    assert {"RandomNormal", "RandomUniform", "Bernoulli", "Multinomial"} <= NEVER_FOLD

@@ -1,0 +1,67 @@
+"""Constant folding: a node whose inputs are all known at convert time runs once, in onnx.reference,
+and its outputs become constants of the port (shape arithmetic, constant subgraphs), within size limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+# Ops whose value must not be computed at convert time: random draws, and ops with side structure.
+NEVER_FOLD = frozenset(
+    {
+        "RandomNormal",
+        "RandomNormalLike",
+        "RandomUniform",
+        "RandomUniformLike",
+        "Bernoulli",
+        "Multinomial",
+        "If",
+        "Loop",
+        "Scan",
+        "SequenceConstruct",
+        "SequenceEmpty",
+        "Optional",
+        "ImageDecoder",
+    }
+)
+FOLD_INPUT_LIMIT = 1 << 22  # elements across a node's constant inputs
+FOLD_OUTPUT_LIMIT = 1 << 22  # a folded output bigger than this stays a run-time op (it would bloat the weights)
+
+
+def fold_node(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> list[np.ndarray] | None:
+    """Run one node with onnx.reference on constant inputs; None when it cannot be evaluated."""
+    import warnings
+
+    from onnx.reference import ReferenceEvaluator
+
+    feeds, graph_inputs, names = {}, [], []
+    for i, (name, array) in enumerate(zip(node.input, arrays)):
+        if not name:
+            names.append("")
+            continue
+        feed = f"in{i}"
+        names.append(feed)
+        feeds[feed] = array
+        graph_inputs.append(
+            onnx.helper.make_tensor_value_info(
+                feed, onnx.helper.np_dtype_to_tensor_dtype(array.dtype), list(array.shape)
+            )
+        )
+    outs = [f"out{i}" if o else "" for i, o in enumerate(node.output)]
+    folded = onnx.helper.make_node(node.op_type, names, outs, domain=node.domain)
+    folded.attribute.extend(node.attribute)
+    graph = onnx.helper.make_graph(
+        [folded], "fold", graph_inputs, [onnx.helper.make_empty_tensor_value_info(o) for o in outs if o]
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid(d, v) for d, v in opsets.items()])
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            results = ReferenceEvaluator(model).run(None, feeds)
+    except Exception:  # anything onnx.reference cannot do simply stays a run-time op
+        return None
+    arrays_out = [np.asarray(r) for r in results]
+    if any(a.dtype.kind in "OUSV" for a in arrays_out):
+        return None
+    full = iter(arrays_out)
+    return [next(full) if o else np.zeros(0) for o in node.output]

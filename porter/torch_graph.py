@@ -1,0 +1,82 @@
+"""What torch.onnx's graph says about the PyTorch source: each node's module path (name_scopes metadata),
+the made-up names of weights it pre-transposed, and torch's Linear where the exporter split it into
+MatMul + Add. Lowering names values and layers from these facts; `porter weights` maps checkpoints by them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import onnx
+
+# Value names an exporter made up (torch.onnx's val_123 / onnx::MatMul_123, numbered temporaries):
+# worth less to a reader than the module path recorded in the node's metadata.
+MACHINE_NAME = re.compile(r"^(val_\d+|onnx::|_v_\d+|\d+$)")
+
+
+def readable_hint(node: onnx.NodeProto, value: str) -> str:
+    """A variable name for a value the exporter numbered (val_158): its source module and op
+    (layers_0_self_attn_concat); other names (the model's own, or torch's `linear_3`) stay as they are."""
+    if not MACHINE_NAME.match(value):
+        return value
+    module = source_module(node)
+    return f"{module}.{node.op_type.lower()}" if module else value
+
+
+def linear_weights(graph: onnx.GraphProto) -> dict[str, str]:
+    """{initializer: '<module>.weight'} for the made-up names of torch.onnx's pre-transposed Linear weights."""
+    initializers = {i.name for i in graph.initializer}
+    found = {}
+    for node in graph.node:
+        weight = node.input[1] if len(node.input) > 1 else ""
+        if weight in initializers and MACHINE_NAME.match(weight) and from_aten_linear(node):
+            module = source_module(node)
+            if module:
+                found[weight] = f"{module}.weight"
+    return found
+
+
+def linear_biases(graph: onnx.GraphProto) -> dict[str, tuple[str, str]]:
+    """MatMul(x, W) + b with constant W [in, out] and b [out], the MatMul read by that Add alone, both from
+    the same source module: torch's Linear as the exporter writes it."""
+    constants = {i.name: i for i in graph.initializer}
+    readers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+    outputs = {vi.name for vi in graph.output}
+    found = {}
+    for node in graph.node:
+        if node.op_type != "MatMul" or len(node.input) != 2 or node.input[1] not in constants:
+            continue
+        weight = constants[node.input[1]]
+        users = readers.get(node.output[0], [])
+        if len(weight.dims) != 2 or len(users) != 1 or node.output[0] in outputs or users[0].op_type != "Add":
+            continue
+        add = users[0]
+        bias = [name for name in add.input if name != node.output[0]]
+        if len(bias) != 1 or bias[0] not in constants or list(constants[bias[0]].dims) != [weight.dims[1]]:
+            continue
+        if constants[bias[0]].data_type != weight.data_type or name_scopes(add) != name_scopes(node):
+            continue
+        found[node.output[0]] = (add.output[0], bias[0])
+    return found
+
+
+def name_scopes(node: onnx.NodeProto) -> str | None:
+    return next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), None)
+
+
+def from_aten_linear(node: onnx.NodeProto) -> bool:
+    return any(p.key == "pkg.torch.onnx.fx_node" and "aten.linear" in p.value for p in node.metadata_props)
+
+
+def source_module(node: onnx.NodeProto) -> str:
+    """The innermost source module of a node, from torch.onnx's name_scopes metadata ('' if none)."""
+    for prop in node.metadata_props:
+        if prop.key == "pkg.torch.onnx.name_scopes":
+            scopes = [s.strip(" '\"") for s in prop.value.strip("[]").split(",")]
+            scopes = [s for s in scopes if s and "empty_nn_module_stack" not in s]  # torch's filler scope
+            # the last scope is the op itself (linear, conv2d): the module is the one before it
+            return scopes[-2] if len(scopes) >= 2 else ""
+    return ""
