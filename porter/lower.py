@@ -632,7 +632,9 @@ class Lowering:
             for output in node.output:
                 expr = self.values.get(output).expr if output in self.values else None
                 if self.root_scope is not None and self.value_home.get(output) is not self.root_scope:
-                    continue  # computed inside a module class: not a variable of the top-level forward
+                    # computed inside a module class: a variable of the top-level forward only as the
+                    # result of a call it makes (`relu = self.encoder(...)`)
+                    expr = self.state.bindings.get(output) if self.state is not None else None
                 if output in self.linear_bias and self.linear_bias[output][0] in self._fused:
                     continue  # the variable holds the Linear's result with its bias: the Add's output
                 if expr and expr.isidentifier() and expr in assigned and expr not in seen:

@@ -33,6 +33,9 @@ class ClassDef:
     params: list[str]
     forward_lines: list[str]
     return_exprs: list[str]
+    # a class that is its one framework layer plus some statements subclasses it: (layer class, its
+    # constructor's arguments); None for the target's plain module class
+    base: tuple[str, str] | None = None
 
 
 @dataclass
@@ -76,6 +79,7 @@ class StructuredLowering:
         if tree is None or not tree.root.children:
             return False
         self.tree = tree
+        self._dissolve_sequences()
         for scope in tree.scopes():
             self._settle_order(scope)
         self._record_homes(weights)
@@ -85,6 +89,19 @@ class StructuredLowering:
         self._lower_scope(tree.root, _ScopeWork(root))
         low.program.classes = self.classes
         return True
+
+    def _dissolve_sequences(self) -> None:
+        """A called module whose children are numbered (torch's nn.Sequential) is not a class of its own:
+        its children become a module list of its parent (`self.layer = nn.LayerList([...])`), whose keys
+        are the source's (`layer.0.convolution.weight`)."""
+        for scope in reversed(list(self.tree.scopes())):
+            if scope.parent is None or not scope.children:
+                continue
+            if all(child.relative_name().isdigit() for child in scope.children):
+                for index, where in list(self.tree.node_scope.items()):
+                    if where is scope:
+                        self.tree.node_scope[index] = scope.parent
+                scope.dissolve()
 
     def _record_homes(self, weights: set[str]) -> None:
         low, graph, tree = self.low, self.graph, self.tree
@@ -218,6 +235,7 @@ class StructuredLowering:
             class_name = self._class_for(child, state, returns)
             ctor = f"{class_name}()"
             call_expr = f"{target}({', '.join(args)})"
+        work.state.weight_keys += state.weight_keys  # the parent holds its children's parameters too
         if plan.index is None:
             work.state.init_lines.append(f"self.{plan.attr} = {ctor}")
         else:
@@ -244,9 +262,10 @@ class StructuredLowering:
         """A module that is one layer: its parameters are the module's own (q_proj.weight)."""
         old, new = f"{state.prefix}{attr}.", state.prefix
         program = self.low.program
-        for key in state.weight_keys:
-            if key.startswith(old):
-                program.weights[new + key[len(old) :]] = program.weights.pop(key)
+        # every key below the layer, its submodules' too (a module that is one module that is one layer)
+        for key in [k for k in program.weights if k.startswith(old)]:
+            program.weights[new + key[len(old) :]] = program.weights.pop(key)
+        state.weight_keys[:] = [new + k[len(old) :] if k.startswith(old) else k for k in state.weight_keys]
         for row in program.param_map:
             if row["target"].startswith(old):
                 row["target"] = new + row["target"][len(old) :]
@@ -255,6 +274,9 @@ class StructuredLowering:
         """The class for this module's body: shared with every earlier instance whose body is the same."""
         body = [*state.init_lines, "#", *state.forward_lines, "#", *returns]
         key = (scope.class_name, len(state.params), _canonical(body, state.params))
+        owned = _owning_layer(state, state.forward_lines, returns, self.low.program.param_map)
+        if owned is not None:  # the class is that layer: its parameters are the module's own (c_attn.weight)
+            self._rekey(state, owned[0])  # every instance's keys, the class written once
         if key in self._class_keys:
             return self._class_keys[key]
         base = identifier(scope.class_name, "Module")
@@ -268,7 +290,14 @@ class StructuredLowering:
         # which differ between instances that are the same class
         lines, returns = list(state.forward_lines), list(returns)
         inline_single_use(lines, returns)
-        self.classes.append(ClassDef(name, state.init_lines, state.params, lines, returns))
+        init_lines, base = state.init_lines, None
+        if owned is not None:
+            attr, layer_class, args = owned
+            call = f"super().{self.low.target.forward_name}("
+            lines = [line.replace(f"self.{attr}(", call) for line in lines]
+            returns = [text.replace(f"self.{attr}(", call) for text in returns]
+            init_lines, base = [], (layer_class, args)
+        self.classes.append(ClassDef(name, init_lines, state.params, lines, returns, base))
         return name
 
     def _write_lists(self, work: _ScopeWork) -> None:
@@ -306,6 +335,34 @@ def _single_layer(state: ScopeState, returns: list[str]) -> tuple[str, str, str]
     if expr.count(f"self.{attr}") != 1 or not expr.startswith(f"self.{attr}("):
         return None
     return attr, ctor, expr
+
+
+_FRAMEWORK_LAYER = re.compile(r"^self\.([A-Za-z_]\w*) = (nn\.[A-Za-z_]\w*)\((.*)\)$")
+
+
+def _owning_layer(
+    state: ScopeState, lines: list[str], returns: list[str], param_map: list[dict]
+) -> tuple[str, str, str] | None:
+    """(attr, layer class, constructor arguments) when all the module holds is one framework layer that
+    its forward calls once among other statements (GPT-2's Conv1D: a reshape, a Linear, a reshape):
+    the class then subclasses that layer, so its parameters keep the source's keys (`c_attn.weight`)."""
+    if len(state.init_lines) != 1:
+        return None
+    match = _FRAMEWORK_LAYER.match(state.init_lines[0])
+    if match is None or not state.weight_keys:
+        return None
+    attr, layer_class, args = match.groups()
+    if not all(key.startswith(f"{state.prefix}{attr}.") for key in state.weight_keys):
+        return None
+    # only where the source holds them as the module's own (c_attn.weight), not a child's (fc.weight)
+    own = f"{state.scope.path}." if state.scope.path else ""
+    sources = [row["source"] for row in param_map if row["target"].startswith(f"{state.prefix}{attr}.")]
+    if not sources or not all(src.startswith(own) and "." not in src[len(own) :] for src in sources):
+        return None
+    text = "\n".join([*lines, *returns])
+    if text.count(f"self.{attr}") != 1 or text.count(f"self.{attr}(") != 1:
+        return None
+    return attr, layer_class, args
 
 
 def substitute(text: str, mapping: dict[str, str]) -> str:

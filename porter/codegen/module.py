@@ -17,7 +17,8 @@ def render_module(program: Program) -> str:
         program.class_name, bool(program.weights), bool(program.eager_only), program.input_specs
     )
     classes = [
-        _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs) for c in program.classes
+        _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs, c.base)
+        for c in program.classes
     ]
     classes.append(
         _render_class(
@@ -50,8 +51,14 @@ def render_module(program: Program) -> str:
     return "\n".join(out) + "\n"
 
 
-def _render_class(name, target, init_lines, params, forward_lines, return_exprs) -> list[str]:
-    out = [f"class {name}({target.base_class}):", f"{INDENT}def __init__(self):", f"{INDENT * 2}super().__init__()"]
+def _render_class(name, target, init_lines, params, forward_lines, return_exprs, base=None) -> list[str]:
+    """A module class; with `base` (layer class, constructor arguments) a subclass of that framework layer."""
+    base_class, super_args = base or (target.base_class, "")
+    out = [
+        f"class {name}({base_class}):",
+        f"{INDENT}def __init__(self):",
+        f"{INDENT * 2}super().__init__({super_args})",
+    ]
     out += [f"{INDENT * 2}{line}" for line in init_lines]
     args = ", ".join(["self", *params])
     out += ["", f"{INDENT}def {target.forward_name}({args}):"]

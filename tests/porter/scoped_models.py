@@ -57,3 +57,33 @@ def stacked_blocks(depth: int = 2, width: int = 8, metadata: bool = True) -> onn
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 9
     return model
+
+
+def reshaped_linear(width: int = 8) -> onnx.ModelProto:
+    """A module that is a Linear between two reshapes, as GPT-2's Conv1D is: x [batch, 4, width] ->
+    proj (reshape to rows, MatMul + bias Add, reshape back) -> Relu."""
+    rng = np.random.default_rng(1)
+    proj = [("proj", "transformers.pytorch_utils.Conv1D")]
+    nodes = [
+        scoped(helper.make_node("Reshape", ["x", "rows"], ["view"]), proj, "view"),
+        scoped(helper.make_node("MatMul", ["view", "proj.weight"], ["mm"]), proj, "addmm"),
+        scoped(helper.make_node("Add", ["mm", "proj.bias"], ["addmm"]), proj, "addmm"),
+        scoped(helper.make_node("Reshape", ["addmm", "back"], ["view_1"]), proj, "view"),
+        scoped(helper.make_node("Relu", ["view_1"], ["y"]), [], "relu"),
+    ]
+    inits = [
+        numpy_helper.from_array(rng.standard_normal((width, width)).astype(np.float32), "proj.weight"),
+        numpy_helper.from_array(rng.standard_normal(width).astype(np.float32), "proj.bias"),
+        numpy_helper.from_array(np.array([-1, width], np.int64), "rows"),
+        numpy_helper.from_array(np.array([-1, 4, width], np.int64), "back"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "Net",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, width])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, width])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    return model

@@ -13,7 +13,7 @@ import pytest
 import porter
 from porter.structure import inline_single_use, substitute
 from tests.op_maps.harness import run_target
-from tests.porter.scoped_models import stacked_blocks
+from tests.porter.scoped_models import reshaped_linear, stacked_blocks
 
 FACTORIES = Path(__file__).parent / "frontends" / "torch_factories.py"
 LIST = {"paddle": "nn.LayerList", "mindspore": "nn.CellList"}
@@ -30,6 +30,19 @@ def test_repeated_blocks_become_one_class_in_a_loop(target):
     keys = {row["target"] for row in result.param_map}
     assert keys == {f"blocks.{i}.fc.{p}" for i in range(3) for p in ("weight", "bias")} | {"head.weight"}
     x = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(("target", "layer"), [("paddle", "nn.Linear"), ("mindspore", "nn.Dense")])
+def test_a_module_that_is_one_layer_among_reshapes_subclasses_it(target, layer):
+    """GPT-2's Conv1D: the class is the layer, so its parameters keep the module's keys (proj.weight)."""
+    model = reshaped_linear()
+    result = porter.convert(model, target)
+    assert f"class Conv1D({layer}):" in result.code and "self.layer" not in result.code
+    assert f"super().{'forward' if target == 'paddle' else 'construct'}(" in result.code
+    assert {row["target"] for row in result.param_map} == {"proj.weight", "proj.bias"}
+    x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
     expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
     np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
 
