@@ -112,7 +112,11 @@ def _check_span(tensor: onnx.TensorProto, target: Path, path: Path, location: st
         raise InvalidModel(f"{path}: tensor {tensor.name!r} has a non-numeric external data offset/length") from None
     needed = length if length is not None else _declared_bytes(tensor)
     available = target.stat().st_size - offset
-    if needed > available or _declared_bytes(tensor) > available:
+    if (
+        needed > available
+        or _declared_bytes(tensor) > available
+        or (length is not None and length < _declared_bytes(tensor))
+    ):
         raise InvalidModel(
             f"{path}: external data {location!r} for tensor {tensor.name!r} is shorter than declared "
             f"({max(needed, _declared_bytes(tensor))} bytes needed at offset {offset}, {max(available, 0)} there)"
@@ -330,22 +334,16 @@ def _copy_inferred(inferred: onnx.GraphProto, graph: onnx.GraphProto) -> None:
 
 
 def _check_weight_data(model: onnx.ModelProto, label: str) -> None:
-    """What the checker would have said about the initializers it no longer sees: one value field, and
-    raw data as long as dims and dtype declare (external data was measured against its file)."""
+    """What the checker would have said about the initializers it no longer sees: their values are in
+    exactly one field. (A raw_data shorter than declared is refused when it is read, by tensor_array:
+    measuring it here would copy it; external data was measured against its file.)"""
     for tensor in model.graph.initializer:
         if _is_external(tensor) or _elements(tensor) <= WEIGHTLESS_LIMIT:
             continue
-        present = (
-            [name for name in _VALUE_FIELDS if len(getattr(tensor, name))] if not tensor.HasField("raw_data") else []
-        )
+        present = [name for name in _VALUE_FIELDS if len(getattr(tensor, name))]
         present += ["raw_data"] if tensor.HasField("raw_data") else []
         if len(present) != 1:
             raise InvalidModel(f"{label}: initializer {tensor.name!r} should hold its values in exactly one field")
-        fixed_size = tensor.data_type not in _PACKED_TYPES and tensor.data_type != onnx.TensorProto.STRING
-        if present == ["raw_data"] and fixed_size and tensor.ByteSize() < _declared_bytes(tensor):
-            raise InvalidModel(
-                f"{label}: initializer {tensor.name!r} holds fewer bytes than its dims and dtype declare"
-            )
 
 
 def _refuse_external(model: onnx.ModelProto, label: str) -> None:
@@ -386,7 +384,12 @@ def tensor_array(tensor: onnx.TensorProto) -> np.ndarray:
     """The value of a tensor of a model load_onnx returned. Data left on disk by `lazy` is memory-mapped
     (read-only, paged in when used, never all at once): porter's writers stream it to the output."""
     if not _is_external(tensor):
-        return onnx.numpy_helper.to_array(tensor)
+        try:
+            return onnx.numpy_helper.to_array(tensor)
+        except ValueError as exc:  # e.g. raw_data shorter than its dims declare
+            raise InvalidModel(
+                f"initializer {tensor.name!r}: its data does not match its dims and dtype ({exc})"
+            ) from None
     location, offset, length = _external_span(tensor)
     if not os.path.isabs(location):  # only load_onnx's checked locations are absolute
         raise InvalidModel(
