@@ -37,6 +37,8 @@ def varint_field(number: int, value: int) -> bytes:
 
 def read_varint(data, pos: int, end: int | None = None) -> tuple[int, int]:
     end = len(data) if end is None else end
+    if pos < end and data[pos] < 0x80:  # one byte: most keys and small lengths
+        return data[pos], pos + 1
     value, shift = 0, 0
     while True:
         if pos >= end or shift > 63:

@@ -269,8 +269,10 @@ def load_onnx(source: SourceLike, *, lazy: bool = False) -> onnx.ModelProto:
 # shape inference see (as graph inputs of the same type and shape): a shape never depends on their
 # values (shape operands are a handful of int64s), and serializing them cost as much as the conversion.
 WEIGHTLESS_LIMIT = 1024
-# A lazy model file's inline weights of at least this many bytes are read from the file when needed.
+# A lazy model file's inline weights of at least this many bytes are read from the file when needed; a
+# file smaller than LAZY_FILE_BYTES is parsed whole (finding its weights costs more than copying them).
 LAZY_INLINE_BYTES = 4096
+LAZY_FILE_BYTES = 32 << 20
 
 _VALUE_FIELDS = ("float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data")
 _PACKED_TYPES = {
@@ -412,7 +414,7 @@ def tensor_array(tensor: onnx.TensorProto) -> np.ndarray:
 def _read_model(path: Path, label: str, lazy: bool) -> onnx.ModelProto:
     """Parse the model file; with lazy, its large inline weights become external data of the file itself,
     so the protobuf library never copies them."""
-    if lazy and sys.byteorder == "little" and path.stat().st_size > 0:
+    if lazy and sys.byteorder == "little" and path.stat().st_size >= LAZY_FILE_BYTES:
         with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
             try:
                 rewritten = _inline_weights_as_external(data, str(path.resolve()))

@@ -278,9 +278,11 @@ def _types(graph: onnx.GraphProto) -> dict:
 
 
 @pytest.mark.parametrize("external", [False, True], ids=["inline", "external-data"])
-def test_lazy_loading_maps_the_weights_and_infers_what_onnx_infers(tmp_path, external):
+def test_lazy_loading_maps_the_weights_and_infers_what_onnx_infers(tmp_path, monkeypatch, external):
+    from porter.frontends import onnx_source
     from porter.frontends.onnx_source import tensor_array
 
+    monkeypatch.setattr(onnx_source, "LAZY_FILE_BYTES", 0)  # this small file's weights are found too
     model = _mlp()
     expected = numpy_helper.to_array(model.graph.initializer[0])
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
@@ -302,9 +304,11 @@ def test_lazy_loading_maps_the_weights_and_infers_what_onnx_infers(tmp_path, ext
     assert _types(subgraph) == _types(inferred.graph.node[1].attribute[0].g)
 
 
-def test_a_weight_shorter_than_declared_is_refused_without_the_checker(tmp_path):
+def test_a_weight_shorter_than_declared_is_refused_without_the_checker(tmp_path, monkeypatch):
+    from porter.frontends import onnx_source
     from porter.frontends.onnx_source import tensor_array
 
+    monkeypatch.setattr(onnx_source, "LAZY_FILE_BYTES", 0)
     model = _mlp()
     model.graph.initializer[0].raw_data = model.graph.initializer[0].raw_data[:-8]
     with pytest.raises(InvalidModel, match="initializer 'w': its data does not match its dims"):
