@@ -73,7 +73,8 @@ def to_onnx(source, *, example_inputs=None, dynamic=None, training: bool = False
         return load_onnx(model), info
     if example_inputs is not None or dynamic or training:
         raise PorterError("example_inputs, dynamic axes and training apply only to PyTorch sources")
-    return load_onnx(source), {}
+    # weights stay on disk until they are written out (porter.codegen.tensors streams them)
+    return load_onnx(source, lazy=True), {}
 
 
 def generate(

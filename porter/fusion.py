@@ -21,6 +21,8 @@ import onnx
 import onnx.helper
 import onnx.numpy_helper
 
+from porter.frontends.onnx_source import tensor_array
+
 FUSED_OPSET_KEY = "porter.opset"
 
 
@@ -52,7 +54,7 @@ class _Graph:
 
     def array(self, name: str) -> np.ndarray | None:
         if name in self.constants:
-            return onnx.numpy_helper.to_array(self.constants[name])
+            return tensor_array(self.constants[name])
         node = self.producer.get(name)
         if node is not None and node.op_type == "Constant" and len(node.attribute) == 1:
             attr = node.attribute[0]

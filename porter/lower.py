@@ -20,6 +20,7 @@ from porter.codegen.literals import array_literal, py_literal
 from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
 from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold_node
+from porter.frontends.onnx_source import tensor_array
 from porter.fusion import FUSED_OPSET_KEY
 from porter.graphs import live_nodes
 from porter.naming import Namer, identifier
@@ -646,7 +647,7 @@ class Lowering:
     def _record_initializers(self, graph: onnx.GraphProto) -> None:
         for init in graph.initializer:
             info = self.values.setdefault(init.name, ValueInfo(init.name))
-            array = onnx.numpy_helper.to_array(init)
+            array = tensor_array(init)  # memory-mapped when the loader left it on disk
             info.const = array
             info.dtype = onnx_dtype_name(init.data_type)
             info.shape = tuple(array.shape)

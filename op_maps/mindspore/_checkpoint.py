@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from porter.codegen.tensors import c_order_chunks, release
+from porter.protowire import LENGTH, VARINT, Field, fields, length_field, length_prefix, read_varint, varint_field
+
 # numpy dtype name -> MindSpore's tensor_type string (mindspore.train.serialization.tensor_to_ms_type)
 CKPT_TYPES = {
     "int8": "Int8",
@@ -29,67 +32,21 @@ CKPT_TYPES = {
 }
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        low = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    """A length-delimited field (wire type 2)."""
-    return _varint((number << 3) | 2) + _varint(len(payload)) + payload
-
-
-def _tensor_proto(array: np.ndarray) -> bytes:
-    type_name = CKPT_TYPES.get(array.dtype.name)
-    if type_name is None:
-        raise ValueError(f"MindSpore checkpoints cannot hold dtype {array.dtype}")
-    dims = b"".join(_varint(1 << 3) + _varint(int(d)) for d in array.shape)
-    return dims + _field(2, type_name.encode()) + _field(3, np.ascontiguousarray(array).tobytes())
-
-
 def write_checkpoint(state: dict[str, np.ndarray], path: str) -> None:
+    """Tensor by tensor: each Value's header, then its content in pieces (porter.codegen.tensors)."""
     with open(path, "wb") as f:
-        for name, array in state.items():
-            value = _field(1, name.encode("utf-8")) + _field(2, _tensor_proto(np.asarray(array)))
-            f.write(_field(1, value))
-
-
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        if pos >= len(data):
-            raise ValueError("truncated varint")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
-
-
-def _fields(data: bytes):
-    """(field number, wire type, value) of a protobuf message: ints for varints, bytes for length-delimited."""
-    pos = 0
-    while pos < len(data):
-        key, pos = _read_varint(data, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _read_varint(data, pos)
-        elif wire == 2:
-            length, pos = _read_varint(data, pos)
-            if pos + length > len(data):
-                raise ValueError("truncated field")
-            value, pos = data[pos : pos + length], pos + length
-        else:
-            raise ValueError(f"unexpected wire type {wire}")
-        yield number, wire, value
+        for name, value in state.items():
+            array = np.asarray(value)
+            type_name = CKPT_TYPES.get(array.dtype.name)
+            if type_name is None:
+                raise ValueError(f"MindSpore checkpoints cannot hold dtype {array.dtype}")
+            dims = b"".join(varint_field(1, int(d)) for d in array.shape)
+            tensor_head = dims + length_field(2, type_name.encode()) + length_prefix(3, array.nbytes)
+            value_head = length_field(1, name.encode("utf-8")) + length_prefix(2, len(tensor_head) + array.nbytes)
+            f.write(length_prefix(1, len(value_head) + len(tensor_head) + array.nbytes) + value_head + tensor_head)
+            for chunk in c_order_chunks(array):
+                f.write(chunk)
+            release(value)
 
 
 def read_checkpoint(path: str) -> dict[str, np.ndarray]:
@@ -98,25 +55,42 @@ def read_checkpoint(path: str) -> dict[str, np.ndarray]:
     with open(path, "rb") as f:
         data = f.read()
     state = {}
-    for number, _, value in _fields(data):
-        if number != 1:
+    for entry in _fields(data):
+        if entry.number != 1:
             continue
         tag, tensor = None, None
-        for n, _, v in _fields(value):
-            tag, tensor = (v.decode("utf-8"), tensor) if n == 1 else (tag, v if n == 2 else tensor)
+        for field in _fields(data, entry):
+            tag, tensor = (
+                (_text(data, field), tensor) if field.number == 1 else (tag, field if field.number == 2 else tensor)
+            )
         dims, type_name, content = [], None, b""
-        for n, wire, v in _fields(tensor or b""):
-            if n == 1:
-                dims += [v] if wire == 0 else [_read_varint(v, 0)[0]]  # packed dims: one varint here
-            elif n == 2:
-                type_name = v.decode()
-            elif n == 3:
-                content = v
+        for field in _fields(data, tensor) if tensor is not None else ():
+            if field.number == 1:  # a packed dims field holds one varint here
+                dims += [field.value] if field.wire == VARINT else [read_varint(data, *_span(field))[0]]
+            elif field.number == 2:
+                type_name = _text(data, field)
+            elif field.number == 3:
+                content = data[slice(*_span(field))]
         if tag is None or type_name not in names:
             raise ValueError(f"{path}: a tensor without a name or with unknown type {type_name!r}")
         dtype = np.dtype(names[type_name]) if names[type_name] != "bfloat16" else _bfloat16()
         state[tag] = np.frombuffer(content, dtype=dtype).reshape(dims).copy()
     return state
+
+
+def _fields(data: bytes, parent: Field | None = None):
+    """The fields of the whole checkpoint, or of one length-delimited field's message."""
+    return fields(data) if parent is None else fields(data, *_span(parent))
+
+
+def _span(field: Field) -> tuple[int, int]:
+    if field.wire != LENGTH:
+        raise ValueError(f"field {field.number}: expected a length-delimited value, got wire type {field.wire}")
+    return field.payload, field.end
+
+
+def _text(data: bytes, field: Field) -> str:
+    return data[slice(*_span(field))].decode("utf-8")
 
 
 def _bfloat16():

@@ -1,8 +1,6 @@
 """Matrix products for MindSpore: Gemm (nn.Dense for constant weights, whose [out, in] layout is ONNX's
 transB=1 layout) and MatMul."""
 
-import numpy as np
-
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import einsum_equation
 
@@ -25,7 +23,8 @@ def gemm(n):
         and alpha == 1.0
         and (not n.has_input(2) or (bias is not None and beta == 1.0 and bias.shape == (out_features,)))
     ):
-        w = weight if trans_b else np.ascontiguousarray(weight.T)  # Dense's weight is [out, in]
+        # Dense's weight is [out, in]; a view when it must turn, transposed as it is written out
+        w = weight if trans_b else weight.T
         params, names = {"weight": w}, {"weight": n.input_source_name(1) or "weight"}
         if bias is not None:
             params["bias"] = bias
@@ -51,7 +50,7 @@ def matmul(n):
     Add adds, when that is torch's Linear split in two)"""
     weight = n.const(1)
     if weight is not None and weight.dtype.name == "float32" and weight.ndim == 2 and n.in_rank(0) not in (None, 1):
-        params = {"weight": np.ascontiguousarray(weight.T)}  # Dense's weight is [out, in]
+        params = {"weight": weight.T}  # Dense's weight is [out, in]; transposed as it is written out
         names = {"weight": n.input_source_name(1) or "weight"}
         fused = n.fused_bias()
         if fused is not None:

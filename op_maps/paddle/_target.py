@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from porter.codegen.tensors import write_npz
 from porter.op_maps.paddle._registry import REGISTRY
 from porter.targets import TargetSpec
 
@@ -55,12 +54,6 @@ def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool, inpu
     return [*lines, "model.eval()", "return model"]
 
 
-def _write_weights(state: dict[str, np.ndarray], path: str) -> None:
-    # A plain .npz (no pickled objects): model.py reads it with np.load(allow_pickle=False).
-    with open(path, "wb") as f:
-        np.savez(f, **{k: np.ascontiguousarray(v) for k, v in state.items()})
-
-
 TARGET = TargetSpec(
     name="paddle",
     framework="paddle",
@@ -76,7 +69,7 @@ TARGET = TargetSpec(
     buffer_decl=_buffer_decl,
     constant_decl=_constant_decl,
     load_model_lines=_load_model_lines,
-    write_weights=_write_weights,
+    write_weights=write_npz,  # a plain .npz (no pickled objects): model.py reads it with allow_pickle=False
     export_kind="inference",
     export_dir="inference",
     runtime="porter.op_maps.paddle._runtime",

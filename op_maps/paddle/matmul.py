@@ -4,8 +4,6 @@ Gemm with a constant weight (and alpha = beta = 1) becomes nn.Linear, the weight
 Paddle's [in, out] layout; MatMul by a constant 2-D weight becomes a bias-free nn.Linear.
 """
 
-import numpy as np
-
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.semantics import spatial_params
@@ -59,8 +57,9 @@ def gemm(n):
         )
     )
     if linear_ok:
-        w = weight.T if trans_b else weight  # Paddle's Linear weight is [in, out]
-        params = {"weight": np.ascontiguousarray(w)}
+        # Paddle's Linear weight is [in, out]: a transposed view, transposed as it is written out
+        w = weight.T if trans_b else weight
+        params = {"weight": w}
         names = {"weight": n.input_source_name(1) or "weight"}
         transforms = {"weight": "transpose"} if trans_b else {}
         if bias is not None:

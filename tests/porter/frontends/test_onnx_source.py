@@ -245,3 +245,85 @@ def test_subgraphs_nested_500_deep_are_refused_with_the_reason(tmp_path):
     (tmp_path / "deep.onnx").write_bytes(model)
     with pytest.raises(InvalidModel, match="nested deeper than protobuf can parse"):
         load_onnx(tmp_path / "deep.onnx")
+
+
+def _mlp(width: int = 64) -> onnx.ModelProto:
+    """x @ W (a weight past the weight-less copy's limit) + b, then an If whose branches read W's result."""
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(rng.standard_normal((width, width)).astype(np.float32), "w")
+    shape = numpy_helper.from_array(np.array([-1, width // 2, 2], dtype=np.int64), "shape")
+    branch = helper.make_graph(
+        [helper.make_node("Relu", ["y"], ["r"])],
+        "branch",
+        [],
+        [helper.make_tensor_value_info("r", TensorProto.FLOAT, ["batch", width])],
+    )
+    cond = numpy_helper.from_array(np.array(True), "cond")
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["y"]),
+            helper.make_node("If", ["cond"], ["z"], then_branch=branch, else_branch=branch),
+            helper.make_node("Reshape", ["z", "shape"], ["out"]),
+        ],
+        "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", width])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", width // 2, 2])],
+        initializer=[weight, shape, cond],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _types(graph: onnx.GraphProto) -> dict:
+    return {vi.name: vi.type.SerializeToString() for vi in list(graph.value_info) + list(graph.output)}
+
+
+@pytest.mark.parametrize("external", [False, True], ids=["inline", "external-data"])
+def test_lazy_loading_maps_the_weights_and_infers_what_onnx_infers(tmp_path, monkeypatch, external):
+    from porter.frontends import onnx_source
+    from porter.frontends.onnx_source import tensor_array
+
+    monkeypatch.setattr(onnx_source, "LAZY_FILE_BYTES", 0)  # this small file's weights are found too
+    model = _mlp()
+    expected = numpy_helper.to_array(model.graph.initializer[0])
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+    path = tmp_path / "m.onnx"
+    if external:
+        onnx.save(model, path, save_as_external_data=True, location="w.bin", size_threshold=1024)
+    else:
+        onnx.save(model, path)
+    lazy, eager = load_onnx(path, lazy=True), load_onnx(path)
+    weight = lazy.graph.initializer[0]
+    assert weight.data_location == TensorProto.EXTERNAL and not weight.HasField("raw_data")
+    array = tensor_array(weight)
+    assert isinstance(array, np.memmap) and not array.flags.writeable
+    np.testing.assert_array_equal(array, expected)
+    np.testing.assert_array_equal(tensor_array(eager.graph.initializer[0]), expected)
+    assert _types(lazy.graph) == _types(eager.graph) == _types(inferred.graph)
+    assert {"y", "z"} <= set(_types(lazy.graph))
+    subgraph = lazy.graph.node[1].attribute[0].g
+    assert _types(subgraph) == _types(inferred.graph.node[1].attribute[0].g)
+
+
+def test_a_weight_shorter_than_declared_is_refused_without_the_checker(tmp_path, monkeypatch):
+    from porter.frontends import onnx_source
+    from porter.frontends.onnx_source import tensor_array
+
+    monkeypatch.setattr(onnx_source, "LAZY_FILE_BYTES", 0)
+    model = _mlp()
+    model.graph.initializer[0].raw_data = model.graph.initializer[0].raw_data[:-8]
+    with pytest.raises(InvalidModel, match="initializer 'w': its data does not match its dims"):
+        tensor_array(load_onnx(model).graph.initializer[0])
+    onnx.save(model, tmp_path / "m.onnx")  # lazily loaded: the size of the weight in the file is measured
+    with pytest.raises(InvalidModel, match="tensor 'w' is shorter than declared"):
+        load_onnx(tmp_path / "m.onnx", lazy=True)
+    model.graph.initializer[0].ClearField("raw_data")
+    with pytest.raises(InvalidModel, match="initializer 'w' should hold its values in exactly one field"):
+        load_onnx(model)
+
+
+def test_external_data_of_a_model_without_a_directory_is_refused(tmp_path):
+    onnx.save(_mlp(), tmp_path / "m.onnx", save_as_external_data=True, location="w.bin", size_threshold=1024)
+    model = onnx.load(tmp_path / "m.onnx", load_external_data=False)
+    for source in (model, model.SerializeToString()):
+        with pytest.raises(InvalidModel, match="tensor 'w' keeps its data in an external file.*pass the .onnx"):
+            load_onnx(source)
