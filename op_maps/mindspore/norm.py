@@ -19,7 +19,8 @@ def batch_norm(n):
     scale, bias, mean, var = consts
     layer_type = "BatchNorm2d" if rank == 4 else "BatchNorm1d"
     ctor = (
-        f"nn.{layer_type}({scale.shape[0]}, eps={epsilon!r}, momentum={momentum!r}, affine=True, "
+        f"nn.{layer_type}({scale.shape[0]}, eps={epsilon!r}, momentum={momentum!r}, "
+        f"affine={n.is_trainable(1) or n.is_trainable(2)}, "
         f"use_batch_statistics={None if training is not None else False})"
     )
     names = {

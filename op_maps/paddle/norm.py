@@ -55,7 +55,9 @@ def batch_norm(n):
     if all(c is not None for c in consts) and rank in _BN_DIMS:
         scale, bias, mean, var = consts
         fmt = _BN_FORMATS[rank]
-        ctor = f"{layer_type}({scale.shape[0]}, momentum={momentum!r}, epsilon={epsilon!r}, data_format='{fmt}')"
+        # a source BatchNorm without affine parameters: Paddle's weight and bias stay 1 and 0, not trainable
+        fixed = "" if n.is_trainable(1) or n.is_trainable(2) else ", weight_attr=False, bias_attr=False"
+        ctor = f"{layer_type}({scale.shape[0]}, momentum={momentum!r}, epsilon={epsilon!r}{fixed}, data_format='{fmt}')"
         names = {
             k: n.input_source_name(i) or k for k, i in (("weight", 1), ("bias", 2), ("_mean", 3), ("_variance", 4))
         }

@@ -15,3 +15,9 @@ def test_batch_norm_trains_like_torch(tmp_path):
     assert "nn.BatchNorm2d(4, eps=1e-05, momentum=0.8, affine=True, use_batch_statistics=None)" in runs["code"]
     assert "nn.BatchNorm1d(5, eps=1e-05, momentum=0.7, affine=True, use_batch_statistics=None)" in runs["code"]
     assert_train_mode_parity(runs)
+
+
+def test_batch_norm_without_affine_parameters_has_none_to_train(tmp_path):
+    runs = train_mode_runs(tmp_path, "mindspore", "batch_norm_cnn_without_affine")
+    assert "nn.BatchNorm2d(4, eps=1e-05, momentum=0.8, affine=False, use_batch_statistics=None)" in runs["code"]
+    assert_train_mode_parity(runs)  # includes the trainable size: torch's has no bn.weight / bn.bias

@@ -15,3 +15,9 @@ def test_batch_norm_trains_like_torch(tmp_path):
     assert "class TorchBatchNorm2D(RunningVarianceAsTorch, nn.BatchNorm2D)" in runs["code"]
     assert "TorchBatchNorm2D(4, momentum=0.8," in runs["code"] and "TorchBatchNorm1D(5, momentum=0.7," in runs["code"]
     assert_train_mode_parity(runs)
+
+
+def test_batch_norm_without_affine_parameters_has_none_to_train(tmp_path):
+    runs = train_mode_runs(tmp_path, "paddle", "batch_norm_cnn_without_affine")
+    assert "TorchBatchNorm2D(4, momentum=0.8, epsilon=1e-05, weight_attr=False, bias_attr=False" in runs["code"]
+    assert_train_mode_parity(runs)  # includes the trainable size: torch's has no bn.weight / bn.bias
