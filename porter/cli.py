@@ -317,7 +317,30 @@ def _print_summary(result) -> None:
 @report_options
 @click.option("--no-layerwise", is_flag=True, help="Skip the search for the first divergent node on failure.")
 @bundle_option("pack the model, inputs and reference outputs")
-def validate(out_dir, source, inputs_files, device, profile, seed, html_path, json_path, no_layerwise, bundle_path):
+@click.option(
+    "--train",
+    "training",
+    is_flag=True,
+    help="Fine-tune check: AdamW steps on PyTorch and on the port (same weights, data, seed; dropout off); "
+    "compares the loss per step and each parameter's gradient at step 1.",
+)
+@click.option("--steps", type=click.IntRange(min=1), default=5, show_default=True, help="With --train: AdamW steps.")
+@click.option("--lr", type=float, default=1e-3, show_default=True, help="With --train: the learning rate.")
+def validate(
+    out_dir,
+    source,
+    inputs_files,
+    device,
+    profile,
+    seed,
+    html_path,
+    json_path,
+    no_layerwise,
+    bundle_path,
+    training,
+    steps,
+    lr,
+):
     """Prove OUT_DIR's model computes what its source computes, on DEVICE (exit 1 on a failed verdict).
 
     \b
@@ -327,6 +350,10 @@ def validate(out_dir, source, inputs_files, device, profile, seed, html_path, js
     On a failure, the layerwise search names the first node whose kernel
     leaves tolerance when fed the source's own inputs.
     """
+    if training:
+        return _validate_training(
+            out_dir, source, device, seed, steps, lr, json_path, inputs_files, html_path, bundle_path
+        )
     from porter.validators.profiles import ProfileError, load_profile
 
     try:
@@ -356,6 +383,24 @@ def validate(out_dir, source, inputs_files, device, profile, seed, html_path, js
             progress=lambda msg: status.update(markup(msg)),
         )
     return _emit_validation(result, html_path, json_path)
+
+
+def _validate_training(out_dir, source, device, seed, steps, lr, json_path, inputs_files, html_path, bundle_path):
+    """`porter validate --train` (porter/validators/train.py): same report style and exit codes."""
+    for given, flag in ((inputs_files, "--inputs"), (html_path, "--report"), (bundle_path, "--bundle")):
+        if given:
+            raise click.UsageError(f"{flag} does not apply to --train")
+    from porter.validators.terminal import print_training
+    from porter.validators.train import validate_training
+
+    with console.status("fine-tuning both sides ...") as status:
+        result = validate_training(
+            out_dir, source, steps=steps, lr=lr, device=device, seed=seed, progress=lambda m: status.update(markup(m))
+        )
+    print_training(result, out_console)
+    if json_path:
+        _write_text(json_path, json.dumps(result, indent=1) + "\n")
+    return EXIT_OK if result["passed"] else EXIT_PARITY
 
 
 def _emit_validation(result: dict, html_path, json_path) -> int:

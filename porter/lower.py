@@ -292,6 +292,13 @@ class NodeContext:
         like = self._low.linear_bias[name][0] if self.bias_taken and i == 0 else name
         return self._low.declare_output(name, readable_hint(self.proto, like), like=like)
 
+    def is_trainable(self, i: int) -> bool:
+        """Input i is a trainable parameter of the source (always true for a source that does not say):
+        false for a buffer or a constant the exporter made, such as the ones standing in for the scale of
+        a BatchNorm without affine parameters."""
+        trainable = self._low.trainable
+        return trainable is None or self.input_source_name(i) in trainable
+
     @property
     def training_port(self) -> bool:
         """The source was exported in train mode for a port that trains (`porter convert --train`)."""

@@ -138,6 +138,23 @@ def batch_norm_for_inference(n) -> tuple[float, float]:
     return epsilon, momentum
 
 
+def batch_norm_for_training(n) -> tuple[float, float] | None:
+    """(epsilon, momentum) of a training-mode BatchNormalization in a port converted for training
+    (`--train`), None for any other node. The port's layer uses batch statistics under train() / set_train()
+    and the running ones in eval mode, and updates the running statistics in place as torch does: `momentum`
+    is ONNX's (the weight of the running value, 1 - torch's) and the variance folded in is the unbiased batch
+    variance. The node's running-statistics outputs are the exporter's rendering of that in-place update;
+    the emitters produce output 0 only, so a graph that reads the others fails at convert time."""
+    if not n.training_port or n.since < 14 or not n.attr("training_mode", 0):
+        return None
+    epsilon = float(n.attr("epsilon", 1e-5))
+    # the attribute is float32: 0.800000011920929 is torch's 0.2 (shortest float32 spelling: 0.8)
+    momentum = float(str(np.float32(n.attr("momentum", 0.9))))
+    if any(n.const(i) is None for i in range(1, 5)):
+        n.refuse("a training-mode BatchNormalization needs constant scale, bias and running statistics")
+    return epsilon, momentum
+
+
 def resample_plan(
     in_size: int,
     out_size: int,

@@ -48,6 +48,18 @@ def _flatten(value) -> list:
     return [value]
 
 
+def call_torch(module, example, arrays: list[np.ndarray]) -> list:
+    """The module's flattened outputs for the graph's input arrays: keyword inputs (a dict example) in the
+    order the exporter made graph inputs of them."""
+    import torch
+
+    tensors = [torch.from_numpy(a) for a in arrays]
+    if isinstance(example, dict):
+        order = [name for name in inspect.signature(module.forward).parameters if name in example]
+        return _flatten(module(**dict(zip(order, tensors))))
+    return _flatten(module(*tensors))
+
+
 def run_torch(spec: str, inputs_path: str, out_path: str) -> None:
     """PyTorch itself as the source: the factory's module, eval mode, on the given inputs."""
     import torch
@@ -56,13 +68,8 @@ def run_torch(spec: str, inputs_path: str, out_path: str) -> None:
 
     module, example = load_factory(spec)
     module.eval()
-    arrays = [torch.from_numpy(a) for a in _read_inputs(inputs_path)]
     with torch.no_grad():
-        if isinstance(example, dict):  # keyword inputs, in the order the exporter made graph inputs of them
-            order = [name for name in inspect.signature(module.forward).parameters if name in example]
-            outputs = _flatten(module(**dict(zip(order, arrays))))
-        else:
-            outputs = _flatten(module(*arrays))
+        outputs = call_torch(module, example, _read_inputs(inputs_path))
     _write_outputs(out_path, [o.detach().cpu().numpy() for o in outputs])
 
 

@@ -61,6 +61,47 @@ def print_validate(result: dict, console: Console) -> None:
     )
 
 
+# the gradient table shows the worst parameters; the JSON has them all
+TRAIN_GRADIENT_ROWS = 10
+
+
+def print_training(result: dict, console: Console) -> None:
+    """`porter validate --train`: the loss per step beside PyTorch's, then the gradients at step 1."""
+    title = f"{result['steps']} AdamW steps, lr {result['lr']:g}, loss: {result['loss']}"
+    table = Table(title=markup(title), title_justify="left")
+    for col in ("step", "verdict", "PyTorch loss", "port loss", "rel diff"):
+        table.add_column(col)
+    for r in result["rows"]:
+        table.add_row(str(r["step"]), _verdict(r["passed"]), f"{r['torch']:.9g}", f"{r['port']:.9g}", _g(r["rel"]))
+    console.print(table)
+    if result.get("crashed"):
+        console.print(f"  crashed: {plain(result['crashed'])}", markup=False, highlight=False)
+    grads = sorted(result["gradients"], key=lambda g: (g["passed"], -g.get("rel", float("inf"))))
+    if grads:
+        shown = grads[:TRAIN_GRADIENT_ROWS]
+        table = Table(title=f"gradients at step 1: {len(grads)} parameters, worst {len(shown)}", title_justify="left")
+        for col in ("parameter", "port", "verdict", "max abs", "rel to max |grad|"):
+            table.add_column(col, overflow="fold")
+        for g in shown:
+            table.add_row(
+                markup(g["parameter"]), markup(g["port"]), _verdict(g["passed"]), _g(g.get("max_abs")),
+                _g(g.get("rel")) if "rel" in g else markup(g.get("reason", "")),
+            )  # fmt: skip
+        console.print(table)
+    for name in result.get("unmapped", []):
+        console.print(plain(f"  {name}: learns in PyTorch, no counterpart in the port"), markup=False, highlight=False)
+    criteria = result["criteria"]
+    console.print(
+        plain(f"criteria: loss rel <= {criteria['loss_rtol']:g}, gradient rel <= {criteria['grad_rtol']:g}"),
+        markup=False,
+        highlight=False,
+    )
+    verdict = "PASS" if result["passed"] else "FAIL"
+    console.print(
+        plain(f"validate --train: {verdict} ({result['target']} on {result['device']})"), markup=False, highlight=False
+    )
+
+
 def print_kernels(result: dict, console: Console) -> None:
     title = f"kernels: {result['target']} on {result['device']} (profile {result['profile']['name']})"
     table = Table(title=markup(title))

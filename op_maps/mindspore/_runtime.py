@@ -73,3 +73,32 @@ def load_exported(path: str):
 def exported_runtimes(path: str) -> list:
     """(label, callable) for each configuration an export is checked with."""
     return [("mindspore.nn.GraphCell(mindspore.load(...))", load_exported(path))]
+
+
+def train_steps(model, batches: list[list[np.ndarray]], lr: float, weight_decay: float) -> tuple[list, dict]:
+    """`porter validate --train`: one AdamW step per batch on the model in eval mode (dropout off) with
+    gradients on; the loss is the mean of the first output squared. mindspore.experimental.optim.AdamW
+    follows torch.optim.AdamW (nn.AdamWeightDecay has no bias correction). Returns (the loss per step,
+    {parameter: gradient} at step 1)."""
+    import mindspore
+    from mindspore import ops
+    from mindspore.experimental.optim import AdamW
+
+    model.set_train(False)
+    params = model.trainable_params()
+    optimizer = AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay)
+
+    def loss_of(*tensors):
+        outputs = model(*tensors)
+        first = outputs[0] if isinstance(outputs, tuple | list) else outputs
+        return ops.mean(ops.square(first.astype(mindspore.float32)))
+
+    value_and_grad = mindspore.value_and_grad(loss_of, None, optimizer.parameters)
+    losses, first_grads = [], {}
+    for arrays in batches:
+        loss, grads = value_and_grad(*[to_tensor(a) for a in arrays])
+        if not first_grads:
+            first_grads = {p.name: to_numpy(g) for p, g in zip(params, grads)}
+        optimizer(grads)
+        losses.append(float(loss.asnumpy()))
+    return losses, first_grads

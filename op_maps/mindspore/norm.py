@@ -1,14 +1,17 @@
-"""Normalizations for MindSpore: BatchNormalization (nn.BatchNorm2d, inference statistics), LRN, LayerNorm,
-RMSNorm, InstanceNorm, GroupNorm."""
+"""Normalizations for MindSpore: BatchNormalization (nn.BatchNorm2d; batch statistics when converted for
+training), LRN, LayerNorm, RMSNorm, InstanceNorm, GroupNorm."""
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics import batch_norm_for_inference
+from porter.semantics import batch_norm_for_inference, batch_norm_for_training
 
 
 @op("BatchNormalization", dtypes={"float32", "float16"})
 def batch_norm(n):
-    """nn.BatchNorm1d/2d with use_batch_statistics=False (the running statistics), every argument explicit"""
-    epsilon, momentum = batch_norm_for_inference(n)
+    """nn.BatchNorm1d/2d, every argument explicit: use_batch_statistics=False (the running statistics) for
+    inference; None (batch statistics under set_train(True), running ones otherwise) in a port converted for
+    training, whose running-statistics update is torch's (MindSpore's also folds in the unbiased variance)"""
+    training = batch_norm_for_training(n)
+    epsilon, momentum = training if training is not None else batch_norm_for_inference(n)
     consts = [n.const(i) for i in range(1, 5)]
     rank = n.in_rank(0)
     if any(c is None for c in consts) or rank not in (2, 4):
@@ -16,8 +19,9 @@ def batch_norm(n):
     scale, bias, mean, var = consts
     layer_type = "BatchNorm2d" if rank == 4 else "BatchNorm1d"
     ctor = (
-        f"nn.{layer_type}({scale.shape[0]}, eps={epsilon!r}, momentum={momentum!r}, affine=True, "
-        "use_batch_statistics=False)"
+        f"nn.{layer_type}({scale.shape[0]}, eps={epsilon!r}, momentum={momentum!r}, "
+        f"affine={n.is_trainable(1) or n.is_trainable(2)}, "
+        f"use_batch_statistics={None if training is not None else False})"
     )
     names = {
         k: n.input_source_name(i) or k
@@ -26,7 +30,7 @@ def batch_norm(n):
     layer = n.layer(
         n.layer_hint(1), ctor, {"gamma": scale, "beta": bias, "moving_mean": mean, "moving_variance": var}, names
     )
-    return f"{layer}({n.x(0)})"
+    return [f"{layer}({n.x(0)})"]
 
 
 _LRN = """

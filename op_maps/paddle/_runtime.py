@@ -112,3 +112,33 @@ def exported_runtimes(path: str) -> list:
         ("paddle.inference (default config, oneDNN on)", _Predictor(path)),
         ("paddle.inference with config.disable_mkldnn()", _Predictor(path, onednn=False)),
     ]
+
+
+def train_steps(model, batches: list[list[np.ndarray]], lr: float, weight_decay: float) -> tuple[list, dict]:
+    """`porter validate --train`: one AdamW step per batch (torch.optim.AdamW's defaults besides lr and
+    weight_decay) on the model in eval mode (dropout off) with gradients on; the loss is the mean of the
+    first output squared. Returns (the loss per step, {parameter: gradient} at step 1)."""
+    import paddle
+
+    model.eval()
+    named = [(name, p) for name, p in model.named_parameters() if not p.stop_gradient]
+    optimizer = paddle.optimizer.AdamW(
+        learning_rate=lr,
+        parameters=[p for _, p in named],
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-8,
+        weight_decay=weight_decay,
+    )
+    losses, first_grads = [], {}
+    for arrays in batches:
+        outputs = model(*[to_tensor(a) for a in arrays])
+        first = outputs[0] if isinstance(outputs, tuple | list) else outputs
+        loss = paddle.mean(paddle.square(first.astype("float32")))
+        loss.backward()
+        if not first_grads:
+            first_grads = {name: to_numpy(p.grad) for name, p in named if p.grad is not None}
+        optimizer.step()
+        optimizer.clear_grad()
+        losses.append(float(loss))
+    return losses, first_grads

@@ -6,27 +6,63 @@ parameters are constants (every argument passed explicitly); otherwise the funct
 """
 
 from porter.op_maps.paddle._registry import op
-from porter.semantics import batch_norm_for_inference
+from porter.semantics import batch_norm_for_inference, batch_norm_for_training
 
 _NORM_DTYPES = {"float32", "float64", "float16"}
 
 
+# torch folds the unbiased batch variance into the running variance; Paddle's batch_norm kernel folds the
+# biased one. The port keeps Paddle's layer (its kernel, backward and state_dict) and adds the difference.
+# model.py writes helpers in name order: the mixin's name sorts before the classes that use it.
+_RUNNING_VARIANCE = """
+class RunningVarianceAsTorch:
+    \"\"\"For Paddle's BatchNorm layers: fold the unbiased batch variance into the running one, as torch does.\"\"\"
+
+    def forward(self, x):
+        y = super().forward(x)
+        if self.training:
+            # Paddle added (1 - momentum) * biased variance; torch adds (1 - momentum) * biased * n / (n - 1)
+            with paddle.no_grad():
+                n = paddle.numel(x).astype(x.dtype) / x.shape[1]
+                biased = paddle.var(x, axis=[0] + list(range(2, x.ndim)), unbiased=False)
+                self._variance.set_value(self._variance + (1.0 - self._momentum) * biased / (n - 1.0))
+        return y
+"""
+_TORCH_BATCH_NORM = """
+class TorchBatchNorm{dims}D(RunningVarianceAsTorch, nn.BatchNorm{dims}D):
+    pass
+"""
+_BN_DIMS = {2: 1, 3: 1, 4: 2, 5: 3}
+_BN_FORMATS = {2: "NC", 3: "NCL", 4: "NCHW", 5: "NCDHW"}
+
+
 @op("BatchNormalization", dtypes=_NORM_DTYPES)
 def batch_norm(n):
-    """inference batch norm: nn.BatchNorm1D/2D/3D with the running statistics"""
-    epsilon, momentum = batch_norm_for_inference(n)
+    """nn.BatchNorm1D/2D/3D with the running statistics (inference); batch statistics under train() and
+    torch's running-statistics update in a port converted for training"""
     rank = n.in_rank(0)
+    training = batch_norm_for_training(n)
+    if training is not None:
+        if rank not in _BN_DIMS:
+            n.refuse(f"a training-mode BatchNormalization of a rank-{rank} input is not mapped")
+        epsilon, momentum = training
+        n.helper("RunningVarianceAsTorch", _RUNNING_VARIANCE)
+        layer_type = n.helper(f"TorchBatchNorm{_BN_DIMS[rank]}D", _TORCH_BATCH_NORM.format(dims=_BN_DIMS[rank]))
+    else:
+        epsilon, momentum = batch_norm_for_inference(n)
+        layer_type = f"nn.BatchNorm{_BN_DIMS.get(rank)}D"
     consts = [n.const(i) for i in range(1, 5)]
-    if all(c is not None for c in consts) and rank in (2, 3, 4, 5):
+    if all(c is not None for c in consts) and rank in _BN_DIMS:
         scale, bias, mean, var = consts
-        dims = {2: 1, 3: 1, 4: 2, 5: 3}[rank]
-        fmt = {2: "NC", 3: "NCL", 4: "NCHW", 5: "NCDHW"}[rank]
-        ctor = f"nn.BatchNorm{dims}D({scale.shape[0]}, momentum={momentum!r}, epsilon={epsilon!r}, data_format='{fmt}')"
+        fmt = _BN_FORMATS[rank]
+        # a source BatchNorm without affine parameters: Paddle's weight and bias stay 1 and 0, not trainable
+        fixed = "" if n.is_trainable(1) or n.is_trainable(2) else ", weight_attr=False, bias_attr=False"
+        ctor = f"{layer_type}({scale.shape[0]}, momentum={momentum!r}, epsilon={epsilon!r}{fixed}, data_format='{fmt}')"
         names = {
             k: n.input_source_name(i) or k for k, i in (("weight", 1), ("bias", 2), ("_mean", 3), ("_variance", 4))
         }
         layer = n.layer(n.layer_hint(1), ctor, {"weight": scale, "bias": bias, "_mean": mean, "_variance": var}, names)
-        return f"{layer}({n.x(0)})"
+        return [f"{layer}({n.x(0)})"]
     x, scale, bias, mean, var = (n.x(i) for i in range(5))
     return (
         f"nn.functional.batch_norm({x}, {mean}, {var}, weight={scale}, bias={bias}, training=False, "

@@ -26,7 +26,7 @@ import onnx
 
 from porter import launcher
 from porter.errors import InvalidModel, PorterError
-from porter.frontends.torch_translations import translation_table
+from porter.frontends.torch_translations import check_batch_norms, training_export, translation_table
 
 DEFAULT_OPSET = 18
 EXPORT_TIMEOUT = 1800
@@ -156,16 +156,19 @@ def export_module(
         warnings.simplefilter("ignore")
         try:
             table = translation_table()  # porter's own translations for ops the exporter lacks
-            program = torch.onnx.export(
-                module,
-                example_inputs,
-                kwargs=keywords or None,
-                dynamo=True,
-                opset_version=opset,
-                dynamic_shapes=shapes,
-                custom_translation_table=table or None,
-                verbose=False,
-            )
+            with training_export(training):
+                program = torch.onnx.export(
+                    module,
+                    example_inputs,
+                    kwargs=keywords or None,
+                    dynamo=True,
+                    opset_version=opset,
+                    dynamic_shapes=shapes,
+                    custom_translation_table=table or None,
+                    verbose=False,
+                )
+            if training:
+                check_batch_norms(module, program.model_proto)
             info["exporter"] = "dynamo"
             info["porter_translations"] = sorted(str(k) for k in table)
             return program.model_proto, info
@@ -189,6 +192,8 @@ def export_module(
                 dynamic_axes=axes if spec else None,
             )
             info["exporter"] = "torchscript"
+            if training:
+                check_batch_norms(module, onnx.load_from_string(buffer.getvalue()))
             return onnx.load_from_string(buffer.getvalue()), info
         except Exception as exc:
             info["failures"]["torchscript"] = _first_line(exc)

@@ -8,6 +8,7 @@ exporter alone fails. Each entry says which architectures need it and why it is 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 _TABLE: dict[str, Callable[[], Callable]] = {}
@@ -34,6 +35,17 @@ def _grouped_mm_fallback():
     return grouped_mm_fallback
 
 
+@translation("aten::_native_batch_norm_legit_functional.default")
+def _batch_norm_functional():
+    """BatchNorm in train mode (any CNN exported with `--train`): torch.onnx's own translation forces
+    inference mode (running statistics), a silent wrong answer for a port that trains. This one emits
+    BatchNormalization with training_mode=1 (batch statistics), as torch computes in train mode; the port
+    updates the running statistics in place with torch's momentum (porter/semantics.py)."""
+    from porter.frontends.torch_onnxscript import batch_norm_functional
+
+    return batch_norm_functional
+
+
 def translation_table() -> dict:
     """{torch op overload: ONNX Script function} for the ops of the table that exist now."""
     import torch
@@ -51,3 +63,64 @@ def translation_table() -> dict:
 
 def names() -> list[str]:
     return sorted(_TABLE)
+
+
+@contextlib.contextmanager
+def training_export(training: bool):
+    """While exporting for training, switch off two rewrites of the exporter's optimizer that are exact for
+    inference but wrong for a port that trains:
+    - onnxscript's fuse_batchnorm rules (default since 0.5) ignore training_mode and fold a train-mode
+      BatchNorm's running statistics into the Conv/Gemm weights: the layer, its batch statistics and
+      torch's state_dict keys would be lost;
+    - DeduplicateInitializersPass merges equal tensors: a fresh BatchNorm's running_mean (zeros) with its
+      bias, running_var (ones) with its weight, two fresh LayerNorms' weights: buffers would become
+      parameters and separate parameters one tied parameter.
+    The optimizer looks both up when it runs, so swapping them for the export is enough; `check_batch_norms`
+    then proves the BatchNorm nodes survived, whatever onnxscript version is installed."""
+    if not training:
+        yield
+        return
+    import onnx_ir
+    import onnx_ir.passes.common as common_passes
+    from onnxscript import rewriter
+    from onnxscript.rewriter.rules.common import _fuse_batchnorm
+
+    class _KeepInitializers(common_passes.DeduplicateInitializersPass):
+        def call(self, model):
+            return onnx_ir.passes.PassResult(model=model, modified=False)
+
+    default = getattr(rewriter, "_DEFAULT_REWRITE_RULES", ())
+    fusions = set(getattr(_fuse_batchnorm, "rules", []))
+    dedup = common_passes.DeduplicateInitializersPass
+    rewriter._DEFAULT_REWRITE_RULES = tuple(rule for rule in default if rule not in fusions)
+    common_passes.DeduplicateInitializersPass = _KeepInitializers
+    try:
+        yield
+    finally:
+        rewriter._DEFAULT_REWRITE_RULES = default
+        common_passes.DeduplicateInitializersPass = dedup
+
+
+def check_batch_norms(module, model) -> None:
+    """A train-mode export must keep one training-mode BatchNormalization per BatchNorm module that tracks
+    running statistics (each call is one node): fewer means a fusion or a translation dropped batch
+    statistics, which would be a silent wrong answer in a port that trains."""
+    import torch
+
+    norms = [
+        name
+        for name, sub in module.named_modules()
+        if isinstance(sub, torch.nn.modules.batchnorm._BatchNorm) and sub.track_running_stats and sub.training
+    ]
+    kept = sum(
+        1
+        for node in model.graph.node
+        if node.op_type == "BatchNormalization" and any(a.name == "training_mode" and a.i for a in node.attribute)
+    )
+    if norms and kept < len(norms):
+        from porter.errors import PorterError
+
+        raise PorterError(
+            f"the train-mode export kept {kept} training-mode BatchNormalization node(s) for "
+            f"{len(norms)} BatchNorm module(s) ({', '.join(norms)}): batch statistics would be lost"
+        )

@@ -2,7 +2,7 @@
 
 from rich.console import Console
 
-from porter.validators.terminal import print_kernels, print_validate
+from porter.validators.terminal import print_kernels, print_training, print_validate
 
 NAME = "y[/]\x1b[2J[bold]"
 
@@ -34,3 +34,21 @@ def test_kernels_table_shows_markup_literally():
     print_kernels(result, console)
     shown = console.export_text()
     assert "Op[/]" in shown and "1/2" in shown
+
+
+def test_training_table_shows_names_literally_and_the_worst_gradients_first():
+    grads = [
+        {"parameter": f"p{i}", "port": f"q{i}", "passed": True, "max_abs": 0.0, "rel": i * 1e-6} for i in range(12)
+    ]
+    grads.append({"parameter": NAME, "port": "[/]", "passed": False, "reason": "the port has no gradient for it"})
+    result = {
+        "steps": 1, "lr": 1e-3, "loss": "mean", "device": "cpu", "target": "paddle", "passed": False,
+        "rows": [{"step": 1, "torch": 1.0, "port": 1.5, "rel": 0.5, "passed": False}],
+        "gradients": grads, "unmapped": ["a[/]b"], "criteria": {"loss_rtol": 1e-4, "grad_rtol": 1e-4},
+    }  # fmt: skip
+    console = Console(record=True, width=300, color_system=None)
+    print_training(result, console)
+    shown = console.export_text()
+    assert "\x1b" not in shown and "y[/]\\x1b[2J[bold]" in shown and "a[/]b: learns in PyTorch" in shown
+    assert shown.index("y[/]") < shown.index("p11") and "p0 " not in shown  # failures, then the worst 10
+    assert "validate --train: FAIL (paddle on cpu)" in shown

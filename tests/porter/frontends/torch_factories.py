@@ -153,3 +153,27 @@ class TextAndImage(torch.nn.Module):
 def text_and_image():
     torch.manual_seed(0)
     return TextAndImage().eval(), (torch.randint(0, 20, (2, 5)), torch.randn(2, 3, 8, 10))
+
+
+class BatchNormCnn(torch.nn.Module):
+    """BatchNorm2d after a Conv and BatchNorm1d after a Linear, non-default momenta: train-mode ports."""
+
+    def __init__(self, affine: bool = True):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+        self.bn = torch.nn.BatchNorm2d(4, momentum=0.2, affine=affine)
+        self.fc = torch.nn.Linear(4, 5)
+        self.bn1 = torch.nn.BatchNorm1d(5, momentum=0.3)
+
+    def forward(self, x):
+        return self.bn1(self.fc(torch.relu(self.bn(self.conv(x))).mean((2, 3))))
+
+
+def batch_norm_cnn():
+    torch.manual_seed(0)
+    return BatchNormCnn(), (torch.randn(4, 3, 8, 8),)
+
+
+def batch_norm_cnn_without_affine():
+    torch.manual_seed(0)
+    return BatchNormCnn(affine=False), (torch.randn(4, 3, 8, 8),)
