@@ -1,4 +1,4 @@
-"""Activations for MindSpore: Relu, Sigmoid, Identity (more to come; see docs/operators.md)."""
+"""MindSpore activations: Relu, Sigmoid, Elu, Gelu, the softmaxes, Mish, ThresholdedRelu, ... (docs/operators.md)."""
 
 import numpy as np
 
@@ -183,3 +183,17 @@ def celu(n):
     alpha = float(n.attr("alpha", 1.0))
     x = n.x(0)
     return f"ops.where({x} > 0, {x}, {n.lit(alpha)} * (ops.exp({x} / {n.lit(alpha)}) - 1))"
+
+
+@op("Mish", versions=[18, 22], dtypes=_F)
+def mish(n):
+    """x * tanh(softplus(x)), softplus written stably (ops.mish is not registered for every CPU dtype)"""
+    x = n.x(0)
+    return f"{x} * ops.tanh(ops.maximum({x}, ops.zeros_like({x})) + ops.log1p(ops.exp(-ops.abs({x}))))"
+
+
+@op("ThresholdedRelu", versions=[10, 22], dtypes=_F)
+def thresholded_relu(n):
+    """x where x > alpha, else 0"""
+    x = n.x(0)
+    return f"ops.where({x} > {n.lit(float(n.attr('alpha', 1.0)))}, {x}, ops.zeros_like({x}))"

@@ -63,6 +63,20 @@ CASES = [
     ),
     NodeCase("unique_unsorted", "Unique", {"x": np.float32([2, 1, 1, 3, 2])}, attrs={"sorted": 0}, n_outputs=4),
     NodeCase(
+        "unique_axis_sorted",
+        "Unique",
+        {"x": np.array([[1, 0, 0], [1, 0, 0], [2, 3, 4]], np.int64)},
+        attrs={"axis": 0},
+        n_outputs=4,
+    ),
+    NodeCase(
+        "scatter_deprecated",
+        "Scatter",
+        {"x": np.zeros((3, 3), np.float32), "i": np.array([[2, 0]], I64), "u": np.float32([[1.5, 2.5]])},
+        attrs={"axis": 1},
+        opset=10,
+    ),
+    NodeCase(
         "reverse_sequence",
         "ReverseSequence",
         {"x": X, "l": np.array([1, 2, 3], I64)},
