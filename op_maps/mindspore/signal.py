@@ -1,0 +1,27 @@
+"""Signal processing for MindSpore: DFT and the cosine-sum windows (Hann, Hamming, Blackman)."""
+
+from porter.op_maps._spectral import WINDOW_KINDS, dft_call, window_call
+from porter.op_maps.mindspore._registry import op
+from porter.op_maps.mindspore._runtime_values import int_value
+
+VOCAB = {
+    "moveaxis": "ops.moveaxis",
+    "matmul": "ops.matmul",
+    "unsqueeze": "ops.unsqueeze",
+    "stack": "ops.stack",
+    "tensor": "mindspore.Tensor",
+}
+
+
+@op("DFT", dtypes={"float32", "float64"})
+def dft(n):
+    """real matrix products along the axis (matrices made at convert time when sizes are constants)"""
+    return dft_call(n, VOCAB, int_value)
+
+
+for _op_type in WINDOW_KINDS:
+
+    @op(_op_type)
+    def window(n):
+        """the window's samples: a constant for a constant size, else computed on the host at run time"""
+        return window_call(n, VOCAB, int_value)
