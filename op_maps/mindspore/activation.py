@@ -157,12 +157,21 @@ def hardmax(n):
     return _along_axis(n, n.helper("_hardmax", _HARDMAX))
 
 
+def _swish(n, x: str) -> str:
+    alpha = float(n.attr("alpha", 1.0))
+    return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
+
+
 @op("Swish", dtypes=_F)
 def swish(n):
     """x * sigmoid(alpha * x)"""
-    alpha = float(n.attr("alpha", 1.0))
-    x = n.x(0)
-    return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
+    return _swish(n, n.x(0))
+
+
+@op("SwiGLU", dtypes=_F)
+def swiglu(n):
+    """Swish(a, alpha) * b (a gated linear unit; same shapes, no broadcasting)"""
+    return f"{_swish(n, n.x(0))} * {n.x(1)}"
 
 
 @op("Shrink", dtypes=_F)
