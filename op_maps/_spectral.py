@@ -1,4 +1,4 @@
-"""Spectral ops (DFT, HannWindow, HammingWindow, BlackmanWindow) as every target computes them.
+"""Spectral ops (DFT, STFT, HannWindow, HammingWindow, BlackmanWindow) as every target computes them.
 
 The numbers (window samples, DFT matrices) are plain numpy functions: porter calls them at convert time when
 the sizes are constants, and generated code that learns the sizes only at run time carries their source, so
@@ -131,3 +131,66 @@ def dft_call(n, vocab: dict, read_int) -> str:
     plan = n.helper("_dft_plan", _fill(_DFT_PLAN, vocab))
     n.require_eager("DFT's matrices are made from sizes known at run time")
     return f"{apply}({n.x(0)}, {axis}, *{plan}({n.x(0)}, {axis}, {length}, {inverse}, {onesided}))"
+
+
+_STFT = """
+def _stft(x, window, index, a, b, c, d):
+    # ONNX STFT: frames gathered by a [frames, frame_length] index, windowed, then a DFT of each frame
+    frames, length = index.shape
+    y = {reshape}({gather}(x, {reshape}(index, (-1,)), 1), (x.shape[0], frames, length, x.shape[2]))
+    if window is not None:
+        y = y * {reshape}(window, (1, 1, length, 1))
+    return _dft_apply(y, 2, a, b, c, d)
+"""
+
+_STFT_PLAN = """
+def _stft_plan(x, step, length, onesided):
+    # the frame index and DFT matrices for a step or frame length known only at run time
+    frames = (x.shape[1] - length) // step + 1
+    index = np.arange(frames)[:, None] * step + np.arange(length)[None, :]
+    mats = dft_matrices(length, length, False, onesided)
+    return [{tensor}(index)] + [None if m is None else {tensor}(m).astype(x.dtype) for m in mats]
+"""
+
+
+def frame_index(samples: int, step: int, length: int):
+    """[frames, length] positions of each frame's samples (frames that fit entirely, as ONNX STFT takes)."""
+    import numpy as np
+
+    frames = (samples - length) // step + 1
+    return np.arange(frames)[:, None] * step + np.arange(length)[None, :]
+
+
+def stft_call(n, vocab: dict, read_int) -> str:
+    """ONNX STFT (opset 17): frames, an optional window, a one-sided or full DFT per frame."""
+    shape = n.in_shape(0)
+    if shape is None or len(shape) != 3:
+        n.refuse("the signal must be 3-D [batch, length, 1 or 2]")
+    onesided = bool(n.attr("onesided", 1))
+    if onesided and shape[2] == 2:
+        n.refuse("onesided=1 needs a real signal (last dim 1)")
+    window = n.x(2) if n.has_input(2) else "None"
+    window_shape = n.in_shape(2) if n.has_input(2) else None
+    if n.has_input(3):
+        length_const = n.const_list(3)
+        length = None if length_const is None else int(length_const[0])
+    elif window_shape is not None and isinstance(window_shape[0], int):
+        length = int(window_shape[0])
+    else:
+        n.refuse("frame_length or a window of known length is needed")
+    step_const = n.const_list(1)
+    n.helper("_dft_apply", _fill(_DFT_APPLY, vocab))  # _stft calls it by name
+    stft = n.helper("_stft", _fill(_STFT, vocab))
+    if step_const is not None and length is not None and isinstance(shape[1], int):
+        index = frame_index(shape[1], int(step_const[0]), length)
+        mats = [
+            "None" if m is None else n.tensor(m.astype(n.in_dtype(0)), "dft_matrix")
+            for m in dft_matrices(length, length, False, onesided)
+        ]
+        return f"{stft}({n.x(0)}, {window}, {n.tensor(index, 'frame_index')}, {', '.join(mats)})"
+    n.require_eager("STFT's frames and matrices are made from sizes known at run time")
+    n.helper("_dft_plan", _fill(_DFT_PLAN, vocab))  # defines dft_matrices, which _stft_plan calls
+    plan = n.helper("_stft_plan", _fill(_STFT_PLAN, vocab))
+    length_src = str(length) if length is not None else read_int(n, 3, "frame_length")
+    step_src = read_int(n, 1, "frame_step") if step_const is None else str(int(step_const[0]))
+    return f"{stft}({n.x(0)}, {window}, *{plan}({n.x(0)}, {step_src}, {length_src}, {onesided}))"

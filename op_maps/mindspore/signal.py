@@ -1,6 +1,6 @@
-"""Signal processing for MindSpore: DFT and the cosine-sum windows (Hann, Hamming, Blackman)."""
+"""Signal processing for MindSpore: DFT, STFT and the cosine-sum windows (Hann, Hamming, Blackman)."""
 
-from porter.op_maps._spectral import WINDOW_KINDS, dft_call, window_call
+from porter.op_maps._spectral import WINDOW_KINDS, dft_call, stft_call, window_call
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value
 
@@ -8,6 +8,8 @@ VOCAB = {
     "moveaxis": "ops.moveaxis",
     "matmul": "ops.matmul",
     "unsqueeze": "ops.unsqueeze",
+    "gather": "ops.gather",
+    "reshape": "ops.reshape",
     "stack": "ops.stack",
     "tensor": "mindspore.Tensor",
 }
@@ -17,6 +19,12 @@ VOCAB = {
 def dft(n):
     """real matrix products along the axis (matrices made at convert time when sizes are constants)"""
     return dft_call(n, VOCAB, int_value)
+
+
+@op("STFT", dtypes={"float32", "float64"})
+def stft(n):
+    """frames gathered by an index, windowed, and a DFT of each (one-sided by default)"""
+    return stft_call(n, VOCAB, int_value)
 
 
 for _op_type in WINDOW_KINDS:

@@ -1,12 +1,14 @@
-"""Signal processing: DFT and the cosine-sum windows (Hann, Hamming, Blackman), in Paddle's calls."""
+"""Signal processing: DFT, STFT and the cosine-sum windows (Hann, Hamming, Blackman), in Paddle's calls."""
 
-from porter.op_maps._spectral import WINDOW_KINDS, dft_call, window_call
+from porter.op_maps._spectral import WINDOW_KINDS, dft_call, stft_call, window_call
 from porter.op_maps.paddle._registry import op
 
 VOCAB = {
     "moveaxis": "paddle.moveaxis",
     "matmul": "paddle.matmul",
     "unsqueeze": "paddle.unsqueeze",
+    "gather": "paddle.gather",
+    "reshape": "paddle.reshape",
     "stack": "paddle.stack",
     "tensor": "paddle.to_tensor",
 }
@@ -21,6 +23,12 @@ def _read_int(n, i: int, what: str) -> str:
 def dft(n):
     """real matrix products along the axis (matrices made at convert time when sizes are constants)"""
     return dft_call(n, VOCAB, _read_int)
+
+
+@op("STFT", dtypes={"float32", "float64"})
+def stft(n):
+    """frames gathered by an index, windowed, and a DFT of each (one-sided by default)"""
+    return stft_call(n, VOCAB, _read_int)
 
 
 for _op_type in WINDOW_KINDS:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from porter.op_maps._spectral import dft_matrices, window_values
+from porter.op_maps._spectral import dft_matrices, frame_index, window_values
 
 rng = np.random.default_rng(3)
 
@@ -34,3 +34,7 @@ def test_windows():
     # ONNX's Hamming uses 25/46 (numpy's 0.54); periodic = the first N samples of the symmetric N + 1 window
     np.testing.assert_allclose(window_values("hamming", 6, True), window_values("hamming", 7, False)[:6])
     assert window_values("hamming", 3, False)[0] == pytest.approx(25 / 46 - 21 / 46)
+
+
+def test_frame_index_keeps_whole_frames():
+    np.testing.assert_array_equal(frame_index(10, 4, 3), [[0, 1, 2], [4, 5, 6]])

@@ -62,3 +62,29 @@ CASES = [
         "blackman_window_runtime", "BlackmanWindow", {"size": np.array(12, np.int32)}, opset=17, output_shapes={0: [12]}
     ),
 ]
+
+SIGNAL = rng.standard_normal((2, 40, 1)).astype(np.float32)
+CASES += [
+    NodeCase(  # constant step and window: frames and matrices made at convert time
+        "stft_window_const",
+        "STFT",
+        {"x": SIGNAL, "step": np.array(6, I64), "w": np.hanning(10).astype(np.float32)},
+        consts=("step", "w"),
+        opset=17,
+    ),
+    NodeCase(  # step and frame_length read at run time; a full (two-sided) spectrum of a complex signal
+        "stft_complex_runtime",
+        "STFT",
+        {"x": COMPLEX[:, :, 0, :].copy(), "step": np.array(2, I64), "w": None, "len": np.array(4, I64)},
+        attrs={"onesided": 0},
+        opset=17,
+    ),
+    NodeCase(
+        "stft_onesided_complex_refused",
+        "STFT",
+        {"x": COMPLEX[:, :, 0, :].copy(), "step": np.array(2, I64), "w": None, "len": np.array(4, I64)},
+        consts=("len",),
+        opset=17,
+        refuse="onesided=1 needs a real signal",
+    ),
+]
