@@ -2,12 +2,14 @@
 weights are computed at convert time (static shapes, constant scales/sizes), so the generated Cell is
 pure gathers and blends and compiles under GRAPH_MODE; scales or sizes given at run time make the same
 plan at run time (PYNATIVE_MODE). The coordinate formulas are ONNX's own
-(porter/semantics.py: resample_plan), which nn.ResizeBilinear-style kernels do not all match."""
+(porter/semantics.py: resample_plan), which nn.ResizeBilinear-style kernels do not all match.
+GridSample; NonMaxSuppression on the host."""
 
 import inspect
 
 import numpy as np
 
+from porter.op_maps._detection import nms_call
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import grid_sample_args, resample_plan
 
@@ -175,3 +177,12 @@ def grid_sample(n):
     if mode == "nearest":  # measured: off by whole pixels against the node suite (ties at .5 round otherwise)
         n.refuse("mode='nearest' is not mapped for MindSpore (its kernel rounds sample positions unlike ONNX)")
     return f"ops.grid_sample({n.x(0)}, {n.x(1)}, mode={mode!r}, padding_mode={padding_mode!r}, align_corners={align})"
+
+
+_NMS_VOCAB = {"host": "(lambda t: t.asnumpy())", "tensor": "mindspore.Tensor"}
+
+
+@op("NonMaxSuppression", dtypes={"float32", "float64"})
+def non_max_suppression(n):
+    """ONNX's selection on the host in numpy (the output size depends on the scores: eager only)"""
+    return nms_call(n, _NMS_VOCAB)

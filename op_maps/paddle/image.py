@@ -1,4 +1,4 @@
-"""Image ops: Resize and Upsample.
+"""Image ops: Resize, Upsample, GridSample and NonMaxSuppression.
 
 Resize is written as a separable per-axis resampling with ONNX's own coordinate formulas: source
 positions are computed on the host from the tensor's shape (cheap, index-only), the data is gathered
@@ -6,6 +6,7 @@ and blended on the device. This matches every coordinate_transformation_mode and
 spec exactly, which nn.functional.interpolate's align_corners/align_mode pair cannot.
 """
 
+from porter.op_maps._detection import nms_call
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.semantics import grid_sample_args
@@ -192,3 +193,12 @@ def grid_sample(n):
         f"nn.functional.grid_sample({n.x(0)}, {n.x(1)}, mode={mode!r}, padding_mode={padding_mode!r}, "
         f"align_corners={align})"
     )
+
+
+_NMS_VOCAB = {"host": "(lambda t: t.numpy())", "tensor": "paddle.to_tensor"}
+
+
+@op("NonMaxSuppression", dtypes={"float32", "float64"})
+def non_max_suppression(n):
+    """ONNX's selection on the host in numpy (the output size depends on the scores: eager only)"""
+    return nms_call(n, _NMS_VOCAB)

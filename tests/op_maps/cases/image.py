@@ -120,3 +120,36 @@ CASES += [
         refuse="mode='cubic' is not mapped",
     ),  # fmt: skip
 ]
+
+# NonMaxSuppression: overlapping boxes with flipped corners, both box encodings, thresholds given or not
+_BOXES = np.float32(
+    [[[0, 0, 1, 1], [1, 1, 0.1, 0.1], [0, 0.1, 1, 1.1], [0, 10, 1, 11], [0, 10.1, 1, 11.1], [0, 100, 1, 101]]]
+)
+_SCORES = np.float32([[[0.9, 0.75, 0.6, 0.95, 0.5, 0.3], [0.1, 0.2, 0.3, 0.3, 0.9, 0.8]]])
+CASES += [
+    NodeCase(
+        "nms_corners_thresholds",
+        "NonMaxSuppression",
+        {
+            "boxes": _BOXES,
+            "scores": _SCORES,
+            "max": np.array([2], np.int64),
+            "iou": np.float32([0.5]),
+            "score": np.float32([0.25]),
+        },
+        consts=("max", "iou", "score"),
+    ),
+    NodeCase(
+        "nms_center_point_no_score_threshold",
+        "NonMaxSuppression",
+        {"boxes": _BOXES, "scores": _SCORES, "max": np.array([10], np.int64), "iou": np.float32([0.3])},
+        attrs={"center_point_box": 1},
+    ),
+    NodeCase(
+        "nms_center_point_refused",
+        "NonMaxSuppression",
+        {"boxes": _BOXES, "scores": _SCORES},
+        attrs={"center_point_box": 2},
+        refuse="center_point_box=2",
+    ),
+]
