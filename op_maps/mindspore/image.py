@@ -10,7 +10,9 @@ import inspect
 import numpy as np
 
 from porter.op_maps._detection import nms_call
+from porter.op_maps._grids import affine_grid_call
 from porter.op_maps.mindspore._registry import op
+from porter.op_maps.mindspore._runtime_values import int_values
 from porter.semantics import grid_sample_args, resample_plan
 
 
@@ -186,3 +188,17 @@ _NMS_VOCAB = {"host": "(lambda t: t.asnumpy())", "tensor": "mindspore.Tensor"}
 def non_max_suppression(n):
     """ONNX's selection on the host in numpy (the output size depends on the scores: eager only)"""
     return nms_call(n, _NMS_VOCAB)
+
+
+_GRID_VOCAB = {
+    "matmul": "ops.matmul",
+    "transpose": "ops.transpose",
+    "reshape": "ops.reshape",
+    "tensor": "mindspore.Tensor",
+}
+
+
+@op("AffineGrid", dtypes={"float32", "float64"})
+def affine_grid(n):
+    """the output positions' homogeneous coordinates times each theta (2-D and 3-D)"""
+    return affine_grid_call(n, _GRID_VOCAB, int_values)

@@ -7,8 +7,10 @@ spec exactly, which nn.functional.interpolate's align_corners/align_mode pair ca
 """
 
 from porter.op_maps._detection import nms_call
+from porter.op_maps._grids import affine_grid_call
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
+from porter.op_maps.paddle.shape import _int_list
 from porter.semantics import grid_sample_args
 
 _MODES = ("nearest", "linear", "cubic")
@@ -202,3 +204,17 @@ _NMS_VOCAB = {"host": "(lambda t: t.numpy())", "tensor": "paddle.to_tensor"}
 def non_max_suppression(n):
     """ONNX's selection on the host in numpy (the output size depends on the scores: eager only)"""
     return nms_call(n, _NMS_VOCAB)
+
+
+_GRID_VOCAB = {
+    "matmul": "paddle.matmul",
+    "transpose": "paddle.transpose",
+    "reshape": "paddle.reshape",
+    "tensor": "paddle.to_tensor",
+}
+
+
+@op("AffineGrid", dtypes={"float32", "float64"})
+def affine_grid(n):
+    """the output positions' homogeneous coordinates times each theta (2-D and 3-D)"""
+    return affine_grid_call(n, _GRID_VOCAB, _int_list)

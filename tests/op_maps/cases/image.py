@@ -153,3 +153,31 @@ CASES += [
         refuse="center_point_box=2",
     ),
 ]
+
+# AffineGrid: a constant size (the grid's coordinates made at convert time) and one read at run time, 2-D and 3-D
+CASES += [
+    NodeCase(
+        "affine_grid_2d_const_align",
+        "AffineGrid",
+        {"theta": rng.standard_normal((2, 2, 3)).astype(np.float32), "size": np.array([2, 3, 4, 5], np.int64)},
+        attrs={"align_corners": 1},
+        consts=("size",),
+        opset=20,
+    ),
+    NodeCase(
+        "affine_grid_3d_runtime_size",
+        "AffineGrid",
+        {"theta": rng.standard_normal((2, 3, 4)).astype(np.float32), "size": np.array([2, 1, 3, 4, 5], np.int64)},
+        opset=20,
+        output_shapes={0: [2, 3, 4, 5, 3]},
+    ),
+    NodeCase(
+        "affine_grid_align_refused",
+        "AffineGrid",
+        {"theta": rng.standard_normal((2, 2, 3)).astype(np.float32), "size": np.array([2, 3, 4, 5], np.int64)},
+        attrs={"align_corners": 2},
+        consts=("size",),
+        opset=20,
+        refuse="align_corners=2",
+    ),
+]
