@@ -1,7 +1,8 @@
 """Indexing for MindSpore: GatherElements, GatherND, ScatterElements, Scatter, ScatterND, OneHot, TopK,
-NonZero, ReverseSequence, Compress, Unique.
+NonZero, ReverseSequence, Compress, Unique, TensorScatter.
 Negative indices are wrapped in the generated code (MindSpore's kernels do not wrap them)."""
 
+from porter.op_maps._scatter import tensor_scatter_call
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value
 from porter.registry import schema_versions
@@ -175,3 +176,20 @@ def _unique(x, axis, sorted_):
     as_int64 = lambda a: mindspore.Tensor(np.asarray(a, dtype=np.int64).reshape(-1))
     return mindspore.Tensor(values), as_int64(index), as_int64(inverse), as_int64(counts)
 """
+
+
+_SCATTER_VOCAB = {
+    "reshape": "ops.reshape",
+    "arange": "ops.arange",
+    "logical_or": "ops.logical_or",
+    "broadcast_to": "ops.broadcast_to",
+    "clip": "ops.clamp",
+    "where": "ops.where",
+    "take": "(lambda update, index, axis: ops.gather_elements(update, axis, index))",
+}
+
+
+@op("TensorScatter", dtypes=_DATA)
+def tensor_scatter(n):
+    """the cache with the update written from each batch entry's write index (linear or circular)"""
+    return tensor_scatter_call(n, _SCATTER_VOCAB)

@@ -91,3 +91,37 @@ CASES = [
         n_outputs=2,
     ),
 ]
+
+# TensorScatter (KV-cache update): per-batch write indices, a circular wrap past the end, the default index 0
+_CACHE = rng.standard_normal((2, 3, 6, 4)).astype(np.float32)
+_UPDATE = rng.standard_normal((2, 3, 3, 4)).astype(np.float32)
+CASES += [
+    NodeCase(
+        "tensor_scatter_linear",
+        "TensorScatter",
+        {"past": _CACHE, "update": _UPDATE, "w": np.array([0, 2], I64)},
+        opset=24,
+    ),
+    NodeCase(
+        "tensor_scatter_circular_wraps",
+        "TensorScatter",
+        {"past": _CACHE, "update": _UPDATE, "w": np.array([5, 4], I64)},
+        attrs={"mode": "circular"},
+        opset=24,
+    ),
+    NodeCase(
+        "tensor_scatter_axis1_default_index",
+        "TensorScatter",
+        {"past": _CACHE[:, :, 0], "update": _UPDATE[:, :2, 0]},
+        attrs={"axis": 1},
+        opset=24,
+    ),
+    NodeCase(
+        "tensor_scatter_batch_axis_refused",
+        "TensorScatter",
+        {"past": _CACHE, "update": _UPDATE},
+        attrs={"axis": 0},
+        opset=24,
+        refuse="axis 0 is the batch axis",
+    ),
+]
