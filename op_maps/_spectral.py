@@ -194,3 +194,53 @@ def stft_call(n, vocab: dict, read_int) -> str:
     length_src = str(length) if length is not None else read_int(n, 3, "frame_length")
     step_src = read_int(n, 1, "frame_step") if step_const is None else str(int(step_const[0]))
     return f"{stft}({n.x(0)}, {window}, *{plan}({n.x(0)}, {step_src}, {length_src}, {onesided}))"
+
+
+def mel_weight_matrix(num_mel_bins, dft_length, sample_rate, lower_edge_hertz, upper_edge_hertz):
+    """[dft_length // 2 + 1, num_mel_bins] triangular filters on the mel scale, as onnx.reference builds them:
+    band edges rounded down to spectrogram bins, each filter rising to 1 at its centre bin and falling after."""
+    import numpy as np
+
+    edges = np.arange(num_mel_bins + 2)
+    low = 2595 * np.log1p(lower_edge_hertz / 700) / np.log(10)
+    high = 2595 * np.log1p(upper_edge_hertz / 700) / np.log(10)
+    hertz = 700 * np.expm1((edges * ((high - low) / edges.shape[0]) + low) / 2595 * np.log(10))
+    bins = (((dft_length + 1) * hertz) // sample_rate).astype(int)
+    out = np.zeros((dft_length // 2 + 1, num_mel_bins))
+    for i in range(num_mel_bins):
+        left, centre, right = bins[i], bins[i + 1], bins[i + 2]
+        if centre == left:
+            out[centre, i] = 1
+        else:
+            for j in range(left, centre + 1):
+                out[j, i] = (j - left) / (centre - left)
+        for j in range(centre, right):
+            out[j, i] = (right - j) / (right - centre)
+    return out
+
+
+_MEL = (
+    inspect.getsource(mel_weight_matrix)
+    + """
+
+def _mel_weight_matrix(num_mel_bins, dft_length, sample_rate, lower_edge_hertz, upper_edge_hertz, dtype):
+    # sizes and frequencies known only at run time
+    return {tensor}(mel_weight_matrix(num_mel_bins, dft_length, sample_rate, lower_edge_hertz, upper_edge_hertz)).astype(dtype)
+"""
+)
+
+
+def mel_call(n, vocab: dict, host_scalar) -> str:
+    """MelWeightMatrix: a constant when every input is one, else built on the host at run time."""
+    dtype = n.out_dtype(0)
+    if dtype is None:
+        n.refuse("the output dtype must be known")
+    target_dtype = n.dtype(dtype)
+    n.attr("output_datatype", 1)
+    values = [n.const_list(i) for i in range(5)]
+    if all(v is not None for v in values):
+        args = [v[0] for v in values]
+        return n.tensor(mel_weight_matrix(*args).astype(dtype), "mel_weights")
+    helper = n.helper("_mel_weight_matrix", _fill(_MEL, vocab))
+    args = ", ".join(host_scalar(n, i) for i in range(5))
+    return f"{helper}({args}, {target_dtype})"

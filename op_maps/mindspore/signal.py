@@ -1,6 +1,6 @@
-"""Signal processing for MindSpore: DFT, STFT and the cosine-sum windows (Hann, Hamming, Blackman)."""
+"""Signal processing for MindSpore: DFT, STFT, MelWeightMatrix and the cosine-sum windows (Hann, Hamming, Blackman)."""
 
-from porter.op_maps._spectral import WINDOW_KINDS, dft_call, stft_call, window_call
+from porter.op_maps._spectral import WINDOW_KINDS, dft_call, mel_call, stft_call, window_call
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value
 
@@ -33,3 +33,15 @@ for _op_type in WINDOW_KINDS:
     def window(n):
         """the window's samples: a constant for a constant size, else computed on the host at run time"""
         return window_call(n, VOCAB, int_value)
+
+
+def _host_scalar(n, i: int) -> str:
+    """input i as a numpy scalar, read at run time (its dtype kept: the mel formulas divide integers)"""
+    n.require_eager(f"input {i} is read from a tensor at run time")
+    return f"{n.x(i)}.asnumpy().reshape(-1)[0]"
+
+
+@op("MelWeightMatrix")
+def mel_weight_matrix(n):
+    """the triangular mel filters: a constant for constant inputs, else built on the host at run time"""
+    return mel_call(n, VOCAB, _host_scalar)

@@ -1,6 +1,6 @@
-"""Signal processing: DFT, STFT and the cosine-sum windows (Hann, Hamming, Blackman), in Paddle's calls."""
+"""Signal processing: DFT, STFT, MelWeightMatrix and the cosine-sum windows (Hann, Hamming, Blackman), in Paddle's calls."""
 
-from porter.op_maps._spectral import WINDOW_KINDS, dft_call, stft_call, window_call
+from porter.op_maps._spectral import WINDOW_KINDS, dft_call, mel_call, stft_call, window_call
 from porter.op_maps.paddle._registry import op
 
 VOCAB = {
@@ -37,3 +37,15 @@ for _op_type in WINDOW_KINDS:
     def window(n):
         """the window's samples: a constant for a constant size, else computed on the host at run time"""
         return window_call(n, VOCAB, _read_int)
+
+
+def _host_scalar(n, i: int) -> str:
+    """input i as a numpy scalar, read at run time (its dtype kept: the mel formulas divide integers)"""
+    n.require_eager(f"input {i} is read from a tensor at run time")
+    return f"{n.x(i)}.numpy().reshape(-1)[0]"
+
+
+@op("MelWeightMatrix")
+def mel_weight_matrix(n):
+    """the triangular mel filters: a constant for constant inputs, else built on the host at run time"""
+    return mel_call(n, VOCAB, _host_scalar)

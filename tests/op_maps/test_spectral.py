@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from porter.op_maps._spectral import dft_matrices, frame_index, window_values
+from porter.op_maps._spectral import dft_matrices, frame_index, mel_weight_matrix, window_values
 
 rng = np.random.default_rng(3)
 
@@ -38,3 +38,13 @@ def test_windows():
 
 def test_frame_index_keeps_whole_frames():
     np.testing.assert_array_equal(frame_index(10, 4, 3), [[0, 1, 2], [4, 5, 6]])
+
+
+def test_mel_weight_matrix_matches_onnx_reference():
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    node = helper.make_node("MelWeightMatrix", ["n", "d", "r", "lo", "hi"], ["y"])
+    args = [np.int64(10), np.int64(128), np.int64(8000), np.float32(0), np.float32(4000)]
+    expected = ReferenceEvaluator(node).run(None, dict(zip(["n", "d", "r", "lo", "hi"], args)))[0]
+    np.testing.assert_allclose(mel_weight_matrix(*args).astype(np.float32), expected)

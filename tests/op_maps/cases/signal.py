@@ -88,3 +88,17 @@ CASES += [
         refuse="onesided=1 needs a real signal",
     ),
 ]
+
+_MEL_ARGS = {
+    "bins": np.array(8, I64),
+    "dft": np.array(64, I64),
+    "rate": np.array(16000, I64),
+    "low": np.float32(20),
+    "high": np.float32(7600),
+}
+CASES += [
+    NodeCase("mel_weight_matrix_const", "MelWeightMatrix", dict(_MEL_ARGS), consts=tuple(_MEL_ARGS), opset=17),
+    NodeCase(  # every input read at run time (eager only)
+        "mel_weight_matrix_runtime", "MelWeightMatrix", dict(_MEL_ARGS), opset=17, output_shapes={0: [33, 8]}
+    ),
+]
