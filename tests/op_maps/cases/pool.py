@@ -23,6 +23,14 @@ CASES = [
         n_outputs=2,
         refuse={"mindspore": "Indices output is not mapped"},
     ),
+    NodeCase(  # padded windows: the padding must never win over 0
+        "maxpool_uint8_padded",
+        "MaxPool",
+        {"x": rng.integers(0, 256, (1, 2, 5, 5)).astype(np.uint8)},
+        attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]},
+        opset=12,
+        refuse={"mindspore": "uint8 is not supported by the mindspore kernel"},
+    ),
     NodeCase("maxpool_asymmetric_pads", "MaxPool", {"x": X}, attrs={"kernel_shape": [3, 2], "pads": [1, 0, 0, 1]}),
     NodeCase(
         "avgpool_include_pad_asymmetric",
