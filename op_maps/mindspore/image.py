@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 
-from porter.op_maps._detection import nms_call
+from porter.op_maps._detection import nms_call, roi_align_call
 from porter.op_maps._grids import affine_grid_call
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_values
@@ -202,3 +202,20 @@ _GRID_VOCAB = {
 def affine_grid(n):
     """the output positions' homogeneous coordinates times each theta (2-D and 3-D)"""
     return affine_grid_call(n, _GRID_VOCAB, int_values)
+
+
+_ROI_VOCAB = {
+    "host": "(lambda t: t.asnumpy())",
+    "tensor": "mindspore.Tensor",
+    "gather": "ops.gather",
+    "cast": "(lambda t, dtype: t.astype(mindspore.int64))",
+    "unsqueeze": "ops.unsqueeze",
+    "matmul": "ops.matmul",
+    "transpose": "ops.transpose",
+}
+
+
+@op("RoiAlign", dtypes={"float32", "float64"})
+def roi_align(n):
+    """avg mode as two products with per-RoI sampling matrices made on the host (eager only)"""
+    return roi_align_call(n, _ROI_VOCAB)

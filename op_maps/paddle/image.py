@@ -6,7 +6,7 @@ and blended on the device. This matches every coordinate_transformation_mode and
 spec exactly, which nn.functional.interpolate's align_corners/align_mode pair cannot.
 """
 
-from porter.op_maps._detection import nms_call
+from porter.op_maps._detection import nms_call, roi_align_call
 from porter.op_maps._grids import affine_grid_call
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
@@ -218,3 +218,20 @@ _GRID_VOCAB = {
 def affine_grid(n):
     """the output positions' homogeneous coordinates times each theta (2-D and 3-D)"""
     return affine_grid_call(n, _GRID_VOCAB, _int_list)
+
+
+_ROI_VOCAB = {
+    "host": "(lambda t: t.numpy())",
+    "tensor": "paddle.to_tensor",
+    "gather": "paddle.gather",
+    "cast": "paddle.cast",
+    "unsqueeze": "paddle.unsqueeze",
+    "matmul": "paddle.matmul",
+    "transpose": "paddle.transpose",
+}
+
+
+@op("RoiAlign", dtypes={"float32", "float64"})
+def roi_align(n):
+    """avg mode as two products with per-RoI sampling matrices made on the host (eager only)"""
+    return roi_align_call(n, _ROI_VOCAB)

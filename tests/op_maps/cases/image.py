@@ -181,3 +181,35 @@ CASES += [
         refuse="align_corners=2",
     ),
 ]
+
+# RoiAlign (avg): RoIs partly outside the image, a fixed and an adaptive sampling grid, both coordinate modes
+_FEATURES = rng.standard_normal((2, 3, 8, 9)).astype(np.float32)
+_ROIS = np.float32([[0, 0, 8, 8], [2.5, 1.2, 7.7, 6.1], [-2, 5, 3, 12], [4, 4, 4.5, 9]])
+_BATCH = np.array([0, 1, 1, 0], np.int64)
+CASES += [
+    NodeCase(
+        "roi_align_half_pixel_ratio2",
+        "RoiAlign",
+        {"x": _FEATURES, "rois": _ROIS, "b": _BATCH},
+        attrs={"output_height": 3, "output_width": 4, "sampling_ratio": 2, "spatial_scale": 0.75},
+        consts=("rois", "b"),
+        opset=16,
+    ),
+    NodeCase(
+        "roi_align_output_half_pixel_adaptive",
+        "RoiAlign",
+        {"x": _FEATURES, "rois": _ROIS, "b": _BATCH},
+        attrs={"output_height": 2, "output_width": 2, "coordinate_transformation_mode": "output_half_pixel"},
+        consts=("rois", "b"),
+        opset=16,
+    ),
+    NodeCase(
+        "roi_align_max_refused",
+        "RoiAlign",
+        {"x": _FEATURES, "rois": _ROIS, "b": _BATCH},
+        attrs={"mode": "max"},
+        consts=("rois", "b"),
+        opset=16,
+        refuse="mode='max' is not mapped",
+    ),
+]
