@@ -34,19 +34,23 @@ def _pad_first(n, x: str, pads: list[int], value: str) -> str:
     return padded
 
 
-@op("MaxPool", dtypes={"float32", "float16"})
+@op("MaxPool", dtypes={"float32", "float16", "int8", "uint8"})
 def max_pool(n):
-    """-inf padding, then nn.MaxPool2d(pad_mode='valid')"""
+    """-inf padding, then nn.MaxPool2d(pad_mode='valid'); int8/uint8 pool in float32 (exact) and cast back"""
     if n.has_output(1):
         n.refuse("the Indices output is not mapped for MindSpore yet")
     if n.since >= 8:
         n.attr("storage_order", 0)
     kernel, strides, pads, source, wrap = _setup(n)
+    small_int = n.in_dtype(0) in ("int8", "uint8")
+    if small_int:
+        source = f"{source}.astype(mindspore.float32)"
     x = _pad_first(n, source, pads, "float('-inf')")
     pool = n.layer(
         n.name, f"nn.MaxPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
     )
-    return wrap(f"{pool}({x})")
+    pooled = wrap(f"{pool}({x})")
+    return f"{pooled}.astype({n.dtype(n.in_dtype(0))})" if small_int else pooled
 
 
 @op("AveragePool", dtypes={"float32", "float16"})

@@ -29,7 +29,6 @@ CASES = [
         {"x": rng.integers(0, 256, (1, 2, 5, 5)).astype(np.uint8)},
         attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]},
         opset=12,
-        refuse={"mindspore": "uint8 is not supported by the mindspore kernel"},
     ),
     NodeCase("maxpool_asymmetric_pads", "MaxPool", {"x": X}, attrs={"kernel_shape": [3, 2], "pads": [1, 0, 0, 1]}),
     NodeCase(
