@@ -55,9 +55,24 @@ def _reduction(n) -> str:
 def scatter_elements(n):
     """ops.tensor_scatter_elements (none / add)"""
     reduction = _reduction(n)
-    if reduction not in ("none", "add"):
-        n.refuse(f"reduction={reduction!r} is not mapped for MindSpore yet")
-    return _scatter_along_axis(n, reduction)
+    if reduction in ("none", "add"):
+        return _scatter_along_axis(n, reduction)
+    # mul / min / max: each update's full coordinates, reduced by the ScatterND kernels
+    axis = int(n.attr("axis", 0))
+    x = n.x(0)
+    helper = n.helper("_element_coordinates", _ELEMENT_COORDINATES)
+    coords = f"{helper}({_wrapped(n, 1, f'{x}.shape[{axis}]')}, {axis})"
+    return f"ops.tensor_scatter_{_REDUCE[reduction]}({x}, {coords}, {n.x(2)})"
+
+
+_ELEMENT_COORDINATES = """
+def _element_coordinates(indices, axis):
+    # [..., rank] coordinates of every element of `indices`, its value standing in on `axis`
+    axis = axis % indices.ndim
+    grids = ops.meshgrid(*[ops.arange(d) for d in indices.shape], indexing="ij")
+    columns = [indices.astype(mindspore.int64) if i == axis else g.astype(mindspore.int64) for i, g in enumerate(grids)]
+    return ops.stack(columns, -1)
+"""
 
 
 def _scatter_along_axis(n, reduction: str) -> str:

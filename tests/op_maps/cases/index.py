@@ -125,3 +125,20 @@ CASES += [
         refuse="axis 0 is the batch axis",
     ),
 ]
+
+# ScatterElements with mul / min / max and repeated indices (negative ones too): every update is reduced in
+CASES += [
+    NodeCase(
+        f"scatter_elements_{reduction}_duplicates",
+        "ScatterElements",
+        {
+            "x": np.float32([[1, 2, 3], [4, 5, 6]]),
+            "i": np.array([[0, 2, 2, -1], [1, 1, 0, 1]], I64),
+            "u": np.float32([[2, -3, 0.5, 4], [7, -1, 3, 0.25]]),
+        },
+        attrs={"axis": 1, "reduction": reduction},
+        consts=("i",),
+        opset=18,
+    )
+    for reduction in ("mul", "min", "max")
+]
