@@ -186,7 +186,7 @@ def shrink(n):
     )
 
 
-@op("Celu", dtypes={"float32"})
+@op("Celu", dtypes={"float32", "float16"})
 def celu(n):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"""
     alpha = float(n.attr("alpha", 1.0))

@@ -18,6 +18,7 @@ CASES = [
     NodeCase("swish_alpha", "Swish", {"x": X}, attrs={"alpha": 2.0}),
     NodeCase("shrink", "Shrink", {"x": X}, attrs={"lambd": 1.0, "bias": 0.5}),
     NodeCase("celu_alpha", "Celu", {"x": X}, attrs={"alpha": 0.7}),
+    NodeCase("celu_float16", "Celu", {"x": X.astype(np.float16)}, attrs={"alpha": 2.0}, opset=28),
     NodeCase("swiglu_alpha", "SwiGLU", {"a": X, "b": X[::-1].copy()}, attrs={"alpha": 0.5}, opset=28),
     NodeCase("mish_large", "Mish", {"x": np.float32([-100, -20, -1, 0, 1, 20, 100])}),
     NodeCase("thresholded_relu_alpha", "ThresholdedRelu", {"x": X}, attrs={"alpha": 0.5}),
