@@ -27,15 +27,8 @@ sys.path.insert(0, str(HERE.parent))
 import porter  # noqa: E402
 
 NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
-# MindSpore layers name their own parameters: torch key suffix -> MindSpore's (docs/structure.md)
-MINDSPORE_NAMES = {
-    "norm.weight": "norm.gamma",
-    "norm.bias": "norm.beta",
-    "layernorm.weight": "layernorm.gamma",
-    "layernorm.bias": "layernorm.beta",
-    "LayerNorm.weight": "LayerNorm.gamma",
-    "LayerNorm.bias": "LayerNorm.beta",
-}
+# MindSpore layers name their own parameters (docs/structure.md): torch's name -> MindSpore's, per layer
+MINDSPORE_NAMES = {"weight": ("gamma", "embedding_table"), "bias": ("beta",)}
 
 _TORCH = """
 import json, os, sys
@@ -96,14 +89,15 @@ def _run(code: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _mindspore_key(key: str) -> str:
-    for suffix, new in MINDSPORE_NAMES.items():
-        if key.endswith(suffix):
-            return key[: -len(suffix)] + new
-    if key.endswith(("embed_tokens.weight", "wte.weight", "wpe.weight", "embeddings.weight")) or re.search(
-        r"_embeddings\.weight$", key
-    ):
-        return key[: -len("weight")] + "embedding_table"
+def _mindspore_key(key: str, got: dict) -> str:
+    """torch's key as the MindSpore port names it: the same, or its layer's own name for that parameter
+    (LayerNorm gamma/beta, Embedding embedding_table)."""
+    if key in got:
+        return key
+    module, _, name = key.rpartition(".")
+    for renamed in MINDSPORE_NAMES.get(name, ()):
+        if f"{module}.{renamed}" in got:
+            return f"{module}.{renamed}"
     return key
 
 
@@ -113,7 +107,7 @@ def compare_keys(name: str, target: str, out: Path) -> dict:
     expected = torch_side["keys"]
     got = port_side["keys"]
     if target == "mindspore":  # MindSpore's own layers rename (LayerNorm gamma); a module class keeps torch's
-        expected = {(k if k in got else _mindspore_key(k)): v for k, v in expected.items()}
+        expected = {_mindspore_key(k, got): v for k, v in expected.items()}
     transposed = sum(1 for k, v in expected.items() if k in got and got[k] != v and got[k] == v[::-1])
     return {
         "keys_equal": set(got) == set(expected),

@@ -1,4 +1,4 @@
-"""Activations for MindSpore: Relu, Sigmoid, Identity (more to come; see docs/operators.md)."""
+"""MindSpore activations: Relu, Sigmoid, Elu, Gelu, the softmaxes, Mish, ThresholdedRelu, ... (docs/operators.md)."""
 
 import numpy as np
 
@@ -157,12 +157,21 @@ def hardmax(n):
     return _along_axis(n, n.helper("_hardmax", _HARDMAX))
 
 
+def _swish(n, x: str) -> str:
+    alpha = float(n.attr("alpha", 1.0))
+    return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
+
+
 @op("Swish", dtypes=_F)
 def swish(n):
     """x * sigmoid(alpha * x)"""
-    alpha = float(n.attr("alpha", 1.0))
-    x = n.x(0)
-    return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
+    return _swish(n, n.x(0))
+
+
+@op("SwiGLU", dtypes=_F)
+def swiglu(n):
+    """Swish(a, alpha) * b (a gated linear unit; same shapes, no broadcasting)"""
+    return f"{_swish(n, n.x(0))} * {n.x(1)}"
 
 
 @op("Shrink", dtypes=_F)
@@ -177,9 +186,23 @@ def shrink(n):
     )
 
 
-@op("Celu", dtypes={"float32"})
+@op("Celu", dtypes={"float32", "float16"})
 def celu(n):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"""
     alpha = float(n.attr("alpha", 1.0))
     x = n.x(0)
     return f"ops.where({x} > 0, {x}, {n.lit(alpha)} * (ops.exp({x} / {n.lit(alpha)}) - 1))"
+
+
+@op("Mish", versions=[18, 22], dtypes=_F)
+def mish(n):
+    """x * tanh(softplus(x)), softplus written stably (ops.mish is not registered for every CPU dtype)"""
+    x = n.x(0)
+    return f"{x} * ops.tanh(ops.maximum({x}, ops.zeros_like({x})) + ops.log1p(ops.exp(-ops.abs({x}))))"
+
+
+@op("ThresholdedRelu", versions=[10, 22], dtypes=_F)
+def thresholded_relu(n):
+    """x where x > alpha, else 0"""
+    x = n.x(0)
+    return f"ops.where({x} > {n.lit(float(n.attr('alpha', 1.0)))}, {x}, ops.zeros_like({x}))"

@@ -1,8 +1,10 @@
 """Convolutions for MindSpore: nn.Conv1d/2d/3d layers for constant weights (pad_mode='pad' with ONNX's
 explicit, possibly asymmetric pads), ops.conv2d otherwise; ConvTranspose as nn.Conv2dTranspose /
-nn.Conv3dTranspose layers (1-D through 2-D)."""
+nn.Conv3dTranspose layers (1-D through 2-D); Col2Im as a product with a 0/1 placement matrix."""
 
+from porter.op_maps._fold import col2im_call
 from porter.op_maps.mindspore._registry import op
+from porter.op_maps.mindspore._runtime_values import int_values
 from porter.semantics import conv_transpose_params, spatial_params, static_weight_shape
 
 
@@ -109,3 +111,12 @@ def conv_transpose(n):
         if bias is not None:
             y = f"{y} + {n.tensor(bias.reshape(-1, *[1] * rank), 'bias')}"
     return y
+
+
+_FOLD_VOCAB = {"matmul": "ops.matmul", "reshape": "ops.reshape", "tensor": "mindspore.Tensor"}
+
+
+@op("Col2Im", dtypes={"float32", "float64"})
+def col2im(n):
+    """columns summed into the image by a product with a 0/1 placement matrix (any number of spatial dims)"""
+    return col2im_call(n, _FOLD_VOCAB, int_values)

@@ -152,10 +152,13 @@ def is_inf(n):
     return f"ops.zeros_like({x}).astype(mindspore.bool_)"
 
 
-@op("Clip", dtypes={"float16", "float32", "float64", "int32", "int64"})
+@op("Clip", dtypes={"float16", "float32", "float64", "int32", "int64", "int8", "uint8", "int16"})
 def clip(n):
-    """ops.maximum / ops.minimum with min and max (attributes before opset 11, optional inputs after)"""
-    x = n.x(0)
+    """ops.maximum / ops.minimum with min and max (attributes before opset 11, optional inputs after); small
+    integers in int32 (exact: the result is one of the operands), cast back"""
+    small = n.in_dtype(0) in ("int8", "uint8", "int16")
+    wide = (lambda v: f"{v}.astype(mindspore.int32)") if small else (lambda v: v)
+    x = wide(n.x(0))
     if n.since < 11:
         if n.since < 6:
             n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
@@ -163,10 +166,10 @@ def clip(n):
         lo = None if lo is None else f"mindspore.Tensor({float(lo)!r}, dtype={x}.dtype)"
         hi = None if hi is None else f"mindspore.Tensor({float(hi)!r}, dtype={x}.dtype)"
     else:
-        lo = n.x(1) if n.has_input(1) else None
-        hi = n.x(2) if n.has_input(2) else None
+        lo = wide(n.x(1)) if n.has_input(1) else None
+        hi = wide(n.x(2)) if n.has_input(2) else None
     if lo is not None:
         x = f"ops.maximum({x}, {lo})"
     if hi is not None:
         x = f"ops.minimum({x}, {hi})"
-    return x
+    return f"{x}.astype({n.dtype(n.in_dtype(0))})" if small else x

@@ -1,6 +1,8 @@
-"""Indexing for MindSpore: GatherElements, GatherND, ScatterElements, ScatterND, OneHot, TopK.
+"""Indexing for MindSpore: GatherElements, GatherND, ScatterElements, Scatter, ScatterND, OneHot, TopK,
+NonZero, ReverseSequence, Compress, Unique, TensorScatter.
 Negative indices are wrapped in the generated code (MindSpore's kernels do not wrap them)."""
 
+from porter.op_maps._scatter import tensor_scatter_call
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value
 from porter.registry import schema_versions
@@ -52,14 +54,38 @@ def _reduction(n) -> str:
 @op("ScatterElements", dtypes=_DATA)
 def scatter_elements(n):
     """ops.tensor_scatter_elements (none / add)"""
-    axis = int(n.attr("axis", 0))
     reduction = _reduction(n)
-    if reduction not in ("none", "add"):
-        n.refuse(f"reduction={reduction!r} is not mapped for MindSpore yet")
+    if reduction in ("none", "add"):
+        return _scatter_along_axis(n, reduction)
+    # mul / min / max: each update's full coordinates, reduced by the ScatterND kernels
+    axis = int(n.attr("axis", 0))
+    x = n.x(0)
+    helper = n.helper("_element_coordinates", _ELEMENT_COORDINATES)
+    coords = f"{helper}({_wrapped(n, 1, f'{x}.shape[{axis}]')}, {axis})"
+    return f"ops.tensor_scatter_{_REDUCE[reduction]}({x}, {coords}, {n.x(2)})"
+
+
+_ELEMENT_COORDINATES = """
+def _element_coordinates(indices, axis):
+    # [..., rank] coordinates of every element of `indices`, its value standing in on `axis`
+    axis = axis % indices.ndim
+    grids = ops.meshgrid(*[ops.arange(d) for d in indices.shape], indexing="ij")
+    columns = [indices.astype(mindspore.int64) if i == axis else g.astype(mindspore.int64) for i, g in enumerate(grids)]
+    return ops.stack(columns, -1)
+"""
+
+
+def _scatter_along_axis(n, reduction: str) -> str:
+    axis = int(n.attr("axis", 0))
     x = n.x(0)
     idx = _wrapped(n, 1, f"{x}.shape[{axis}]")
-    kind = "none" if reduction == "none" else "add"
-    return f"ops.tensor_scatter_elements({x}, {idx}, {n.x(2)}, axis={axis}, reduction={kind!r})"
+    return f"ops.tensor_scatter_elements({x}, {idx}, {n.x(2)}, axis={axis}, reduction={reduction!r})"
+
+
+@op("Scatter", versions=[9, 11], dtypes=_DATA)
+def scatter(n):
+    """the deprecated Scatter = ScatterElements without reduction"""
+    return _scatter_along_axis(n, "none")
 
 
 @op("ScatterND", dtypes=_DATA)
@@ -140,3 +166,45 @@ def compress(n):
     axis = n.attr("axis", None)
     n.require_eager("Compress's output shape depends on the condition's values")
     return f"{n.helper('_compress', _COMPRESS)}({n.x(0)}, {n.x(1)}, {n.lit(axis)})"
+
+
+@op("Unique", versions=[11, 28], dtypes={"float32", "float64", "int32", "int64"})
+def unique(n):
+    """sorted or first-occurrence unique values with indices, inverse indices and counts (host numpy)"""
+    n.require_eager("Unique's output shape depends on the input's values")
+    helper = n.helper("_unique", _UNIQUE)
+    return f"{helper}({n.x(0)}, {n.lit(n.attr('axis', None))}, {bool(n.attr('sorted', 1))})"
+
+
+_UNIQUE = """
+def _unique(x, axis, sorted_):
+    # numpy's unique has exactly ONNX's outputs; it runs on the host (data-dependent output size).
+    values, index, inverse, counts = np.unique(
+        x.asnumpy(), return_index=True, return_inverse=True, return_counts=True, axis=axis
+    )
+    if not sorted_:
+        order = np.argsort(index, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        values = np.take(values, order, axis=0 if axis is None else axis)
+        index, counts, inverse = index[order], counts[order], rank[inverse.reshape(-1)]
+    as_int64 = lambda a: mindspore.Tensor(np.asarray(a, dtype=np.int64).reshape(-1))
+    return mindspore.Tensor(values), as_int64(index), as_int64(inverse), as_int64(counts)
+"""
+
+
+_SCATTER_VOCAB = {
+    "reshape": "ops.reshape",
+    "arange": "ops.arange",
+    "logical_or": "ops.logical_or",
+    "broadcast_to": "ops.broadcast_to",
+    "clip": "ops.clamp",
+    "where": "ops.where",
+    "take": "(lambda update, index, axis: ops.gather_elements(update, axis, index))",
+}
+
+
+@op("TensorScatter", dtypes=_DATA)
+def tensor_scatter(n):
+    """the cache with the update written from each batch entry's write index (linear or circular)"""
+    return tensor_scatter_call(n, _SCATTER_VOCAB)

@@ -1,5 +1,5 @@
 """Matrix products for MindSpore: Gemm (nn.Dense for constant weights, whose [out, in] layout is ONNX's
-transB=1 layout) and MatMul."""
+transB=1 layout), MatMul, Einsum, Det and MatMulInteger."""
 
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import einsum_equation
@@ -124,3 +124,20 @@ def einsum(n):
 def det(n):
     """ops.det"""
     return f"ops.det({n.x(0)})"
+
+
+def _minus_zero_point(n, x: int, zero: int, per_row: bool) -> str:
+    value = f"{n.x(x)}.astype(mindspore.float64)"
+    if not n.has_input(zero):
+        return value
+    point = f"{n.x(zero)}.astype(mindspore.float64)"
+    return f"({value} - {f'ops.unsqueeze({point}, -1)' if per_row else point})"
+
+
+@op("MatMulInteger", dtypes={"int8", "uint8"})
+def matmul_integer(n):
+    """(A - a_zero) @ (B - b_zero) in float64, exact for these 8-bit operands, then int32"""
+    za = n.const(2) if n.has_input(2) else None
+    per_row = za is not None and za.ndim == 1 and za.size > 1  # a zero point per row of A
+    a, b = _minus_zero_point(n, 0, 2, per_row), _minus_zero_point(n, 1, 3, False)
+    return f"ops.matmul({a}, {b}).astype(mindspore.int32)"

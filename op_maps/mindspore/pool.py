@@ -1,16 +1,18 @@
-"""Pooling for MindSpore: MaxPool / AveragePool via explicit padding and nn.MaxPool2d / nn.AvgPool2d with
+"""Pooling for MindSpore: MaxPool / AveragePool via explicit padding and nn.MaxPool2d/3d / nn.AvgPool2d/3d with
 pad_mode='valid' (exact for asymmetric ONNX pads), global pools as reductions."""
+
+import numpy as np
 
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import spatial_params
 
 
 def _setup(n):
-    """(kernel, strides, pads as top/left/bottom/right, input expression, output wrapper) in 2-D terms:
-    a 1-D pool runs as a 2-D one over a height of 1 (exact)."""
+    """(kernel, strides, ONNX pads [begins..., ends...], input expression, output wrapper, layer rank): a 1-D
+    pool runs as a 2-D one over a height of 1 (exact); 2-D and 3-D as themselves."""
     kernel = list(n.attr("kernel_shape"))
-    if len(kernel) not in (1, 2):
-        n.refuse(f"{len(kernel)}-D pooling is not mapped for MindSpore yet")
+    if len(kernel) not in (1, 2, 3):
+        n.refuse(f"{len(kernel)}-D pooling is not mapped for MindSpore")
     in_shape = n.in_shape(0)
     spatial = None if in_shape is None else in_shape[2:]
     strides, dilations, pads = spatial_params(n, kernel, spatial)
@@ -28,25 +30,37 @@ def _setup(n):
 def _pad_first(n, x: str, pads: list[int], value: str) -> str:
     if not any(pads):
         return x
-    top, left, bottom, right = pads
+    rank = len(pads) // 2
+    # ops.pad's tuple runs from the last dim backwards: (last_begin, last_end, previous_begin, ...)
+    order = tuple(v for axis in reversed(range(rank)) for v in (pads[axis], pads[rank + axis]))
     padded = n.tmp("padded")
-    n.stmt(f"{padded} = ops.pad({x}, ({left}, {right}, {top}, {bottom}), mode='constant', value={value})")
+    n.stmt(f"{padded} = ops.pad({x}, {order!r}, mode='constant', value={value})")
     return padded
 
 
-@op("MaxPool", dtypes={"float32", "float16"})
+def _pool_layer(n, kind: str, kernel: list[int], strides: list[int]) -> str:
+    return n.layer(
+        n.name,
+        f"nn.{kind}{len(kernel)}d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')",
+        {},
+    )
+
+
+@op("MaxPool", dtypes={"float32", "float16", "int8", "uint8"})
 def max_pool(n):
-    """-inf padding, then nn.MaxPool2d(pad_mode='valid')"""
+    """-inf padding, then nn.MaxPool2d(pad_mode='valid'); int8/uint8 pool in float32 (exact) and cast back"""
     if n.has_output(1):
         n.refuse("the Indices output is not mapped for MindSpore yet")
     if n.since >= 8:
         n.attr("storage_order", 0)
     kernel, strides, pads, source, wrap = _setup(n)
+    small_int = n.in_dtype(0) in ("int8", "uint8")
+    if small_int:
+        source = f"{source}.astype(mindspore.float32)"
     x = _pad_first(n, source, pads, "float('-inf')")
-    pool = n.layer(
-        n.name, f"nn.MaxPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
-    )
-    return wrap(f"{pool}({x})")
+    pool = _pool_layer(n, "MaxPool", kernel, strides)
+    pooled = wrap(f"{pool}({x})")
+    return f"{pooled}.astype({n.dtype(n.in_dtype(0))})" if small_int else pooled
 
 
 @op("AveragePool", dtypes={"float32", "float16"})
@@ -55,9 +69,7 @@ def average_pool(n):
     count_include_pad = bool(n.attr("count_include_pad", 0)) if n.since >= 7 else False
     kernel, strides, pads, source, wrap = _setup(n)
     x = _pad_first(n, source, pads, "0.0")
-    pool = n.layer(
-        n.name, f"nn.AvgPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
-    )
+    pool = _pool_layer(n, "AvgPool", kernel, strides)
     if count_include_pad or not any(pads):
         return wrap(f"{pool}({x})")
     # padding excluded: the window average of the zero-padded input over that of a zero-padded
@@ -102,7 +114,5 @@ def lp_pool(n):
     kernel, strides, pads, source, wrap = _setup(n)
     powered = f"ops.pow(ops.abs({source}), {p})"
     x = _pad_first(n, powered, pads, "0.0")
-    pool = n.layer(
-        n.name, f"nn.AvgPool2d(kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, pad_mode='valid')", {}
-    )
-    return wrap(f"ops.pow({pool}({x}) * {kernel[0] * kernel[1]}, {1.0 / p!r})")
+    pool = _pool_layer(n, "AvgPool", kernel, strides)
+    return wrap(f"ops.pow({pool}({x}) * {int(np.prod(kernel))}, {1.0 / p!r})")

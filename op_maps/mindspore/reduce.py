@@ -20,8 +20,20 @@ _REDUCTIONS = {
 
 
 def _reduce(op_type: str, axes_input_since: int, template: str):
-    @op(op_type, dtypes=_DTYPES)
+    # max / min of booleans is any / all: computed in int32 (exact) and cast back
+    boolean_ok = op_type in ("ReduceMax", "ReduceMin")
+
+    @op(op_type, dtypes=_DTYPES | ({"bool"} if boolean_ok else set()))
     def emit(n):
+        shape = n.in_shape(0)
+        empty = shape is not None and any(d == 0 for d in shape)
+        if n.in_dtype(0) == "bool":
+            if empty:  # the empty-set identity (-inf / inf) has no boolean value in int32
+                n.refuse(f"{op_type} of an empty boolean tensor is not mapped for MindSpore")
+            return f"{_emit_axes(n, template.replace('{x}', '{x}.astype(mindspore.int32)'))}.astype(mindspore.bool_)"
+        return _emit_axes(n, template)
+
+    def _emit_axes(n, template):
         keep = bool(n.attr("keepdims", 1))
         shape = n.in_shape(0)
         empty = shape is not None and any(d == 0 for d in shape)

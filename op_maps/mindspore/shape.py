@@ -1,5 +1,5 @@
 """Shape manipulation for MindSpore: Reshape, Flatten, Transpose, Concat, Unsqueeze, Squeeze,
-ConstantOfShape. Shapes must be convert-time constants (GRAPH_MODE compiles them into the graph)."""
+ConstantOfShape, EyeLike, CenterCropPad, ... Shapes must be convert-time constants (GRAPH_MODE compiles them into the graph)."""
 
 import numpy as np
 
@@ -502,4 +502,51 @@ def _range(start, limit, delta, dtype):
     if (limit - start) * delta <= 0:
         return ops.zeros((0,), dtype)
     return ops.arange(start, limit, delta, dtype=dtype)
+"""
+
+
+@op("EyeLike", versions=[9, 22])
+def eye_like(n):
+    """ones on the k-th diagonal of a matrix shaped like the input, in dtype or the input's dtype"""
+    from porter.dtypes import onnx_dtype_name
+
+    dtype_code = n.attr("dtype", None)
+    dtype = onnx_dtype_name(dtype_code) if dtype_code is not None else n.in_dtype(0)
+    if dtype is None:
+        n.refuse("output dtype must be known")
+    helper = n.helper("_eye_like", _EYE_LIKE)
+    return f"{helper}({n.x(0)}, {int(n.attr('k', 0))}, {n.dtype(dtype)})"
+
+
+_EYE_LIKE = """
+def _eye_like(x, k, dtype):
+    rows, cols = x.shape
+    i = ops.arange(rows).reshape((-1, 1))
+    j = ops.arange(cols).reshape((1, -1))
+    return (j - i == k).astype(dtype)
+"""
+
+
+@op("CenterCropPad", versions=[18])
+def center_crop_pad(n):
+    """center crop (a slice) or zero-pad each listed axis to the target size"""
+    helper = n.helper("_center_crop_pad", _CENTER_CROP_PAD)
+    return f"{helper}({n.x(0)}, {int_values(n, 1, 'shape')}, {n.lit(n.attr('axes', None))})"
+
+
+_CENTER_CROP_PAD = """
+def _center_crop_pad(x, shape, axes=None):
+    axes = list(range(x.ndim)) if axes is None else [a % x.ndim for a in axes]
+    for axis, size in zip(axes, shape):
+        dim = x.shape[axis]
+        if size < dim:
+            start = (dim - size) // 2
+            x = x[tuple(slice(start, start + size) if i == axis else slice(None) for i in range(x.ndim))]
+        elif size > dim:
+            before = (size - dim) // 2
+            # MindSpore's padding tuple runs from the last dim backwards; only non-negative pads (crops slice)
+            order = [0] * (2 * x.ndim)
+            order[2 * (x.ndim - 1 - axis)], order[2 * (x.ndim - 1 - axis) + 1] = before, size - dim - before
+            x = ops.pad(x, tuple(order), mode="constant", value=0)
+    return x
 """

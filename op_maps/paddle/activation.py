@@ -61,15 +61,21 @@ def hard_sigmoid(n):
     )
 
 
+def _swish(n, x: str) -> str:
+    alpha = float(n.attr("alpha", 1.0))
+    return f"{x} * nn.functional.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"nn.functional.silu({x})"
+
+
 @op("Swish", dtypes=FLOATS)
 def swish(n):
     """x * sigmoid(alpha * x)"""
-    alpha = float(n.attr("alpha", 1.0))
+    return widened(n, [n.x(0)], n.in_dtype(0), lambda x: _swish(n, x))
 
-    def make(x):
-        return f"{x} * nn.functional.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"nn.functional.silu({x})"
 
-    return widened(n, [n.x(0)], n.in_dtype(0), make)
+@op("SwiGLU", dtypes=FLOATS)
+def swiglu(n):
+    """Swish(a, alpha) * b (a gated linear unit; same shapes, no broadcasting)"""
+    return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"{_swish(n, a)} * {b}")
 
 
 @op("Gelu", dtypes=FLOATS)

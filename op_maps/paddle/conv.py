@@ -1,12 +1,14 @@
-"""Convolutions: Conv and ConvTranspose (idiomatic nn.Conv*D layers when the weights are constants).
+"""Convolutions: Conv, ConvTranspose and Col2Im (idiomatic nn.Conv*D layers when the weights are constants).
 
 ONNX pads are [x1_begin, x2_begin, ..., x1_end, x2_end, ...]; symmetric pads map to the layer's
 `padding`, asymmetric ones become an explicit nn.functional.pad in front of an unpadded conv.
 auto_pad SAME_UPPER/SAME_LOWER/VALID is resolved at convert time from the input's spatial shape.
 """
 
+from porter.op_maps._fold import col2im_call
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
+from porter.op_maps.paddle.shape import _int_list
 from porter.semantics import conv_transpose_params, spatial_params, static_weight_shape
 
 _CONV_DTYPES = {"float32", "float64", "float16"}
@@ -82,3 +84,12 @@ def conv_transpose(n):
     n.stmt(f"{full} = {call}")
     crops = [f"{bb}:{full}.shape[{i + 2}] - {ee}" for i, (bb, ee) in enumerate(zip(begin, end))]
     return f"{full}[:, :, {', '.join(crops)}]"
+
+
+_FOLD_VOCAB = {"matmul": "paddle.matmul", "reshape": "paddle.reshape", "tensor": "paddle.to_tensor"}
+
+
+@op("Col2Im", dtypes={"float32", "float64"})
+def col2im(n):
+    """columns summed into the image by a product with a 0/1 placement matrix (any number of spatial dims)"""
+    return col2im_call(n, _FOLD_VOCAB, _int_list)

@@ -1,4 +1,4 @@
-"""Image ops: Resize and Upsample.
+"""Image ops: Resize, Upsample, GridSample and NonMaxSuppression.
 
 Resize is written as a separable per-axis resampling with ONNX's own coordinate formulas: source
 positions are computed on the host from the tensor's shape (cheap, index-only), the data is gathered
@@ -6,8 +6,11 @@ and blended on the device. This matches every coordinate_transformation_mode and
 spec exactly, which nn.functional.interpolate's align_corners/align_mode pair cannot.
 """
 
+from porter.op_maps._detection import nms_call, roi_align_call
+from porter.op_maps._grids import affine_grid_call
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
+from porter.op_maps.paddle.shape import _int_list
 from porter.semantics import grid_sample_args
 
 _MODES = ("nearest", "linear", "cubic")
@@ -192,3 +195,43 @@ def grid_sample(n):
         f"nn.functional.grid_sample({n.x(0)}, {n.x(1)}, mode={mode!r}, padding_mode={padding_mode!r}, "
         f"align_corners={align})"
     )
+
+
+_NMS_VOCAB = {"host": "(lambda t: t.numpy())", "tensor": "paddle.to_tensor"}
+
+
+@op("NonMaxSuppression", dtypes={"float32", "float64"})
+def non_max_suppression(n):
+    """ONNX's selection on the host in numpy (the output size depends on the scores: eager only)"""
+    return nms_call(n, _NMS_VOCAB)
+
+
+_GRID_VOCAB = {
+    "matmul": "paddle.matmul",
+    "transpose": "paddle.transpose",
+    "reshape": "paddle.reshape",
+    "tensor": "paddle.to_tensor",
+}
+
+
+@op("AffineGrid", dtypes={"float32", "float64"})
+def affine_grid(n):
+    """the output positions' homogeneous coordinates times each theta (2-D and 3-D)"""
+    return affine_grid_call(n, _GRID_VOCAB, _int_list)
+
+
+_ROI_VOCAB = {
+    "host": "(lambda t: t.numpy())",
+    "tensor": "paddle.to_tensor",
+    "gather": "paddle.gather",
+    "cast": "paddle.cast",
+    "unsqueeze": "paddle.unsqueeze",
+    "matmul": "paddle.matmul",
+    "transpose": "paddle.transpose",
+}
+
+
+@op("RoiAlign", dtypes={"float32", "float64"})
+def roi_align(n):
+    """avg mode as two products with per-RoI sampling matrices made on the host (eager only)"""
+    return roi_align_call(n, _ROI_VOCAB)

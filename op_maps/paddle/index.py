@@ -1,5 +1,5 @@
 """Indexing: Gather, GatherElements, GatherND, ScatterElements, ScatterND, Scatter, OneHot, NonZero,
-Compress, Unique, ReverseSequence, TopK.
+Compress, Unique, ReverseSequence, TopK, TensorScatter.
 
 ONNX allows negative indices; Paddle's gather kernels do not wrap them, so indices are normalised
 (idx + dim where idx < 0) in the generated code unless they are constants known to be non-negative.
@@ -7,6 +7,7 @@ ONNX allows negative indices; Paddle's gather kernels do not wrap them, so indic
 
 import numpy as np
 
+from porter.op_maps._scatter import tensor_scatter_call
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.semantics import embedding_table, unsorted_top_k
@@ -280,3 +281,20 @@ def _reverse_sequence(x, lengths, batch_axis, time_axis):
     source = paddle.broadcast_to(source, x.shape)
     return paddle.take_along_axis(x, source, axis=time_axis, broadcast=False)
 """
+
+
+_SCATTER_VOCAB = {
+    "reshape": "paddle.reshape",
+    "arange": "paddle.arange",
+    "logical_or": "paddle.logical_or",
+    "broadcast_to": "paddle.broadcast_to",
+    "clip": "paddle.clip",
+    "where": "paddle.where",
+    "take": "paddle.take_along_axis",
+}
+
+
+@op("TensorScatter", dtypes=_DATA_DTYPES)
+def tensor_scatter(n):
+    """the cache with the update written from each batch entry's write index (linear or circular)"""
+    return tensor_scatter_call(n, _SCATTER_VOCAB)

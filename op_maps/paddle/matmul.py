@@ -82,7 +82,7 @@ def gemm(n):
     return f"{product} + {c}"
 
 
-@op("Einsum", dtypes={"float16", "float32", "float64", "int32", "int64"})
+@op("Einsum", dtypes={"float16", "bfloat16", "float32", "float64", "int32", "int64"})
 def einsum(n):
     """paddle.einsum"""
     equation = n.attr("equation").replace(" ", "")

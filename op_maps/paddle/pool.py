@@ -39,17 +39,21 @@ def _pool_setup(n):
 @op("MaxPool", dtypes=_POOL_DTYPES | {"int8", "uint8"})
 def max_pool(n):
     """nn.functional.max_pool1d/2d/3d (Indices output converted to ONNX's flat NCHW indexing)"""
-    if n.in_dtype(0) in ("int8", "uint8"):
-        n.refuse("Paddle's max_pool kernels take float inputs only")
+    small_int = n.in_dtype(0) in ("int8", "uint8")
+    if small_int and n.has_output(1):
+        n.refuse("Paddle's max_pool kernels take float inputs only (no Indices output for int8/uint8)")
     if n.since >= 8 and n.attr("storage_order", 0) != 0 and n.has_output(1):
         n.refuse("storage_order=1 (column-major indices) is not supported")
     rank, kernel, strides, padding, ceil_mode, crop = _pool_setup(n)
+    # int8/uint8 pool in float32, which holds every value exactly (a max picks one, so the cast back is exact)
+    x = f"paddle.cast({n.x(0)}, 'float32')" if small_int else n.x(0)
     call = (
-        f"nn.functional.max_pool{rank}d({n.x(0)}, kernel_size={n.lit(kernel)}, stride={n.lit(strides)}, "
+        f"nn.functional.max_pool{rank}d({x}, kernel_size={n.lit(kernel)}, stride={n.lit(strides)}, "
         f"padding={n.lit(padding)}, ceil_mode={ceil_mode}"
     )
     if not n.has_output(1):
-        return _crop(crop, call + ")")
+        pooled = _crop(crop, call + ")")
+        return f"paddle.cast({pooled}, {n.dtype(n.in_dtype(0))})" if small_int else pooled
     if rank != 2:
         n.refuse("the Indices output is supported for 2-D pooling only")
     helper = n.helper("_plane_to_flat_indices", _FLAT_INDICES)

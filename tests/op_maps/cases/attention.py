@@ -77,3 +77,36 @@ CASES = [
         refuse="need q_num_heads and kv_num_heads",
     ),  # fmt: skip
 ]
+
+# RotaryEmbedding: caches of 10 positions, rotary halves or interleaved pairs, part of the channels rotated
+_COS, _SIN = np.cos(_t(10, 4)), np.sin(_t(10, 4))
+_POS = np.array([[0, 3, 9], [2, 2, 5]], np.int64)
+CASES += [
+    NodeCase(
+        "rotary_4d_positions",
+        "RotaryEmbedding",
+        {"x": _t(2, 2, 3, 8), "cos": _COS, "sin": _SIN, "pos": _POS},
+        opset=23,
+    ),
+    NodeCase(
+        "rotary_interleaved_partial",
+        "RotaryEmbedding",
+        {"x": _t(2, 2, 3, 8), "cos": _COS[:, :2], "sin": _SIN[:, :2], "pos": _POS},
+        attrs={"interleaved": 1, "rotary_embedding_dim": 4},
+        opset=23,
+    ),
+    NodeCase(  # 3-D input, caches already per (batch, position)
+        "rotary_3d_no_positions",
+        "RotaryEmbedding",
+        {"x": _t(2, 3, 16), "cos": np.cos(_t(2, 3, 4)), "sin": np.sin(_t(2, 3, 4))},
+        attrs={"num_heads": 2},
+        opset=23,
+    ),
+    NodeCase(
+        "rotary_3d_missing_heads",
+        "RotaryEmbedding",
+        {"x": _t(2, 3, 16), "cos": np.cos(_t(2, 3, 4)), "sin": np.sin(_t(2, 3, 4))},
+        opset=23,
+        refuse="a 3-D input needs num_heads",
+    ),
+]

@@ -101,3 +101,41 @@ CASES = [
         "conv_int_refused", "Conv", {"x": X.astype(np.int32), "w": W.astype(np.int32)}, refuse="not supported by the"
     ),
 ]
+
+# Col2Im: 2 channels of 2x3 blocks over a 6x7 image with strides, dilations and asymmetric pads; runtime shapes; 3-D
+_I64 = np.int64
+CASES += [
+    NodeCase(
+        "col2im_strided_dilated_padded",
+        "Col2Im",
+        {
+            "x": rng.standard_normal((2, 12, 12)).astype(np.float32),
+            "image": np.array([6, 7], _I64),
+            "block": np.array([2, 3], _I64),
+        },
+        attrs={"strides": [2, 2], "dilations": [2, 1], "pads": [1, 0, 0, 2]},
+        consts=("image", "block"),
+        opset=18,
+    ),
+    NodeCase(  # image and block shapes read at run time (eager only)
+        "col2im_runtime_shapes",
+        "Col2Im",
+        {
+            "x": rng.standard_normal((1, 6, 9)).astype(np.float32),
+            "image": np.array([4, 5], _I64),
+            "block": np.array([2, 3], _I64),
+        },
+        opset=18,
+    ),
+    NodeCase(
+        "col2im_3d",
+        "Col2Im",
+        {
+            "x": rng.standard_normal((1, 8, 8)).astype(np.float32),
+            "image": np.array([3, 3, 3], _I64),
+            "block": np.array([2, 2, 2], _I64),
+        },
+        consts=("image", "block"),
+        opset=18,
+    ),
+]

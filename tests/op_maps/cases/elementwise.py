@@ -10,6 +10,12 @@ B = rng.standard_normal((3, 4)).astype(np.float32)
 POS = (np.abs(A) + 0.1).astype(np.float32)
 
 CASES = [
+    NodeCase(  # int8: MindSpore clips in int32 and casts back
+        "clip_int8_bounds",
+        "Clip",
+        {"x": np.int8([-128, -5, 0, 7, 127]), "lo": np.int8(-6), "hi": np.int8(100)},
+        consts=("lo", "hi"),
+    ),
     NodeCase("add_f32", "Add", {"a": A, "b": B}),
     NodeCase("add_broadcast_const", "Add", {"a": A, "b": B[0]}, consts=("b",)),
     NodeCase("add_int64", "Add", {"a": np.arange(6).reshape(2, 3), "b": np.arange(3)}),

@@ -63,6 +63,20 @@ CASES = [
     ),
     NodeCase("unique_unsorted", "Unique", {"x": np.float32([2, 1, 1, 3, 2])}, attrs={"sorted": 0}, n_outputs=4),
     NodeCase(
+        "unique_axis_sorted",
+        "Unique",
+        {"x": np.array([[1, 0, 0], [1, 0, 0], [2, 3, 4]], np.int64)},
+        attrs={"axis": 0},
+        n_outputs=4,
+    ),
+    NodeCase(
+        "scatter_deprecated",
+        "Scatter",
+        {"x": np.zeros((3, 3), np.float32), "i": np.array([[2, 0]], I64), "u": np.float32([[1.5, 2.5]])},
+        attrs={"axis": 1},
+        opset=10,
+    ),
+    NodeCase(
         "reverse_sequence",
         "ReverseSequence",
         {"x": X, "l": np.array([1, 2, 3], I64)},
@@ -76,4 +90,55 @@ CASES = [
         consts=("k",),
         n_outputs=2,
     ),
+]
+
+# TensorScatter (KV-cache update): per-batch write indices, a circular wrap past the end, the default index 0
+_CACHE = rng.standard_normal((2, 3, 6, 4)).astype(np.float32)
+_UPDATE = rng.standard_normal((2, 3, 3, 4)).astype(np.float32)
+CASES += [
+    NodeCase(
+        "tensor_scatter_linear",
+        "TensorScatter",
+        {"past": _CACHE, "update": _UPDATE, "w": np.array([0, 2], I64)},
+        opset=24,
+    ),
+    NodeCase(
+        "tensor_scatter_circular_wraps",
+        "TensorScatter",
+        {"past": _CACHE, "update": _UPDATE, "w": np.array([5, 4], I64)},
+        attrs={"mode": "circular"},
+        opset=24,
+    ),
+    NodeCase(
+        "tensor_scatter_axis1_default_index",
+        "TensorScatter",
+        {"past": _CACHE[:, :, 0], "update": _UPDATE[:, :2, 0]},
+        attrs={"axis": 1},
+        opset=24,
+    ),
+    NodeCase(
+        "tensor_scatter_batch_axis_refused",
+        "TensorScatter",
+        {"past": _CACHE, "update": _UPDATE},
+        attrs={"axis": 0},
+        opset=24,
+        refuse="axis 0 is the batch axis",
+    ),
+]
+
+# ScatterElements with mul / min / max and repeated indices (negative ones too): every update is reduced in
+CASES += [
+    NodeCase(
+        f"scatter_elements_{reduction}_duplicates",
+        "ScatterElements",
+        {
+            "x": np.float32([[1, 2, 3], [4, 5, 6]]),
+            "i": np.array([[0, 2, 2, -1], [1, 1, 0, 1]], I64),
+            "u": np.float32([[2, -3, 0.5, 4], [7, -1, 3, 0.25]]),
+        },
+        attrs={"axis": 1, "reduction": reduction},
+        consts=("i",),
+        opset=18,
+    )
+    for reduction in ("mul", "min", "max")
 ]

@@ -23,6 +23,25 @@ CASES = [
         n_outputs=2,
         refuse={"mindspore": "Indices output is not mapped"},
     ),
+    NodeCase(  # padded windows: the padding must never win over 0
+        "maxpool_uint8_padded",
+        "MaxPool",
+        {"x": rng.integers(0, 256, (1, 2, 5, 5)).astype(np.uint8)},
+        attrs={"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]},
+        opset=12,
+    ),
+    NodeCase(
+        "maxpool_3d_asymmetric_pads",
+        "MaxPool",
+        {"x": rng.standard_normal((1, 2, 4, 5, 6)).astype(np.float32)},
+        attrs={"kernel_shape": [2, 3, 2], "strides": [1, 2, 2], "pads": [1, 0, 1, 0, 1, 0]},
+    ),
+    NodeCase(
+        "avgpool_3d_exclude_pad",
+        "AveragePool",
+        {"x": rng.standard_normal((1, 2, 4, 5, 6)).astype(np.float32)},
+        attrs={"kernel_shape": [3, 3, 3], "pads": [1, 1, 0, 0, 1, 1]},
+    ),
     NodeCase("maxpool_asymmetric_pads", "MaxPool", {"x": X}, attrs={"kernel_shape": [3, 2], "pads": [1, 0, 0, 1]}),
     NodeCase(
         "avgpool_include_pad_asymmetric",

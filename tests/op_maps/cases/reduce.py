@@ -54,3 +54,23 @@ CASES = [
     ),
     NodeCase("reducesum_bool_refused", "ReduceSum", {"x": X > 0}, opset=11, refuse="dtype|boolean"),
 ]
+
+# booleans: ReduceMax is any, ReduceMin is all (axes constant, and read at run time); Paddle refuses them
+_FLAGS = np.array([[True, False, False], [True, True, True]])
+_NO_PADDLE = {"paddle": "boolean reductions are not supported"}
+CASES += [
+    NodeCase(
+        "reducemax_bool_const_axes",
+        "ReduceMax",
+        {"x": _FLAGS, "a": np.array([1], np.int64)},
+        consts=("a",),
+        refuse=_NO_PADDLE,
+    ),
+    NodeCase(
+        "reducemin_bool_runtime_axes",
+        "ReduceMin",
+        {"x": _FLAGS, "a": np.array([0], np.int64)},
+        attrs={"keepdims": 0},
+        refuse=_NO_PADDLE,
+    ),
+]
