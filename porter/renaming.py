@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from porter.naming import RESERVED, identifier
-from porter.structure import ClassDef, substitute
+from porter.structure import substitute
 
 NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
 LOOP_CARRIED = "hidden_states"
@@ -64,6 +64,10 @@ def _statements(lines: list[str]) -> list[_Statement] | None:
             )
         )
     return found
+
+
+def _uncounted(name: str) -> str:
+    return re.sub(r"_\d+$", "", name)
 
 
 def _layer_name(attr: str) -> str:
@@ -113,9 +117,9 @@ def rename_locals(
 
     for name in params:
         if name in preferred:
-            take(name, [preferred[name], re.sub(r"_\d+$", "", name), name])
+            take(name, [preferred[name], _uncounted(name), name])
         elif NUMBERED.search(name) and name not in fixed:
-            take(name, [re.sub(r"_\d+$", "", name)])
+            take(name, [_uncounted(name)])
     locals_ = set(params)
     for i, stmt in enumerate(statements):
         for name in stmt.stores:
@@ -139,7 +143,7 @@ def rename_locals(
                     mapping[name] = mapping.get(subject, subject)  # the subject's last read: it becomes this value
                     used.discard(name)
                     continue
-            base = re.sub(r"_\d+$", "", name)
+            base = _uncounted(name)
             # the derivation names the subject, or else the tensor whose size it reads (input_ids_arange)
             subject = next((m for m in [*stmt.subjects, *stmt.loads] if m in locals_ and m != name), None)
             subject = mapping.get(subject, subject)
@@ -208,11 +212,9 @@ def rename_program(program) -> None:
     """Rename the locals of every generated class and of the top-level forward. The top-level forward's
     variables are tapped by layerwise validation: value_map follows the new names, and a name rebound to
     a later value keeps the value of its first assignment, the one a tap sees."""
-    root = ClassDef(program.class_name, program.init_lines, program.input_names, program.forward_lines,
-                    program.return_exprs)  # fmt: skip
     inputs = frozenset(program.input_names)  # the model's inputs keep their names and values
     root_map = rename_locals(
-        root.params, root.forward_lines, root.return_exprs, preferred={}, rebind=True, fixed=inputs
+        program.input_names, program.forward_lines, program.return_exprs, preferred={}, rebind=True, fixed=inputs
     )
     apply(root_map, program.forward_lines, program.return_exprs)
     mapped, seen = [], set()
