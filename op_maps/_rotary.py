@@ -4,7 +4,7 @@
 position_ids (or already [batch, seq, size / 2]), the first rotary_embedding_dim channels rotated as halves or
 as interleaved pairs, the rest passed through."""
 
-_HELPER = """
+HELPER_SOURCE = """
 def _rotary_embedding(x, cos_cache, sin_cache, position_ids, interleaved, rotary_dim, num_heads):
     # ONNX RotaryEmbedding, step by step as the operator defines it
     rank3 = len(x.shape) == 3
@@ -57,5 +57,5 @@ def rotary_call(n, vocab: dict) -> str:
     cache_rank = n.in_rank(1)
     if cache_rank is not None and cache_rank != (2 if n.has_input(3) else 3):
         n.refuse("cos_cache must be 2-D with position_ids and 3-D without")
-    helper = n.helper("_rotary_embedding", _HELPER.format(**vocab))
+    helper = n.helper("_rotary_embedding", HELPER_SOURCE.format(**vocab))
     return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {position_ids}, {interleaved}, {rotary_dim}, {num_heads})"

@@ -1,7 +1,7 @@
 """ONNX TensorScatter (opset 24, the KV-cache update) as every target computes it: one helper in a target's
 vocabulary that picks, for each cache position, the update step written there (or keeps the cache)."""
 
-_HELPER = """
+HELPER_SOURCE = """
 def _tensor_scatter(past, update, write_indices, axis, circular):
     # ONNX TensorScatter: update written into the cache along axis from each batch entry's write index on
     length, steps = past.shape[axis], update.shape[axis]
@@ -29,5 +29,5 @@ def tensor_scatter_call(n, vocab: dict) -> str:
     if axis == 0:
         n.refuse("axis 0 is the batch axis, not a sequence axis")
     write = n.x(2) if n.has_input(2) else "None"
-    helper = n.helper("_tensor_scatter", _HELPER.format(**vocab))
+    helper = n.helper("_tensor_scatter", HELPER_SOURCE.format(**vocab))
     return f"{helper}({n.x(0)}, {n.x(1)}, {write}, {axis}, {mode == 'circular'})"

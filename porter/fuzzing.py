@@ -196,11 +196,11 @@ def seed_checkpoints(folder: Path) -> list[tuple[str, bytes]]:
     """(suffix, bytes) of real checkpoints to mutate: a safetensors file and a torch state_dict of the
     shipped example's weights (written by torch in its own process, as porter reads them)."""
     from porter import launcher
-    from porter.weights import _SAFETENSORS_DTYPES
+    from porter.weights import SAFETENSORS_DTYPES
 
     model = onnx.load(Path(__file__).resolve().parent.parent / "examples" / "tiny_cnn.onnx")
     state = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
-    codes = {v: k for k, v in _SAFETENSORS_DTYPES.items()}
+    codes = {v: k for k, v in SAFETENSORS_DTYPES.items()}
     header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
     for name, array in state.items():
         data = np.ascontiguousarray(array).tobytes()
@@ -230,7 +230,7 @@ def read_checkpoint_bytes(payload: dict) -> tuple[str, str]:
     import tempfile
 
     from porter.errors import PorterError
-    from porter.weights import _dump, read_safetensors
+    from porter.weights import dump_checkpoint, read_safetensors
 
     with tempfile.TemporaryDirectory(prefix="porter-fuzz-") as tmp:
         path = Path(tmp) / f"checkpoint{payload['suffix']}"
@@ -242,7 +242,7 @@ def read_checkpoint_bytes(payload: dict) -> tuple[str, str]:
                 return "read", ""
             stderr, sys.stderr = sys.stderr, open(Path(tmp) / "stderr", "w")  # noqa: SIM115
             try:
-                code = _dump(str(path), tmp)
+                code = dump_checkpoint(str(path), tmp)
             finally:
                 sys.stderr.close()
                 sys.stderr = stderr

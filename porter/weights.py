@@ -35,7 +35,7 @@ from porter import launcher
 from porter.errors import InvalidModel, OutputExists, PorterError
 from porter.output import atomic_file
 
-_SAFETENSORS_DTYPES = {
+SAFETENSORS_DTYPES = {
     "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64", "I32": "int32",
     "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
 }  # fmt: skip
@@ -76,7 +76,7 @@ def read_safetensors(path) -> dict[str, np.ndarray]:
         if name == "__metadata__":
             continue
         try:
-            dtype = _dtype(_SAFETENSORS_DTYPES[entry["dtype"]])
+            dtype = _dtype(SAFETENSORS_DTYPES[entry["dtype"]])
             shape = [_integer(d) for d in entry["shape"]]
             begin, end = (_integer(o) for o in entry["data_offsets"])
         except (KeyError, TypeError, ValueError):
@@ -111,7 +111,7 @@ def _read_torch_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], list[str]
     and mindspore cannot share a process). Returns the tensors and notes on what was left out."""
     with tempfile.TemporaryDirectory(prefix="porter-weights-") as tmp:
         try:
-            launcher.run(launcher.python_command("porter.weights", "_dump", path, tmp), "torch.load", timeout=3600)
+            launcher.run(launcher.python_command("porter.weights", "dump", path, tmp), "torch.load", timeout=3600)
         except launcher.HelperFailed as exc:
             raise InvalidModel(f"{path}: cannot read the checkpoint ({exc.reason})") from None
         index = json.loads((Path(tmp) / "index.json").read_text())
@@ -139,7 +139,7 @@ def load_checkpoint(path) -> dict[str, np.ndarray]:
     return _load(path)[0]
 
 
-def _conversion_weights(out_dir: Path, target: str) -> dict[str, np.ndarray]:
+def conversion_weights(out_dir: Path, target: str) -> dict[str, np.ndarray]:
     path = out_dir / ("model.npz" if target == "paddle" else "model.ckpt")
     if not path.is_file():
         raise PorterError(f"{path}: the conversion's weights are missing (the reference shapes come from them)")
@@ -194,7 +194,7 @@ def convert_checkpoint(checkpoint, report_path, out_path, *, force: bool = False
         raise OutputExists(f"{out_path}: is a directory; name the weights file")
     if out_path.exists() and not force:
         raise OutputExists(f"{out_path}: exists (use --force to replace it)")
-    reference = _conversion_weights(report_path.parent, target)
+    reference = conversion_weights(report_path.parent, target)
     # without source.onnx's metadata nothing tells a parameter from a constant the exporter named
     stored, others = _export_kinds(report_path.parent) or (set(), set())
     source, notes = _load(checkpoint)
@@ -326,7 +326,7 @@ def weights_command(checkpoint, report_path, out_path, force, allow_unused):
         click.echo(f"  {line}")
 
 
-def _dump(checkpoint: str, out_dir: str) -> int:
+def dump_checkpoint(checkpoint: str, out_dir: str) -> int:
     """torch.load(weights_only=True) -> OUT_DIR/state.npz (t0, t1, ...) + index.json (names, dtypes)."""
     import torch
 
@@ -373,6 +373,6 @@ def _dump(checkpoint: str, out_dir: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4 or sys.argv[1] != "_dump":
-        sys.exit("usage: python -m porter.weights _dump CHECKPOINT OUT_DIR (porter's private torch reader)")
-    sys.exit(_dump(sys.argv[2], sys.argv[3]))
+    if len(sys.argv) != 4 or sys.argv[1] != "dump":
+        sys.exit("usage: python -m porter.weights dump CHECKPOINT OUT_DIR (porter's private torch reader)")
+    sys.exit(dump_checkpoint(sys.argv[2], sys.argv[3]))

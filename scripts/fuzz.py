@@ -117,12 +117,12 @@ def failing_bundle(folder: Path, target: str) -> Path:
     from porter import convert
     from porter.targets import get_target
     from porter.validators.bundle import ROOT, write_validate_bundle
-    from porter.weights import _conversion_weights
+    from porter.weights import conversion_weights
 
     example = Path(__file__).resolve().parent.parent / "examples" / "tiny_cnn.onnx"
     convert(str(example), target, folder / "out")
     spec = get_target(target)
-    weights = _conversion_weights(folder / "out", target)
+    weights = conversion_weights(folder / "out", target)
     first = next(k for k, v in weights.items() if v.dtype.kind == "f")
     spec.write_weights({**weights, first: weights[first] * 1.5}, str(folder / "out" / spec.weights_file))
     write_validate_bundle(folder / "out", example, folder / "b.tar.gz")

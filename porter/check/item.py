@@ -123,7 +123,7 @@ def figures(report: dict) -> dict:
     does not turn every rounding difference into a regression, nor another machine's SIMD width or BLAS
     (a few ulps apart) into a failure.
     """
-    from porter.validators.verdict import _half_ulp
+    from porter.validators.verdict import half_ulp
 
     rows: dict[str, dict] = {}
     for s in report["sets"]:
@@ -136,7 +136,7 @@ def figures(report: dict) -> dict:
             row["mean_abs"] = max(row["mean_abs"], float(metrics["mean_abs"]))
             ratio = o["bounds"]["golden_ratio"]
             row["slack"] = {"max_abs": ratio.get("mare", 1.0), "mean_abs": ratio.get("mere", 1.0)}
-            floor = FLOOR_ULPS * 2 * _half_ulp(o["dtype"]) * max(1.0, float(o.get("source_max_abs", 1.0)))
+            floor = FLOOR_ULPS * 2 * half_ulp(o["dtype"]) * max(1.0, float(o.get("source_max_abs", 1.0)))
             row["floor"] = max(row.get("floor", 0.0), floor)
     return rows
 

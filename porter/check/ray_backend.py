@@ -85,7 +85,7 @@ def _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_
                 f"{key} needs the Ray resource {missing[0]!r}, which no node of the cluster offers "
                 f"(it has {', '.join(sorted(available))})"
             )
-        groups.setdefault(tuple(sorted(need.items())), []).append((key, _pack(payload, ship)))
+        groups.setdefault(tuple(sorted(need.items())), []).append((key, pack_payload(payload, ship)))
     slots = max(1, int(available.get("CPU", 1)))
     task = ray.remote(_run_chunk)
     pending = {}
@@ -116,13 +116,13 @@ def _run_chunk(chunk, func_path, init_path, init_arg, env, timeout) -> list[Outc
     from porter.workers import run_isolated
 
     with tempfile.TemporaryDirectory(prefix="porter-ray-") as tmp:
-        items = [(key, _unpack(payload, Path(tmp) / str(n))) for n, (key, payload) in enumerate(chunk)]
+        items = [(key, unpack_payload(payload, Path(tmp) / str(n))) for n, (key, payload) in enumerate(chunk)]
         return list(
             run_isolated(items, func_path, jobs=1, timeout=timeout, init_path=init_path, init_arg=init_arg, env=env)
         )
 
 
-def _pack(payload, ship: tuple[str, ...]):
+def pack_payload(payload, ship: tuple[str, ...]):
     if not ship:
         return payload
     packed = dict(payload)
@@ -133,7 +133,7 @@ def _pack(payload, ship: tuple[str, ...]):
     return packed
 
 
-def _unpack(payload, base: Path):
+def unpack_payload(payload, base: Path):
     if not isinstance(payload, dict):
         return payload
     unpacked = dict(payload)

@@ -5,7 +5,7 @@ import ast
 
 import pytest
 
-from porter.op_maps._rotary import _HELPER
+from porter.op_maps._rotary import HELPER_SOURCE
 
 
 @pytest.mark.parametrize("target", ["paddle", "mindspore"])
@@ -13,6 +13,6 @@ def test_helper_fills(target):
     from importlib import import_module
 
     vocab = import_module(f"porter.op_maps.{target}.attention").ROTARY_VOCAB
-    source = _HELPER.format(**vocab)
+    source = HELPER_SOURCE.format(**vocab)
     assert "{" not in source
     assert [f.name for f in ast.parse(source).body] == ["_rotary_embedding"]

@@ -3,7 +3,7 @@
 import pytest
 
 from porter.check.config import load_config
-from porter.check.ray_backend import RayUnavailable, _pack, _unpack, device_resources, run_on_ray
+from porter.check.ray_backend import RayUnavailable, device_resources, pack_payload, run_on_ray, unpack_payload
 from porter.check.run import LOCAL, run_check
 from tests.porter.check.conftest import make_project
 
@@ -36,8 +36,8 @@ def test_shipped_directories_travel_as_files(tmp_path):
     (tmp_path / "case" / "sub").mkdir(parents=True)
     (tmp_path / "case" / "model.py").write_text("x = 1\n")
     (tmp_path / "case" / "sub" / "w.npz").write_bytes(b"\x00\x01")
-    packed = _pack({"dir": str(tmp_path / "case"), "inputs": [1]}, ("dir",))
-    unpacked = _unpack(packed, tmp_path / "elsewhere")
+    packed = pack_payload({"dir": str(tmp_path / "case"), "inputs": [1]}, ("dir",))
+    unpacked = unpack_payload(packed, tmp_path / "elsewhere")
     assert unpacked["inputs"] == [1] and unpacked["dir"] != str(tmp_path / "case")
     assert (tmp_path / "elsewhere" / "dir" / "model.py").read_text() == "x = 1\n"
     assert (tmp_path / "elsewhere" / "dir" / "sub" / "w.npz").read_bytes() == b"\x00\x01"
