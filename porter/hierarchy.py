@@ -163,6 +163,7 @@ def _hoist_shared_values(graph: onnx.GraphProto, tree: ModuleTree, weights: set[
     subexpressions between decoder layers) is computed in their common ancestor, when it depends only on
     values from outside the module: then every instance of a repeated block has the same body."""
     producer = {out: i for i, node in enumerate(graph.node) if i in tree.node_scope for out in node.output if out}
+    sizes = _size_arithmetic(graph)
     changed = True
     while changed:
         changed = False
@@ -184,13 +185,83 @@ def _hoist_shared_values(graph: onnx.GraphProto, tree: ModuleTree, weights: set[
             held_in = scope
             while held_in.parent is not target:
                 held_in = held_in.parent
-            if not any(c.within(held_in) for c in consumers):
+            cone = _outside_cone(graph, tree, index, held_in, producer, weights)
+            if cone is None:
+                continue
+            if not any(c.within(held_in) for c in consumers) and not all(
+                out in sizes for member in cone for out in graph.node[member].output if out
+            ):
                 continue  # the module's result, which its parent passes on: ordinary data flow
-            inputs_ok = all(
-                name not in producer or not tree.node_scope[producer[name]].within(held_in)
-                for name in graph.node[index].input
-                if name and name not in weights
-            )
-            if inputs_ok:
-                tree.node_scope[index] = target
-                changed = True
+            for member in cone:
+                tree.node_scope[member] = target
+            changed = True
+
+
+# Shape arithmetic the exporter shares is a few nodes (sizes multiplied, an arange over them); a larger
+# cone is the module's own work, which stays where the source computed it.
+_MAX_HOISTED_CONE = 8
+_NOT_HOISTED = {
+    "RandomNormal",
+    "RandomNormalLike",
+    "RandomUniform",
+    "RandomUniformLike",
+    "Multinomial",
+    "Bernoulli",
+    "Dropout",
+}
+
+
+def _outside_cone(graph, tree, index: int, held_in: Scope, producer: dict, weights: set[str]) -> list[int] | None:
+    """The node and the nodes inside `held_in` that it is computed from, when all of them start from
+    values outside `held_in` (no weight, no random op): moving them together out of the module keeps the
+    result the same. None when the node depends on the module's own data."""
+    cone, todo = [], [index]
+    while todo:
+        current = todo.pop()
+        if current in cone:
+            continue
+        node = graph.node[current]
+        if node.op_type in _NOT_HOISTED or len(cone) >= _MAX_HOISTED_CONE:
+            return None
+        cone.append(current)
+        for name in node_reads(node):  # a subgraph's outer reads count too
+            if not name:
+                continue
+            if name in weights:
+                return None
+            source = producer.get(name)
+            if source is not None and tree.node_scope[source].within(held_in):
+                todo.append(source)
+    return cone
+
+
+_SIZE_OPS = {"Shape", "Size"}
+_SIZE_ARITHMETIC_OPS = {
+    "Squeeze",
+    "Unsqueeze",
+    "Mul",
+    "Add",
+    "Sub",
+    "Div",
+    "Concat",
+    "Gather",
+    "Slice",
+    "Cast",
+    "Reshape",
+}
+
+
+def _size_arithmetic(graph: onnx.GraphProto) -> set[str]:
+    """Values computed from tensor sizes alone (the exporter's `sym_size_int * 2`): a module that returns
+    one computed only from outside sizes returns it because the exporter shared it, not because the source
+    does."""
+    constants = {i.name for i in graph.initializer if len(i.dims) <= 1}
+    found: set[str] = set()
+    for node in graph.node:  # topologically sorted
+        if (
+            node.op_type in _SIZE_OPS
+            or node.op_type == "Constant"
+            or (node.op_type in _SIZE_ARITHMETIC_OPS and all(not n or n in found or n in constants for n in node.input))
+        ):
+            found.update(out for out in node.output if out)
+    return found

@@ -217,6 +217,7 @@ class StructuredLowering:
         child_work = _ScopeWork(state)
         self._lower_scope(child, child_work)
         returns = [low.expr_of(v) for v in outputs]
+        _drop_unread_params(state, returns)
         low.enter(previous)
         args = [low.expr_of(v) for v in state.inputs]
         outs = [work.state.locals.fresh(low.value_hint(v), "v") for v in outputs]
@@ -488,6 +489,21 @@ def drop_unread(lines: list[str], returns: list[str]) -> None:
             ):
                 del lines[i]
                 changed = True
+
+
+def _drop_unread_params(state: ScopeState, returns: list[str]) -> None:
+    """A module takes only what its body reads: an input bound while lowering and then written another
+    way (a size read from the input's own shape instead) would make the signature, and every caller's
+    call, longer than the source's, and instances that differ only there separate classes."""
+    drop_unread(state.forward_lines, returns)
+    keep = [
+        i
+        for i, param in enumerate(state.params)
+        if any(_reads(line, param) for line in state.forward_lines)
+        or any(_name_pattern(param).search(text) for text in returns)
+    ]
+    state.params[:] = [state.params[i] for i in keep]
+    state.inputs[:] = [state.inputs[i] for i in keep]
 
 
 def _name_pattern(name: str) -> re.Pattern:
