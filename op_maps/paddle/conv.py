@@ -50,8 +50,9 @@ def conv(n):
             sources["bias"] = n.input_source_name(2) or "bias"
         ctor = (
             f"nn.Conv{rank}D({in_per_group * group}, {out_channels}, kernel_size={n.lit(kernel)}, "
-            f"stride={n.lit(strides)}, padding={n.lit(padding)}, dilation={n.lit(dilations)}, groups={group}, "
-            f"bias_attr={None if bias is not None else False})"
+            f"stride={n.lit(strides)}, padding={n.lit(padding)}, dilation={n.lit(dilations)}, groups={group}"
+            + ("" if bias is not None else ", bias_attr=False")
+            + ")"
         )
         layer = n.layer(n.layer_hint(1), ctor, params, sources)
         return f"{layer}({x})"

@@ -65,7 +65,7 @@ def gemm(n):
         if bias is not None:
             params["bias"] = bias
             names["bias"] = n.input_source_name(2) or "bias"
-        ctor = f"nn.Linear({w.shape[0]}, {w.shape[1]}, bias_attr={None if bias is not None else False})"
+        ctor = f"nn.Linear({w.shape[0]}, {w.shape[1]}" + ("" if bias is not None else ", bias_attr=False") + ")"
         layer = n.layer(n.layer_hint(1), ctor, params, names, transforms)
         return f"{layer}({a})"
     b = n.x(1)

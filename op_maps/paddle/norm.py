@@ -141,7 +141,9 @@ def layer_norm(n):
             params["bias"] = bias
             names["bias"] = n.input_source_name(2) or "bias"
         shape_lit = norm_shape[0] if len(norm_shape) == 1 else norm_shape
-        ctor = f"nn.LayerNorm({shape_lit!r}, epsilon={epsilon!r}, bias_attr={None if bias is not None else False})"
+        ctor = (
+            f"nn.LayerNorm({shape_lit!r}, epsilon={epsilon!r}" + ("" if bias is not None else ", bias_attr=False") + ")"
+        )
         layer = n.layer(n.layer_hint(1), ctor, params, names)
         return f"{layer}({x})"
     helper = n.helper("_layer_norm", _LAYER_NORM)
