@@ -26,7 +26,14 @@ from porter.graphs import live_nodes
 from porter.naming import Namer, identifier
 from porter.symdims import ABSENT, SymValue, from_const, propagate, shape_of
 from porter.targets import TargetSpec
-from porter.torch_graph import MACHINE_NAME, linear_biases, linear_weights, readable_hint, source_module
+from porter.torch_graph import (
+    MACHINE_NAME,
+    linear_biases,
+    linear_weights,
+    readable_hint,
+    source_module,
+    source_variables,
+)
 
 # Constants up to this many elements are written inline in the code; bigger ones become weights.
 INLINE_CONST_LIMIT = 16
@@ -88,6 +95,8 @@ class Program:
     value_map: list[dict] = field(default_factory=list)
     # the source's module classes (porter.structure.ClassDef), children before their parents; [] when flat
     classes: list = field(default_factory=list)
+    # local -> the variable the source assigned that value to (q_states): the renaming's first choice
+    source_hints: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -105,6 +114,7 @@ class ScopeState:
     inputs: list[str] = field(default_factory=list)  # values passed in by the caller, in order
     params: list[str] = field(default_factory=list)  # the forward's parameter names for them
     weight_keys: list[str] = field(default_factory=list)  # state_dict keys declared here
+    hints: dict[str, str] = field(default_factory=dict)  # local -> the source's variable for its value
 
 
 class NodeContext:
@@ -408,6 +418,8 @@ class Lowering:
         self.transposed_sources = set(self.renamed_weights.values())
         # MatMul output -> (the Add output, the bias) for Linear layers the exporter split in two
         self.linear_bias = linear_biases(model.graph)
+        # value -> the variable the source's line of code assigned it to (from torch.onnx's stack traces)
+        self.source_variables = source_variables(model.graph)
         self._fused: set[str] = set()  # Add outputs a Linear layer already computes
         # the source's module tree (porter.structure): the scope being lowered, and where each value lives
         self.state: ScopeState | None = None
@@ -504,6 +516,8 @@ class Lowering:
             if self.state is not None:
                 hint = self.value_hint(like or name)
             info.expr = self.locals.fresh(hint or name, "v")
+            if self.state is not None and name in self.source_variables:
+                self.state.hints[info.expr] = self.source_variables[name]
         return info.expr
 
     def const_expr(self, array: np.ndarray, hint: str, cache_key: str | None = None, as_weight: bool = False) -> str:

@@ -83,9 +83,11 @@ def rename_locals(
     preferred: dict[str, str],
     rebind: bool,
     fixed: frozenset[str] = frozenset(),
+    hints: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """old -> new names for one forward's parameters and locals (see the module docstring); `fixed`
-    names (the model's own inputs) keep their name and value throughout."""
+    names (the model's own inputs) keep their name and value throughout; `hints` are the variables the
+    source assigned the values to."""
     statements = _statements(lines)
     if statements is None:
         return {}
@@ -104,6 +106,32 @@ def rename_locals(
     # every name in the body is taken until it is renamed away: a new name never meets an old one
     used = {*params, *(n for stmt in statements for n in (*stmt.stores, *stmt.loads)), *last_read}
     mapping: dict[str, str] = {}
+    originals = frozenset(used)
+    first_store: dict[str, int] = {name: -1 for name in params}
+    for i, stmt in enumerate(statements):
+        for name in stmt.stores:
+            first_store.setdefault(name, i)
+
+    def reuse(old: str, new: str, at: int) -> bool:
+        """Give `old` (assigned at statement `at`) the name `new` when no value held under `new` is alive
+        at the same time, as a hand port rebinds `hidden_states` again and again."""
+        if new in RESERVED or new in fixed or new in in_loops or (new == LOOP_CARRIED and in_loops):
+            return False
+        if new == old:
+            return True
+        end = last_read.get(old, at)
+        for other in originals:
+            if other == old or mapping.get(other, other) != new:
+                continue
+            if other not in first_store:
+                return False  # read but never assigned here (a module name, a builtin)
+            start, stop = first_store[other], last_read.get(other, first_store[other])
+            if not (stop <= at or start >= end):
+                return False
+        used.discard(old)
+        used.add(new)
+        mapping[old] = new
+        return True
 
     def take(old: str, candidates: list[str]) -> None:
         for new in candidates:
@@ -126,6 +154,9 @@ def rename_locals(
             if name in locals_ or name in mapping:
                 continue
             locals_.add(name)
+            hint = (hints or {}).get(name)
+            if hint and not stmt.is_loop and name not in in_loops and reuse(name, identifier(hint, "h"), i):
+                continue
             if not NUMBERED.search(name):
                 continue
             if name in in_loops:
@@ -214,7 +245,13 @@ def rename_program(program) -> None:
     a later value keeps the value of its first assignment, the one a tap sees."""
     inputs = frozenset(program.input_names)  # the model's inputs keep their names and values
     root_map = rename_locals(
-        program.input_names, program.forward_lines, program.return_exprs, preferred={}, rebind=True, fixed=inputs
+        program.input_names,
+        program.forward_lines,
+        program.return_exprs,
+        preferred={},
+        rebind=True,
+        fixed=inputs,
+        hints=program.source_hints,
     )
     apply(root_map, program.forward_lines, program.return_exprs)
     mapped, seen = [], set()
@@ -231,7 +268,9 @@ def rename_program(program) -> None:
             names = {args[position] if position < len(args) else None for args in calls.get(cls.name, [])}
             if len(names) == 1 and None not in names:
                 preferred[param] = names.pop()
-        mapping = rename_locals(cls.params, cls.forward_lines, cls.return_exprs, preferred=preferred, rebind=True)
+        mapping = rename_locals(
+            cls.params, cls.forward_lines, cls.return_exprs, preferred=preferred, rebind=True, hints=cls.hints
+        )
         apply(mapping, cls.forward_lines, cls.return_exprs)
         cls.params[:] = [mapping.get(p, p) for p in cls.params]
         for name, args in _call_args(cls.init_lines, cls.forward_lines).items():

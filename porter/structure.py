@@ -36,6 +36,7 @@ class ClassDef:
     # a class that is its one framework layer plus some statements subclasses it: (layer class, its
     # constructor's arguments); None for the target's plain module class
     base: tuple[str, str] | None = None
+    hints: dict[str, str] = field(default_factory=dict)  # local -> the source's variable (renaming's choice)
 
 
 @dataclass
@@ -88,6 +89,7 @@ class StructuredLowering:
         low.enter(root)
         self._lower_scope(tree.root, _ScopeWork(root))
         low.program.classes = self.classes
+        low.program.source_hints = root.hints
         return True
 
     def _dissolve_sequences(self) -> None:
@@ -298,7 +300,7 @@ class StructuredLowering:
             lines = [line.replace(f"self.{attr}(", call) for line in lines]
             returns = [text.replace(f"self.{attr}(", call) for text in returns]
             init_lines, base = [], (layer_class, args)
-        self.classes.append(ClassDef(name, init_lines, state.params, lines, returns, base))
+        self.classes.append(ClassDef(name, init_lines, state.params, lines, returns, base, dict(state.hints)))
         return name
 
     def _write_lists(self, work: _ScopeWork) -> None:

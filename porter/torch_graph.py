@@ -80,3 +80,53 @@ def source_module(node: onnx.NodeProto) -> str:
             # the last scope is the op itself (linear, conv2d): the module is the one before it
             return scopes[-2] if len(scopes) >= 2 else ""
     return ""
+
+
+_STACK_TRACE = "pkg.torch.onnx.stack_trace"
+# `q_states = ...`, `q_pass, q_rot = ...`, `x: Tensor = ...`; not `self.x = ...`, `x[0] = ...`, `x += ...`
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=]+)?=(?!=)")
+
+
+def source_variables(graph: onnx.GraphProto) -> dict[str, str]:
+    """{value: the variable the source assigned it to}, from the line of source code each node came from
+    (torch.onnx's stack_trace metadata): the nodes of one line in one module call make one statement, and
+    the values that leave it are what `q_states = ...` or `q_pass, q_rot = ...` names. The line is read
+    as text, never run; codegen uses a name only as a sanitized identifier."""
+    groups: dict[tuple[str, str, str], list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        trace = next((p.value for p in node.metadata_props if p.key == _STACK_TRACE), "")
+        lines = [line for line in trace.splitlines() if line.strip()]
+        if len(lines) >= 2:  # the innermost frame: 'File "x.py", line 7, in forward', then its code line
+            groups.setdefault((_module_scopes(node), lines[-2], lines[-1]), []).append(node)
+    readers: dict[str, set[int]] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, set()).add(id(node))
+    graph_outputs = {vi.name for vi in graph.output}
+    found: dict[str, str] = {}
+    for (_, _, code), nodes in groups.items():
+        match = _ASSIGNMENT.match(code)
+        if match is None:
+            continue
+        targets = [t.strip() for t in match.group(1).split(",")]
+        members = {id(n) for n in nodes}
+        leaving = [
+            out
+            for node in nodes
+            for out in node.output
+            if out and (out in graph_outputs or readers.get(out, set()) - members)
+        ]
+        # the line's result is what its last node computes (values that also leave earlier are sizes the
+        # exporter shares with other lines); a line the exporter split into several results names them all
+        last = [out for out in nodes[-1].output if out]
+        if len(last) == len(targets):
+            found.update(zip(last, targets))
+        elif len(leaving) == len(targets):
+            found.update(zip(leaving, targets))
+    return found
+
+
+def _module_scopes(node: onnx.NodeProto) -> str:
+    """The module calls around a node (its name_scopes less the op itself, which is the last entry)."""
+    scopes = name_scopes(node) or ""
+    return scopes.rsplit(",", 1)[0] if "," in scopes else ""

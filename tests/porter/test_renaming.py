@@ -17,9 +17,9 @@ def _run(params, lines, returns, args):
     return namespace["forward"](Layers(), *args)
 
 
-def _renamed(params, lines, returns, preferred=None):
+def _renamed(params, lines, returns, preferred=None, hints=None):
     lines, returns = list(lines), list(returns)
-    mapping = rename_locals(params, lines, returns, preferred=preferred or {}, rebind=True)
+    mapping = rename_locals(params, lines, returns, preferred=preferred or {}, rebind=True, hints=hints)
     apply(mapping, lines, returns)
     return mapping, lines, returns
 
@@ -75,6 +75,7 @@ def test_parameters_take_the_names_their_callers_pass_and_taps_keep_first_values
         return_exprs = ["out"]
         classes = [ClassDef("Block", [], ["unsqueeze", "unsqueeze_1"], ["mul_1 = unsqueeze * unsqueeze_1"], ["mul_1"])]
         value_map = [{"var": "unsqueeze_10", "value": "v1"}, {"var": "unsqueeze_11", "value": "v2"}]
+        source_hints = {}
 
     rename_program(Program)
     # the model's input is never rebound, though this is its last read
@@ -83,3 +84,25 @@ def test_parameters_take_the_names_their_callers_pass_and_taps_keep_first_values
     assert block.params == ["unsqueeze", "ids_unsqueeze"]
     assert block.forward_lines == ["unsqueeze = unsqueeze * ids_unsqueeze"]
     assert [row["var"] for row in Program.value_map] == ["unsqueeze", "ids_unsqueeze"]
+
+
+def test_values_take_the_source_s_variable_names_rebound_as_the_source_does():
+    lines = ["mul_3 = x * 2.0", "add_5 = mul_3 + x", "view_1 = np.reshape(add_5, [-1])", "out = view_1 + mul_3.sum()"]
+    hints = {"mul_3": "scaled", "add_5": "hidden_states", "view_1": "hidden_states"}
+    _, new, returns = _renamed(["x"], lines, ["out"], hints=hints)
+    assert new == [
+        "scaled = x * 2.0",
+        "hidden_states = scaled + x",
+        "hidden_states = np.reshape(hidden_states, [-1])",
+        "out = hidden_states + scaled.sum()",
+    ]
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(_run(["x"], new, returns, [x]), _run(["x"], lines, ["out"], [x]))
+
+
+def test_a_source_name_still_holding_a_live_value_is_not_reused():
+    lines = ["a_1 = np.exp(x)", "b_2 = np.sin(a_1)", "c = b_2 + a_1"]
+    _, new, returns = _renamed(["x"], lines, ["c"], hints={"a_1": "h", "b_2": "h"})
+    assert new == ["h = np.exp(x)", "b = np.sin(h)", "c = b + h"]  # b_2 as h would overwrite a_1 before its read
+    x = np.arange(3.0)
+    np.testing.assert_array_equal(_run(["x"], new, returns, [x]), _run(["x"], lines, ["c"], [x]))

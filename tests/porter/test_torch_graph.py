@@ -1,6 +1,6 @@
 from onnx import helper
 
-from porter.torch_graph import readable_hint, source_module
+from porter.torch_graph import readable_hint, source_module, source_variables
 
 
 def _node(scopes: str):
@@ -18,3 +18,32 @@ def test_a_made_up_name_reads_as_module_and_op_and_a_real_name_stays():
     node = _node("['', 'layers.0', 'layers.0.self_attn', 'cat']")
     assert readable_hint(node, "val_158") == "layers.0.self_attn.concat"
     assert readable_hint(node, "linear_3") == "linear_3"
+
+
+def _traced(op, inputs, outputs, code, op_name):
+    node = helper.make_node(op, inputs, outputs)
+    node.metadata_props.add(key="pkg.torch.onnx.name_scopes", value=f"['', 'attn', '{op_name}']")
+    trace = f'File "modeling.py", line 7, in forward\n    {code}'
+    node.metadata_props.add(key="pkg.torch.onnx.stack_trace", value=trace)
+    return node
+
+
+def test_values_are_named_by_the_source_line_that_assigned_them():
+    from onnx import TensorProto
+
+    nodes = [
+        # `q = x.view(...).transpose(1, 2)`: two nodes, the last one's value is q; the shape it used is not
+        _traced("Shape", ["x"], ["shape"], "q = x.view(shape).transpose(1, 2)", "view"),
+        _traced("Reshape", ["x", "shape"], ["view"], "q = x.view(shape).transpose(1, 2)", "view"),
+        _traced("Transpose", ["view"], ["transpose_3"], "q = x.view(shape).transpose(1, 2)", "transpose"),
+        _traced("Split", ["transpose_3"], ["split_0", "split_1"], "q_pass, q_rot = torch.split(q, 2)", "split"),
+        _traced("Concat", ["split_1", "split_0", "shape"], ["cat"], "return torch.cat((q_rot, q_pass))", "cat"),
+        _traced("Relu", ["cat"], ["relu"], "self.cache = torch.relu(out)", "relu"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+        [helper.make_tensor_value_info("relu", TensorProto.FLOAT, None)],
+    )
+    assert source_variables(graph) == {"transpose_3": "q", "split_0": "q_pass", "split_1": "q_rot"}
