@@ -24,6 +24,7 @@ from porter.frontends.onnx_source import tensor_array
 from porter.fusion import FUSED_OPSET_KEY
 from porter.graphs import live_nodes
 from porter.naming import Namer, identifier
+from porter.plugins import POINTER
 from porter.symdims import ABSENT, SymValue, from_const, propagate, shape_of
 from porter.targets import TargetSpec
 from porter.torch_graph import MACHINE_NAME, linear_biases, linear_weights, readable_hint, source_module
@@ -698,10 +699,6 @@ class Lowering:
             raise UnsupportedOp(
                 label, node.op_type, f"domain {domain!r} is not imported by the model", self.target.name
             )
-        if domain != "":
-            raise UnsupportedOp(
-                label, node.op_type, f"operators of domain {domain!r} are not supported", self.target.name
-            )
         opset = self.opsets[domain]
         written_in = next((p.value for p in node.metadata_props if p.key == FUSED_OPSET_KEY), None)
         if written_in is not None:  # porter.fusion wrote this op, in the opset that defines it
@@ -714,17 +711,20 @@ class Lowering:
             return
         mapping, since = self.target.registry.lookup(node.op_type, opset, domain, self.device)
         if since is None:
-            raise UnsupportedOp(
-                label, node.op_type, f"onnx defines no such operator at opset {opset}", self.target.name
+            why = (
+                f"onnx defines no such operator at opset {opset}"
+                if domain == ""
+                else f"no mapping for operators of domain {domain!r}; {POINTER}"
             )
+            raise UnsupportedOp(label, node.op_type, why, self.target.name)
         if self._try_fold(node, label, since):
             return
         if mapping is None:
-            known = [m.since for m in self.target.registry.ops().get(node.op_type, [])]
+            known = [m.since for m in self.target.registry.ops(domain).get(node.op_type, [])]
             why = (
                 f"opset version {since} is not mapped (mapped versions: {known})"
                 if known
-                else f"no {self.target.framework} mapping for this operator"
+                else f"no {self.target.framework} mapping for this operator; {POINTER}"
             )
             raise UnsupportedOp(label, node.op_type, why, self.target.name)
         ctx = NodeContext(self, node, since, opset)
