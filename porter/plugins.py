@@ -266,7 +266,7 @@ def _key(spec) -> str:
     if text.endswith(".py") or os.sep in text or os.path.exists(text):
         path = Path(text)
         if not path.is_file():
-            raise PluginError(f"plugin {text}: no such file")
+            raise PluginError(f"plugin {text}: {'not a file' if path.exists() else 'no such file'}")
         if path.suffix != ".py":
             raise PluginError(f"plugin {text}: not a Python file (.py)")
         return str(path.resolve())  # absolute: subprocesses may run elsewhere

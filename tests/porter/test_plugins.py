@@ -234,3 +234,12 @@ def test_a_plugin_op_runs_in_the_generated_code(isolated, tmp_path):
     x = np.array([[-1.0, 0.5, 2.0]], np.float32)
     (out,) = run_target(_custom_model("test.run", scale=3.0), "paddle", [[x]])[0]
     np.testing.assert_allclose(out, np.maximum(x * 3.0, 0.0), rtol=0, atol=0)
+
+
+def test_porter_workers_load_the_plugins_of_their_parent(isolated, tmp_path):
+    from porter.workers import run_isolated
+
+    plugins.load([_write_plugin(tmp_path / "twice.py", "test.worker")])
+    (outcome,) = run_isolated([("ops", ["paddle"])], "porter.support:coverage", jobs=1)
+    assert outcome.ok, outcome.error
+    assert [r["op_type"] for r in outcome.value["custom"]] == ["test.worker::Twice"]
