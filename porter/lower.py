@@ -706,7 +706,7 @@ class Lowering:
         if node.output and node.output[0] in self._fused:
             self.program.op_report.append({"node": label, "op_type": node.op_type, "since": 0, "mapping": "fused"})
             return
-        if node.op_type == "Constant":
+        if node.op_type == "Constant" and domain == "":  # a plugin's custom-domain "Constant" is its own op
             self._fold_constant(node, label)
             return
         mapping, since = self.target.registry.lookup(node.op_type, opset, domain, self.device)
@@ -722,7 +722,7 @@ class Lowering:
         if mapping is None:
             known = [m.since for m in self.target.registry.ops(domain).get(node.op_type, [])]
             why = (
-                f"opset version {since} is not mapped (mapped versions: {known})"
+                f"opset version {since} is not mapped (mapped versions: {known}); {POINTER}"
                 if known
                 else f"no {self.target.framework} mapping for this operator; {POINTER}"
             )
@@ -756,7 +756,7 @@ class Lowering:
     def _record_sym(self, ctx: NodeContext) -> None:
         """Follow shape arithmetic on symbolic dims (porter.symdims) so shape consumers can skip the tensor."""
         node = ctx.proto
-        if not ctx.has_output(0):
+        if not ctx.has_output(0) or node.domain not in ("", "ai.onnx"):  # ONNX's semantics only, not a plugin op's
             return
         out = self.values[node.output[0]]
         if node.op_type == "Shape":
