@@ -42,6 +42,25 @@ TARGET_OPTION = click.option(
 )
 
 
+def _load_plugins(ctx, param, values):
+    if values:
+        from porter import plugins
+
+        plugins.load(values)  # a PluginError exits 3 (usage), naming the plugin and the problem
+
+
+PLUGIN_OPTION = click.option(
+    "--plugin",
+    "plugins",
+    multiple=True,
+    metavar="FILE.py|MODULE",
+    expose_value=False,
+    is_eager=True,
+    callback=_load_plugins,
+    help="Load your own op mappings / torch.onnx translations from a .py file or module (repeatable; docs/plugins.md).",
+)
+
+
 def report_options(command):
     """--report r.html and --json r.json, shared by validate, report and kernels."""
     command = click.option(
@@ -210,6 +229,7 @@ def main(debug):
     is_flag=True,
     help="PyTorch sources: export in train mode so Dropout is kept, active under train()/set_train() as in the source.",
 )
+@PLUGIN_OPTION
 def convert(source, target, out_dir, force, validate, seed, dynamic, export, device, training):
     """Convert SOURCE into a standalone model for the target framework.
 
@@ -261,6 +281,9 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
     return EXIT_OK
 
 
+PLUGIN_DOCS = "docs/plugins.md"
+
+
 def _unsupported_next_step(exc: UnsupportedOp, source: str, target: str) -> str:
     """Where to look and what to do when a node has no mapping."""
     from porter.frontends.torch_source import is_torch_spec
@@ -269,7 +292,8 @@ def _unsupported_next_step(exc: UnsupportedOp, source: str, target: str) -> str:
     return (
         f"`porter inspect {shlex.quote(str(source))} --to {target}` lists {where}every other node that blocks; "
         f"a mapping for {exc.op_type} is a function registered with registry.register({exc.op_type!r}) in "
-        f"op_maps/{target}/ (README, 'How it works')"
+        f"op_maps/{target}/ (README, 'How it works'), or, without changing porter, in a plugin: "
+        f"--plugin FILE.py ({PLUGIN_DOCS})"
     )
 
 
@@ -326,6 +350,7 @@ def _print_summary(result) -> None:
 )
 @click.option("--steps", type=click.IntRange(min=1), default=5, show_default=True, help="With --train: AdamW steps.")
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="With --train: the learning rate.")
+@PLUGIN_OPTION
 def validate(
     out_dir,
     source,
@@ -466,6 +491,7 @@ def report(results, bundle_path, html_path, json_path):
 @report_options
 @bundle_option("pack the sweep")
 @RAY_OPTION
+@PLUGIN_OPTION
 def kernels(target, device, dtypes, ops, seed, jobs, json_path, html_path, bundle_path, ray_address):
     """Sweep every mapped op on DEVICE against the fp64 golden: an op x dtype table of errors and verdicts.
 
@@ -545,6 +571,7 @@ def _emit_kernels(result: dict, html_path, json_path) -> int:
 @click.option("--update-baseline", is_flag=True, help="Record this run's figures of passed items in the baseline.")
 @click.option("--no-cache", is_flag=True, help="Run every item, even those whose inputs are unchanged.")
 @RAY_OPTION
+@PLUGIN_OPTION
 def check(config_path, junit_path, markdown_path, jobs, baseline_path, update_baseline, no_cache, ray_address):
     """CI parity gate: convert and validate every configured model x target x device.
 
@@ -621,6 +648,7 @@ def _target_of(out_dir: Path) -> str:
     metavar="[INPUT:]DIMS",
     help="PyTorch sources: dims kept symbolic (e.g. batch,seq or input_ids:batch,seq), as in convert.",
 )
+@PLUGIN_OPTION
 def inspect(source, target, fmt, dynamic):
     """Day-one readiness: every op, the mapping it will use, and all that blocks conversion (exit 2).
 
@@ -653,6 +681,8 @@ def inspect(source, target, fmt, dynamic):
             )
         if report["dynamic_dims"]:
             out_console.print(plain(f"symbolic dims kept symbolic: {', '.join(report['dynamic_dims'])}"), markup=False)
+        if report["problems"]:
+            out_console.print(f"your own mappings for these ops: --plugin FILE.py ({PLUGIN_DOCS})", markup=False)
         verdict = "ready to convert" if report["convertible"] else f"{len(report['problems'])} node(s) block conversion"
         out_console.print(verdict, markup=False)
     return EXIT_OK if report["convertible"] else EXIT_CONVERSION
@@ -664,12 +694,14 @@ def _inspect_markdown(source, report: dict) -> str:
     if report["problems"]:
         lines += ["", "## Blocking", "", "| node | op | module | reason |", "|---|---|---|---|"]
         lines += [f"| {p['node']} | {p['op_type']} | {p['module']} | {p['reason']} |" for p in report["problems"]]
+        lines += ["", f"Your own mappings for these ops: `--plugin FILE.py` ({PLUGIN_DOCS})."]
     return "\n".join(lines)
 
 
 @main.command()
 @TARGET_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table", show_default=True)
+@PLUGIN_OPTION
 def ops(target, fmt):
     """List the ONNX operators and opset versions each target supports (from the registry)."""
     from porter.support import coverage, coverage_markdown
@@ -684,7 +716,7 @@ def ops(target, fmt):
         table.add_column("op")
         table.add_column("versions mapped")
         table.add_column("versions onnx defines")
-        for row in rows["ops"]:
+        for row in rows["ops"] + rows["custom"]:  # plugins' custom-domain ops last, as domain::op
             mapped = row["targets"][target]
             table.add_row(row["op_type"], ", ".join(map(str, mapped)) or "-", ", ".join(map(str, row["versions"])))
         out_console.print(table)

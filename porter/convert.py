@@ -58,7 +58,10 @@ def lower_model(model: onnx.ModelProto, target: str, device: str = "cpu", roles:
 
 def to_onnx(source, *, example_inputs=None, dynamic=None, training: bool = False) -> tuple[onnx.ModelProto, dict]:
     """Any supported source -> (checked, shape-inferred ModelProto, export info)."""
+    from porter import plugins
     from porter.frontends import torch_source
+
+    plugins.load_configured()  # before the model is read: a plugin's define_op makes its custom ops known to onnx
 
     if torch_source.is_torch_module(source):
         if example_inputs is None:
@@ -106,6 +109,7 @@ def convert(
     export: str | None = None,
     device: str = "cpu",
     training: bool = False,
+    plugins=(),
 ) -> Result:
     """Convert `source` for `target` ("paddle" or "mindspore").
 
@@ -118,8 +122,13 @@ def convert(
     checked against model.py before OUT appears.
     training: PyTorch sources: export in train mode so Dropout is kept, active under train() / set_train()
     like the source's (load_model() still returns the model in eval mode).
+    plugins: .py files or module names adding mappings and torch.onnx translations for ops porter does not
+    map (docs/plugins.md); they stay loaded for the process.
     Writes OUT/model.py, the weights and report.json atomically when out_dir is given.
     """
+    from porter import plugins as extensions
+
+    extensions.load(plugins)
     spec = _target_spec(target)
     if export is not None and export != spec.export_kind:
         raise PorterError(f"--export {export} is not available for {target} (it offers {spec.export_kind!r})")
@@ -191,6 +200,7 @@ def write_program(program: Program, code: str, directory: Path, source_label: st
         "eager_only": program.eager_only,
         "device": program.device,
         "values": program.value_map,
+        "plugins": _plugins(),
     }
     (directory / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -222,6 +232,12 @@ def _class_name(model: onnx.ModelProto) -> str:
     if not camel or not camel[0].isalpha() or camel in ("Model", "Layer", "Cell"):
         return "Model"
     return camel
+
+
+def _plugins() -> list[str]:
+    from porter import plugins
+
+    return plugins.loaded()
 
 
 def _version() -> str:

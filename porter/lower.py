@@ -24,6 +24,7 @@ from porter.frontends.onnx_source import tensor_array
 from porter.fusion import FUSED_OPSET_KEY
 from porter.graphs import live_nodes
 from porter.naming import Namer, identifier
+from porter.plugins import POINTER
 from porter.symdims import ABSENT, SymValue, from_const, propagate, shape_of
 from porter.targets import TargetSpec
 from porter.torch_graph import (
@@ -712,10 +713,6 @@ class Lowering:
             raise UnsupportedOp(
                 label, node.op_type, f"domain {domain!r} is not imported by the model", self.target.name
             )
-        if domain != "":
-            raise UnsupportedOp(
-                label, node.op_type, f"operators of domain {domain!r} are not supported", self.target.name
-            )
         opset = self.opsets[domain]
         written_in = next((p.value for p in node.metadata_props if p.key == FUSED_OPSET_KEY), None)
         if written_in is not None:  # porter.fusion wrote this op, in the opset that defines it
@@ -723,22 +720,25 @@ class Lowering:
         if node.output and node.output[0] in self._fused:
             self.program.op_report.append({"node": label, "op_type": node.op_type, "since": 0, "mapping": "fused"})
             return
-        if node.op_type == "Constant":
+        if node.op_type == "Constant" and domain == "":  # a plugin's custom-domain "Constant" is its own op
             self._fold_constant(node, label)
             return
         mapping, since = self.target.registry.lookup(node.op_type, opset, domain, self.device)
         if since is None:
-            raise UnsupportedOp(
-                label, node.op_type, f"onnx defines no such operator at opset {opset}", self.target.name
+            why = (
+                f"onnx defines no such operator at opset {opset}"
+                if domain == ""
+                else f"no mapping for operators of domain {domain!r}; {POINTER}"
             )
+            raise UnsupportedOp(label, node.op_type, why, self.target.name)
         if self._try_fold(node, label, since):
             return
         if mapping is None:
-            known = [m.since for m in self.target.registry.ops().get(node.op_type, [])]
+            known = [m.since for m in self.target.registry.ops(domain).get(node.op_type, [])]
             why = (
-                f"opset version {since} is not mapped (mapped versions: {known})"
+                f"opset version {since} is not mapped (mapped versions: {known}); {POINTER}"
                 if known
-                else f"no {self.target.framework} mapping for this operator"
+                else f"no {self.target.framework} mapping for this operator; {POINTER}"
             )
             raise UnsupportedOp(label, node.op_type, why, self.target.name)
         ctx = NodeContext(self, node, since, opset)
@@ -770,7 +770,7 @@ class Lowering:
     def _record_sym(self, ctx: NodeContext) -> None:
         """Follow shape arithmetic on symbolic dims (porter.symdims) so shape consumers can skip the tensor."""
         node = ctx.proto
-        if not ctx.has_output(0):
+        if not ctx.has_output(0) or node.domain not in ("", "ai.onnx"):  # ONNX's semantics only, not a plugin op's
             return
         out = self.values[node.output[0]]
         if node.op_type == "Shape":

@@ -55,6 +55,7 @@ class Mapping:
     module: str = ""
     notes: str = ""
     deviation: str = ""  # a known numeric difference, warned about at convert time (docs/known-deviations.md)
+    domain: str = DEFAULT_DOMAIN  # a custom domain's ops come from plugins (porter/plugins.py)
 
 
 @dataclass
@@ -106,6 +107,7 @@ class Registry:
                     module=fn.__module__.rsplit(".", 1)[-1],
                     notes=notes,
                     deviation=deviation,
+                    domain=domain,
                 )
             return fn
 
@@ -131,8 +133,14 @@ class Registry:
     def items(self) -> list[Mapping]:
         return [self._table[k] for k in sorted(self._table)]
 
-    def ops(self) -> dict[str, list[Mapping]]:
+    def ops(self, domain: str = DEFAULT_DOMAIN) -> dict[str, list[Mapping]]:
+        """op_type -> its mappings, oldest version first, for one domain (ONNX's own by default)."""
         grouped: dict[str, list[Mapping]] = {}
         for mapping in self.items():
-            grouped.setdefault(mapping.op_type, []).append(mapping)
+            if mapping.domain == domain:
+                grouped.setdefault(mapping.op_type, []).append(mapping)
         return grouped
+
+    def custom_domains(self) -> list[str]:
+        """The domains other than ONNX's own that have mappings (registered by plugins)."""
+        return sorted({domain for domain, _, _ in self._table} - {DEFAULT_DOMAIN})

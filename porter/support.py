@@ -14,6 +14,9 @@ def onnx_default_domain_ops() -> list[str]:
 
 
 def coverage(targets: list[str] | None = None) -> dict:
+    from porter import plugins
+
+    plugins.load_configured()  # installed plugins' mappings are listed like porter's own
     targets = targets or target_names()
     registries = {t: get_target(t).registry.ops() for t in targets}
     rows = []
@@ -34,7 +37,26 @@ def coverage(targets: list[str] | None = None) -> dict:
         mapped = [r for r in rows if r["targets"][t]]
         complete = [r for r in mapped if r["targets"][t] == r["versions"]]
         summary[t] = {"ops_mapped": len(mapped), "ops_all_versions": len(complete)}
-    return {"ops": rows, "summary": summary}
+    return {"ops": rows, "summary": summary, "custom": _custom_rows(targets)}
+
+
+def _custom_rows(targets: list[str]) -> list[dict]:
+    """Plugins' ops of custom domains: "domain::op_type", the versions onnx knows (from their define_op)."""
+    rows = []
+    for domain in sorted({d for t in targets for d in get_target(t).registry.custom_domains()}):
+        by_target = {t: get_target(t).registry.ops(domain) for t in targets}
+        for op_type in sorted({op for ops in by_target.values() for op in ops}):
+            rows.append(
+                {
+                    "op_type": f"{domain}::{op_type}",
+                    "versions": schema_versions(op_type, domain),
+                    "targets": {t: [m.since for m in by_target[t].get(op_type, [])] for t in targets},
+                    "mapping": {
+                        t: (by_target[t][op_type][0].summary if op_type in by_target[t] else "") for t in targets
+                    },
+                }
+            )
+    return rows
 
 
 def coverage_markdown(targets: list[str] | None = None) -> str:
@@ -57,7 +79,7 @@ def coverage_markdown(targets: list[str] | None = None) -> str:
         for op_type, devices in get_target(t).registry.devices().items():
             lines.append(f"- {t}: {op_type} has its own mapping for `--device {', '.join(devices)}`")
     lines += ["", "| operator | onnx versions | " + " | ".join(targets) + " |", "|---|---|" + "---|" * len(targets)]
-    for row in data["ops"]:
+    for row in data["ops"] + data["custom"]:  # plugins' custom-domain ops last, as domain::op
         cells = []
         for t in targets:
             mapped = row["targets"][t]

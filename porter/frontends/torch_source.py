@@ -17,6 +17,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -198,7 +199,19 @@ def export_module(
         except Exception as exc:
             info["failures"]["torchscript"] = _first_line(exc)
     reasons = "; ".join(f"{k}: {v}" for k, v in info["failures"].items())
-    raise PorterError(f"torch.onnx could not export {type(module).__name__}: {reasons}")
+    raise PorterError(f"torch.onnx could not export {type(module).__name__}: {reasons}{_translation_pointer(info)}")
+
+
+def _translation_pointer(info: dict) -> str:
+    """An op the exporter has no translation for (a custom op, say) can get one from a plugin: say so."""
+    found = re.search(r"OpOverload\(op='([\w.]+)', overload='(\w+)'\)", info["failures"].get("dynamo", ""))
+    if found is None:
+        return ""
+    namespace, _, name = found.group(1).partition(".")
+    return (
+        f"; a torch.onnx translation for {namespace}::{name}.{found.group(2)} can come from a plugin "
+        "(`--plugin FILE.py` with plugins.torch_translation, see docs/plugins.md)"
+    )
 
 
 def tensor_roles(module) -> dict:

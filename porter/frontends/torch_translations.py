@@ -47,8 +47,13 @@ def _batch_norm_functional():
 
 
 def translation_table() -> dict:
-    """{torch op overload: ONNX Script function} for the ops of the table that exist now."""
+    """{torch op overload: ONNX Script function} for the ops of the table that exist now (porter's own and
+    those of the user's plugins, porter/plugins.py)."""
     import torch
+
+    from porter import plugins
+
+    plugins.load_configured()
 
     table = {}
     for name, builder in _TABLE.items():
