@@ -26,7 +26,7 @@ NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
 LOOP_CARRIED = "hidden_states"
 DERIVED_LIMIT = 24  # characters: `arange_unsqueeze` yes, `kv_a_proj_with_mqa_split_slice` no
 _LIST_CTORS = re.compile(r"\[(.*)\]")
-_CTOR = re.compile(r"^([A-Za-z_]\w*)\(\)$")
+_CTOR = re.compile(r"^([A-Za-z_]\w*)\([^()]*\)$")  # Block() or a sized layer class, Conv1D(32, 96)
 
 
 @dataclass
@@ -207,7 +207,7 @@ def _children(init_lines: list[str]) -> dict[str, list[str]]:
         if listed:
             body = listed.group(1)
             repeat = re.match(r"^(\w+)\(\) for _ in range\(\d+\)$", body)
-            found[attr] = [repeat.group(1)] if repeat else re.findall(r"(\w+)\(\)", body)
+            found[attr] = [repeat.group(1)] if repeat else re.findall(r"(\w+)\([^()]*\)", body)
     return found
 
 

@@ -37,6 +37,7 @@ class ClassDef:
     # constructor's arguments); None for the target's plain module class
     base: tuple[str, str] | None = None
     hints: dict[str, str] = field(default_factory=dict)  # local -> the source's variable (renaming's choice)
+    init_params: list[str] = field(default_factory=list)  # a layer subclass's sizes, passed to super()
 
 
 @dataclass
@@ -235,8 +236,8 @@ class StructuredLowering:
             call_expr = substitute(expr, mapping)
             class_name = None
         else:
-            class_name = self._class_for(child, state, returns)
-            ctor = f"{class_name}()"
+            class_name, ctor_args = self._class_for(child, state, returns)
+            ctor = f"{class_name}({ctor_args})"
             call_expr = f"{target}({', '.join(args)})"
         work.state.weight_keys += state.weight_keys  # the parent holds its children's parameters too
         if plan.index is None:
@@ -273,15 +274,18 @@ class StructuredLowering:
             if row["target"].startswith(old):
                 row["target"] = new + row["target"][len(old) :]
 
-    def _class_for(self, scope: Scope, state: ScopeState, returns: list[str]) -> str:
+    def _class_for(self, scope: Scope, state: ScopeState, returns: list[str]) -> tuple[str, str]:
         """The class for this module's body: shared with every earlier instance whose body is the same."""
-        body = [*state.init_lines, "#", *state.forward_lines, "#", *returns]
-        key = (scope.class_name, len(state.params), _canonical(body, state.params))
         owned = _owning_layer(state, state.forward_lines, returns, self.low.program.param_map)
+        sizes = _layer_sizes(owned[1], owned[2]) if owned is not None else None
+        init_for_key = [f"{owned[1]}({sizes[2]})"] if sizes is not None else state.init_lines
+        body = [*init_for_key, "#", *state.forward_lines, "#", *returns]
+        key = (scope.class_name, len(state.params), _canonical(body, state.params))
+        call_args = ", ".join(sizes[1]) if sizes is not None else ""
         if owned is not None:  # the class is that layer: its parameters are the module's own (c_attn.weight)
             self._rekey(state, owned[0])  # every instance's keys, the class written once
         if key in self._class_keys:
-            return self._class_keys[key]
+            return self._class_keys[key], call_args
         base = identifier(scope.class_name, "Module")
         base = base[0].upper() + base[1:]
         name, n = base, 1
@@ -293,15 +297,20 @@ class StructuredLowering:
         # which differ between instances that are the same class
         lines, returns = list(state.forward_lines), list(returns)
         inline_single_use(lines, returns)
-        init_lines, base = state.init_lines, None
+        init_lines, base, init_params = state.init_lines, None, []
         if owned is not None:
             attr, layer_class, args = owned
             call = f"super().{self.low.target.forward_name}("
             lines = [line.replace(f"self.{attr}(", call) for line in lines]
             returns = [text.replace(f"self.{attr}(", call) for text in returns]
             init_lines, base = [], (layer_class, args)
-        self.classes.append(ClassDef(name, init_lines, state.params, lines, returns, base, dict(state.hints)))
-        return name
+            if sizes is not None:  # one class for every size of the layer: Conv1D(32, 96), Conv1D(32, 32)
+                init_params = list(sizes[0])
+                base = (layer_class, ", ".join([*sizes[0], *([sizes[2]] if sizes[2] else [])]))
+        self.classes.append(
+            ClassDef(name, init_lines, state.params, lines, returns, base, dict(state.hints), init_params)
+        )
+        return name, call_args
 
     def _write_lists(self, work: _ScopeWork) -> None:
         module_list = self.low.target.module_list
@@ -366,6 +375,35 @@ def _owning_layer(
     if text.count(f"self.{attr}") != 1 or text.count(f"self.{attr}(") != 1:
         return None
     return attr, layer_class, args
+
+
+# The leading sizes of the framework layers a module class may subclass, by the names the frameworks give
+# them: a class that is such a layer takes them as constructor arguments, as a hand port does.
+_LAYER_SIZES = {
+    "Linear": ("in_features", "out_features"),
+    "Dense": ("in_channels", "out_channels"),
+    "Conv1D": ("in_channels", "out_channels"),
+    "Conv2D": ("in_channels", "out_channels"),
+    "Conv1d": ("in_channels", "out_channels"),
+    "Conv2d": ("in_channels", "out_channels"),
+    "Embedding": ("num_embeddings", "embedding_dim"),
+}
+
+
+def _layer_sizes(layer_class: str, args: str) -> tuple[tuple[str, ...], tuple[str, ...], str] | None:
+    """(size parameter names, their values here, the remaining keyword arguments) of a layer constructor
+    whose leading positional arguments are the sizes _LAYER_SIZES names; None for any other."""
+    names = _LAYER_SIZES.get(layer_class.rsplit(".", 1)[-1])
+    if names is None:
+        return None
+    try:
+        call = ast.parse(f"f({args})", mode="eval").body
+    except SyntaxError:
+        return None
+    if len(call.args) != len(names) or not all(isinstance(a, ast.Constant) for a in call.args):
+        return None
+    rest = ", ".join(ast.unparse(k) for k in call.keywords)
+    return names, tuple(ast.unparse(a) for a in call.args), rest
 
 
 def substitute(text: str, mapping: dict[str, str]) -> str:

@@ -17,7 +17,7 @@ def render_module(program: Program) -> str:
         program.class_name, bool(program.weights), bool(program.eager_only), program.input_specs
     )
     classes = [
-        _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs, c.base)
+        _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs, c.base, c.init_params)
         for c in program.classes
     ]
     classes.append(
@@ -51,12 +51,15 @@ def render_module(program: Program) -> str:
     return "\n".join(out) + "\n"
 
 
-def _render_class(name, target, init_lines, params, forward_lines, return_exprs, base=None) -> list[str]:
-    """A module class; with `base` (layer class, constructor arguments) a subclass of that framework layer."""
+def _render_class(
+    name, target, init_lines, params, forward_lines, return_exprs, base=None, init_params=()
+) -> list[str]:
+    """A module class; with `base` (layer class, constructor arguments) a subclass of that framework layer,
+    whose sizes it may take as its own constructor's `init_params`."""
     base_class, super_args = base or (target.base_class, "")
     out = [
         f"class {name}({base_class}):",
-        f"{INDENT}def __init__(self):",
+        f"{INDENT}def __init__({', '.join(['self', *init_params])}):",
         f"{INDENT * 2}super().__init__({super_args})",
     ]
     out += [f"{INDENT * 2}{line}" for line in init_lines]

@@ -41,6 +41,9 @@ def test_a_module_that_is_one_layer_among_reshapes_subclasses_it(target, layer):
     result = porter.convert(model, target)
     assert f"class Conv1D({layer}):" in result.code and "self.layer" not in result.code
     assert f"super().{'forward' if target == 'paddle' else 'construct'}(" in result.code
+    # the layer's sizes are the class's constructor arguments, as in a hand port
+    sizes = "in_features, out_features" if target == "paddle" else "in_channels, out_channels"
+    assert f"def __init__(self, {sizes}):" in result.code and "self.proj = Conv1D(8, 8" in result.code
     assert {row["target"] for row in result.param_map} == {"proj.weight", "proj.bias"}
     x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
     expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
