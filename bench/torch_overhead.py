@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed_run  # bench/timing.py (the script's folder is on sys.path)
 
 HERE = Path(__file__).resolve().parent
 FACTORIES = HERE / "hf_models.py"
@@ -35,24 +35,15 @@ program.save({out!r})
 """
 
 
-def _timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:4])} ...: exit {proc.returncode}\n{proc.stderr[-2000:]}")
-    return elapsed
-
-
 def measure(name: str, target: str, repeat: int) -> dict:
     bare, porter_runs = [], []
     with tempfile.TemporaryDirectory(prefix="porter-overhead-") as tmp:
         for i in range(repeat):
             out = Path(tmp) / f"bare-{i}.onnx"
             code = _BARE.format(factories=str(FACTORIES), name=name, out=str(out))
-            bare.append(_timed([sys.executable, "-c", code]))
+            bare.append(timed_run([sys.executable, "-c", code]))
             convert = [sys.executable, "-m", "porter.cli", "convert", f"{FACTORIES}:{name}", "--to", target]
-            porter_runs.append(_timed([*convert, "-o", str(Path(tmp) / f"port-{i}")]))
+            porter_runs.append(timed_run([*convert, "-o", str(Path(tmp) / f"port-{i}")]))
     b, p = statistics.median(bare), statistics.median(porter_runs)
     return {"model": name, "target": target, "bare_s": round(b, 2), "porter_s": round(p, 2), "ratio": round(p / b, 2)}
 

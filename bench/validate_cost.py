@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import onnx
+from timing import timed_run  # bench/timing.py (the script's folder is on sys.path)
 
 _GOLDEN = """
 import numpy as np, onnx
@@ -29,15 +28,6 @@ with np.load({inputs!r}, allow_pickle=False) as data:
 outputs, how = golden_outputs(onnx.load({model!r}), inputs)
 assert outputs is not None, how
 """
-
-
-def _timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:5])} ...: exit {proc.returncode}\n{proc.stderr[-2000:]}")
-    return elapsed
 
 
 def _inputs(model_path: Path, path: Path) -> None:
@@ -56,18 +46,18 @@ def measure(model_path: Path, target: str, repeat: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="porter-validate-cost-") as tmp_name:
         tmp = Path(tmp_name)
         out, inputs = tmp / "out", tmp / "inputs.npz"
-        _timed([py, "-m", "porter.cli", "convert", str(model_path), "--to", target, "-o", str(out)])
+        timed_run([py, "-m", "porter.cli", "convert", str(model_path), "--to", target, "-o", str(out)])
         _inputs(model_path, inputs)
         runs: dict[str, list[float]] = {"onnxruntime": [], "port": [], "golden": [], "validate": []}
         for _ in range(repeat):
             runners = [py, "-m", "porter.validators.runners"]
             runs["onnxruntime"].append(
-                _timed([*runners, "onnxruntime", str(model_path), str(inputs), str(tmp / "a.npz")])
+                timed_run([*runners, "onnxruntime", str(model_path), str(inputs), str(tmp / "a.npz")])
             )
-            runs["port"].append(_timed([*runners, "target", target, str(out), str(inputs), str(tmp / "b.npz")]))
-            runs["golden"].append(_timed([py, "-c", _GOLDEN.format(inputs=str(inputs), model=str(model_path))]))
+            runs["port"].append(timed_run([*runners, "target", target, str(out), str(inputs), str(tmp / "b.npz")]))
+            runs["golden"].append(timed_run([py, "-c", _GOLDEN.format(inputs=str(inputs), model=str(model_path))]))
             validate = [py, "-m", "porter.cli", "validate", str(out), "--against", str(model_path)]
-            runs["validate"].append(_timed(validate))
+            runs["validate"].append(timed_run(validate))
     row = {name: round(statistics.median(times), 2) for name, times in runs.items()}
     three = row["onnxruntime"] + row["port"] + row["golden"]
     return {
