@@ -237,6 +237,19 @@ def _slice_subscript(n) -> str | None:
     return slice_subscript(rank, list(starts.dims), list(ends.dims), [int(a) for a in axes], [int(s) for s in steps])
 
 
+def _rank_free_subscript(starts, ends, axes, steps, limit) -> str | None:
+    """A forward slice of an input of unknown rank: axes counted from the front index from the front,
+    axes counted from the back follow an ellipsis (`x[..., 0:4]`)."""
+    if any(step < 1 for step in steps) or not axes or (min(axes) < 0 <= max(axes)):
+        return None
+    front = min(axes) >= 0
+    parts = [":"] * (max(axes) + 1) if front else ["..."] + [":"] * -min(axes)
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        start, end = max(-limit, min(start, limit)), max(-limit, min(end, limit))
+        parts[axis if front else len(parts) + axis] = f"{start}:{end}" + ("" if step == 1 else f":{step}")
+    return f"[{', '.join(parts)}]"
+
+
 @op("Slice", versions=[10, 11, 13])
 def slice_(n):
     """tensor slicing with constant starts/ends/axes/steps (clamped as in Python)"""
@@ -252,11 +265,14 @@ def slice_(n):
         return f"{helper}({n.x(0)}, {', '.join(parts)})"
     starts, ends = _const_ints(n, 1, "starts"), _const_ints(n, 2, "ends")
     rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
     axes = _const_ints(n, 3, "axes") if n.has_input(3) else list(range(len(starts)))
     steps = _const_ints(n, 4, "steps") if n.has_input(4) else [1] * len(starts)
     limit = 2**62
+    if rank is None:
+        subscript = _rank_free_subscript(starts, ends, axes, steps, limit)
+        if subscript is None:
+            n.refuse("input rank must be known (for a negative step, or axes counted from both ends)")
+        return f"{n.x(0)}{subscript}"
     index = ["::"] * rank
     backwards = []
     for start, end, axis, step in zip(starts, ends, axes, steps):
@@ -298,9 +314,10 @@ def split(n):
     if sizes is None:
         shape = n.in_shape(0)
         dim = shape[axis] if shape is not None else None
-        if not isinstance(dim, int):
-            n.refuse("the split axis must be static")
         count = num_outputs or n.num_outputs
+        if not isinstance(dim, int):  # equal parts of a run-time size: ceil(dim / count) each, the last smaller
+            x = n.x(0)
+            return f"ops.split({x}, -(-{x}.shape[{axis}] // {count}), axis={axis})"
         chunk = -(-dim // count)
         sizes = [chunk] * (dim // chunk) + ([dim % chunk] if dim % chunk else [])
     shape = n.in_shape(0)
