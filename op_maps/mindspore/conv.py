@@ -75,8 +75,6 @@ def conv_transpose(n):
     """nn.Conv2dTranspose / nn.Conv3dTranspose (1-D through 2-D) for constant weights, pad_mode='pad'"""
     w_shape, rank = static_weight_shape(n)
     weight, bias = n.const(1), (n.const(2) if n.has_input(2) else None)
-    if weight is None or (n.has_input(2) and bias is None):
-        n.refuse("ConvTranspose needs constant weights and bias for MindSpore")
     kernel, strides, dilations, group, pads, output_padding = conv_transpose_params(n, w_shape, rank)
     begin, end = pads[:rank], pads[rank:]
     # MindSpore's output_padding gives wrong numbers on CPU (measured: max abs 7.5 against onnxruntime), while
@@ -85,6 +83,8 @@ def conv_transpose(n):
     tail = [e - o for e, o in zip(end, output_padding)]
     extra = [max(-t, 0) for t in tail]
     tail = [max(t, 0) for t in tail]
+    if weight is None or (n.has_input(2) and bias is None):
+        return _conv_transpose_runtime(n, w_shape, rank, (kernel, strides, dilations, group), begin, tail, extra)
     x, w = n.x(0), weight
     if rank == 1:  # MindSpore's 1-D transposed convolution takes only symmetric int padding: as 2-D over a height of 1
         x, w = f"ops.expand_dims({x}, 2)", weight[:, :, None, :]
@@ -110,6 +110,39 @@ def conv_transpose(n):
         y = f"ops.pad({y}, {order!r}, mode='constant', value=0.0)"
         if bias is not None:
             y = f"{y} + {n.tensor(bias.reshape(-1, *[1] * rank), 'bias')}"
+    return y
+
+
+def _conv_transpose_runtime(n, w_shape, rank, conv, begin, tail, extra) -> str:
+    """Weights that arrive at run time: the Conv2DTranspose primitive takes them as an input (nn's layer
+    and ops.conv_transpose2d cannot: the layer owns its weight, the function has no CPU kernel), with the
+    output size it must produce."""
+    if rank not in (1, 2):
+        n.refuse("ConvTranspose with run-time weights: 1-D and 2-D only for MindSpore")
+    kernel, strides, dilations, group = conv
+    x, w = n.x(0), n.x(1)
+    if rank == 1:
+        x, w = f"ops.expand_dims({x}, 2)", f"ops.expand_dims({w}, 2)"
+        kernel, strides, dilations = [1, *kernel], [1, *strides], [1, *dilations]
+        begin, tail = [0, *begin], [0, *tail]
+    sizes = [
+        f"({x}.shape[{2 + i}] - 1) * {strides[i]} - {begin[i] + tail[i]} + {dilations[i] * (kernel[i] - 1) + 1}"
+        for i in range(2)
+    ]
+    out_channels = w_shape[1] * group
+    padding = (begin[0], tail[0], begin[1], tail[1])
+    prim = (
+        f"ops.Conv2DTranspose({out_channels}, {tuple(kernel)!r}, pad_mode='pad', pad={padding!r}, "
+        f"stride={tuple(strides)!r}, dilation={tuple(dilations)!r}, group={group})"
+    )
+    y = f"{prim}({x}, {w}, ({x}.shape[0], {out_channels}, {sizes[0]}, {sizes[1]}))"
+    if rank == 1:
+        y = f"ops.squeeze({y}, 2)"
+    if any(extra):
+        order = tuple(v for axis in reversed(range(rank)) for v in (0, extra[axis]))
+        y = f"ops.pad({y}, {order!r}, mode='constant', value=0.0)"
+    if n.has_input(2):
+        y = f"{y} + ops.reshape({n.x(2)}, (1, -1{', 1' * rank}))"
     return y
 
 

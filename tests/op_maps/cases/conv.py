@@ -41,14 +41,18 @@ CASES = [
         "ConvTranspose",
         {"x": X, "w": rng.standard_normal((4, 3, 3, 3)).astype(np.float32)},
         attrs={"strides": [2, 2], "output_shape": [15, 13]},
-        refuse={"mindspore": "needs constant weights"},
     ),
     NodeCase(
         "conv_transpose_pads_outpad",
         "ConvTranspose",
         {"x": X, "w": rng.standard_normal((4, 2, 3, 3)).astype(np.float32)},
         attrs={"strides": [3, 2], "pads": [1, 0, 1, 1], "output_padding": [1, 0]},
-        refuse={"mindspore": "needs constant weights"},
+    ),
+    NodeCase(
+        "conv_transpose_1d_runtime_weights_bias_outpad",
+        "ConvTranspose",
+        {"x": X[:, :, 0], "w": rng.standard_normal((4, 3, 5)).astype(np.float32), "b": B[:3]},
+        attrs={"strides": [2], "pads": [1, 2], "output_padding": [1]},
     ),
     # constant weights (what real decoders hold): the framework's own transposed-convolution layers
     NodeCase(
