@@ -321,18 +321,23 @@ def _copy_fields(dst, src, skip: str) -> None:
             setattr(dst, descriptor.name, value)
 
 
-def _copy_inferred(inferred: onnx.GraphProto, graph: onnx.GraphProto) -> None:
-    """Move what shape inference learned on the weight-less copy into the model (same nodes, same order)."""
+def _copy_inferred(inferred: onnx.GraphProto, graph: onnx.GraphProto, body: bool = False) -> None:
+    """Move what shape inference learned on the weight-less copy into the model (same nodes, same order).
+    A control-flow body's inputs come too: inference types them from the node's inputs (a Scan body's
+    untyped q_t is its scan input's element type), which lowering needs (CastLike to that type)."""
     del graph.value_info[:]
     graph.value_info.extend(inferred.value_info)
     del graph.output[:]
     graph.output.extend(inferred.output)
+    if body and [vi.name for vi in inferred.input] == [vi.name for vi in graph.input]:
+        del graph.input[:]
+        graph.input.extend(inferred.input)
     for node, inferred_node in zip(graph.node, inferred.node):
         for attr, inferred_attr in zip(node.attribute, inferred_node.attribute):
             if attr.HasField("g"):
-                _copy_inferred(inferred_attr.g, attr.g)
+                _copy_inferred(inferred_attr.g, attr.g, body=True)
             for sub, inferred_sub in zip(attr.graphs, inferred_attr.graphs):
-                _copy_inferred(inferred_sub, sub)
+                _copy_inferred(inferred_sub, sub, body=True)
 
 
 def _check_weight_data(model: onnx.ModelProto, label: str) -> None:

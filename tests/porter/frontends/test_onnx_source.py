@@ -327,3 +327,35 @@ def test_external_data_of_a_model_without_a_directory_is_refused(tmp_path):
     for source in (model, model.SerializeToString()):
         with pytest.raises(InvalidModel, match="tensor 'w' keeps its data in an external file.*pass the .onnx"):
             load_onnx(source)
+
+
+def test_a_scan_body_s_untyped_inputs_get_the_types_inference_gives_them():
+    # the ONNX suite's expanded LinearAttention: the body's q_t has no type; CastLike(.., q_t) needs one
+    body = helper.make_graph(
+        [
+            helper.make_node("Add", ["state_in", "q_t"], ["state_out"]),
+            helper.make_node("CastLike", ["state_out", "q_t"], ["out_t"]),
+        ],
+        "body",
+        [
+            helper.make_tensor_value_info("state_in", TensorProto.UNDEFINED, None),
+            helper.make_tensor_value_info("q_t", TensorProto.UNDEFINED, None),
+        ],  # fmt: skip
+        [
+            helper.make_tensor_value_info("state_out", TensorProto.UNDEFINED, None),
+            helper.make_tensor_value_info("out_t", TensorProto.UNDEFINED, None),
+        ],  # fmt: skip
+    )
+    scan = helper.make_node("Scan", ["init", "q"], ["final", "outs"], body=body, num_scan_inputs=1)
+    graph = helper.make_graph(
+        [scan],
+        "g",
+        [
+            helper.make_tensor_value_info("init", TensorProto.FLOAT, [4]),
+            helper.make_tensor_value_info("q", TensorProto.FLOAT, [3, 4]),
+        ],  # fmt: skip
+        [helper.make_tensor_value_info("outs", TensorProto.FLOAT, [3, 4])],
+    )
+    model = load_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]))
+    loaded_body = model.graph.node[0].attribute[0].g
+    assert [vi.type.tensor_type.elem_type for vi in loaded_body.input] == [TensorProto.FLOAT, TensorProto.FLOAT]
