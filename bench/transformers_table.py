@@ -1,7 +1,8 @@
-"""Convert the public transformer architectures in bench/hf_models.py to both targets and validate each
-against PyTorch itself at two input shapes from one conversion.
+"""Convert the public transformer architectures in bench/hf_models.py (or another factories file's MODELS)
+to both targets and validate each against PyTorch itself at two input shapes from one conversion.
 
     .venv/bin/python bench/transformers_table.py [--targets paddle,mindspore] [--models bert,gpt2] [--json out.json]
+    .venv/bin/python bench/transformers_table.py --factories bench/speech_vision_models.py   # issue 15's table
 
 Pass criterion (issue 5): every output within max abs error <= 1e-4 * max(1, |reference|) at both shapes,
 besides porter's own profile verdict. Prints a Markdown table (bench/README.md keeps the last one).
@@ -10,6 +11,7 @@ besides porter's own profile verdict. Prints a Markdown table (bench/README.md k
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import tempfile
@@ -24,13 +26,20 @@ from porter.errors import PorterError  # noqa: E402
 from porter.validators.validate import validate  # noqa: E402
 
 sys.path.insert(0, str(HERE))
-from hf_models import MODELS  # noqa: E402
 
 BOUND = 1e-4
 
 
-def run_one(name: str, dims: list[str], target: str, tmp: Path) -> dict:
-    spec = f"{HERE / 'hf_models.py'}:{name}"
+def load_models(factories: Path) -> dict[str, list[str]]:
+    """The file's MODELS table (name -> dims kept symbolic), imported as porter imports a factory spec."""
+    spec = importlib.util.spec_from_file_location(f"bench_{factories.stem}", factories)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MODELS
+
+
+def run_one(name: str, dims: list[str], target: str, tmp: Path, factories: Path = HERE / "hf_models.py") -> dict:
+    spec = f"{factories}:{name}"
     row = {"model": name, "target": target}
     start = time.perf_counter()
     try:
@@ -55,7 +64,9 @@ def run_one(name: str, dims: list[str], target: str, tmp: Path) -> dict:
             worst = max(worst, o["metrics"]["max_abs"] / scale)
     row.update(shapes=shapes, worst_scaled=worst, profile_pass=report["passed"])
     row["status"] = "pass" if worst <= BOUND and report["passed"] else "FAIL"
-    row["eager_only"] = bool(json.loads((tmp / f"{name}-{target}" / "report.json").read_text())["eager_only"])
+    written = json.loads((tmp / f"{name}-{target}" / "report.json").read_text())
+    row["eager_only"] = bool(written["eager_only"])
+    row["exporter"] = (written.get("export") or {}).get("exporter")
     return row
 
 
@@ -66,7 +77,9 @@ def markdown(rows: list[dict]) -> str:
     ]
     for r in rows:
         err = f"{r['worst_scaled']:.1e}" if "worst_scaled" in r else "-"
-        note = r.get("why", "")[:120] or ("PyNative only (run-time shapes)" if r.get("eager_only") else "")
+        notes = [r.get("why", "")[:120], "PyNative only (run-time shapes)" if r.get("eager_only") else ""]
+        notes.append("TorchScript exporter (dynamo failed)" if r.get("exporter") == "torchscript" else "")
+        note = "; ".join(n for n in notes if n)
         lines.append(
             f"| {r['model']} | {r['target']} | {r['status']} | {r.get('nodes', '-')} | {', '.join(r.get('shapes', []))} "
             f"| {err} | {r.get('convert_s', '-')} | {note} |"
@@ -76,15 +89,18 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--factories", type=Path, default=HERE / "hf_models.py", help="a file with MODELS")
     parser.add_argument("--targets", default="paddle,mindspore")
-    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--models", default=None, help="comma-separated names (default: all of MODELS)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    factories = args.factories.resolve()
+    models = load_models(factories)
     rows = []
     with tempfile.TemporaryDirectory(prefix="porter-hf-") as tmp:
-        for name in args.models.split(","):
+        for name in args.models.split(",") if args.models else models:
             for target in args.targets.split(","):
-                rows.append(run_one(name, MODELS[name], target, Path(tmp)))
+                rows.append(run_one(name, models[name], target, Path(tmp), factories))
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")

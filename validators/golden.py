@@ -78,7 +78,7 @@ def golden_outputs(
     from onnx.reference import ReferenceEvaluator
 
     model, upgraded = _modern_opset(model)
-    wide = to_float64(model)
+    wide = _reference_spellings(to_float64(model))
     initializers = {i.name for i in wide.graph.initializer}
     names = [vi.name for vi in wide.graph.input if vi.name not in initializers]
     feeds = {n: _widen_array(np.asarray(a)) for n, a in zip(names, inputs)}
@@ -97,6 +97,27 @@ def golden_outputs(
     arrays = {k: np.asarray(v) for k, v in values.items() if isinstance(v, np.ndarray | np.generic)}
     how = "onnx.reference on the graph recast to float64"
     return arrays, how + (f" (upgraded from opset {upgraded} first)" if upgraded else "")
+
+
+# GridSample 16 spells its modes "bilinear" / "bicubic"; GridSample 20 renamed them "linear" / "cubic" (same
+# interpolation, 2-D as before) and onnx.reference knows only the new names, so a torch.onnx export
+# (opset 18) of any spatial transformer would have no golden.
+_GRID_SAMPLE_MODES = {b"bilinear": b"linear", b"bicubic": b"cubic"}
+
+
+def _reference_spellings(model: onnx.ModelProto) -> onnx.ModelProto:
+    """model (changed in place) with attribute spellings that onnx.reference reads the newest way."""
+
+    def visit(graph):
+        for node in graph.node:
+            for attr in node.attribute:
+                if node.op_type == "GridSample" and node.domain in ("", "ai.onnx") and attr.name == "mode":
+                    attr.s = _GRID_SAMPLE_MODES.get(attr.s, attr.s)
+                for g in [attr.g] if attr.type == onnx.AttributeProto.GRAPH else attr.graphs:
+                    visit(g)
+
+    visit(model.graph)
+    return model
 
 
 # onnx.reference implements each op once, with the newest schema's attribute defaults and semantics:

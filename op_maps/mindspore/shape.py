@@ -57,9 +57,17 @@ def reshape(n):
     shape = _const_ints(n, 1, "the target shape")
     if 0 in shape:
         in_shape = n.in_shape(0)
-        if in_shape is None or any(not isinstance(in_shape[i], int) for i, d in enumerate(shape) if d == 0):
-            n.refuse("a 0 (copy) entry needs the matching input dim to be static")
-        shape = [in_shape[i] if d == 0 else d for i, d in enumerate(shape)]
+        if in_shape is None:
+            n.refuse("a 0 (copy) entry needs the input's rank to be known")
+        if any(i >= len(in_shape) for i, d in enumerate(shape) if d == 0):
+            n.refuse(f"a 0 (copy) entry past the input's rank {len(in_shape)}")
+        # a static dim is copied as a literal; a symbolic one (a dynamic batch or time axis) is read from the
+        # input's shape, which GRAPH_MODE resolves at compile time like any other shape arithmetic
+        dims = [
+            (str(in_shape[i]) if isinstance(in_shape[i], int) else f"{n.x(0)}.shape[{i}]") if d == 0 else str(d)
+            for i, d in enumerate(shape)
+        ]
+        return f"ops.reshape({n.x(0)}, {tuple_source(dims)})"
     return f"ops.reshape({n.x(0)}, {tuple(shape)!r})"
 
 

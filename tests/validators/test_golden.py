@@ -77,3 +77,27 @@ def test_legacy_opsets_are_lifted_before_onnx_reference_runs_them():
     )
     golden, how = golden_outputs(m, [np.ones((1, 4, 1, 1), np.float32)])
     assert np.allclose(golden["y"], 0.25) and "upgraded from opset 9" in how
+
+
+def test_grid_sample_16_modes_get_a_golden():
+    # torch.onnx exports GridSample at opset 18 with mode "bilinear"; onnx.reference reads only opset 20's
+    # "linear". The golden must exist and agree with onnxruntime's float32 run of the original graph.
+    import onnxruntime as ort
+
+    m = _model(
+        [helper.make_node("GridSample", ["x", "g"], ["y"], mode="bilinear", padding_mode="zeros", align_corners=0)],
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6]),
+            helper.make_tensor_value_info("g", TensorProto.FLOAT, [1, 4, 3, 2]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 3])],
+        opset=18,
+    )
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2, 5, 6)).astype(np.float32)
+    g = rng.uniform(-1.1, 1.1, (1, 4, 3, 2)).astype(np.float32)
+    golden, how = golden_outputs(m, [x, g])
+    assert golden is not None, how
+    (expected,) = ort.InferenceSession(m.SerializeToString()).run(None, {"x": x, "g": g})
+    np.testing.assert_allclose(golden["y"], expected, atol=1e-5)
+    assert helper.get_node_attr_value(m.graph.node[0], "mode") == b"bilinear"  # the caller's graph is kept

@@ -11,6 +11,13 @@ I64 = np.int64
 
 CASES = [
     NodeCase("reshape_const_zero_copies", "Reshape", {"x": X, "s": np.array([0, -1], I64)}, consts=("s",)),
+    NodeCase(  # a bidirectional RNN's output split per direction: 0 copies the symbolic time and batch
+        "reshape_const_zero_copies_symbolic_dims",
+        "Reshape",
+        {"x": X, "s": np.array([0, 0, 2, 2], I64)},
+        consts=("s",),
+        input_shapes={"x": ["seq", "batch", X.shape[2]]},
+    ),
     NodeCase(
         "reshape_runtime_shape",
         "Reshape",
