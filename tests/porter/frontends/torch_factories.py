@@ -177,3 +177,28 @@ def batch_norm_cnn():
 def batch_norm_cnn_without_affine():
     torch.manual_seed(0)
     return BatchNormCnn(affine=False), (torch.randn(4, 3, 8, 8),)
+
+
+class PaddedEmbedding(torch.nn.Module):
+    """An Embedding with padding_idx (row 2, which random token batches hit) whose row is not zero, as a
+    fine-tuned checkpoint's may be: the forward must look it up as stored, training must leave it alone."""
+
+    def __init__(self, scale_grad_by_freq: bool = False):
+        super().__init__()
+        self.embed = torch.nn.Embedding(6, 8, padding_idx=2, scale_grad_by_freq=scale_grad_by_freq)
+        self.head = torch.nn.Linear(8, 3)
+
+    def forward(self, ids):
+        return self.head(torch.tanh(self.embed(ids)))
+
+
+def padded_embedding(scale_grad_by_freq: bool = False):
+    torch.manual_seed(0)
+    model = PaddedEmbedding(scale_grad_by_freq)
+    with torch.no_grad():
+        model.embed.weight[2] = torch.randn(8)
+    return model.eval(), (torch.tensor([[2, 0, 1, 2], [3, 2, 5, 4]]),)
+
+
+def padded_embedding_scaled_by_freq():
+    return padded_embedding(scale_grad_by_freq=True)
