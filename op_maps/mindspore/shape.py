@@ -333,8 +333,8 @@ class TorchEmbedding(nn.Embedding):
 
 @op("Gather")
 def gather(n):
-    """ops.gather along axis (negative indices wrapped); nn.Embedding for torch's (TorchEmbedding for a
-    padding_idx in a port that trains)"""
+    """ops.gather along axis (negative indices wrapped); nn.Embedding for torch's"""
+    # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
     table = embedding_table(n)
     padding = embedding_padding_row(n)
     if table is not None:

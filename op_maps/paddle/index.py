@@ -42,8 +42,8 @@ class TorchEmbedding(nn.Embedding):
 
 @op("Gather", dtypes=_DATA_DTYPES)
 def gather(n):
-    """paddle.gather along axis (any indices rank: gathered flat, then reshaped); nn.Embedding for torch's
-    (TorchEmbedding for a padding_idx in a port that trains)"""
+    """paddle.gather along axis (any indices rank: gathered flat, then reshaped); nn.Embedding for torch's"""
+    # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
     table = embedding_table(n)
     padding = embedding_padding_row(n)
     if table is not None:
