@@ -65,3 +65,11 @@ def fold_node(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> lis
         return None
     full = iter(arrays_out)
     return [next(full) if o else np.zeros(0) for o in node.output]
+
+
+def reads_trainable(sources, trainable: set[str] | None) -> bool:
+    """A node reading a trainable parameter of the source (`sources`: its inputs' initializer names). In a
+    port that trains it stays a run-time op: folded, its output would be a new constant the optimizer
+    never updates (MoE experts' transposed weights, weight_norm's weight from weight_g and weight_v) and
+    the parameter would be lost."""
+    return trainable is not None and any(source in trainable for source in sources if source)

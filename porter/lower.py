@@ -19,7 +19,7 @@ import onnx.numpy_helper
 from porter.codegen.literals import array_literal, py_literal
 from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
-from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold_node
+from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold_node, reads_trainable
 from porter.frontends.onnx_source import tensor_array
 from porter.fusion import FUSED_OPSET_KEY
 from porter.graphs import live_nodes
@@ -841,6 +841,8 @@ class Lowering:
         if node.op_type in ("Shape", "Size") and self._fold_static_shape(node, label, since, inputs[0]):
             return True
         if not inputs or any(name and (info is None or info.const is None) for name, info in zip(node.input, inputs)):
+            return False
+        if self.training_port and reads_trainable([i.source_name for i in inputs if i is not None], self.trainable):
             return False
         if sum(info.const.size for info in inputs if info is not None) > FOLD_INPUT_LIMIT:
             return False

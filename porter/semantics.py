@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from porter.torch_graph import embedding_arguments
+
 
 def spatial_params(n, kernel: list[int], spatial_shape):
     """(strides, dilations, pads as [begin..., end...]) with auto_pad resolved."""
@@ -243,6 +245,23 @@ def embedding_table(n):
     ):
         return table
     return None
+
+
+def embedding_padding_row(n) -> int | None:
+    """In a port that trains: the row of torch's Embedding padding_idx, which the port looks up as stored
+    but never trains (torch gives it a zero gradient), or None. The value is in the exporter's metadata
+    only; scale_grad_by_freq, whose gradient the ports do not reproduce, is refused."""
+    if not n.training_port:
+        return None
+    args = embedding_arguments(n.proto) or {}
+    if args.get("scale_grad_by_freq", "False") != "False":
+        n.refuse("Embedding scale_grad_by_freq=True (gradients scaled by id frequency) is not mapped for training")
+    try:
+        padding = int(args.get("padding_idx", "-1"))
+    except ValueError:
+        n.refuse(f"Embedding padding_idx {args['padding_idx']!r} is not a constant")
+    # torch makes a negative padding_idx positive before the call; a negative one matches no id
+    return padding if padding >= 0 else None
 
 
 def conv_transpose_params(n, w_shape, rank: int):

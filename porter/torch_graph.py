@@ -130,3 +130,29 @@ def _module_scopes(node: onnx.NodeProto) -> str:
     """The module calls around a node (its name_scopes less the op itself, which is the last entry)."""
     scopes = name_scopes(node) or ""
     return scopes.rsplit(",", 1)[0] if "," in scopes else ""
+
+
+# torch.onnx's fx_node metadata of an embedding lookup:
+# "... call_function[target=torch.ops.aten.embedding.default](args = (%w, %ids, 0), kwargs = {})"
+_EMBEDDING_CALL = re.compile(r"aten\.embedding\.default\]\(args = \((.*)\), kwargs = \{(.*)\}\)$", re.S)
+_EMBEDDING_ARGS = ("weight", "indices", "padding_idx", "scale_grad_by_freq", "sparse")
+
+
+def embedding_arguments(node: onnx.NodeProto) -> dict[str, str] | None:
+    """The arguments of the aten.embedding call a node was made from, as the exporter printed them
+    ({"weight": "%p_embed_weight", "indices": "%input_ids", "padding_idx": "0"}); None when the node's
+    metadata does not record one. Only the forward's value is in the ONNX graph: padding_idx (a row
+    that gets no gradient) and scale_grad_by_freq live here alone."""
+    for prop in node.metadata_props:
+        if prop.key != "pkg.torch.onnx.fx_node":
+            continue
+        call = _EMBEDDING_CALL.search(prop.value.strip())
+        if call is None:
+            return None
+        args = dict(zip(_EMBEDDING_ARGS, (a.strip() for a in call.group(1).split(",") if a.strip())))
+        for item in call.group(2).split(","):
+            key, sep, value = item.partition(":")
+            if sep:
+                args[key.strip(" '\"")] = value.strip()
+        return args
+    return None

@@ -5,7 +5,7 @@ import numpy as np
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
-from porter.semantics import embedding_table, space_to_depth_order
+from porter.semantics import embedding_padding_row, embedding_table, space_to_depth_order
 from porter.symdims import expand_shape, slice_subscript, tuple_source
 
 
@@ -340,16 +340,39 @@ def split(n):
     return f"({', '.join(parts)},)"
 
 
+# MindSpore's own padding_idx only initialises that row to zeros; torch's keeps its gradient at zero
+_TORCH_EMBEDDING = """
+class TorchEmbedding(nn.Embedding):
+    \"\"\"nn.Embedding with torch's padding_idx: that row is looked up as stored and never trained.\"\"\"
+
+    def __init__(self, vocab_size, embedding_size, padding_row, **kwargs):
+        super().__init__(vocab_size, embedding_size, **kwargs)
+        self.padding_row = padding_row
+
+    def construct(self, ids):
+        out = super().construct(ids)
+        # the padding positions' values, cut from the graph: no gradient reaches the padding row
+        return ops.where((ids == self.padding_row).expand_dims(-1), ops.stop_gradient(out), out)
+"""
+
+
 @op("Gather")
 def gather(n):
     """ops.gather along axis (negative indices wrapped); nn.Embedding for torch's"""
+    # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
     table = embedding_table(n)
+    padding = embedding_padding_row(n)
     if table is not None:
-        ctor = (f"nn.Embedding({table.shape[0]}, {table.shape[1]}, use_one_hot=False, embedding_table='zeros', "
+        layer_type, row = "nn.Embedding", ""
+        if padding is not None:
+            layer_type, row = n.helper("TorchEmbedding", _TORCH_EMBEDDING), f", {padding}"
+        ctor = (f"{layer_type}({table.shape[0]}, {table.shape[1]}{row}, use_one_hot=False, embedding_table='zeros', "
                 f"dtype={n.dtype(n.in_dtype(1))}, padding_idx=None)")  # fmt: skip
         layer = n.layer(n.layer_hint(0), ctor, {"embedding_table": table},
                         {"embedding_table": n.input_source_name(0) or "weight"})  # fmt: skip
         return f"{layer}({n.x(1)})"
+    if padding is not None:
+        n.refuse(f"training with padding_idx={padding} needs a float32 constant table (an Embedding layer)")
     axis = int(n.attr("axis", 0))
     x, idx = n.x(0), n.x(1)
     const = n.const(1)

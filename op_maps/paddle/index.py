@@ -10,7 +10,7 @@ import numpy as np
 from porter.op_maps._scatter import tensor_scatter_call
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.semantics import embedding_table, unsorted_top_k
+from porter.semantics import embedding_padding_row, embedding_table, unsorted_top_k
 
 _DATA_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 
@@ -24,14 +24,36 @@ def _indices(n, i: int, dim: str) -> str:
     return f"paddle.where({idx} < 0, {idx} + {dim}, {idx}).astype('int64')"
 
 
+# Paddle's own padding_idx zeroes the looked-up row in the forward; torch's only keeps its gradient at zero
+_TORCH_EMBEDDING = """
+class TorchEmbedding(nn.Embedding):
+    \"\"\"nn.Embedding with torch's padding_idx: that row is looked up as stored and never trained.\"\"\"
+
+    def __init__(self, num_embeddings, embedding_dim, padding_row):
+        super().__init__(num_embeddings, embedding_dim)
+        self.padding_row = padding_row
+
+    def forward(self, ids):
+        out = super().forward(ids)
+        # the padding positions' values, cut from the graph: no gradient reaches the padding row
+        return paddle.where((ids == self.padding_row).unsqueeze(-1), out.detach(), out)
+"""
+
+
 @op("Gather", dtypes=_DATA_DTYPES)
 def gather(n):
     """paddle.gather along axis (any indices rank: gathered flat, then reshaped); nn.Embedding for torch's"""
+    # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
     table = embedding_table(n)
+    padding = embedding_padding_row(n)
     if table is not None:
-        layer = n.layer(n.layer_hint(0), f"nn.Embedding({table.shape[0]}, {table.shape[1]})", {"weight": table},
-                        {"weight": n.input_source_name(0) or "weight"})  # fmt: skip
+        ctor = f"nn.Embedding({table.shape[0]}, {table.shape[1]})"
+        if padding is not None:
+            ctor = f"{n.helper('TorchEmbedding', _TORCH_EMBEDDING)}({table.shape[0]}, {table.shape[1]}, {padding})"
+        layer = n.layer(n.layer_hint(0), ctor, {"weight": table}, {"weight": n.input_source_name(0) or "weight"})
         return f"{layer}({n.x(1)})"
+    if padding is not None:
+        n.refuse(f"training with padding_idx={padding} needs a float32 constant table (an Embedding layer)")
     axis = int(n.attr("axis", 0))
     x = n.x(0)
     idx = _indices(n, 1, f"{x}.shape[{axis}]")

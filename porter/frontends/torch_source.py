@@ -157,7 +157,7 @@ def export_module(
         warnings.simplefilter("ignore")
         try:
             table = translation_table()  # porter's own translations for ops the exporter lacks
-            with training_export(training):
+            with training_export(training, info["parameters"]):
                 program = torch.onnx.export(
                     module,
                     example_inputs,
@@ -175,6 +175,17 @@ def export_module(
             return program.model_proto, info
         except Exception as exc:  # the exporter raises many types; the reason is what matters
             info["failures"]["dynamo"] = _first_line(exc)
+            root = exc
+            while root.__cause__ is not None:  # torch.export's own reason, under the exporter's "step 1/3"
+                root = root.__cause__
+        if training:
+            # the TorchScript exporter always traces in eval mode: Dropout would vanish from a port meant
+            # to train (wav2vec2's train-mode forward, with LayerDrop's branch on torch.rand, ends here)
+            raise PorterError(
+                f"torch.export could not capture the train-mode forward of {type(module).__name__} "
+                f"({_first_line(root)}); the TorchScript exporter traces in eval mode, so --train needs "
+                "torch.export: make the train-mode forward exportable (no Python branch on tensor values)"
+            )
         try:
             buffer = io.BytesIO()
             names = list(keywords) or [f"input_{i}" for i in range(len(example_inputs))]

@@ -71,16 +71,18 @@ def names() -> list[str]:
 
 
 @contextlib.contextmanager
-def training_export(training: bool):
-    """While exporting for training, switch off two rewrites of the exporter's optimizer that are exact for
+def training_export(training: bool, parameters=()):
+    """While exporting for training, switch off three rewrites of the exporter's optimizer that are exact for
     inference but wrong for a port that trains:
+    - constant folding of a node that reads a trainable parameter (`parameters`, torch's names): MoE
+      experts' Transpose(gate_up_proj) became a new constant `transpose_4` and the parameter was lost;
     - onnxscript's fuse_batchnorm rules (default since 0.5) ignore training_mode and fold a train-mode
       BatchNorm's running statistics into the Conv/Gemm weights: the layer, its batch statistics and
       torch's state_dict keys would be lost;
     - DeduplicateInitializersPass merges equal tensors: a fresh BatchNorm's running_mean (zeros) with its
       bias, running_var (ones) with its weight, two fresh LayerNorms' weights: buffers would become
       parameters and separate parameters one tied parameter.
-    The optimizer looks both up when it runs, so swapping them for the export is enough; `check_batch_norms`
+    The optimizer looks them up when it runs, so swapping them for the export is enough; `check_batch_norms`
     then proves the BatchNorm nodes survived, whatever onnxscript version is installed."""
     if not training:
         yield
@@ -88,22 +90,37 @@ def training_export(training: bool):
     import onnx_ir
     import onnx_ir.passes.common as common_passes
     from onnxscript import rewriter
+    from onnxscript.optimizer import _constant_folding
     from onnxscript.rewriter.rules.common import _fuse_batchnorm
 
     class _KeepInitializers(common_passes.DeduplicateInitializersPass):
         def call(self, model):
             return onnx_ir.passes.PassResult(model=model, modified=False)
 
+    trainable = frozenset(parameters)
+    folding = _constant_folding.FoldConstantsPass
+
+    class _KeepParameters(folding):
+        def __init__(self, *args, should_fold=lambda node: None, **kwargs):
+            def keep(node):
+                if any(value is not None and value.name in trainable for value in node.inputs):
+                    return False
+                return should_fold(node)
+
+            super().__init__(*args, should_fold=keep, **kwargs)
+
     default = getattr(rewriter, "_DEFAULT_REWRITE_RULES", ())
     fusions = set(getattr(_fuse_batchnorm, "rules", []))
     dedup = common_passes.DeduplicateInitializersPass
     rewriter._DEFAULT_REWRITE_RULES = tuple(rule for rule in default if rule not in fusions)
     common_passes.DeduplicateInitializersPass = _KeepInitializers
+    _constant_folding.FoldConstantsPass = _KeepParameters
     try:
         yield
     finally:
         rewriter._DEFAULT_REWRITE_RULES = default
         common_passes.DeduplicateInitializersPass = dedup
+        _constant_folding.FoldConstantsPass = folding
 
 
 def check_batch_norms(module, model) -> None:

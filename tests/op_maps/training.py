@@ -112,3 +112,14 @@ def assert_train_mode_parity(runs: dict, steps: int = 3) -> None:
             err_msg=key,
         )
     assert int(port_side["trainable"]) == int(torch_side["trainable"])
+
+
+def padded_embedding_training(tmp_path: Path, target: str) -> tuple[dict, str, str]:
+    """(`porter validate --train`'s result, the train port's model.py, the eval port's model.py) for an
+    Embedding with padding_idx: AdamW steps on batches whose ids hit the padding row."""
+    from porter.validators.train import validate_training
+
+    spec = f"{FACTORIES}:padded_embedding"
+    train = porter.convert(spec, target, tmp_path / "train", dynamic=["batch", "seq"], training=True)
+    plain = porter.convert(spec, target, tmp_path / "eval", dynamic=["batch", "seq"])
+    return validate_training(tmp_path / "train", steps=3), train.code, plain.code

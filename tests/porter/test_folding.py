@@ -1,7 +1,12 @@
+from pathlib import Path
+
 import numpy as np
+import pytest
 from onnx import helper
 
-from porter.folding import NEVER_FOLD, fold_node
+from porter.folding import NEVER_FOLD, fold_node, reads_trainable
+
+FACTORIES = Path(__file__).parent / "frontends" / "torch_factories.py"
 
 
 def test_random_ops_are_never_folded():
@@ -18,3 +23,25 @@ def test_a_node_on_constants_runs_once_in_the_reference():
 def test_what_the_reference_cannot_run_stays_a_run_time_op():
     node = helper.make_node("NoSuchOp", ["a"], ["y"])
     assert fold_node(node, [np.ones(2, np.float32)], {"": 17}) is None
+
+
+def test_a_node_reading_a_trainable_parameter_is_kept_only_for_a_port_that_trains():
+    assert reads_trainable(["layers.0.experts", "perm"], {"layers.0.experts"})
+    assert not reads_trainable(["rotary.inv_freq", None], {"layers.0.experts"})  # a buffer folds
+    assert not reads_trainable(["layers.0.experts"], None)  # a source that does not say
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_a_train_port_keeps_the_parameters_inference_folds_away(tmp_path, target):
+    import porter
+    from porter.validators.train import validate_training
+
+    spec = f"{FACTORIES}:derived_weights"
+    plain = porter.convert(spec, target, tmp_path / "eval", dynamic=["batch", "seq"])
+    train = porter.convert(spec, target, tmp_path / "train", dynamic=["batch", "seq"], training=True)
+    sources = {row["source"] for row in train.param_map}
+    kept = {"experts", "conv.bias", "conv.parametrizations.weight.original0", "conv.parametrizations.weight.original1"}
+    assert kept <= sources and not kept <= {row["source"] for row in plain.param_map}
+    result = validate_training(tmp_path / "train", steps=3)
+    # every torch parameter has a gradient in the port (weight_g, weight_v and the expert bank included)
+    assert result["passed"] and not result["unmapped"] and len(result["gradients"]) == 4, result

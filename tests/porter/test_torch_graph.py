@@ -1,6 +1,6 @@
 from onnx import helper
 
-from porter.torch_graph import readable_hint, source_module, source_variables
+from porter.torch_graph import embedding_arguments, readable_hint, source_module, source_variables
 
 
 def _node(scopes: str):
@@ -47,3 +47,23 @@ def test_values_are_named_by_the_source_line_that_assigned_them():
         [helper.make_tensor_value_info("relu", TensorProto.FLOAT, None)],
     )
     assert source_variables(graph) == {"transpose_3": "q", "split_0": "q_pass", "split_1": "q_rot"}
+
+
+def _embedding(fx_node: str | None):
+    node = helper.make_node("Gather", ["embed.weight", "ids"], ["embedding"])
+    if fx_node is not None:
+        node.metadata_props.add(key="pkg.torch.onnx.fx_node", value=fx_node)
+    return node
+
+
+def test_the_embedding_call_s_arguments_come_from_the_exporter_s_metadata():
+    call = "%embedding : [num_users=1] = call_function[target=torch.ops.aten.embedding.default]"
+    args = embedding_arguments(_embedding(f"{call}(args = (%p_embed_weight, %input_ids, 0), kwargs = {{}})"))
+    assert args == {"weight": "%p_embed_weight", "indices": "%input_ids", "padding_idx": "0"}
+    args = embedding_arguments(_embedding(f"{call}(args = (%p_w, %ids), kwargs = {{padding_idx: 3}})"))
+    assert args["padding_idx"] == "3"
+    args = embedding_arguments(_embedding(f"{call}(args = (%p_w, %ids, -1, True), kwargs = {{}})"))
+    assert args["padding_idx"] == "-1" and args["scale_grad_by_freq"] == "True"
+    assert embedding_arguments(_embedding(None)) is None  # an ONNX file: nothing recorded
+    other = "%add : [num_users=1] = call_function[target=torch.ops.aten.add.Tensor](args = (%x, %y), kwargs = {})"
+    assert embedding_arguments(_embedding(other)) is None

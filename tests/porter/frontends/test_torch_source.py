@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from porter.errors import InvalidModel
+from porter.errors import InvalidModel, PorterError
 from porter.frontends.torch_source import export_spec, is_torch_spec
 
 FACTORIES = Path(__file__).with_name("torch_factories.py")
@@ -120,6 +120,14 @@ def test_dropout_in_training_mode_is_refused_without_train(tmp_path):
     model, _ = export_spec(f"{FACTORIES}:tiny_encoder", training=True)
     with pytest.raises(UnsupportedOp, match="training_mode"):
         porter.convert(model, "paddle")
+
+
+def test_a_train_mode_forward_torch_export_cannot_capture_is_refused_not_traced_in_eval_mode():
+    # the TorchScript fallback would export the eval-mode graph: the Dropout of a port meant to train lost
+    with pytest.raises(PorterError, match="torch.export could not capture the train-mode forward of LayerDrop"):
+        export_spec(f"{FACTORIES}:layer_drop", training=True)
+    model, info = export_spec(f"{FACTORIES}:layer_drop")  # eval mode never takes the branch
+    assert info["exporter"] == "dynamo" and [n.op_type for n in model.graph.node] == ["Gemm"]
 
 
 def test_keyword_inputs_become_named_inputs_and_validate_against_pytorch(tmp_path):

@@ -177,3 +177,69 @@ def batch_norm_cnn():
 def batch_norm_cnn_without_affine():
     torch.manual_seed(0)
     return BatchNormCnn(affine=False), (torch.randn(4, 3, 8, 8),)
+
+
+class PaddedEmbedding(torch.nn.Module):
+    """An Embedding with padding_idx (row 2, which random token batches hit) whose row is not zero, as a
+    fine-tuned checkpoint's may be: the forward must look it up as stored, training must leave it alone."""
+
+    def __init__(self, scale_grad_by_freq: bool = False):
+        super().__init__()
+        self.embed = torch.nn.Embedding(6, 8, padding_idx=2, scale_grad_by_freq=scale_grad_by_freq)
+        self.head = torch.nn.Linear(8, 3)
+
+    def forward(self, ids):
+        return self.head(torch.tanh(self.embed(ids)))
+
+
+def padded_embedding(scale_grad_by_freq: bool = False):
+    torch.manual_seed(0)
+    model = PaddedEmbedding(scale_grad_by_freq)
+    with torch.no_grad():
+        model.embed.weight[2] = torch.randn(8)
+    return model.eval(), (torch.tensor([[2, 0, 1, 2], [3, 2, 5, 4]]),)
+
+
+def padded_embedding_scaled_by_freq():
+    return padded_embedding(scale_grad_by_freq=True)
+
+
+class LayerDrop(torch.nn.Module):
+    """Skips its block at random while training, as wav2vec2's LayerDrop does: a Python branch on a tensor
+    value, which torch.export cannot capture in train mode (eval mode never takes it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.block = torch.nn.Linear(4, 4)
+        self.drop = torch.nn.Dropout(0.5)
+
+    def forward(self, x):
+        if self.training and torch.rand([]) < 0.1:
+            return x
+        return self.drop(self.block(x))
+
+
+def layer_drop():
+    torch.manual_seed(0)
+    return LayerDrop().eval(), (torch.randn(2, 4),)
+
+
+class DerivedWeights(torch.nn.Module):
+    """Weights used through a computation on parameters alone, which inference folds into new constants:
+    a 3-D expert bank used transposed (as Mixtral's experts) and a weight_norm convolution (wav2vec2's
+    positional conv: weight = g * v / |v|, from two parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.experts = torch.nn.Parameter(torch.randn(3, 6, 4) * 0.3)  # [expert, out, in]
+        conv = torch.nn.Conv1d(4, 4, 3, padding=1)
+        self.conv = torch.nn.utils.parametrizations.weight_norm(conv, name="weight", dim=2)
+
+    def forward(self, x):  # [batch, seq, 4]
+        h = self.conv(x.transpose(1, 2)).transpose(1, 2)
+        return torch.matmul(h.unsqueeze(1), self.experts.transpose(1, 2).unsqueeze(0)).sum(dim=1)
+
+
+def derived_weights():
+    torch.manual_seed(0)
+    return DerivedWeights().eval(), (torch.randn(2, 5, 4),)
