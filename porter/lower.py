@@ -524,6 +524,8 @@ class Lowering:
     def const_expr(self, array: np.ndarray, hint: str, cache_key: str | None = None, as_weight: bool = False) -> str:
         if cache_key is not None and cache_key in self._const_cache:
             return self._const_cache[cache_key]
+        if self.state is not None and (not as_weight or MACHINE_NAME.match(hint)):  # one name in every instance
+            hint = _const_hint(hint)
         dtype_name = array_dtype_name(array)
         if dtype_name in self.target.unsupported_dtypes:
             raise UnsupportedOp(
