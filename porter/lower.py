@@ -521,11 +521,20 @@ class Lowering:
                 self.state.hints[info.expr] = self.source_variables[name]
         return info.expr
 
+    def _exporter_made(self, cache_key: str | None) -> bool:
+        """A tensor the exporter made (MoE experts' folded transposes), in neither torch's parameters nor
+        its buffers; False when the source does not say which its tensors are."""
+        if self.trainable is None or cache_key not in self.values:
+            return False
+        source = self.values[cache_key].source_name
+        source = self.renamed_weights.get(source, source)
+        return source not in self.trainable and source not in self.buffers
+
     def const_expr(self, array: np.ndarray, hint: str, cache_key: str | None = None, as_weight: bool = False) -> str:
         if cache_key is not None and cache_key in self._const_cache:
             return self._const_cache[cache_key]
-        if self.state is not None and (not as_weight or MACHINE_NAME.match(hint)):  # one name in every instance
-            hint = _const_hint(hint)
+        if self.state is not None and (not as_weight or MACHINE_NAME.match(hint) or self._exporter_made(cache_key)):
+            hint = _const_hint(hint)  # in a module class: one name in every instance (transpose, not transpose_4)
         dtype_name = array_dtype_name(array)
         if dtype_name in self.target.unsupported_dtypes:
             raise UnsupportedOp(
