@@ -21,7 +21,7 @@ def _dtype_name(array: np.ndarray) -> str:
     return array.dtype.name
 
 
-def _half_ulp(dtype_name: str) -> float:
+def half_ulp(dtype_name: str) -> float:
     """The best relative rounding error a dtype allows: the floor for the source's own error."""
     eps = {"float64": 2.0**-52, "float32": 2.0**-23, "float16": 2.0**-10, "bfloat16": 2.0**-7}
     return eps.get(dtype_name, 2.0**-23) / 2
@@ -70,7 +70,7 @@ def judge(target, source, golden, profile: Profile) -> dict:
     if g is None or g.shape != s.shape:
         return {**result, "passed": False, "reason": f"{close}, and no fp64 golden to judge against"}
     target_err, source_err = golden_errors(t, g), golden_errors(s, g)
-    floor = _half_ulp(_dtype_name(s))
+    floor = half_ulp(_dtype_name(s))
     rms_golden = float(np.sqrt(np.mean(np.square(g[np.isfinite(g)].astype(np.float64))))) if g.size else 0.0
     floors = {"mare": floor, "mere": floor, "rmse": floor * max(rms_golden, 1e-30)}
     ratios = {k: target_err[k] / max(source_err[k], floors[k]) for k in bounds.golden_ratio}
