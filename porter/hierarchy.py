@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import onnx
 
+from porter.folding import NEVER_FOLD
 from porter.graphs import node_reads
 
 _FILLER_SCOPE = "empty_nn_module_stack"  # torch's placeholder for nodes outside any module call
@@ -200,20 +201,12 @@ def _hoist_shared_values(graph: onnx.GraphProto, tree: ModuleTree, weights: set[
 # Shape arithmetic the exporter shares is a few nodes (sizes multiplied, an arange over them); a larger
 # cone is the module's own work, which stays where the source computed it.
 _MAX_HOISTED_CONE = 8
-_NOT_HOISTED = {
-    "RandomNormal",
-    "RandomNormalLike",
-    "RandomUniform",
-    "RandomUniformLike",
-    "Multinomial",
-    "Bernoulli",
-    "Dropout",
-}
+_NOT_HOISTED = NEVER_FOLD | {"Dropout"}  # a draw or a body of its own stays where the source has it
 
 
 def _outside_cone(graph, tree, index: int, held_in: Scope, producer: dict, weights: set[str]) -> list[int] | None:
     """The node and the nodes inside `held_in` that it is computed from, when all of them start from
-    values outside `held_in` (no weight, no random op): moving them together out of the module keeps the
+    values outside `held_in` (no weight, no random draw, no control flow): moving them together out of the module keeps the
     result the same. None when the node depends on the module's own data."""
     cone, todo = [], [index]
     while todo:
