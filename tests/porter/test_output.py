@@ -43,6 +43,8 @@ def _interrupt_while_writing(model, out, sig):
         [sys.executable, "-m", "porter.cli", "convert", str(model), "-o", str(out), "--force"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # as in a terminal: a job started in the background (nohup, `&` in a script) inherits SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
