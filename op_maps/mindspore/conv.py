@@ -103,13 +103,20 @@ def conv_transpose(n):
         f"group={group}, has_bias={in_bias}, weight_init='zeros', bias_init='zeros')"
     )
     y = f"{n.layer(n.layer_hint(1), ctor, params, names)}({x})"
+    y = _unpadded_tail(y, rank, extra)
+    if any(extra) and bias is not None:  # the layer left its bias out: the padded positions hold it too
+        y = f"{y} + {n.tensor(bias.reshape(-1, *[1] * rank), 'bias')}"
+    return y
+
+
+def _unpadded_tail(y: str, rank: int, extra: list[int]) -> str:
+    """Back to 1-D when the transposed convolution ran as 2-D, and the output_padding positions past the
+    unpadded result (which hold only the bias) padded on at the end."""
     if rank == 1:
         y = f"ops.squeeze({y}, 2)"
     if any(extra):
         order = tuple(v for axis in reversed(range(rank)) for v in (0, extra[axis]))
         y = f"ops.pad({y}, {order!r}, mode='constant', value=0.0)"
-        if bias is not None:
-            y = f"{y} + {n.tensor(bias.reshape(-1, *[1] * rank), 'bias')}"
     return y
 
 
@@ -136,11 +143,7 @@ def _conv_transpose_runtime(n, w_shape, rank, conv, begin, tail, extra) -> str:
         f"stride={tuple(strides)!r}, dilation={tuple(dilations)!r}, group={group})"
     )
     y = f"{prim}({x}, {w}, ({x}.shape[0], {out_channels}, {sizes[0]}, {sizes[1]}))"
-    if rank == 1:
-        y = f"ops.squeeze({y}, 2)"
-    if any(extra):
-        order = tuple(v for axis in reversed(range(rank)) for v in (0, extra[axis]))
-        y = f"ops.pad({y}, {order!r}, mode='constant', value=0.0)"
+    y = _unpadded_tail(y, rank, extra)
     if n.has_input(2):
         y = f"{y} + ops.reshape({n.x(2)}, (1, -1{', 1' * rank}))"
     return y
