@@ -8,6 +8,7 @@ model runs eagerly (Paddle's dynamic mode, MindSpore's PYNATIVE_MODE).
 
 from dataclasses import dataclass
 
+from porter.codegen.statements import render_all
 from porter.registry import schema_versions
 
 
@@ -22,9 +23,22 @@ class Vocabulary:
 INDENT = "    "
 
 
-def _emit_block(n, lines: list[str], depth: int = 1) -> None:
-    for line in lines:
-        n.stmt(INDENT * depth + line)
+class _Text:
+    """The lines of one control-flow statement, handed to lowering whole once complete (a block header
+    alone is not a statement)."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def stmt(self, line: str) -> None:
+        self.lines.append(line)
+
+    def body(self, statements, depth: int = 1) -> None:
+        for line in render_all(statements):
+            self.lines.append(INDENT * depth + line)
+
+    def close(self, n) -> None:
+        n.stmt("\n".join(self.lines))
 
 
 def _assign(targets: list[str], exprs: list[str]) -> str:
@@ -35,20 +49,23 @@ def _assign(targets: list[str], exprs: list[str]) -> str:
 
 def if_(n, vocab: Vocabulary):
     """Python if/else on bool(cond) around the two lowered branches"""
+    out = _Text()
     n.require_eager("If reads its condition with bool()")
     then_lines, then_outs = n.subgraph("then_branch", [])
     else_lines, else_outs = n.subgraph("else_branch", [])
     outs = [n.out(i) for i in range(n.num_outputs)]
-    n.stmt(f"if bool({n.x(0)}):")
-    _emit_block(n, then_lines)
-    n.stmt(INDENT + _assign(outs, then_outs))
-    n.stmt("else:")
-    _emit_block(n, else_lines)
-    n.stmt(INDENT + _assign(outs, else_outs))
+    out.stmt(f"if bool({n.x(0)}):")
+    out.body(then_lines)
+    out.stmt(INDENT + _assign(outs, then_outs))
+    out.stmt("else:")
+    out.body(else_lines)
+    out.stmt(INDENT + _assign(outs, else_outs))
+    out.close(n)
 
 
 def loop(n, vocab: Vocabulary):
     """Python while loop: trip count M and condition as in the ONNX spec, scan outputs stacked on axis 0"""
+    out = _Text()
     n.require_eager("Loop reads its trip count and condition in Python")
     carried_inits = [n.x(i) for i in range(2, n.num_inputs)]
     body_names = n.subgraph_inputs("body")
@@ -61,34 +78,36 @@ def loop(n, vocab: Vocabulary):
     n_carried = len(carried_inits)
     n_scans = n.num_outputs - n_carried
     scans = [n.tmp("scan") for _ in range(n_scans)]
-    n.stmt(f"{trip} = int({n.x(0)})" if n.has_input(0) else f"{trip} = None")
-    n.stmt(f"{keep_going} = bool({n.x(1)})" if n.has_input(1) else f"{keep_going} = True")
+    out.stmt(f"{trip} = int({n.x(0)})" if n.has_input(0) else f"{trip} = None")
+    out.stmt(f"{keep_going} = bool({n.x(1)})" if n.has_input(1) else f"{keep_going} = True")
     for var, init in zip(carried, carried_inits):
-        n.stmt(f"{var} = {init}")
+        out.stmt(f"{var} = {init}")
     for scan in scans:
-        n.stmt(f"{scan} = []")
-    n.stmt(f"{step} = 0")
-    n.stmt(f"while ({trip} is None or {step} < {trip}) and {keep_going}:")
-    n.stmt(f"{INDENT}{iter_var} = {vocab.int64_scalar.format(value=step)}")
-    n.stmt(f"{INDENT}{cond_var} = {vocab.bool_scalar.format(value=keep_going)}")
+        out.stmt(f"{scan} = []")
+    out.stmt(f"{step} = 0")
+    out.stmt(f"while ({trip} is None or {step} < {trip}) and {keep_going}:")
+    out.stmt(f"{INDENT}{iter_var} = {vocab.int64_scalar.format(value=step)}")
+    out.stmt(f"{INDENT}{cond_var} = {vocab.bool_scalar.format(value=keep_going)}")
     lines, outs = n.subgraph("body", [iter_var, cond_var, *carried])
-    _emit_block(n, lines)
-    n.stmt(f"{INDENT}{keep_going} = bool({outs[0]})")
+    out.body(lines)
+    out.stmt(f"{INDENT}{keep_going} = bool({outs[0]})")
     if carried:
-        n.stmt(INDENT + _assign(carried, outs[1 : 1 + n_carried]))
+        out.stmt(INDENT + _assign(carried, outs[1 : 1 + n_carried]))
     for scan, expr in zip(scans, outs[1 + n_carried :]):
-        n.stmt(f"{INDENT}{scan}.append({expr})")
-    n.stmt(f"{INDENT}{step} += 1")
+        out.stmt(f"{INDENT}{scan}.append({expr})")
+    out.stmt(f"{INDENT}{step} += 1")
     for i, var in enumerate(carried):
         if n.has_output(i):
-            n.stmt(f"{n.out(i)} = {var}")
+            out.stmt(f"{n.out(i)} = {var}")
     for k, scan in enumerate(scans):
         if n.has_output(n_carried + k):
-            n.stmt(f"{n.out(n_carried + k)} = {vocab.stack.format(items=scan, axis=0)}")
+            out.stmt(f"{n.out(n_carried + k)} = {vocab.stack.format(items=scan, axis=0)}")
+    out.close(n)
 
 
 def scan(n, vocab: Vocabulary):
     """Python for loop over slices of the scan inputs; per-input axes and directions as in the spec"""
+    out = _Text()
     num_scan_inputs = n.attr("num_scan_inputs")
     n_state = n.num_inputs - num_scan_inputs
     n_scan_out = n.num_outputs - n_state
@@ -103,28 +122,29 @@ def scan(n, vocab: Vocabulary):
     collected = [n.tmp("scan") for _ in range(n_scan_out)]
     length, t = n.tmp("seq_len"), n.tmp("t")
     for var, init in zip(states, (n.x(i) for i in range(n_state))):
-        n.stmt(f"{var} = {init}")
+        out.stmt(f"{var} = {init}")
     for var in collected:
-        n.stmt(f"{var} = []")
+        out.stmt(f"{var} = []")
     first_axis = in_axes[0]
-    n.stmt(f"{length} = {scan_inputs[0]}.shape[{first_axis}]")
-    n.stmt(f"for {t} in range({length}):")
+    out.stmt(f"{length} = {scan_inputs[0]}.shape[{first_axis}]")
+    out.stmt(f"for {t} in range({length}):")
     for var, src, axis, direction in zip(slices, scan_inputs, in_axes, in_dirs):
         index = f"{length} - 1 - {t}" if direction else t
-        n.stmt(f"{INDENT}{var} = {vocab.take.format(x=src, axis=axis, index=index)}")
+        out.stmt(f"{INDENT}{var} = {vocab.take.format(x=src, axis=axis, index=index)}")
     lines, outs = n.subgraph("body", [*states, *slices])
-    _emit_block(n, lines)
+    out.body(lines)
     if states:
-        n.stmt(INDENT + _assign(states, outs[:n_state]))
+        out.stmt(INDENT + _assign(states, outs[:n_state]))
     for var, expr in zip(collected, outs[n_state:]):
-        n.stmt(f"{INDENT}{var}.append({expr})")
+        out.stmt(f"{INDENT}{var}.append({expr})")
     for i, var in enumerate(states):
         if n.has_output(i):
-            n.stmt(f"{n.out(i)} = {var}")
+            out.stmt(f"{n.out(i)} = {var}")
     for k, (var, axis, direction) in enumerate(zip(collected, out_axes, out_dirs)):
         if n.has_output(n_state + k):
             items = f"{var}[::-1]" if direction else var
-            n.stmt(f"{n.out(n_state + k)} = {vocab.stack.format(items=items, axis=axis)}")
+            out.stmt(f"{n.out(n_state + k)} = {vocab.stack.format(items=items, axis=axis)}")
+    out.close(n)
 
 
 def register_control_flow(registry, vocab: Vocabulary) -> None:

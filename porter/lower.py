@@ -8,6 +8,7 @@ read makes the node refused: an attribute porter does not understand never silen
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,6 +18,8 @@ import onnx
 import onnx.numpy_helper
 
 from porter.codegen.literals import array_literal, py_literal
+from porter.codegen.statements import Expr, Statement
+from porter.codegen.tidy import tidy
 from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
 from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold_node, reads_trainable
@@ -78,8 +81,8 @@ class Program:
     input_descr: list[str] = field(default_factory=list)
     input_specs: list[dict] = field(default_factory=list)  # name, dtype, shape (None/str for symbolic dims)
     input_values: list[str] = field(default_factory=list)  # the ONNX names of those inputs
-    init_lines: list[str] = field(default_factory=list)
-    forward_lines: list[str] = field(default_factory=list)
+    init_body: list[Statement] = field(default_factory=list)  # __init__'s statements (porter.codegen.statements)
+    forward_body: list[Statement] = field(default_factory=list)  # forward's / construct's, less the return
     return_exprs: list[str] = field(default_factory=list)
     helpers: dict[str, str] = field(default_factory=dict)
     weights: dict[str, np.ndarray] = field(default_factory=dict)
@@ -106,8 +109,8 @@ class ScopeState:
 
     scope: object  # porter.hierarchy.Scope
     prefix: str  # state_dict key prefix of its parameters ('layers.0.self_attn.')
-    init_lines: list[str] = field(default_factory=list)
-    forward_lines: list[str] = field(default_factory=list)
+    init_body: list[Statement] = field(default_factory=list)
+    forward_body: list[Statement] = field(default_factory=list)
     locals: Namer = field(default_factory=Namer)
     attrs: Namer = field(default_factory=Namer)
     const_cache: dict[str, str] = field(default_factory=dict)
@@ -174,10 +177,10 @@ class NodeContext:
             return list(value)
         return value
 
-    def subgraph(self, name: str, input_exprs: list[str]) -> tuple[list[str], list[str]]:
+    def subgraph(self, name: str, input_exprs: list[str]) -> tuple[list[Statement], list[str]]:
         """Lower the graph attribute `name` with its inputs bound to `input_exprs`.
 
-        Returns (statement lines to place in the body, the body's output expressions).
+        Returns (the statements to place in the body, the body's output expressions).
         """
         self._used_attrs.add(name)
         if name not in self._attrs or not self._attrs[name].HasField("g"):
@@ -337,8 +340,9 @@ class NodeContext:
     def tmp(self, hint: str = "t") -> str:
         return self._low.locals.fresh(f"{hint}")
 
-    def stmt(self, line: str) -> None:
-        self._low.program.forward_lines.append(line)
+    def stmt(self, text: str) -> None:
+        """Add statements (an emitter's text: one line, or a whole block) to the body being lowered."""
+        self._low.emit(Statement.parse(text))
 
     def tensor(self, array: np.ndarray, hint: str = "const") -> str:
         """Expression for a convert-time constant tensor: inline when small, a weight when large."""
@@ -347,7 +351,7 @@ class NodeContext:
     def layer(
         self,
         hint: str,
-        ctor: str,
+        ctor: Expr,
         params: dict[str, np.ndarray],
         sources: dict[str, str] | None = None,
         transforms: dict[str, str] | None = None,
@@ -435,8 +439,8 @@ class Lowering:
         previous = self.state
         self.state = state
         if state is not None:
-            self.program.init_lines = state.init_lines
-            self.program.forward_lines = state.forward_lines
+            self.program.init_body = state.init_body
+            self.program.forward_body = state.forward_body
             self.locals, self.attrs, self._const_cache = state.locals, state.attrs, state.const_cache
         return previous
 
@@ -562,16 +566,16 @@ class Lowering:
             if not in_source_state and array.size <= limit:
                 # not in torch's state_dict (a non-persistent buffer such as rotary inv_freq, or a constant the
                 # exporter made): nor in the port's; its value is written in the code
-                self.program.init_lines.append(self.target.constant_decl(attr, array_literal(array), dtype))
+                self.program.init_body += Statement.parse(self.target.constant_decl(attr, array_literal(array), dtype))
                 expr = f"self.{attr}"
                 if cache_key is not None:
                     self._const_cache[cache_key] = expr
                 return expr
             trainable = source in self.trainable if self.trainable is not None else True
             if array.dtype.kind == "f" and array.size > 0 and trainable:
-                self.program.init_lines.append(self.target.parameter_decl(attr, shape, dtype))
+                self.program.init_body += Statement.parse(self.target.parameter_decl(attr, shape, dtype))
             else:
-                self.program.init_lines.append(self.target.buffer_decl(attr, shape, dtype))
+                self.program.init_body += Statement.parse(self.target.buffer_decl(attr, shape, dtype))
             key = self._weight_key(attr)
             self.program.weights[key] = array
             source = self.renamed_weights.get(cache_key or "", hint)
@@ -584,9 +588,9 @@ class Lowering:
             self._const_cache[cache_key] = expr
         return expr
 
-    def add_layer(self, hint: str, ctor: str, params: dict, sources: dict, transforms: dict) -> str:
+    def add_layer(self, hint: str, ctor: Expr, params: dict, sources: dict, transforms: dict) -> str:
         attr = self.attrs.fresh(hint, "layer")
-        self.program.init_lines.append(f"self.{attr} = {ctor}")
+        self.program.init_body.append(Statement.declare(attr, ctor))
         for pname, array in params.items():
             key = self._weight_key(f"{attr}.{pname}")
             self.program.weights[key] = np.asarray(array)
@@ -638,7 +642,7 @@ class Lowering:
         if self.root_scope is not None:  # structured code reads like a hand port: values used once are inlined
             from porter.structure import inline_single_use
 
-            inline_single_use(self.program.forward_lines, self.program.return_exprs)
+            inline_single_use(self.program.forward_body, self.program.return_exprs)
         self._record_value_map(g, live)
         if self.root_scope is not None:  # names from roles and callers, not the exporter's counters
             from porter.renaming import rename_program
@@ -654,11 +658,8 @@ class Lowering:
 
     def _record_value_map(self, graph: onnx.GraphProto, live: set[int]) -> None:
         """Which local variable holds each top-level node output (first producer wins for aliases)."""
-        assigned = set()
-        for line in self.program.forward_lines:  # top-level statements only: indented ones are in blocks
-            match = _ASSIGNED.match(line)
-            if match:
-                assigned.update(v.strip() for v in match.group(1).split(","))
+        # top-level assignments only: a name assigned inside a block may not hold the value at the end
+        assigned = {name for stmt in self.program.forward_body if not stmt.is_block for name in stmt.assigned}
         seen = set(self.program.input_names)
         for index, node in enumerate(graph.node):
             if index not in live:
@@ -687,10 +688,10 @@ class Lowering:
             info.source_name = init.name
             info.is_initializer = True
 
-    def lower_subgraph(self, graph: onnx.GraphProto, input_exprs: list[str]) -> tuple[list[str], list[str]]:
-        """Lower a control-flow body: (statement lines, output expressions). Outer values stay visible."""
-        saved = self.program.forward_lines
-        self.program.forward_lines = lines = []
+    def lower_subgraph(self, graph: onnx.GraphProto, input_exprs: list[str]) -> tuple[list[Statement], list[str]]:
+        """Lower a control-flow body: (its statements, output expressions). Outer values stay visible."""
+        saved = self.program.forward_body
+        self.program.forward_body = lines = []
         try:
             self._record_value_infos(graph)
             self._record_initializers(graph)
@@ -702,7 +703,7 @@ class Lowering:
                 self.node_index += 1
             outputs = [self.expr_of(vi.name) for vi in graph.output]
         finally:
-            self.program.forward_lines = saved
+            self.program.forward_body = saved
         return lines, outputs
 
     def _lower_node_or_record(self, node: onnx.NodeProto) -> None:
@@ -894,16 +895,17 @@ class Lowering:
                 if o and self.values[o].expr is None:
                     raise RuntimeError(f"emitter for {ctx.op_type} did not assign output {o!r}")
             return
-        if isinstance(result, str):
-            if len(outputs) == 1:
-                self.program.forward_lines.append(f"{ctx.out(0)} = {result}")
-                return
+        if isinstance(result, str | ast.expr):  # one expression for all the outputs
             targets = [ctx.out(i) if o else "_" for i, o in enumerate(outputs)]
-            self.program.forward_lines.append(f"{', '.join(targets)} = {result}")
+            self.emit([Statement.assign(targets[:1] if len(outputs) == 1 else targets, result)])
             return
         for i, expr in enumerate(result):
             if i < len(outputs) and outputs[i] and expr is not None:
-                self.program.forward_lines.append(f"{ctx.out(i)} = {expr}")
+                self.emit([Statement.assign([ctx.out(i)], expr)])
+
+    def emit(self, statements: list[Statement]) -> None:
+        """Add an emitter's statements to the body being lowered, their literals tidied (porter.codegen.tidy)."""
+        self.program.forward_body.extend(tidy(stmt) for stmt in statements)
 
     def _fold_constant(self, node: onnx.NodeProto, label: str) -> None:
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -930,7 +932,6 @@ class Lowering:
 
 
 _SYM_TOKEN = re.compile(r"__value\d+__")
-_ASSIGNED = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*(?:\s*,\s*[A-Za-z_][A-Za-z_0-9]*)*)\s*=[^=]")
 
 
 def _const_hint(name: str) -> str:

@@ -10,7 +10,8 @@ counter tells a reader nothing. Here, per forward, a numbered name becomes (in t
 - its own name without the counter, when that is free, else that name after its subject's
   (`arange_unsqueeze`).
 A class's parameters take the names its callers pass (`cos`, `sin`), when every call agrees. Renaming is
-a substitution of whole names (porter.structure.substitute), so strings and attributes are untouched.
+a substitution of name nodes in the statements' trees (porter.codegen.statements), so strings and
+attributes are untouched.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from porter.codegen.statements import Statement, expression, render_expr, substitute_expr
 from porter.naming import RESERVED, identifier
-from porter.structure import substitute
 
 NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
 LOOP_CARRIED = "hidden_states"
@@ -38,29 +39,19 @@ class _Statement:
     is_loop: bool
 
 
-def _statements(lines: list[str]) -> list[_Statement] | None:
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return None
+def _statements(lines: list[Statement]) -> list[_Statement]:
     found = []
-    for stmt in tree.body:
-        stores, loads, calls = [], [], []
-        names = sorted((n for n in ast.walk(stmt) if isinstance(n, ast.Name)), key=lambda n: (n.lineno, n.col_offset))
-        for node in names:  # in reading order: the first input read is the statement's subject
-            (stores if isinstance(node.ctx, ast.Store) else loads).append(node.id)
-        sized = {
-            id(n.value) for n in ast.walk(stmt) if isinstance(n, ast.Attribute) and n.attr in ("shape", "ndim", "dtype")
-        }
-        subjects = [n.id for n in names if isinstance(n.ctx, ast.Load) and id(n) not in sized]
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                owner = node.func.value
-                if isinstance(owner, ast.Name) and owner.id == "self":
-                    calls.append(node.func.attr)
+    for stmt in lines:
+        names = stmt.names()  # in reading order: the first input read is the statement's subject
+        stores = [n.id for n in names if not isinstance(n.ctx, ast.Load)]
+        loads = [n.id for n in names if isinstance(n.ctx, ast.Load)]
         found.append(
             _Statement(
-                list(dict.fromkeys(stores)), list(dict.fromkeys(loads)), subjects, calls, isinstance(stmt, ast.For)
+                list(dict.fromkeys(stores)),
+                list(dict.fromkeys(loads)),
+                stmt.subjects(),
+                stmt.layer_calls(),
+                stmt.is_loop,
             )
         )
     return found
@@ -77,7 +68,7 @@ def _layer_name(attr: str) -> str:
 
 def rename_locals(
     params: list[str],
-    lines: list[str],
+    lines: list[Statement],
     returns: list[str],
     *,
     preferred: dict[str, str],
@@ -89,18 +80,12 @@ def rename_locals(
     names (the model's own inputs) keep their name and value throughout; `hints` are the variables the
     source assigned the values to."""
     statements = _statements(lines)
-    if statements is None:
-        return {}
     last_read: dict[str, int] = {}
     for i, stmt in enumerate(statements):
         for name in stmt.loads:
             last_read[name] = i
     for text in returns:
-        try:
-            names = [n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)]
-        except SyntaxError:
-            names = re.findall(r"[A-Za-z_]\w*", text)
-        for name in names:
+        for name in (n.id for n in ast.walk(expression(text)) if isinstance(n, ast.Name)):
             last_read[name] = len(statements)
     in_loops = {name for stmt in statements if stmt.is_loop for name in stmt.stores}
     # every name in the body is taken until it is renamed away: a new name never meets an old one
@@ -185,20 +170,20 @@ def rename_locals(
     return {old: new for old, new in mapping.items() if old != new}
 
 
-def apply(mapping: dict[str, str], lines: list[str], returns: list[str]) -> None:
+def apply(mapping: dict[str, str], lines: list[Statement], returns: list[str]) -> None:
     if mapping:
-        lines[:] = [substitute(line, mapping) for line in lines]
-        returns[:] = [substitute(text, mapping) for text in returns]
+        lines[:] = [stmt.substituted(mapping) for stmt in lines]
+        returns[:] = [substitute_expr(text, mapping) for text in returns]
 
 
-def _children(init_lines: list[str]) -> dict[str, list[str]]:
+def _children(init_body: list[Statement]) -> dict[str, list[str]]:
     """attribute -> the class of each member ([one] for a plain child module, one per list member)."""
     found = {}
-    for line in init_lines:
-        match = re.match(r"^self\.(\w+) = (.*)$", line)
-        if match is None:
+    for stmt in init_body:
+        attr = stmt.attribute_target
+        if attr is None:
             continue
-        attr, ctor = match.groups()
+        ctor = render_expr(stmt.value)
         plain = _CTOR.match(ctor)
         if plain:
             found[attr] = [plain.group(1)]
@@ -211,13 +196,10 @@ def _children(init_lines: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def _call_args(init_lines: list[str], lines: list[str]) -> dict[str, list[list[str | None]]]:
+def _call_args(init_body: list[Statement], lines: list[Statement]) -> dict[str, list[list[str | None]]]:
     """class name -> the argument names (None where an argument is not a plain name) at each call."""
-    children = _children(init_lines)
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return {}
+    children = _children(init_body)
+    tree = ast.Module(body=[stmt.tree for stmt in lines], type_ignores=[])
     loop_vars: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Attribute):
@@ -246,14 +228,14 @@ def rename_program(program) -> None:
     inputs = frozenset(program.input_names)  # the model's inputs keep their names and values
     root_map = rename_locals(
         program.input_names,
-        program.forward_lines,
+        program.forward_body,
         program.return_exprs,
         preferred={},
         rebind=True,
         fixed=inputs,
         hints=program.source_hints,
     )
-    apply(root_map, program.forward_lines, program.return_exprs)
+    apply(root_map, program.forward_body, program.return_exprs)
     mapped, seen = [], set()
     for row in program.value_map:
         var = root_map.get(row["var"], row["var"])
@@ -261,7 +243,7 @@ def rename_program(program) -> None:
             seen.add(var)
             mapped.append({**row, "var": var})
     program.value_map[:] = mapped
-    calls = _call_args(program.init_lines, program.forward_lines)
+    calls = _call_args(program.init_body, program.forward_body)
     for cls in reversed(program.classes):  # parents before children: a child takes its callers' names
         preferred = {}
         for position, param in enumerate(cls.params):
@@ -269,9 +251,9 @@ def rename_program(program) -> None:
             if len(names) == 1 and None not in names:
                 preferred[param] = names.pop()
         mapping = rename_locals(
-            cls.params, cls.forward_lines, cls.return_exprs, preferred=preferred, rebind=True, hints=cls.hints
+            cls.params, cls.forward_body, cls.return_exprs, preferred=preferred, rebind=True, hints=cls.hints
         )
-        apply(mapping, cls.forward_lines, cls.return_exprs)
+        apply(mapping, cls.forward_body, cls.return_exprs)
         cls.params[:] = [mapping.get(p, p) for p in cls.params]
-        for name, args in _call_args(cls.init_lines, cls.forward_lines).items():
+        for name, args in _call_args(cls.init_body, cls.forward_body).items():
             calls.setdefault(name, []).extend(args)

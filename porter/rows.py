@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
+from porter.codegen import statements
 from porter.registry import Registry
 
 
@@ -44,14 +45,16 @@ def direct(
     def emit(n):
         if check is not None:
             check(n)
-        extra = [f"{kw}={n.lit(n.attr(onnx_name, default))}" for onnx_name, (kw, default) in attrs.items()]
-        extra += [f"{k}={v}" for k, v in fixed.items()]
-
-        def make(*inputs):
-            return f"{call}({', '.join([*inputs, *extra])})"
-
+        keywords = {kw: n.lit(n.attr(onnx_name, default)) for onnx_name, (kw, default) in attrs.items()}
+        keywords.update(fixed)
         inputs = [n.x(i) for i in range(n_inputs)]
-        return make(*inputs) if wrap is None else wrap(n, inputs, n.in_dtype(0), make)
+        if wrap is None:  # the statement IR's call: callable, inputs, attributes
+            return statements.call(call, *inputs, **keywords)
+
+        def make(*wrapped):  # a target's wrap composes text around the call
+            return statements.render_expr(statements.call(call, *wrapped, **keywords))
+
+        return wrap(n, inputs, n.in_dtype(0), make)
 
     emit.__name__ = f"direct_{op_type.lower()}"
     emit.__module__ = _caller_module()

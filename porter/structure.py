@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import ast
 import heapq
-import io
 import re
-import tokenize
 from dataclasses import dataclass, field
 
+from porter.codegen.statements import Statement, expression, render_expr, substitute_expr
 from porter.graphs import node_reads
 from porter.hierarchy import Scope, build_module_tree, common_ancestor
 from porter.lower import Lowering, ScopeState
@@ -29,9 +28,9 @@ class ClassDef:
     """A generated module class (the root class is the Program itself)."""
 
     name: str
-    init_lines: list[str]
+    init_body: list[Statement]
     params: list[str]
-    forward_lines: list[str]
+    forward_body: list[Statement]
     return_exprs: list[str]
     # a class that is its one framework layer plus some statements subclasses it: (layer class, its
     # constructor's arguments); None for the target's plain module class
@@ -42,7 +41,7 @@ class ClassDef:
 
 @dataclass
 class _Call:
-    line: int  # index in the caller's forward_lines
+    line: int  # index in the caller's forward_body
     attr: str  # the list attribute ('layers'), or the plain attribute
     index: int | None  # position in the list, None for a plain attribute
     class_name: str | None  # None when the module became a framework layer
@@ -62,7 +61,7 @@ class _ScopeWork:
     state: ScopeState
     calls: list[_Call] = field(default_factory=list)
     lists: dict[str, dict[int, str]] = field(default_factory=dict)  # list attr -> index -> constructor
-    list_lines: dict[str, int] = field(default_factory=dict)  # list attr -> its init line
+    list_lines: dict[str, int] = field(default_factory=dict)  # list attr -> its declaration's index in init_body
 
 
 class StructuredLowering:
@@ -233,7 +232,7 @@ class StructuredLowering:
             self._rekey(state, attr)
             mapping = dict(zip(state.params, args))
             mapping[f"self.{attr}"] = target
-            call_expr = substitute(expr, mapping)
+            call_expr = substitute_expr(expr, mapping)
             class_name = None
         else:
             class_name, ctor_args = self._class_for(child, state, returns)
@@ -241,15 +240,15 @@ class StructuredLowering:
             call_expr = f"{target}({', '.join(args)})"
         work.state.weight_keys += state.weight_keys  # the parent holds its children's parameters too
         if plan.index is None:
-            work.state.init_lines.append(f"self.{plan.attr} = {ctor}")
+            work.state.init_body.append(Statement.declare(plan.attr, ctor))
         else:
             if plan.attr not in work.lists:
-                work.list_lines[plan.attr] = len(work.state.init_lines)
-                work.state.init_lines.append("")  # filled once every member is known
+                work.list_lines[plan.attr] = len(work.state.init_body)
+                work.state.init_body.append(Statement.one("pass"))  # the list, once every member is known
             work.lists.setdefault(plan.attr, {})[plan.index] = ctor
         if outs:
-            work.state.forward_lines.append(f"{', '.join(outs)} = {call_expr}")
-            work.calls.append(_Call(len(work.state.forward_lines) - 1, plan.attr, plan.index, class_name, args, outs))
+            work.state.forward_body.append(Statement.assign(outs, call_expr))
+            work.calls.append(_Call(len(work.state.forward_body) - 1, plan.attr, plan.index, class_name, args, outs))
 
     def _outputs(self, child: Scope) -> list[str]:
         """The values computed inside `child` that something outside it reads, in graph order."""
@@ -276,11 +275,15 @@ class StructuredLowering:
 
     def _class_for(self, scope: Scope, state: ScopeState, returns: list[str]) -> tuple[str, str]:
         """The class for this module's body: shared with every earlier instance whose body is the same."""
-        owned = _owning_layer(state, state.forward_lines, returns, self.low.program.param_map)
+        owned = _owning_layer(state, state.forward_body, returns, self.low.program.param_map)
         sizes = _layer_sizes(owned[1], owned[2]) if owned is not None else None
-        init_for_key = [f"{owned[1]}({sizes[2]})"] if sizes is not None else state.init_lines
-        body = [*init_for_key, "#", *state.forward_lines, "#", *returns]
-        key = (scope.class_name, len(state.params), _canonical(body, state.params))
+        init_for_key = [f"{owned[1]}({sizes[2]})"] if sizes is not None else [s.render() for s in state.init_body]
+        key = (
+            scope.class_name,
+            len(state.params),
+            *init_for_key,
+            _canonical(state.forward_body, returns, state.params),
+        )
         call_args = ", ".join(sizes[1]) if sizes is not None else ""
         if owned is not None:  # the class is that layer: its parameters are the module's own (c_attn.weight)
             self._rekey(state, owned[0])  # every instance's keys, the class written once
@@ -295,20 +298,20 @@ class StructuredLowering:
         self._class_keys[key] = name
         # inlined once the class is known: how far a value can be inlined depends on the names' lengths,
         # which differ between instances that are the same class
-        lines, returns = list(state.forward_lines), list(returns)
+        lines, returns = list(state.forward_body), list(returns)
         inline_single_use(lines, returns)
-        init_lines, base, init_params = state.init_lines, None, []
+        init_body, base, init_params = state.init_body, None, []
         if owned is not None:
             attr, layer_class, args = owned
-            call = f"super().{self.low.target.forward_name}("
-            lines = [line.replace(f"self.{attr}(", call) for line in lines]
-            returns = [text.replace(f"self.{attr}(", call) for text in returns]
-            init_lines, base = [], (layer_class, args)
+            own_call = {f"self.{attr}": f"super().{self.low.target.forward_name}"}
+            lines = [stmt.substituted(own_call) for stmt in lines]
+            returns = [substitute_expr(text, own_call) for text in returns]
+            init_body, base = [], (layer_class, args)
             if sizes is not None:  # one class for every size of the layer: Conv1D(32, 96), Conv1D(32, 32)
                 init_params = list(sizes[0])
                 base = (layer_class, ", ".join([*sizes[0], *([sizes[2]] if sizes[2] else [])]))
         self.classes.append(
-            ClassDef(name, init_lines, state.params, lines, returns, base, dict(state.hints), init_params)
+            ClassDef(name, init_body, state.params, lines, returns, base, dict(state.hints), init_params)
         )
         return name, call_args
 
@@ -320,50 +323,54 @@ class StructuredLowering:
                 body = f"[{ctors[0]} for _ in range({len(ctors)})]"
             else:
                 body = "[" + ", ".join(ctors) + "]"
-            work.state.init_lines[work.list_lines[attr]] = f"self.{attr} = {module_list}({body})"
+            work.state.init_body[work.list_lines[attr]] = Statement.declare(attr, f"{module_list}({body})")
 
     def _loop_var(self, work: _ScopeWork, attr: str) -> str:
         singular = attr[:-1] if attr.endswith("s") and len(attr) > 1 else f"{attr}_item"
         return work.state.locals.fresh(singular, "module")
 
 
-_LAYER_CALL = re.compile(r"^self\.([A-Za-z_][A-Za-z_0-9]*) = (.*)$")
-
-
 def _single_layer(state: ScopeState, returns: list[str]) -> tuple[str, str, str] | None:
     """(attr, constructor, call expression) when the module's whole body is one call of one layer."""
-    if len(state.init_lines) != 1 or len(returns) != 1:
+    if len(state.init_body) != 1 or len(returns) != 1:
         return None
-    match = _LAYER_CALL.match(state.init_lines[0])
-    if match is None or "create_parameter" in match.group(2) or "Parameter(" in match.group(2):
+    decl = state.init_body[0]
+    attr = decl.attribute_target
+    if attr is None or not isinstance(decl.value, ast.Call):
         return None
-    attr, ctor = match.groups()
-    if not state.forward_lines:
-        expr = returns[0]
-    elif len(state.forward_lines) == 1 and state.forward_lines[0].startswith(f"{returns[0]} = "):
-        expr = state.forward_lines[0][len(returns[0]) + 3 :]
+    ctor = render_expr(decl.value)
+    if "create_parameter" in ctor or "Parameter(" in ctor:  # a bare parameter, not a layer
+        return None
+    body = state.forward_body
+    if not body:
+        expr = expression(returns[0])
+    elif len(body) == 1 and body[0].single_target == returns[0]:
+        expr = body[0].value
     else:
         return None
-    if expr.count(f"self.{attr}") != 1 or not expr.startswith(f"self.{attr}("):
+    if not (isinstance(expr, ast.Call) and _is_self_attr(expr.func, attr)):
         return None
-    return attr, ctor, expr
-
-
-_FRAMEWORK_LAYER = re.compile(r"^self\.([A-Za-z_]\w*) = (nn\.[A-Za-z_]\w*)\((.*)\)$")
+    if sum(1 for n in ast.walk(expr) if _is_self_attr(n, attr)) != 1:
+        return None
+    return attr, ctor, render_expr(expr)
 
 
 def _owning_layer(
-    state: ScopeState, lines: list[str], returns: list[str], param_map: list[dict]
+    state: ScopeState, body: list[Statement], returns: list[str], param_map: list[dict]
 ) -> tuple[str, str, str] | None:
     """(attr, layer class, constructor arguments) when all the module holds is one framework layer that
     its forward calls once among other statements (GPT-2's Conv1D: a reshape, a Linear, a reshape):
     the class then subclasses that layer, so its parameters keep the source's keys (`c_attn.weight`)."""
-    if len(state.init_lines) != 1:
+    if len(state.init_body) != 1:
         return None
-    match = _FRAMEWORK_LAYER.match(state.init_lines[0])
-    if match is None or not state.weight_keys:
+    decl = state.init_body[0]
+    attr, ctor = decl.attribute_target, decl.value
+    if attr is None or not isinstance(ctor, ast.Call) or not state.weight_keys:
         return None
-    attr, layer_class, args = match.groups()
+    layer_class = render_expr(ctor.func)
+    if not re.fullmatch(r"nn\.[A-Za-z_]\w*", layer_class):
+        return None
+    args = render_expr(ast.Call(func=ast.Name(id="f", ctx=ast.Load()), args=ctor.args, keywords=ctor.keywords))[2:-1]
     if not all(key.startswith(f"{state.prefix}{attr}.") for key in state.weight_keys):
         return None
     # only where the source holds them as the module's own (c_attn.weight), not a child's (fc.weight)
@@ -371,10 +378,27 @@ def _owning_layer(
     sources = [row["source"] for row in param_map if row["target"].startswith(f"{state.prefix}{attr}.")]
     if not sources or not all(src.startswith(own) and "." not in src[len(own) :] for src in sources):
         return None
-    text = "\n".join([*lines, *returns])
-    if text.count(f"self.{attr}") != 1 or text.count(f"self.{attr}(") != 1:
+    trees = [stmt.tree for stmt in body] + [expression(text) for text in returns]
+    mentions = sum(1 for tree in trees for n in ast.walk(tree) if _is_self_attr(n, attr))
+    calls = sum(1 for stmt in body for name in stmt.layer_calls() if name == attr)
+    calls += sum(
+        1
+        for text in returns
+        for n in ast.walk(expression(text))
+        if isinstance(n, ast.Call) and _is_self_attr(n.func, attr)
+    )
+    if mentions != 1 or calls != 1:
         return None
     return attr, layer_class, args
+
+
+def _is_self_attr(node: ast.AST, attr: str) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == attr
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
 
 
 # The leading sizes of the framework layers a module class may subclass, by the names the frameworks give
@@ -406,70 +430,25 @@ def _layer_sizes(layer_class: str, args: str) -> tuple[tuple[str, ...], tuple[st
     return names, tuple(ast.unparse(a) for a in call.args), rest
 
 
-def substitute(text: str, mapping: dict[str, str]) -> str:
-    """Replace names (and `self.attr` references) in a line of generated code; strings, attribute
-    names after a dot and keyword-argument names are left alone."""
-    if not mapping:
-        return text
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return text
-    lines = text.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
-    edits = []
-    significant = [t for t in tokens if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)]
-    depth = 0
-    for i, tok in enumerate(significant):
-        if tok.type == tokenize.OP and tok.string in "([{":
-            depth += 1
-        elif tok.type == tokenize.OP and tok.string in ")]}":
-            depth -= 1
-        if tok.type != tokenize.NAME:
-            continue
-        before = significant[i - 1].string if i else ""
-        after = significant[i + 1].string if i + 1 < len(significant) else ""
-        start = offsets[tok.start[0] - 1] + tok.start[1]
-        if tok.string == "self" and after == "." and i + 2 < len(significant):
-            attr_tok = significant[i + 2]
-            key = f"self.{attr_tok.string}"
-            if key in mapping:
-                end = offsets[attr_tok.end[0] - 1] + attr_tok.end[1]
-                edits.append((start, end, mapping[key]))
-            continue
-        if before == "." or (depth > 0 and after == "=" and before in ("(", ",")):
-            continue
-        if tok.string in mapping:
-            end = offsets[tok.end[0] - 1] + tok.end[1]
-            edits.append((start, end, mapping[tok.string]))
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
-
-
-_ASSIGNED = re.compile(r"^\s*(?:for\s+)?([A-Za-z_][\w\s,]*?)\s*(?:=|\bin\b)")
-
-
-def _canonical(lines: list[str], params: list[str]) -> tuple[str, ...]:
+def _canonical(body: list[Statement], returns: list[str], params: list[str]) -> tuple[str, ...]:
     """The body with its local names numbered in order of appearance: instances of one class whose
     bodies differ only in the names of their locals (x vs hidden) are the same class."""
     names = list(params)
-    for line in lines:
-        match = _ASSIGNED.match(line)
-        if match:
-            names += [n.strip() for n in match.group(1).split(",") if n.strip().isidentifier()]
+    for stmt in body:
+        names += stmt.stores
     mapping = {name: f"__v{i}" for i, name in enumerate(dict.fromkeys(names))}
-    return tuple(substitute(line, mapping) for line in lines)
+    return (
+        *(stmt.substituted(mapping).render() for stmt in body),
+        "#",
+        *(substitute_expr(text, mapping) for text in returns),
+    )
 
 
-_SIMPLE_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z_0-9]*) = (.+)$")
 INLINE_LINE_LIMIT = 100  # an inlined value must leave its consumer's line at most this long
 INLINE_NESTING_LIMIT = 4  # ... and at most this deeply nested in calls
 
 
-def inline_single_use(lines: list[str], returns: list[str]) -> None:
+def inline_single_use(lines: list[Statement], returns: list[str]) -> None:
     """Write a value that is read once, by a later top-level statement, into that statement (as a hand
     port nests `self.fc2(gelu(self.fc1(x)))`), while the line stays short and shallow. Values nothing
     reads any more (shape tensors whose sizes the code now writes as `x.shape[0]`) are dropped first."""
@@ -477,29 +456,29 @@ def inline_single_use(lines: list[str], returns: list[str]) -> None:
     changed = True
     while changed:
         changed = False
-        texts = lines + returns
+        returned = [expression(text) for text in returns]
         assigned: dict[str, int] = {}
-        for line in lines:
-            match = _ASSIGNED.match(line)
-            if match:
-                for name in match.group(1).split(","):
-                    assigned[name.strip()] = assigned.get(name.strip(), 0) + 1
-        for i, line in enumerate(lines):
-            match = _SIMPLE_ASSIGN.match(line)
-            if match is None or assigned.get(match.group(1)) != 1:
+        for stmt in lines:
+            for name in stmt.stores:
+                assigned[name] = assigned.get(name, 0) + 1
+        for i, stmt in enumerate(lines):
+            name = stmt.single_target
+            if name is None or assigned.get(name) != 1:
                 continue
-            name, expr = match.groups()
-            uses = [j for j in range(i + 1, len(texts)) if _reads(texts[j], name)]
-            if len(uses) != 1 or _reads_count(texts[uses[0]], name) != 1:
+            counts = [later.reads(name) for later in lines[i + 1 :]] + [_reads_expr(e, name) for e in returned]
+            uses = [k for k, c in enumerate(counts) if c]
+            if len(uses) != 1 or counts[uses[0]] != 1:
                 continue
-            j = uses[0]
-            if j < len(lines) and (lines[j].startswith((" ", "for ")) or _ASSIGNED.match(lines[j]) is None):
+            j = i + 1 + uses[0]
+            if j < len(lines) and (lines[j].is_block or not isinstance(lines[j].tree, ast.Assign)):
                 continue  # inside a loop (it would run every iteration) or a statement of another form
-            new = substitute(texts[j], {name: expr if _is_atom(expr) else f"({expr})"})
-            bare = substitute(texts[j], {name: expr})
-            if _same_tree(new, bare):  # the parentheses change nothing there (a call argument, a whole side)
-                new = bare
-            if len(new) + 8 > INLINE_LINE_LIMIT or _nesting(new) > INLINE_NESTING_LIMIT:
+            if j < len(lines):
+                new = lines[j].substituted({name: stmt.value})
+                text = new.render()
+            else:
+                text = substitute_expr(returns[j - len(lines)], {name: stmt.value})
+                new = text
+            if len(text) + 8 > INLINE_LINE_LIMIT or _nesting(text) > INLINE_NESTING_LIMIT:
                 continue
             if j < len(lines):
                 lines[j] = new
@@ -514,19 +493,18 @@ def inline_single_use(lines: list[str], returns: list[str]) -> None:
 _STATEFUL = re.compile(r"random|dropout|bernoulli|multinomial|normal|uniform|seed", re.I)
 
 
-def drop_unread(lines: list[str], returns: list[str]) -> None:
-    """Remove top-level assignments of a single name that no later statement or return reads."""
+def drop_unread(lines: list[Statement], returns: list[str]) -> None:
+    """Remove top-level assignments of a single name that no later statement, block or return reads."""
+    returned = [expression(text) for text in returns]
     changed = True
     while changed:
         changed = False
         for i in range(len(lines) - 1, -1, -1):
-            match = _SIMPLE_ASSIGN.match(lines[i])
-            if match is None or _STATEFUL.search(match.group(2)):
+            name = lines[i].single_target
+            if name is None or _STATEFUL.search(render_expr(lines[i].value)):
                 continue
-            name = match.group(1)
-            if not any(_reads(text, name) for text in lines[i + 1 :] + returns) and not any(
-                _reads(text, name) for text in lines[:i] if text.startswith(" ")
-            ):
+            later = any(stmt.reads(name) for stmt in lines[i + 1 :]) or any(_reads_expr(e, name) for e in returned)
+            if not later and not any(stmt.reads(name) for stmt in lines[:i] if stmt.is_block):
                 del lines[i]
                 changed = True
 
@@ -535,47 +513,19 @@ def _drop_unread_params(state: ScopeState, returns: list[str]) -> None:
     """A module takes only what its body reads: an input bound while lowering and then written another
     way (a size read from the input's own shape instead) would make the signature, and every caller's
     call, longer than the source's, and instances that differ only there separate classes."""
-    drop_unread(state.forward_lines, returns)
+    drop_unread(state.forward_body, returns)
+    returned = [expression(text) for text in returns]
     keep = [
         i
         for i, param in enumerate(state.params)
-        if any(_reads(line, param) for line in state.forward_lines)
-        or any(_name_pattern(param).search(text) for text in returns)
+        if any(stmt.reads(param) for stmt in state.forward_body) or any(_reads_expr(e, param) for e in returned)
     ]
     state.params[:] = [state.params[i] for i in keep]
     state.inputs[:] = [state.inputs[i] for i in keep]
 
 
-def _name_pattern(name: str) -> re.Pattern:
-    return re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-
-
-def _right_side(text: str) -> str:
-    return text.split(" = ", 1)[-1] if _ASSIGNED.match(text) and not text.startswith("for ") else text
-
-
-def _reads(text: str, name: str) -> bool:
-    return _name_pattern(name).search(_right_side(text)) is not None
-
-
-def _reads_count(text: str, name: str) -> int:
-    return len(_name_pattern(name).findall(_right_side(text)))
-
-
-def _is_atom(expr: str) -> bool:
-    """A name, attribute, call or subscript: safe anywhere without parentheses."""
-    try:
-        tree = ast.parse(expr, mode="eval").body
-    except SyntaxError:
-        return False
-    return isinstance(tree, ast.Name | ast.Attribute | ast.Call | ast.Subscript | ast.Constant)
-
-
-def _same_tree(a: str, b: str) -> bool:
-    try:
-        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
-    except SyntaxError:
-        return False
+def _reads_expr(tree: ast.expr, name: str) -> int:
+    return sum(1 for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name)
 
 
 def _nesting(text: str) -> int:
@@ -592,7 +542,7 @@ def _nesting(text: str) -> int:
 def _fold_loops(work: _ScopeWork, loop_var) -> None:
     """Calls of one class over consecutive members of a module list, each feeding the next, become
     `for layer in self.layers: h = layer(h, ...)`."""
-    lines = work.state.forward_lines
+    lines = work.state.forward_body
     by_attr: dict[str, list[_Call]] = {}
     for call in work.calls:
         if call.index is not None:
@@ -612,12 +562,12 @@ def _fold_loops(work: _ScopeWork, loop_var) -> None:
         last = calls[-1]
         var = loop_var(work, attr)
         block = [
-            f"{last.outs[out]} = {calls[0].args[pos]}"
+            Statement.assign([last.outs[out]], calls[0].args[pos])
             for pos, out in carried.items()
             if calls[0].args[pos] != last.outs[out]
         ]
         args = [last.outs[carried[p]] if p in carried else a for p, a in enumerate(calls[0].args)]
-        block += [f"for {var} in self.{attr}:", f"    {', '.join(last.outs)} = {var}({', '.join(args)})"]
+        block += Statement.parse(f"for {var} in self.{attr}:\n    {', '.join(last.outs)} = {var}({', '.join(args)})")
         replaced[calls[0].line] = block
         for call in calls[1:]:
             replaced[call.line] = None
@@ -631,7 +581,7 @@ def _fold_loops(work: _ScopeWork, loop_var) -> None:
         lines[:] = new_lines
 
 
-def _carried_positions(calls: list[_Call], lines: list[str]) -> dict[int, int] | None:
+def _carried_positions(calls: list[_Call], lines: list[Statement]) -> dict[int, int] | None:
     """{argument position: output position} when every call takes the previous call's outputs there
     and the same values elsewhere, and nothing else reads the intermediate outputs."""
     carried: dict[int, int] | None = None
@@ -650,7 +600,6 @@ def _carried_positions(calls: list[_Call], lines: list[str]) -> dict[int, int] |
     loop_lines = {c.line for c in calls}
     for call in calls[:-1]:
         for name in call.outs:
-            pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
-            if any(pattern.search(line) for i, line in enumerate(lines) if i not in loop_lines):
+            if any(stmt.reads(name) for i, stmt in enumerate(lines) if i not in loop_lines):
                 return None
     return carried

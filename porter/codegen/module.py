@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from porter.codegen.literals import comment_text
+from porter.codegen.statements import render_all
 from porter.lower import Program
 
 INDENT = "    "
@@ -17,16 +18,16 @@ def render_module(program: Program) -> str:
         program.class_name, bool(program.weights), bool(program.eager_only), program.input_specs
     )
     classes = [
-        _render_class(c.name, target, c.init_lines, c.params, c.forward_lines, c.return_exprs, c.base, c.init_params)
+        _render_class(c.name, target, c.init_body, c.params, c.forward_body, c.return_exprs, c.base, c.init_params)
         for c in program.classes
     ]
     classes.append(
         _render_class(
             program.class_name,
             target,
-            program.init_lines,
+            program.init_body,
             program.input_names,
-            program.forward_lines,
+            program.forward_body,
             program.return_exprs,
         )
     )
@@ -51,9 +52,7 @@ def render_module(program: Program) -> str:
     return "\n".join(out) + "\n"
 
 
-def _render_class(
-    name, target, init_lines, params, forward_lines, return_exprs, base=None, init_params=()
-) -> list[str]:
+def _render_class(name, target, init_body, params, forward_body, return_exprs, base=None, init_params=()) -> list[str]:
     """A module class; with `base` (layer class, constructor arguments) a subclass of that framework layer,
     whose sizes it may take as its own constructor's `init_params`."""
     base_class, super_args = base or (target.base_class, "")
@@ -62,10 +61,10 @@ def _render_class(
         f"{INDENT}def __init__({', '.join(['self', *init_params])}):",
         f"{INDENT * 2}super().__init__({super_args})",
     ]
-    out += [f"{INDENT * 2}{line}" for line in init_lines]
+    out += [f"{INDENT * 2}{line}" for line in render_all(init_body)]
     args = ", ".join(["self", *params])
     out += ["", f"{INDENT}def {target.forward_name}({args}):"]
-    out += [f"{INDENT * 2}{line}" for line in [*forward_lines, _return_line(return_exprs)]]
+    out += [f"{INDENT * 2}{line}" for line in [*render_all(forward_body), _return_line(return_exprs)]]
     return out
 
 

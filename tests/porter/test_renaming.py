@@ -1,7 +1,12 @@
 import numpy as np
 
+from porter.codegen.statements import Statement, render_all
 from porter.renaming import apply, rename_locals, rename_program
 from porter.structure import ClassDef
+
+
+def _body(lines):
+    return Statement.parse("\n".join(lines))
 
 
 def _run(params, lines, returns, args):
@@ -18,10 +23,10 @@ def _run(params, lines, returns, args):
 
 
 def _renamed(params, lines, returns, preferred=None, hints=None):
-    lines, returns = list(lines), list(returns)
-    mapping = rename_locals(params, lines, returns, preferred=preferred or {}, rebind=True, hints=hints)
-    apply(mapping, lines, returns)
-    return mapping, lines, returns
+    body, returns = _body(lines), list(returns)
+    mapping = rename_locals(params, body, returns, preferred=preferred or {}, rebind=True, hints=hints)
+    apply(mapping, body, returns)
+    return mapping, render_all(body), returns
 
 
 def test_a_chain_takes_the_layer_name_and_rebinds_it_like_a_hand_port():
@@ -65,24 +70,28 @@ def test_the_value_a_loop_carries_is_hidden_states():
 def test_parameters_take_the_names_their_callers_pass_and_taps_keep_first_values():
     class Program:
         class_name = "Model"
-        init_lines = ["self.block = Block()"]
+        init_body = _body(["self.block = Block()"])
         input_names = ["ids"]
-        forward_lines = [
-            "unsqueeze_10 = np.cos(ids)",
-            "unsqueeze_11 = np.sin(ids)",
-            "out = self.block(unsqueeze_10, unsqueeze_11)",
-        ]
+        forward_body = _body(
+            [
+                "unsqueeze_10 = np.cos(ids)",
+                "unsqueeze_11 = np.sin(ids)",
+                "out = self.block(unsqueeze_10, unsqueeze_11)",
+            ]
+        )
         return_exprs = ["out"]
-        classes = [ClassDef("Block", [], ["unsqueeze", "unsqueeze_1"], ["mul_1 = unsqueeze * unsqueeze_1"], ["mul_1"])]
+        classes = [
+            ClassDef("Block", [], ["unsqueeze", "unsqueeze_1"], _body(["mul_1 = unsqueeze * unsqueeze_1"]), ["mul_1"])
+        ]
         value_map = [{"var": "unsqueeze_10", "value": "v1"}, {"var": "unsqueeze_11", "value": "v2"}]
         source_hints = {}
 
     rename_program(Program)
     # the model's input is never rebound, though this is its last read
-    assert Program.forward_lines[:2] == ["unsqueeze = np.cos(ids)", "ids_unsqueeze = np.sin(ids)"]
+    assert render_all(Program.forward_body)[:2] == ["unsqueeze = np.cos(ids)", "ids_unsqueeze = np.sin(ids)"]
     block = Program.classes[0]
     assert block.params == ["unsqueeze", "ids_unsqueeze"]
-    assert block.forward_lines == ["unsqueeze = unsqueeze * ids_unsqueeze"]
+    assert render_all(block.forward_body) == ["unsqueeze = unsqueeze * ids_unsqueeze"]
     assert [row["var"] for row in Program.value_map] == ["unsqueeze", "ids_unsqueeze"]
 
 

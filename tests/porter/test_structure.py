@@ -11,7 +11,8 @@ import onnxruntime as ort
 import pytest
 
 import porter
-from porter.structure import inline_single_use, substitute
+from porter.codegen.statements import Statement, render_all
+from porter.structure import inline_single_use
 from tests.op_maps.harness import run_target
 from tests.porter.scoped_models import reshaped_linear, stacked_blocks
 
@@ -60,17 +61,18 @@ def test_without_metadata_the_code_stays_flat():
     assert code.count("class ") == 1 and "for block in" not in code
 
 
-def test_substitute_leaves_attributes_keywords_and_strings_alone():
-    line = "y = f(x, x=x, s='x') + self.x + x.shape[0]"
-    assert substitute(line, {"x": "h"}) == "y = f(h, x=h, s='x') + self.x + h.shape[0]"
-    assert substitute("a, b = self.fc(x)", {"self.fc": "self.layers[0]"}) == "a, b = self.layers[0](x)"
-
-
 def test_inline_single_use_keeps_loops_and_shared_values():
-    lines = ["a = x + 1", "b = f(a)", "c = g(b, a)", "for m in self.ms:", "    d = m(c)"]
+    body = Statement.parse("a = x + 1\nb = f(a)\nc = g(b, a)\nfor m in self.ms:\n    d = m(c)")
     returns = ["d"]
-    inline_single_use(lines, returns)
-    assert lines == ["a = x + 1", "c = g(f(a), a)", "for m in self.ms:", "    d = m(c)"]
+    inline_single_use(body, returns)
+    assert render_all(body) == ["a = x + 1", "c = g(f(a), a)", "for m in self.ms:", "    d = m(c)"]
+
+
+def test_inlining_keeps_the_order_of_operations():
+    body = Statement.parse("s = a + b\nt = s * c\nu = -t")
+    returns = ["u"]
+    inline_single_use(body, returns)
+    assert render_all(body) == [] and returns == ["-((a + b) * c)"]
 
 
 def _state_dict_keys(code: str) -> dict:
