@@ -3,8 +3,8 @@
 Lowering builds each `__init__` and forward as a list of `Statement`s. A statement holds one Python
 statement as a syntax tree (Python's own `ast`: an assignment of a call of the target's callable to its
 inputs with its attributes, a layer declaration, a loop), and knows which names it stores and reads. The
-passes over bodies (porter.structure: inlining, dropping what is unread, comparing two instances' bodies,
-folding calls into a loop; porter.renaming) work on these trees, so a substitution replaces a name node,
+passes over bodies (porter.lower.structure: inlining, dropping what is unread, comparing two instances' bodies,
+folding calls into a loop; porter.codegen.renaming) work on these trees, so a substitution replaces a name node,
 never a piece of text, and a name inside a string or after a dot is never touched. Python text is written
 in one place, `Statement.render` (called by porter.codegen.module), as torch.fx's CodeGen writes it from
 its graph.

@@ -1,7 +1,7 @@
 """Lowering into the source's module tree: one class per source module, called from its parent.
 
 Lowering itself (porter.lower) turns one node into statements. This module decides where those
-statements go: each scope of porter.hierarchy's module tree is lowered into its own class body, values
+statements go: each scope of porter.lower.hierarchy's module tree is lowered into its own class body, values
 that cross a module boundary become forward parameters and return values, instances whose bodies are
 the same become one class, a module that lowered to a single framework layer (a torch Linear becomes
 nn.Linear) is that layer, numbered siblings (`layers.0`, `layers.1`) live in the framework's module
@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from porter.codegen.statements import Statement, expression, render_expr, substitute_expr
 from porter.graphs import node_reads
-from porter.hierarchy import Scope, build_module_tree, common_ancestor
-from porter.lower import Lowering, ScopeState
+from porter.lower.hierarchy import Scope, build_module_tree, common_ancestor
+from porter.lower.lowering import Lowering
+from porter.lower.program import ScopeState
 from porter.naming import identifier
 
 

@@ -12,11 +12,11 @@ import pytest
 
 import porter
 from porter.codegen.statements import Statement, render_all
-from porter.structure import inline_single_use
+from porter.lower.structure import inline_single_use
 from tests.op_maps.harness import run_target
 from tests.porter.scoped_models import reshaped_linear, stacked_blocks
 
-FACTORIES = Path(__file__).parent / "frontends" / "torch_factories.py"
+FACTORIES = Path(__file__).parents[1] / "frontends" / "torch_factories.py"
 LIST = {"paddle": "nn.LayerList", "mindspore": "nn.CellList"}
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 
+from porter.codegen.renaming import apply, rename_locals, rename_program
 from porter.codegen.statements import Statement, render_all
-from porter.renaming import apply, rename_locals, rename_program
-from porter.structure import ClassDef
+from porter.lower.structure import ClassDef
 
 
 def _body(lines):
@@ -115,3 +115,24 @@ def test_a_source_name_still_holding_a_live_value_is_not_reused():
     assert new == ["h = np.exp(x)", "b = np.sin(h)", "c = b + h"]  # b_2 as h would overwrite a_1 before its read
     x = np.arange(3.0)
     np.testing.assert_array_equal(_run(["x"], new, returns, [x]), _run(["x"], lines, ["c"], [x]))
+
+
+def test_the_results_of_a_top_k_are_values_and_indices():
+    lines = ["getitem_1, getitem_2 = _top_k(x)", "y = getitem_1 + getitem_2"]
+    _, new, _ = _renamed(["x"], lines, ["y"])
+    assert new[0] == "values, indices = _top_k(x)"
+
+
+def test_a_parameter_takes_the_name_of_the_constant_its_callers_pass():
+    class Program:
+        class_name = "Model"
+        init_body = _body(["self.block = Block()"])
+        input_names = ["ids"]
+        forward_body = _body(["out = self.block(ids, self.cos)"])
+        return_exprs = ["out"]
+        classes = [ClassDef("Block", [], ["x", "x_1"], _body(["mul_1 = x * x_1"]), ["mul_1"])]
+        value_map = []
+        source_hints = {}
+
+    rename_program(Program)
+    assert Program.classes[0].params == ["ids", "cos"]

@@ -37,6 +37,27 @@ class _Statement:
     subjects: list[str]  # the loads in reading order, less those only asked for their size (x.shape[0])
     layer_calls: list[str]  # attributes called as self.attr(...)
     is_loop: bool
+    roles: tuple[str, ...] = ()  # what each assigned name is, for calls whose outputs have names (topk)
+
+
+# Calls whose several results each have a name of their own (torch.topk's `values, indices`), by the last part
+# of the callable's name (`paddle.topk`, `ops.topk`, porter's `_top_k` helper).
+OUTPUT_ROLES = {
+    "topk": ("values", "indices"),
+    "_top_k": ("values", "indices"),
+    "sort": ("values", "indices"),
+    "_sort": ("values", "indices"),
+}
+
+
+def _roles(stmt: Statement) -> tuple[str, ...]:
+    value = stmt.value
+    if not isinstance(value, ast.Call) or len(stmt.assigned) < 2:
+        return ()
+    func = value.func
+    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    roles = OUTPUT_ROLES.get(last, ())
+    return roles if len(roles) == len(stmt.assigned) else ()
 
 
 def _statements(lines: list[Statement]) -> list[_Statement]:
@@ -52,6 +73,7 @@ def _statements(lines: list[Statement]) -> list[_Statement]:
                 stmt.subjects(),
                 stmt.layer_calls(),
                 stmt.is_loop,
+                _roles(stmt),
             )
         )
     return found
@@ -130,7 +152,8 @@ def rename_locals(
 
     for name in params:
         if name in preferred:
-            take(name, [preferred[name], _uncounted(name), name])
+            choice = preferred[name]  # a caller's name, unless that is numbered too
+            take(name, [_uncounted(name), choice] if NUMBERED.search(choice) else [choice, _uncounted(name)])
         elif NUMBERED.search(name) and name not in fixed:
             take(name, [_uncounted(name)])
     locals_ = set(params)
@@ -158,6 +181,14 @@ def rename_locals(
                 if rebind and rebindable and last_read.get(subject) == i:
                     mapping[name] = mapping.get(subject, subject)  # the subject's last read: it becomes this value
                     used.discard(name)
+                    continue
+            if stmt.roles:  # `values, indices = paddle.topk(...)`, or after the subject: `router_values`
+                role = stmt.roles[stmt.stores.index(name)]
+                subject = next((m for m in stmt.subjects if m in locals_ and m != name), None)
+                subject = mapping.get(subject, subject)
+                derived = f"{subject}_{role}" if subject and not NUMBERED.search(subject) else ""
+                take(name, [role, derived if len(derived) <= DERIVED_LIMIT else ""])
+                if name in mapping:
                     continue
             base = _uncounted(name)
             # the derivation names the subject, or else the tensor whose size it reads (input_ids_arange)
@@ -215,10 +246,17 @@ def _call_args(init_body: list[Statement], lines: list[Statement]) -> dict[str, 
             attr = func.value.attr
         elif isinstance(func, ast.Name):
             attr = loop_vars.get(func.id)
-        args = [a.id if isinstance(a, ast.Name) else None for a in node.args]
+        # a plain name, or the attribute a constant lives in (`self.cos`): the name a parameter can take
+        args = [a.id if isinstance(a, ast.Name) else _self_attr(a) for a in node.args]
         for class_name in children.get(attr, []):
             calls.setdefault(class_name, []).append(args)
     return calls
+
+
+def _self_attr(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
 
 
 def rename_program(program) -> None:

@@ -1,7 +1,7 @@
 from onnx import helper
 
 from porter.graphs import live_nodes
-from porter.hierarchy import build_module_tree
+from porter.lower.hierarchy import build_module_tree
 from tests.porter.scoped_models import scoped, stacked_blocks
 
 
