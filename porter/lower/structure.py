@@ -278,7 +278,11 @@ class StructuredLowering:
         """The class for this module's body: shared with every earlier instance whose body is the same."""
         owned = _owning_layer(state, state.forward_body, returns, self.low.program.param_map)
         sizes = _layer_sizes(owned[1], owned[2]) if owned is not None else None
-        init_for_key = [f"{owned[1]}({sizes[2]})"] if sizes is not None else [s.render() for s in state.init_body]
+        init_for_key = [s.render() for s in state.init_body]
+        if sizes is not None:  # every size of the layer is one class: the key leaves the sizes out
+            init_for_key = [
+                f"{owned[1]}({sizes[2]})" if s.attribute_target == owned[0] else s.render() for s in state.init_body
+            ]
         key = (
             scope.class_name,
             len(state.params),
@@ -307,7 +311,9 @@ class StructuredLowering:
             own_call = {f"self.{attr}": f"super().{self.low.target.forward_name}"}
             lines = [stmt.substituted(own_call) for stmt in lines]
             returns = [substitute_expr(text, own_call) for text in returns]
-            init_body, base = [], (layer_class, args)
+            # the class is the layer; what else the module holds (a buffer, a parameter) stays declared
+            init_body = [stmt for stmt in state.init_body if stmt.attribute_target != attr]
+            base = (layer_class, args)
             if sizes is not None:  # one class for every size of the layer: Conv1D(32, 96), Conv1D(32, 32)
                 init_params = list(sizes[0])
                 base = (layer_class, ", ".join([*sizes[0], *([sizes[2]] if sizes[2] else [])]))
@@ -359,20 +365,21 @@ def _single_layer(state: ScopeState, returns: list[str]) -> tuple[str, str, str]
 def _owning_layer(
     state: ScopeState, body: list[Statement], returns: list[str], param_map: list[dict]
 ) -> tuple[str, str, str] | None:
-    """(attr, layer class, constructor arguments) when all the module holds is one framework layer that
-    its forward calls once among other statements (GPT-2's Conv1D: a reshape, a Linear, a reshape):
-    the class then subclasses that layer, so its parameters keep the source's keys (`c_attn.weight`)."""
-    if len(state.init_body) != 1:
+    """(attr, layer class, constructor arguments) when the module holds one framework layer as its own
+    parameters, which its forward calls once among other statements (GPT-2's Conv1D: a reshape, a Linear, a
+    reshape; DeepSeek's router: a Linear beside a buffer): the class then subclasses that layer, so its
+    parameters keep the source's keys (`c_attn.weight`, `gate.weight`). Anything else it declares must be
+    its own parameters or buffers, not child modules."""
+    calls = [stmt for stmt in state.init_body if stmt.attribute_target and isinstance(stmt.value, ast.Call)]
+    if any(isinstance(stmt.value.func, ast.Name) for stmt in calls):  # a child module of a class of its own
         return None
-    decl = state.init_body[0]
-    attr, ctor = decl.attribute_target, decl.value
-    if attr is None or not isinstance(ctor, ast.Call) or not state.weight_keys:
+    layers = [stmt for stmt in calls if _FRAMEWORK_LAYER.fullmatch(render_expr(stmt.value.func))]
+    if len(layers) != 1 or not state.weight_keys:
         return None
+    attr, ctor = layers[0].attribute_target, layers[0].value
     layer_class = render_expr(ctor.func)
-    if not re.fullmatch(r"nn\.[A-Za-z_]\w*", layer_class):
-        return None
     args = render_expr(ast.Call(func=ast.Name(id="f", ctx=ast.Load()), args=ctor.args, keywords=ctor.keywords))[2:-1]
-    if not all(key.startswith(f"{state.prefix}{attr}.") for key in state.weight_keys):
+    if not any(key.startswith(f"{state.prefix}{attr}.") for key in state.weight_keys):
         return None
     # only where the source holds them as the module's own (c_attn.weight), not a child's (fc.weight)
     own = f"{state.scope.path}." if state.scope.path else ""
@@ -391,6 +398,10 @@ def _owning_layer(
     if mentions != 1 or calls != 1:
         return None
     return attr, layer_class, args
+
+
+# A framework layer (`nn.Linear`), not one of the frameworks' module lists
+_FRAMEWORK_LAYER = re.compile(r"nn\.(?!LayerList$|CellList$|Sequential$|SequentialCell$)[A-Za-z_]\w*")
 
 
 def _is_self_attr(node: ast.AST, attr: str) -> bool:

@@ -59,9 +59,10 @@ def stacked_blocks(depth: int = 2, width: int = 8, metadata: bool = True) -> onn
     return model
 
 
-def reshaped_linear(width: int = 8) -> onnx.ModelProto:
+def reshaped_linear(width: int = 8, scale: bool = False) -> onnx.ModelProto:
     """A module that is a Linear between two reshapes, as GPT-2's Conv1D is: x [batch, 4, width] ->
-    proj (reshape to rows, MatMul + bias Add, reshape back) -> Relu."""
+    proj (reshape to rows, MatMul + bias Add, reshape back) -> Relu. With `scale`, the module also holds a
+    parameter of its own that multiplies the result (as DeepSeek's router holds a buffer beside its weight)."""
     rng = np.random.default_rng(1)
     proj = [("proj", "transformers.pytorch_utils.Conv1D")]
     nodes = [
@@ -71,12 +72,17 @@ def reshaped_linear(width: int = 8) -> onnx.ModelProto:
         scoped(helper.make_node("Reshape", ["addmm", "back"], ["view_1"]), proj, "view"),
         scoped(helper.make_node("Relu", ["view_1"], ["y"]), [], "relu"),
     ]
+    if scale:
+        nodes[3].output[0] = "view_2"
+        nodes.insert(4, scoped(helper.make_node("Mul", ["view_2", "proj.scale"], ["view_1"]), proj, "mul"))
     inits = [
         numpy_helper.from_array(rng.standard_normal((width, width)).astype(np.float32), "proj.weight"),
         numpy_helper.from_array(rng.standard_normal(width).astype(np.float32), "proj.bias"),
         numpy_helper.from_array(np.array([-1, width], np.int64), "rows"),
         numpy_helper.from_array(np.array([-1, 4, width], np.int64), "back"),
     ]
+    if scale:
+        inits.append(numpy_helper.from_array(rng.standard_normal(width).astype(np.float32), "proj.scale"))
     graph = helper.make_graph(
         nodes,
         "Net",

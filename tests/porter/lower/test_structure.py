@@ -51,6 +51,18 @@ def test_a_module_that_is_one_layer_among_reshapes_subclasses_it(target, layer):
     np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_a_module_holding_a_layer_and_a_parameter_of_its_own_subclasses_the_layer(target):
+    """DeepSeek's router: its weight is a Linear's, beside a tensor of its own; the keys stay the module's."""
+    model = reshaped_linear(scale=True)
+    result = porter.convert(model, target)
+    assert "class Conv1D(nn." in result.code and "self.layer" not in result.code
+    assert {row["target"] for row in result.param_map} == {"proj.weight", "proj.bias", "proj.scale"}
+    x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+
+
 def test_code_does_not_grow_with_depth():
     lines = {depth: len(porter.convert(stacked_blocks(depth), "paddle").code.splitlines()) for depth in (2, 8)}
     assert lines[2] == lines[8]
