@@ -1,0 +1,84 @@
+"""The pass pipeline: the ONNX graph as lowering should see it, built on onnx_ir and its pass manager.
+
+`optimized(model, registry)` reads the model into onnx_ir, runs porter's passes (fusion into the ops the
+target maps, common subexpressions within one module) and onnx_ir's own (Identity elimination, dead code),
+and, while inside, gives the model the rewritten node list. On exit the original nodes come back: the
+model is also what validation reads, and it must stay the source's graph.
+
+Weights are never copied or read: onnx_ir wraps each initializer's TensorProto (or its external-data
+reference) without touching its bytes, only the nodes are written back, and the passes read constants of at
+most CONSTANT_LIMIT elements (a scalar, an axes list). The initializers of the model stay as they are, and
+every initializer a rewritten node reads is checked, by name, to still be there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import onnx
+import onnx_ir as ir
+from onnx_ir.passes.common import IdentityEliminationPass, RemoveUnusedNodesPass
+
+from porter.errors import PorterError
+from porter.graphs import node_reads
+from porter.passes.cse import ScopedCsePass
+from porter.passes.fusion_activation import GeluPass, SiluPass
+from porter.passes.fusion_norm import RmsNormPass
+
+
+def porter_passes(registry) -> list[ir.passes.PassBase]:
+    """In order: Identity elimination, fusion (before CSE, which could give a pattern's intermediate a
+    second reader), common subexpressions per module scope, then dead code."""
+    return [
+        IdentityEliminationPass(),
+        RmsNormPass(registry),
+        GeluPass(registry),
+        SiluPass(registry),
+        ScopedCsePass(),
+        RemoveUnusedNodesPass(),
+    ]
+
+
+@contextlib.contextmanager
+def optimized(model: onnx.ModelProto, registry) -> Iterator[dict[str, int]]:
+    """While inside, model.graph's nodes are the optimized ones; yields {pass name: rewrites} for porter's
+    own passes (empty when nothing changed). Restored on exit, even on an error."""
+    opsets = {(imp.domain or ""): imp.version for imp in model.opset_import}
+    if "" not in opsets and "ai.onnx" not in opsets:
+        yield {}
+        return
+    ir_model = ir.serde.deserialize_model(model)
+    passes = porter_passes(registry)
+    result = ir.passes.PassManager(passes)(ir_model)
+    counts = {type(p).__name__: p.count for p in passes if getattr(p, "count", 0)}
+    if not result.modified:
+        yield counts
+        return
+    nodes = [ir.serde.serialize_node(node) for node in result.model.graph]
+    check_reads(nodes, model.graph)
+    graph = model.graph
+    saved = onnx.GraphProto()
+    saved.node.extend(graph.node)  # copies of the NodeProtos: the repeated field is about to be cleared
+    del graph.node[:]
+    graph.node.extend(nodes)
+    try:
+        yield counts
+    finally:
+        del graph.node[:]
+        graph.node.extend(saved.node)
+
+
+def check_reads(nodes: list[onnx.NodeProto], graph: onnx.GraphProto) -> None:
+    """Every value a rewritten node reads is a graph input, an initializer that is still in the model, or
+    the output of a node before it (a pass that dropped or renamed one would otherwise lower to a
+    NameError in the generated code)."""
+    defined = {vi.name for vi in graph.input} | {init.name for init in graph.initializer}
+    for node in nodes:
+        missing = sorted(name for name in node_reads(node) if name not in defined)
+        if missing:
+            raise PorterError(
+                f"graph passes: node {node.name or node.op_type!r} reads {missing[0]!r}, which no input, "
+                "initializer or earlier node defines (a bug in porter's passes; please report it)"
+            )
+        defined.update(out for out in node.output if out)
