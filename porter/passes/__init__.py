@@ -3,7 +3,8 @@ framework's own layers and functions, no duplicate work, no dead code), with the
 
 One module per job: `pipeline` (the context manager lowering runs inside), `matching` (what fusions
 share), `fusion_activation` (GELU, SiLU), `fusion_norm` (RMSNorm), `cse` (common subexpressions within a
-module scope). onnx_ir's own passes (Identity elimination, dead code) run from the pipeline.
+module scope), `identity` (Identity elimination in the main graph). onnx_ir's dead-code removal runs from
+the pipeline.
 """
 
 from porter.passes.matching import FUSED_OPSET_KEY

@@ -1,8 +1,8 @@
 """The pass pipeline: the ONNX graph as lowering should see it, built on onnx_ir and its pass manager.
 
-`optimized(model, registry)` reads the model into onnx_ir, runs porter's passes (fusion into the ops the
-target maps, common subexpressions within one module) and onnx_ir's own (Identity elimination, dead code),
-and, while inside, gives the model the rewritten node list. On exit the original nodes come back: the
+`optimized(model, registry)` reads the model into onnx_ir, runs porter's passes (Identity elimination,
+fusion into the ops the target maps, common subexpressions within one module) and onnx_ir's dead-code
+removal, and, while inside, gives the model the rewritten node list. On exit the original nodes come back: the
 model is also what validation reads, and it must stay the source's graph.
 
 Weights are never copied or read: onnx_ir wraps each initializer's TensorProto (or its external-data
@@ -18,20 +18,21 @@ from collections.abc import Iterator
 
 import onnx
 import onnx_ir as ir
-from onnx_ir.passes.common import IdentityEliminationPass, RemoveUnusedNodesPass
+from onnx_ir.passes.common import RemoveUnusedNodesPass
 
 from porter.errors import PorterError
 from porter.graphs import node_reads
 from porter.passes.cse import ScopedCsePass
 from porter.passes.fusion_activation import GeluPass, SiluPass
 from porter.passes.fusion_norm import RmsNormPass
+from porter.passes.identity import IdentityPass
 
 
 def porter_passes(registry) -> list[ir.passes.PassBase]:
     """In order: Identity elimination, fusion (before CSE, which could give a pattern's intermediate a
     second reader), common subexpressions per module scope, then dead code."""
     return [
-        IdentityEliminationPass(),
+        IdentityPass(),
         RmsNormPass(registry),
         GeluPass(registry),
         SiluPass(registry),
