@@ -43,6 +43,7 @@ class GeluPass(FusionPass):
 
     op_type = "Gelu"
     since = 20
+    markers = ("Erf", "Tanh")
 
     def match(self, node: ir.Node):
         if node.op_type != "Mul":
@@ -88,6 +89,7 @@ class SiluPass(FusionPass):
 
     op_type = "Swish"
     since = 24
+    markers = ("Sigmoid",)
 
     def match(self, node: ir.Node):
         if node.op_type != "Mul":

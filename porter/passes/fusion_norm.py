@@ -20,6 +20,7 @@ class RmsNormPass(FusionPass):
 
     op_type = "RMSNormalization"
     since = 23
+    markers = ("Reciprocal",)
 
     def match(self, node: ir.Node):
         if node.op_type != "Mul":

@@ -99,23 +99,28 @@ def replace(
 class FusionPass(ir.passes.InPlacePass):
     """Replace every match of `match` by one `op_type` node, when the target's registry maps that op.
 
-    Subclasses set op_type and since (the opset that defines the op) and implement match(node), which returns
+    Subclasses set op_type and since (the opset that defines the op), markers (op types every match contains:
+    a graph without one is not read into onnx_ir for this pass) and implement match(node), which returns
     (inputs, attributes, group) with `node`, the pattern's last node, in the group, or None."""
 
     op_type = ""
     since = 0
+    markers: tuple[str, ...] = ()
 
     def __init__(self, registry):
         super().__init__()
         self.registry = registry
         self.count = 0
 
+    def enabled(self) -> bool:
+        """The target maps the fused op (else the decomposition stays: it is what the port can run)."""
+        return self.registry.lookup(self.op_type, self.since)[0] is not None
+
     def match(self, node: ir.Node) -> tuple[list[ir.Value], dict, list[ir.Node]] | None:
         raise NotImplementedError
 
     def call(self, model: ir.Model) -> ir.passes.PassResult:
-        mapping, _ = self.registry.lookup(self.op_type, self.since)
-        if mapping is None:
+        if not self.enabled():
             return ir.passes.PassResult(model, modified=False)
         count = 0
         for node in list(model.graph):
