@@ -13,10 +13,10 @@ import onnx
 from porter.codegen.module import render_module
 from porter.errors import PorterError, UnsupportedOp
 from porter.frontends.onnx_source import load_onnx
-from porter.fusion import fused
 from porter.lower import Lowering, Program
 from porter.naming import identifier
 from porter.output import atomic_directory
+from porter.passes import optimized
 from porter.targets import get_target, target_names
 from porter.torch_graph import source_module
 
@@ -47,7 +47,7 @@ def lower_model(model: onnx.ModelProto, target: str, device: str = "cpu", roles:
     """roles: a PyTorch source's {"parameters": [...], "buffers": {name: persistent}} (torch_source)."""
     spec = _target_spec(target)
     class_name = _class_name(model)
-    with fused(model, spec.registry):
+    with optimized(model, spec.registry):
         program = Lowering(model, spec, class_name, device=device, roles=roles).run()
     program.device = device
     opset = {imp.domain or "ai.onnx": imp.version for imp in model.opset_import}.get("ai.onnx", "?")

@@ -23,11 +23,11 @@ from porter.dtypes import array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
 from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold_node, reads_trainable
 from porter.frontends.onnx_source import tensor_array
-from porter.fusion import FUSED_OPSET_KEY
 from porter.graphs import live_nodes
 from porter.lower.context import NodeContext
 from porter.lower.program import Program, ScopeState, ValueInfo
 from porter.naming import Namer, identifier
+from porter.passes import FUSED_OPSET_KEY
 from porter.plugins import POINTER
 from porter.symdims import ABSENT, SymValue, propagate, shape_of
 from porter.targets import TargetSpec
@@ -397,7 +397,7 @@ class Lowering:
             )
         opset = self.opsets[domain]
         written_in = next((p.value for p in node.metadata_props if p.key == FUSED_OPSET_KEY), None)
-        if written_in is not None:  # porter.fusion wrote this op, in the opset that defines it
+        if written_in is not None:  # a fusion pass wrote this op, in the opset that defines it
             opset = max(opset, int(written_in))
         if node.output and node.output[0] in self._fused:
             self.program.op_report.append({"node": label, "op_type": node.op_type, "since": 0, "mapping": "fused"})
