@@ -217,14 +217,14 @@ def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> l
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(out_path)
-        tasks = [(str(temporary[name]), [plan[i] for i in group]) for name, group in zip(names, groups, strict=False)]
-        if jobs > 1 and len(tasks) > 1:
+        tasks = [(name, (str(temporary[name]), [plan[i] for i in group])) for name, group in zip(names, groups, strict=False)]  # fmt: skip
+        if jobs > 1 and len(tasks) > 1:  # each worker process writes whole files, one tensor at a time
             for outcome in run_isolated(tasks, "porter.weights:write_shard", jobs=jobs, timeout=24 * 3600):
                 error = outcome.value if outcome.ok else f"the writer died ({outcome.error})"
                 if error:
-                    raise PorterError(f"{out_path.parent / Path(outcome.key).name}: {error}")
+                    raise PorterError(f"{out_path.parent / outcome.key}: {error}")
         else:
-            for path, entries in tasks:
+            for _, (path, entries) in tasks:
                 _write_file(entries, Path(path))
         if len(names) > 1:
             total = sum(size for _, size in sizes)
