@@ -2,10 +2,13 @@
 
 report.json's "parameters" map each target parameter to its source parameter (a state_dict key for
 PyTorch sources) and the transform between them. Given a checkpoint of the same architecture (a
-state_dict `.pt`/`.pth`/`.bin`, read by torch.load(weights_only=True) in its own process, or a
-`.safetensors`, read here with numpy), this writes the target's weights file: every mapped tensor taken
-from the checkpoint, checked against the conversion's shape and dtype, and the rest (constants porter
-or the exporter made) copied from the conversion.
+state_dict `.pt`/`.pth`/`.bin`, read by torch.load(weights_only=True) in its own process, a
+`.safetensors`, read here with numpy, or a directory of such shards with its index: porter.checkpoints),
+this writes the target's weights file, or shards of it and their index: every mapped tensor taken from
+the checkpoint, checked against the conversion's shape and dtype, and the rest (constants porter or the
+exporter made) copied from the conversion. Every check runs on the headers before anything is written;
+then each output file is written one tensor at a time from memory-mapped inputs (in worker processes
+with -j), so memory stays within a shard, not the model.
 
 Wrong answers must not pass silently, so three things are errors:
 - a parameter the map needs that the checkpoint lacks. For PyTorch conversions, OUT/source.onnx says
@@ -57,13 +60,14 @@ def load_checkpoint(path) -> dict[str, np.ndarray]:
     """The tensors of a checkpoint (a .safetensors, a state_dict .pt/.pth/.bin or a sharded directory), by
     state_dict key, in memory (a small checkpoint's convenience; porter weights reads them one at a time)."""
     with tempfile.TemporaryDirectory(prefix="porter-weights-") as tmp:
-        source = open_checkpoint(path, Path(tmp))
-        return {key: np.array(_array(ref, {})) for key, ref in source.tensors.items()}
+        source, opened = open_checkpoint(path, Path(tmp)), {}
+        return {key: np.array(_array(ref, opened)) for key, ref in source.tensors.items()}
 
 
 def conversion_weights(out_dir: Path, target: str) -> dict[str, np.ndarray]:
     """The weights a conversion wrote (sharded or not), by target parameter name, memory-mapped."""
-    return {name: _array(ref, {}) for name, ref in conversion_refs(Path(out_dir), target).items()}
+    opened: dict = {}
+    return {name: _array(ref, opened) for name, ref in conversion_refs(Path(out_dir), target).items()}
 
 
 def _array(ref: TensorRef, opened: dict) -> np.ndarray:
