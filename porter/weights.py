@@ -84,11 +84,11 @@ def _export_kinds(out_dir: Path) -> tuple[set[str], set[str]] | None:
     path = out_dir / "source.onnx"
     if not path.is_file():
         return None
-    import onnx
-
+    from porter.frontends.onnx_source import _read_model
     from porter.torch_graph import linear_weights  # the rule porter named torch.onnx's renamed Linear weights by
 
-    graph = onnx.load(str(path), load_external_data=False).graph
+    # lazy: the exporter keeps a model under 2 GB inline; parsing that would copy every weight into memory
+    graph = _read_model(path, str(path), lazy=True).graph
     stored, marked = set(linear_weights(graph).values()), False
     for value in [*graph.input, *graph.value_info]:
         meta = {p.key.removeprefix(_SPEC): p.value for p in value.metadata_props}
