@@ -28,6 +28,7 @@ from porter.errors import (
 )
 from porter.targets import target_names
 from porter.text import markup, plain
+from porter.weights import MAX_SHARD_SIZE_OPTION
 
 console = Console(stderr=True, soft_wrap=True)
 out_console = Console(soft_wrap=True)
@@ -229,8 +230,9 @@ def main(debug):
     is_flag=True,
     help="PyTorch sources: export in train mode so Dropout is kept, active under train()/set_train() as in the source.",
 )
+@MAX_SHARD_SIZE_OPTION
 @PLUGIN_OPTION
-def convert(source, target, out_dir, force, validate, seed, dynamic, export, device, training):
+def convert(source, target, out_dir, force, validate, seed, dynamic, export, device, training, max_shard_size):
     """Convert SOURCE into a standalone model for the target framework.
 
     \b
@@ -257,6 +259,7 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
                 export=export,
                 device="ascend" if device == "npu" else device,
                 training=training,
+                max_shard_size=max_shard_size,
             )
     except UnsupportedOp as exc:
         exc.next_step = _unsupported_next_step(exc, source, target)

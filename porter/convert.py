@@ -11,6 +11,7 @@ from pathlib import Path
 import onnx
 
 from porter.codegen.module import render_module
+from porter.codegen.shards import write_sharded
 from porter.errors import PorterError, UnsupportedOp
 from porter.frontends.onnx_source import load_onnx
 from porter.lower import Lowering, Program
@@ -110,6 +111,7 @@ def convert(
     device: str = "cpu",
     training: bool = False,
     plugins=(),
+    max_shard_size: int | None = None,
 ) -> Result:
     """Convert `source` for `target` ("paddle" or "mindspore").
 
@@ -124,6 +126,8 @@ def convert(
     like the source's (load_model() still returns the model in eval mode).
     plugins: .py files or module names adding mappings and torch.onnx translations for ops porter does not
     map (docs/plugins.md); they stay loaded for the process.
+    max_shard_size: bytes; the weights are written as shards of at most this size plus an index json
+    (model-00001-of-0000N.npz / .ckpt, model.npz.index.json), which load_model() follows.
     Writes OUT/model.py, the weights and report.json atomically when out_dir is given.
     """
     from porter import plugins as extensions
@@ -150,7 +154,7 @@ def convert(
     )
     if out_dir is not None:
         with atomic_directory(out_dir, force=force) as tmp:
-            write_program(program, code, tmp, source_label=label)
+            write_program(program, code, tmp, source_label=label, max_shard_size=max_shard_size)
             if export is not None:
                 from porter.validators.parity import export_static
 
@@ -179,10 +183,12 @@ def _name_source_module(exc: UnsupportedOp, model: onnx.ModelProto) -> None:
         exc.args = (f"{exc.args[0]} (source module {module!r})",)
 
 
-def write_program(program: Program, code: str, directory: Path, source_label: str = "") -> None:
+def write_program(
+    program: Program, code: str, directory: Path, source_label: str = "", max_shard_size: int | None = None
+) -> None:
     spec = program.target
     (directory / MODEL_FILE).write_text(code, encoding="utf-8")
-    spec.write_weights(program.weights, str(directory / spec.weights_file))
+    write_sharded(program.weights, directory, spec.weights_file, spec.write_weights, max_shard_size)
     if program.exported_model is not None:  # keep the exported graph: `porter validate --against` uses it
         onnx.save(program.exported_model, directory / "source.onnx")
     report = {

@@ -2,10 +2,13 @@
 
 report.json's "parameters" map each target parameter to its source parameter (a state_dict key for
 PyTorch sources) and the transform between them. Given a checkpoint of the same architecture (a
-state_dict `.pt`/`.pth`/`.bin`, read by torch.load(weights_only=True) in its own process, or a
-`.safetensors`, read here with numpy), this writes the target's weights file: every mapped tensor taken
-from the checkpoint, checked against the conversion's shape and dtype, and the rest (constants porter
-or the exporter made) copied from the conversion.
+state_dict `.pt`/`.pth`/`.bin`, read by torch.load(weights_only=True) in its own process, a
+`.safetensors`, read here with numpy, or a directory of such shards with its index: porter.checkpoints),
+this writes the target's weights file, or shards of it and their index: every mapped tensor taken from
+the checkpoint, checked against the conversion's shape and dtype, and the rest (constants porter or the
+exporter made) copied from the conversion. Every check runs on the headers before anything is written;
+then each output file is written one tensor at a time from memory-mapped inputs (in worker processes
+with -j), so memory stays within a shard, not the model.
 
 Wrong answers must not pass silently, so three things are errors:
 - a parameter the map needs that the checkpoint lacks. For PyTorch conversions, OUT/source.onnx says
@@ -21,137 +24,58 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pickle  # only for its exception class: torch.load(weights_only=True) raises it
 import re
-import struct
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 import numpy as np
 
 from porter import launcher
-from porter.errors import InvalidModel, OutputExists, PorterError
-from porter.output import atomic_file
+from porter.checkpoints import (  # noqa: F401  (read_safetensors: this module's API before the split)
+    Checkpoint,
+    TensorRef,
+    conversion_refs,
+    numpy_dtype,
+    open_checkpoint,
+    open_tensors,
+    read_safetensors,
+)
+from porter.codegen import shards
+from porter.codegen.shards import index_name, parse_size, shard_pattern
+from porter.codegen.tensors import release, write_npz
+from porter.errors import OutputExists, PorterError, situation
+from porter.output import _raise_situation, _signals_deferred, remove_stale_temporaries
+from porter.workers import run_isolated
 
-SAFETENSORS_DTYPES = {
-    "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64", "I32": "int32",
-    "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
-}  # fmt: skip
-_TORCH_SUFFIXES = (".pt", ".pth", ".bin")
 _OUTPUTS = {"paddle": (".npz", ".pdparams"), "mindspore": (".ckpt",)}
-_HEADER_LIMIT = 100 * 1024 * 1024  # the safetensors reference implementation's limit
 _SPEC = "pkg.torch.export.graph_signature.InputSpec."  # torch.onnx's metadata on the exported graph's weights
 
 
-def _dtype(name: str) -> np.dtype:
-    if name == "bfloat16":
-        import ml_dtypes
-
-        return np.dtype(ml_dtypes.bfloat16)
-    return np.dtype(name)
-
-
-def read_safetensors(path) -> dict[str, np.ndarray]:
-    """A .safetensors file as numpy arrays: 8-byte little-endian header size, JSON header, raw data."""
-    path = Path(path)
-    data = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0, np.uint8)
-    if len(data) < 8:
-        raise InvalidModel(f"{path}: too short to be a safetensors file")
-    (size,) = struct.unpack("<Q", data[:8].tobytes())
-    if size > min(_HEADER_LIMIT, len(data) - 8):
-        raise InvalidModel(f"{path}: safetensors header size {size} is larger than the file")
-    try:
-        header = json.loads(data[8 : 8 + size].tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidModel(f"{path}: the safetensors header is not JSON") from None
-    except RecursionError:  # a header nested thousands deep: no real header is
-        raise InvalidModel(f"{path}: the safetensors header is nested too deeply to be one") from None
-    if not isinstance(header, dict):
-        raise InvalidModel(f"{path}: the safetensors header is not a JSON object")
-    body = data[8 + size :]
-    state, spans = {}, []
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dtype = _dtype(SAFETENSORS_DTYPES[entry["dtype"]])
-            shape = [_integer(d) for d in entry["shape"]]
-            begin, end = (_integer(o) for o in entry["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            raise InvalidModel(f"{path}: tensor {name!r}: malformed or unsupported header entry {entry!r}") from None
-        if any(d < 0 for d in shape):
-            raise InvalidModel(f"{path}: tensor {name!r}: negative dimension in shape {shape}")
-        # exact integer arithmetic: numpy's int64 product of [2**62, 2**62, 0] wraps around
-        if not 0 <= begin <= end <= len(body) or end - begin != math.prod(shape) * dtype.itemsize:
-            raise InvalidModel(f"{path}: tensor {name!r}: data offsets {begin}..{end} do not fit its shape/dtype")
-        try:
-            state[name] = body[begin:end].view(dtype).reshape(shape)  # read-only, read from disk on use
-        except ValueError:
-            raise InvalidModel(f"{path}: tensor {name!r}: shape {shape} is too large to represent") from None
-        spans.append((begin, end, name))
-    # two tensors sharing bytes would alias (writing one changes the other); safetensors refuses it too
-    spans.sort()
-    for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
-        if begin < end:
-            raise InvalidModel(f"{path}: tensors {first!r} and {second!r} overlap in the file (data offsets)")
-    return state
-
-
-def _integer(value) -> int:
-    """A JSON integer (json gives bool for true/false and float for 1.5: neither is a size)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(value)
-    return value
-
-
-def _read_torch_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
-    """A state_dict read by torch.load(weights_only=True) in a subprocess (torch stays out of porter: it
-    and mindspore cannot share a process). Returns the tensors and notes on what was left out."""
-    with tempfile.TemporaryDirectory(prefix="porter-weights-") as tmp:
-        try:
-            launcher.run(launcher.python_command("porter.weights", "dump", path, tmp), "torch.load", timeout=3600)
-        except launcher.HelperFailed as exc:
-            raise InvalidModel(f"{path}: cannot read the checkpoint ({exc.reason})") from None
-        index = json.loads((Path(tmp) / "index.json").read_text())
-        with np.load(Path(tmp) / "state.npz", allow_pickle=False) as data:
-            state = {}
-            for i, (name, dtype) in enumerate(index["tensors"]):
-                array = data[f"t{i}"]
-                state[name] = array.view(_dtype(dtype)) if dtype == "bfloat16" else array  # stored as uint16
-        return state, index["notes"]
-
-
-def _load(path) -> tuple[dict[str, np.ndarray], list[str]]:
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidModel(f"{path}: no such file")
-    if path.suffix == ".safetensors":
-        return read_safetensors(path), []
-    if path.suffix in _TORCH_SUFFIXES:
-        return _read_torch_checkpoint(path)
-    raise PorterError(f"{path}: a checkpoint is a .safetensors or a state_dict .pt/.pth/.bin")
-
-
 def load_checkpoint(path) -> dict[str, np.ndarray]:
-    """The tensors of a .safetensors or state_dict .pt/.pth/.bin checkpoint, by state_dict key."""
-    return _load(path)[0]
+    """The tensors of a checkpoint (a .safetensors, a state_dict .pt/.pth/.bin or a sharded directory), by
+    state_dict key, in memory (a small checkpoint's convenience; porter weights reads them one at a time)."""
+    with tempfile.TemporaryDirectory(prefix="porter-weights-") as tmp:
+        source, opened = open_checkpoint(path, Path(tmp)), {}
+        return {key: np.array(_array(ref, opened)) for key, ref in source.tensors.items()}
 
 
 def conversion_weights(out_dir: Path, target: str) -> dict[str, np.ndarray]:
-    path = out_dir / ("model.npz" if target == "paddle" else "model.ckpt")
-    if not path.is_file():
-        raise PorterError(f"{path}: the conversion's weights are missing (the reference shapes come from them)")
-    if target == "paddle":
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    from porter.op_maps.mindspore._checkpoint import read_checkpoint
+    """The weights a conversion wrote (sharded or not), by target parameter name, memory-mapped."""
+    opened: dict = {}
+    return {name: _array(ref, opened) for name, ref in conversion_refs(Path(out_dir), target).items()}
 
-    try:
-        return read_checkpoint(str(path))
-    except ValueError as exc:
-        raise PorterError(f"{path}: unreadable ({exc})") from None
+
+def _array(ref: TensorRef, opened: dict) -> np.ndarray:
+    if ref.file not in opened:
+        opened[ref.file] = open_tensors(ref.file, ref.kind)
+    array = opened[ref.file][ref.member]
+    want = numpy_dtype(ref.dtype)
+    return array if array.dtype == want else array.view(want)  # a torch dump's bfloat16 is stored as uint16
 
 
 def _export_kinds(out_dir: Path) -> tuple[set[str], set[str]] | None:
@@ -160,11 +84,11 @@ def _export_kinds(out_dir: Path) -> tuple[set[str], set[str]] | None:
     path = out_dir / "source.onnx"
     if not path.is_file():
         return None
-    import onnx
-
+    from porter.frontends.onnx_source import _read_model
     from porter.torch_graph import linear_weights  # the rule porter named torch.onnx's renamed Linear weights by
 
-    graph = onnx.load(str(path), load_external_data=False).graph
+    # lazy: the exporter keeps a model under 2 GB inline; parsing that would copy every weight into memory
+    graph = _read_model(path, str(path), lazy=True).graph
     stored, marked = set(linear_weights(graph).values()), False
     for value in [*graph.input, *graph.value_info]:
         meta = {p.key.removeprefix(_SPEC): p.value for p in value.metadata_props}
@@ -176,10 +100,20 @@ def _export_kinds(out_dir: Path) -> tuple[set[str], set[str]] | None:
     return (stored, others) if marked else None
 
 
-def convert_checkpoint(checkpoint, report_path, out_path, *, force: bool = False, allow_unused: bool = False) -> dict:
-    """Write the target weights for `checkpoint` by the map in report_path; returns a summary:
+def convert_checkpoint(
+    checkpoint,
+    report_path,
+    out_path,
+    *,
+    force: bool = False,
+    allow_unused: bool = False,
+    max_shard_size: int | None = None,
+    jobs: int = 1,
+) -> dict:
+    """Write the target weights for `checkpoint` (a file or a sharded directory) by the map in report_path;
+    as shards of at most max_shard_size bytes plus an index when given, `jobs` shards at a time. Returns
     {"mapped": n, "kept_from_conversion": [target names], "unused": [checkpoint keys], "cast": [...],
-    "notes": [...], "written": path}."""
+    "notes": [...], "written": path, "files": [files written]}."""
     report_path, out_path = Path(report_path), Path(out_path)
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
@@ -192,126 +126,255 @@ def convert_checkpoint(checkpoint, report_path, out_path, *, force: bool = False
         raise PorterError(f"{out_path}: {target} weights are written as {' or '.join(_OUTPUTS[target])}")
     if out_path.is_dir():
         raise OutputExists(f"{out_path}: is a directory; name the weights file")
-    if out_path.exists() and not force:
-        raise OutputExists(f"{out_path}: exists (use --force to replace it)")
-    reference = conversion_weights(report_path.parent, target)
+    existing = _previous_outputs(out_path)
+    if existing and not force:
+        raise OutputExists(f"{existing[0]}: exists (use --force to replace it)")
+    reference = conversion_refs(report_path.parent, target)
     # without source.onnx's metadata nothing tells a parameter from a constant the exporter named
     stored, others = _export_kinds(report_path.parent) or (set(), set())
-    source, notes = _load(checkpoint)
-    state, mapped, kept, cast, missing = {}, 0, [], [], []
+    with tempfile.TemporaryDirectory(prefix="porter-weights-") as dumps:  # state_dict shards, as .npz
+        source = open_checkpoint(checkpoint, Path(dumps), jobs)
+        plan, summary = _plan(source, reference, rows, report_path, stored, others, allow_unused)
+        summary["files"] = _write_all(plan, out_path, max_shard_size, jobs)
+    summary["written"] = str(out_path)
+    return summary
+
+
+def _plan(source: Checkpoint, reference: dict[str, TensorRef], rows, report_path, stored, others, allow_unused):
+    """(target name, where its data is, transform, dtype) for every parameter, in the map's order, and the
+    summary; every check runs here, on the headers, before a byte is written."""
+    tensors, plan, mapped, kept, cast, missing = source.tensors, [], 0, [], [], []
     for row in rows:
         name, key, transform = row["target"], row["source"], row.get("transform")
         if name not in reference:
             raise PorterError(f"{report_path}: parameter {name!r} is not in the conversion's weights")
         if transform not in (None, "transpose"):
             raise PorterError(f"{report_path}: unknown transform {transform!r} for {name!r}")
-        if key in others and key in source:
+        want = reference[name]
+        if key in others and key in tensors:
             raise PorterError(
-                f"{checkpoint}: {key!r} (parameter {name!r}) was rewritten by the exporter (another layer, "
+                f"{tensors[key].shard}: {key!r} (parameter {name!r}) was rewritten by the exporter (another layer, "
                 "such as a BatchNorm, folded into it); convert from this checkpoint instead"
             )
-        if key not in source:
+        if key not in tensors:
             if key in stored:
                 missing.append(f"{key!r} (for parameter {name!r})")
                 continue
-            state[name] = reference[name]  # made by porter or the exporter (folded constants, buffers)
+            plan.append((name, want, None, want.dtype))  # made by porter or the exporter (folded constants, buffers)
             kept.append(name)
             continue
-        array, want = np.asarray(source[key]), reference[name]
-        if transform == "transpose":
-            array = array.T  # as the op maps did (2-D Linear/Gemm weights)
-        if array.shape != want.shape:
+        ref = tensors[key]
+        shape = ref.shape[::-1] if transform == "transpose" else ref.shape  # as the op maps did (2-D weights)
+        if tuple(shape) != tuple(want.shape):
             raise PorterError(
-                f"{checkpoint}: {key!r} has shape {list(array.shape)}, the conversion's parameter {name!r} has "
+                f"{ref.shard}: {key!r} has shape {list(shape)}, the conversion's parameter {name!r} has "
                 f"{list(want.shape)} (a different architecture or config?)"
             )
-        if array.dtype != want.dtype:
+        if ref.dtype != want.dtype:
             # a bf16/fp16 checkpoint of an fp32 conversion is cast; a float for an integer (or back) is wrong
-            if array.dtype.kind not in "fV" or want.dtype.kind != "f":
-                raise PorterError(
-                    f"{checkpoint}: {key!r} is {array.dtype}, the conversion's parameter {name!r} is {want.dtype}"
-                )
-            cast.append(f"{key}: {array.dtype} -> {want.dtype}")
-        state[name] = np.ascontiguousarray(array.astype(want.dtype))
+            if numpy_dtype(ref.dtype).kind not in "fV" or numpy_dtype(want.dtype).kind != "f":
+                raise PorterError(f"{ref.shard}: {key!r} is {ref.dtype}, the conversion's parameter {name!r} is {want.dtype}")  # fmt: skip
+            cast.append(f"{key}: {ref.dtype} -> {want.dtype}")
+        plan.append((name, ref, transform, want.dtype))
         mapped += 1
     used = {row["source"] for row in rows}
-    unused = sorted(k for k in source if k not in used)
-    unused_floats = [k for k in unused if np.asarray(source[k]).dtype.kind in "fV"]  # V: bfloat16
+    unused = sorted(k for k in tensors if k not in used)
+    unused_floats = [k for k in unused if numpy_dtype(tensors[k].dtype).kind in "fV"]  # V: bfloat16
+    label = source.label
     if mapped == 0:  # often a prefix ("module." from DistributedDataParallel): show one name of each side
         first = f" (the map's first source is {rows[0]['source']!r}, " if rows else " ("
-        raise PorterError(
-            f"{checkpoint}: no tensor of the checkpoint matches the map{first}its first key {next(iter(source), None)!r})"
-        )
+        raise PorterError(f"{label}: no tensor of the checkpoint matches the map{first}its first key {next(iter(tensors), None)!r})")  # fmt: skip
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise PorterError(f"{checkpoint}: has no {shown}, which the map needs (a different architecture?)")
+        raise PorterError(f"{label}: has no {shown}, which the map needs (a different architecture?)")
     if unused_floats and not allow_unused:
-        shown = ", ".join(unused_floats[:5]) + (" ..." if len(unused_floats) > 5 else "")
+        shown = ", ".join(f"{k} ({tensors[k].shard})" if tensors[k].shard != label else k for k in unused_floats[:5])
         raise PorterError(
-            f"{checkpoint}: {len(unused_floats)} float tensor(s) the map does not place ({shown}); the exporter may "
-            "have merged or folded them. Convert from this checkpoint instead, or pass --allow-unused."
+            f"{label}: {len(unused_floats)} float tensor(s) the map does not place ({shown}"
+            f"{' ...' if len(unused_floats) > 5 else ''}); the exporter may have merged or folded them. "
+            "Convert from this checkpoint instead, or pass --allow-unused."
         )
-    _write(state, out_path)
-    return {"mapped": mapped, "kept_from_conversion": kept, "unused": unused, "cast": cast, "notes": notes,
-            "written": str(out_path)}  # fmt: skip
+    return plan, {"mapped": mapped, "kept_from_conversion": kept, "unused": unused, "cast": cast, "notes": source.notes}
 
 
-def _write(state: dict[str, np.ndarray], out_path: Path) -> None:
-    """Atomically (porter.output.atomic_file): a temporary beside the output, then a rename."""
-    with atomic_file(out_path) as tmp:
-        if out_path.suffix == ".npz":
-            # our own file object: zipfile then never owns (and, at exit, re-flushes) a file a full disk broke
-            with open(tmp, "wb") as f:
-                np.savez(f, **state)
-        elif out_path.suffix == ".ckpt":
-            from porter.op_maps.mindspore._checkpoint import write_checkpoint
+def _previous_outputs(out_path: Path) -> list[Path]:
+    """What a write to out_path replaces: the file, or an index and shards of the same name (load_model
+    would follow an old index before a new single file)."""
+    pattern = shard_pattern(out_path.name)
+    found = [out_path, out_path.with_name(index_name(out_path.name))]
+    shards = sorted(p for p in out_path.parent.glob("*") if pattern.fullmatch(p.name)) if out_path.parent.is_dir() else []  # fmt: skip
+    return [p for p in found if p.exists()] + shards
 
-            write_checkpoint(state, str(tmp))
-        else:  # .pdparams: Paddle's own (pickle) format, written by paddle in its own process
-            with tempfile.TemporaryDirectory(prefix="porter-weights-") as folder:
-                np.savez(Path(folder) / "state.npz", **state)
-                code = (
-                    "import sys, numpy as np, paddle\n"
-                    "d = np.load(sys.argv[1], allow_pickle=False)\n"
-                    "paddle.save({k: paddle.to_tensor(d[k]) for k in d.files}, sys.argv[2])\n"
-                )
-                argv = launcher.python_command(None, Path(folder) / "state.npz", tmp, code=code)
-                try:
-                    launcher.run(argv, "paddle.save", timeout=3600)
-                except launcher.HelperFailed as exc:
-                    raise PorterError(f"{out_path}: paddle.save failed ({exc.reason})") from None
+
+def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> list[str]:
+    """Write the planned tensors as out_path, or as its shards and index. The files appear together: all
+    are written as hidden temporaries beside them (named after out_path and this process, so a killed
+    run's are removed by the next), then renamed into place with SIGINT/SIGTERM held, the index last;
+    what an earlier run left under these names and the new set does not use is removed after."""
+    sizes = [(i, math.prod(ref.shape) * numpy_dtype(dtype).itemsize) for i, (_, ref, _, dtype) in enumerate(plan)]
+    groups = shards.plan(sizes, max_shard_size) if max_shard_size else [[i for i, _ in sizes]]
+    previous = _previous_outputs(out_path)
+    names = [out_path.name] if len(groups) == 1 else shards.shard_names(out_path.name, len(groups))
+    if len(names) > 1:
+        names.append(index_name(out_path.name))
+    temporary = {name: out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}-{name}") for name in names}
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out_path)
+        tasks = [(name, (str(temporary[name]), [plan[i] for i in group])) for name, group in zip(names, groups, strict=False)]  # fmt: skip
+        if jobs > 1 and len(tasks) > 1:  # each worker process writes whole files, one tensor at a time
+            for outcome in run_isolated(tasks, "porter.weights:write_shard", jobs=jobs, timeout=24 * 3600):
+                error = outcome.value if outcome.ok else f"the writer died ({outcome.error})"
+                if error:
+                    raise PorterError(f"{out_path.parent / outcome.key}: {error}")
+        else:
+            for _, (path, entries) in tasks:
+                _write_file(entries, Path(path))
+        if len(names) > 1:
+            total = sum(size for _, size in sizes)
+            index = shards.index_json([[plan[i][0] for i in group] for group in groups], names[:-1], total)
+            temporary[names[-1]].write_text(index, encoding="utf-8")
+        with _signals_deferred():
+            for name in names:
+                os.replace(temporary[name], out_path.parent / name)
+            for old in previous:
+                if old.name not in names:
+                    old.unlink(missing_ok=True)
+    except BaseException as exc:
+        _raise_situation(exc, out_path)
+        raise
+    finally:
+        for path in temporary.values():
+            path.unlink(missing_ok=True)
+    return names
+
+
+def write_shard(payload) -> str:
+    """A worker's task (porter.workers): write one file of the plan; returns "" or the error, in one line."""
+    path, entries = payload
+    try:
+        _write_file(entries, Path(path))
+    except PorterError as exc:
+        return str(exc)
+    except OSError as exc:
+        return situation(exc) or f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+class _Tensors(Mapping):
+    """The planned tensors of one file, each read (memory-mapped, transposed, cast) only when the writer
+    asks for it, so a writer holds one tensor at a time."""
+
+    def __init__(self, entries):
+        self._entries = {name: (ref, transform, dtype) for name, ref, transform, dtype in entries}
+        self._opened: dict = {}
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def __getitem__(self, name):
+        ref, transform, dtype = self._entries[name]
+        array = _array(ref, self._opened)
+        if transform == "transpose":
+            array = array.T  # a view: porter.codegen.tensors transposes it tile by tile as it writes
+        if array.dtype != numpy_dtype(dtype):
+            source, array = array, array.astype(numpy_dtype(dtype))
+            release(source)  # the cast copy is what is written; the source's pages can go
+        return array
+
+
+def _write_file(entries, out_path: Path) -> None:
+    state = _Tensors(entries)
+    if out_path.suffix == ".npz":
+        write_npz(state, str(out_path))
+    elif out_path.suffix == ".ckpt":
+        from porter.op_maps.mindspore._checkpoint import write_checkpoint
+
+        write_checkpoint(state, str(out_path))
+    else:  # .pdparams: Paddle's own (pickle) format, written by paddle in its own process
+        with tempfile.TemporaryDirectory(prefix="porter-weights-") as folder:
+            write_npz(state, str(Path(folder) / "state.npz"))
+            code = (
+                "import sys, numpy as np, paddle\n"
+                "d = np.load(sys.argv[1], allow_pickle=False)\n"
+                "paddle.save({k: paddle.to_tensor(d[k]) for k in d.files}, sys.argv[2])\n"
+            )
+            argv = launcher.python_command(None, Path(folder) / "state.npz", out_path, code=code)
+            try:
+                launcher.run(argv, "paddle.save", timeout=3600)
+            except launcher.HelperFailed as exc:
+                raise PorterError(f"{out_path}: paddle.save failed ({exc.reason})") from None
+
+
+def _size(ctx, param, value):
+    try:
+        return None if value is None else parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+MAX_SHARD_SIZE_OPTION = click.option(
+    "--max-shard-size",
+    callback=_size,
+    metavar="SIZE",
+    help="Write the weights as shards of at most SIZE (2GB, 500MB, 1GiB) plus an index json, as Hugging Face "
+    "checkpoints ship; model.py's load_model() follows the index. A tensor larger than SIZE is a shard alone.",
+)
 
 
 @click.command("weights")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--map", "report_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="OUT/report.json of a conversion of this architecture (its model.npz/.ckpt must be beside it).")  # fmt: skip
+              help="OUT/report.json of a conversion of this architecture (its weights must be beside it).")  # fmt: skip
 @click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
               help="The target weights: .npz (what porter's Paddle model.py loads) or .pdparams; .ckpt for MindSpore.")  # fmt: skip
-@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+@click.option("--force", is_flag=True, help="Replace the output (a file, or an index and its shards) if it exists.")
 @click.option("--allow-unused", is_flag=True, help="Accept float checkpoint tensors the map does not place.")
-def weights_command(checkpoint, report_path, out_path, force, allow_unused):
+@MAX_SHARD_SIZE_OPTION
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes writing output shards (and reading state_dict shards) at once.")  # fmt: skip
+def weights_command(checkpoint, report_path, out_path, force, allow_unused, max_shard_size, jobs):
     """Convert another checkpoint of a converted architecture (a fine-tune) with OUT/report.json's map.
 
     \b
-    CHECKPOINT: a state_dict .pt/.pth/.bin (torch.load weights_only=True, in
-    its own process; a dict holding it under "state_dict" or "model" too) or
-    a .safetensors. Each tensor is placed by the map (transposed where the
-    conversion transposed it) and checked against the conversion's shape;
-    constants porter or the exporter made are copied from the conversion.
-    Errors, since the result would be wrong: a parameter the checkpoint
-    lacks, a tensor the exporter rewrote (a BatchNorm folded into a conv),
-    a float tensor the map cannot place (unless --allow-unused).
-    The file is written atomically. To run it, copy OUT's model.py and
+    CHECKPOINT: a .safetensors; a state_dict .pt/.pth/.bin (torch.load
+    weights_only=True, in its own process; a dict holding it under
+    "state_dict" or "model" too); or a directory of shards with
+    model.safetensors.index.json / pytorch_model.bin.index.json (or that
+    index file). Shards are read one tensor at a time, memory-mapped (a
+    state_dict shard whole, in its torch process): memory stays within the
+    largest shard, not the model. Each tensor is placed by the map
+    (transposed where the conversion transposed it) and checked against
+    the conversion's shape; constants porter or the exporter made are
+    copied from the conversion. Errors, since the result would be wrong:
+    a parameter the checkpoint lacks, a tensor the exporter rewrote (a
+    BatchNorm folded into a conv), a float tensor the map cannot place
+    (unless --allow-unused); an index naming a missing shard, a file
+    outside its directory, or a key its shard lacks (exit 2).
+    The output is written atomically. To run it, copy OUT's model.py and
     report.json beside it as model.npz / model.ckpt and porter.load() that.
 
     \b
     Example:
       porter weights finetuned.safetensors --map out/report.json -o tuned/model.npz
+      porter weights Qwen2-7B/ --map out/report.json -o tuned/model.npz --max-shard-size 2GB -j 2
     """
-    summary = convert_checkpoint(checkpoint, report_path, out_path, force=force, allow_unused=allow_unused)
+    summary = convert_checkpoint(
+        checkpoint,
+        report_path,
+        out_path,
+        force=force,
+        allow_unused=allow_unused,
+        max_shard_size=max_shard_size,
+        jobs=jobs,
+    )
+    files = summary["files"]
+    where = summary["written"] if len(files) == 1 else f"{len(files) - 1} shards and {files[-1]} in {out_path.parent}"
     click.echo(
-        f"wrote {summary['written']}: {summary['mapped']} tensors from the checkpoint, "
+        f"wrote {where}: {summary['mapped']} tensors from the checkpoint, "
         f"{len(summary['kept_from_conversion'])} kept from the conversion, {len(summary['unused'])} unused"
     )
     casts: dict[str, int] = {}

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from porter.checkpoints import conversion_files
+from porter.codegen.shards import index_name
 from porter.errors import PorterError
 from porter.targets import get_target
 from porter.validators.profiles import DEVICE_CLASSES, load_profile, profile_from_dict
@@ -58,7 +60,9 @@ def copy_model(out_dir: Path, dest: Path) -> None:
     """model.py, its weights and report.json (not exports or the source graph: the runner needs none)."""
     report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
     dest.mkdir(parents=True)
-    for name in ("model.py", "report.json", get_target(report["target"]).weights_file):
+    index = out_dir / index_name(get_target(report["target"]).weights_file)  # sharded weights: the index too
+    weights = [f.name for f in conversion_files(out_dir, report["target"])] + ([index.name] if index.is_file() else [])
+    for name in ("model.py", "report.json", *weights):
         shutil.copy2(out_dir / name, dest / name)
 
 

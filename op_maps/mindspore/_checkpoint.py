@@ -9,6 +9,9 @@ mindspore (which must not share a process with torch) and writes tensors one at 
 
 from __future__ import annotations
 
+import mmap
+import os
+
 import numpy as np
 
 from porter.codegen.tensors import c_order_chunks, release
@@ -49,11 +52,13 @@ def write_checkpoint(state: dict[str, np.ndarray], path: str) -> None:
             release(value)
 
 
-def read_checkpoint(path: str) -> dict[str, np.ndarray]:
-    """The tensors of a .ckpt in the layout write_checkpoint writes (numpy only; no pickle, no mindspore)."""
+def read_checkpoint(path: str, mapped: bool = False) -> dict[str, np.ndarray]:
+    """The tensors of a .ckpt in the layout write_checkpoint writes (numpy only; no pickle, no mindspore).
+    mapped: read-only views of the memory-mapped file (read from disk on use) instead of copies."""
     names = {v: k for k, v in CKPT_TYPES.items()}
     with open(path, "rb") as f:
-        data = f.read()
+        mappable = mapped and os.fstat(f.fileno()).st_size > 0  # mmap refuses an empty file
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if mappable else f.read()
     state = {}
     for entry in _fields(data):
         if entry.number != 1:
@@ -63,18 +68,22 @@ def read_checkpoint(path: str) -> dict[str, np.ndarray]:
             tag, tensor = (
                 (_text(data, field), tensor) if field.number == 1 else (tag, field if field.number == 2 else tensor)
             )
-        dims, type_name, content = [], None, b""
+        dims, type_name, content = [], None, (0, 0)
         for field in _fields(data, tensor) if tensor is not None else ():
             if field.number == 1:  # a packed dims field holds one varint here
                 dims += [field.value] if field.wire == VARINT else [read_varint(data, *_span(field))[0]]
             elif field.number == 2:
                 type_name = _text(data, field)
             elif field.number == 3:
-                content = data[slice(*_span(field))]
+                content = _span(field)
         if tag is None or type_name not in names:
             raise ValueError(f"{path}: a tensor without a name or with unknown type {type_name!r}")
         dtype = np.dtype(names[type_name]) if names[type_name] != "bfloat16" else _bfloat16()
-        state[tag] = np.frombuffer(content, dtype=dtype).reshape(dims).copy()
+        if (content[1] - content[0]) % dtype.itemsize:
+            raise ValueError(f"{path}: tensor {tag!r}: {content[1] - content[0]} bytes are not whole {dtype} values")
+        count = (content[1] - content[0]) // dtype.itemsize
+        array = np.frombuffer(data, dtype=dtype, count=count, offset=content[0]).reshape(dims)
+        state[tag] = array if mapped else array.copy()
     return state
 
 

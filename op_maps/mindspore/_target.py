@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from porter.codegen.shards import load_lines
 from porter.op_maps.mindspore._checkpoint import write_checkpoint
 from porter.op_maps.mindspore._registry import REGISTRY
 from porter.targets import TargetSpec
@@ -57,10 +58,8 @@ def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool, inpu
         ]
     lines.append(f"model = {class_name}()")
     if has_weights:  # mindspore.load_checkpoint refuses a checkpoint with no parameters
-        lines += [
-            'path = os.path.join(weights_dir or os.path.dirname(os.path.abspath(__file__)), "model.ckpt")',
-            "mindspore.load_param_into_net(model, mindspore.load_checkpoint(path), strict_load=True)",
-        ]
+        read = ["state.update(mindspore.load_checkpoint(path))"]
+        lines += load_lines("model.ckpt", read, "mindspore.load_param_into_net(model, state, strict_load=True)")
     symbolic = any(not isinstance(d, int) for spec in input_specs for d in spec["shape"])
     if symbolic and not eager_only:  # one compiled graph for every size of the symbolic dims
         specs = ", ".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from porter.codegen.shards import load_lines
 from porter.codegen.tensors import write_npz
 from porter.op_maps.paddle._registry import REGISTRY
 from porter.targets import TargetSpec
@@ -46,11 +47,11 @@ def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool, inpu
     lines = [f"model = {class_name}()"]
     if has_weights:
         # .npz read with allow_pickle=False: loading the weights can never run code (paddle.load unpickles).
-        lines += [
-            'path = os.path.join(weights_dir or os.path.dirname(os.path.abspath(__file__)), "model.npz")',
+        read = [
             "with np.load(path, allow_pickle=False) as weights:",
-            "    model.set_state_dict({name: weights[name] for name in weights.files})",
+            "    state.update({k: weights[k] for k in weights.files})",
         ]
+        lines += load_lines("model.npz", read, "model.set_state_dict(state)")
     return [*lines, "model.eval()", "return model"]
 
 

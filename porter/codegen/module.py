@@ -32,7 +32,8 @@ def render_module(program: Program) -> str:
         )
     )
     all_code = "\n".join(helper_src + load_lines + [line for c in classes for line in c])
-    imports = ["import os", ""]
+    imports = ["import json"] if re.search(r"\bjson\.", all_code) else []  # load_model reads a shard index
+    imports += ["import os", ""]
     if re.search(r"\bnp\.", all_code):
         imports += ["import numpy as np"]
     imports += list(target.imports)

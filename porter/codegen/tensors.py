@@ -61,7 +61,7 @@ def release(array: np.ndarray) -> None:
     cache): the conversion's resident memory then holds about one tensor, not every tensor it has read."""
     base = array
     while base is not None:
-        mapped = getattr(base, "_mmap", None)
+        mapped = base if isinstance(base, mmap.mmap) else getattr(base, "_mmap", None)  # np.frombuffer(mmap)
         if isinstance(mapped, mmap.mmap):
             with contextlib.suppress(ValueError, OSError, AttributeError):  # closed, or no madvise here
                 mapped.madvise(mmap.MADV_DONTNEED)

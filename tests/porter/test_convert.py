@@ -16,11 +16,31 @@ def test_convert_writes_standalone_outputs(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["model.npz", "model.py", "report.json"]
     code = (out / "model.py").read_text()
     imports = {line for line in code.splitlines() if line.startswith(("import ", "from "))}
-    assert imports <= {"import os", "import numpy as np", "import paddle", "from paddle import nn"}
+    assert imports <= {"import json", "import os", "import numpy as np", "import paddle", "from paddle import nn"}
     report = json.loads((out / "report.json").read_text())
     assert report["op_counts"] == {"Abs": 1, "Add": 1, "Mul": 1, "Sqrt": 1}
     assert {"source": "scale.weight", "target": "scale_weight", "transform": None} in report["parameters"]
     assert result.out_dir == out
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_max_shard_size_writes_shards_and_an_index_that_load_model_follows(tmp_path, target):
+    from tests.porter.test_weights import _run
+
+    weights_file = {"paddle": "model.npz", "mindspore": "model.ckpt"}[target]
+    porter.convert("examples/tiny_cnn.onnx", target, tmp_path / "one")
+    porter.convert("examples/tiny_cnn.onnx", target, tmp_path / "shards", max_shard_size=2000)
+    stem, suffix = weights_file.split(".")
+    names = sorted(p.name for p in (tmp_path / "shards").iterdir())
+    shards = [n for n in names if n.startswith(f"{stem}-")]
+    assert len(shards) > 1 and shards == [
+        f"{stem}-{i:05d}-of-{len(shards):05d}.{suffix}" for i in range(1, len(shards) + 1)
+    ]
+    assert [n for n in names if n not in shards] == [f"{weights_file}.index.json", "model.py", "report.json"]
+    x = np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    np.savez(tmp_path / "x.npz", input_0=x)
+    got = _run(target, tmp_path / "shards", tmp_path / "x.npz", tmp_path / "got.npz")
+    assert np.array_equal(got, _run(target, tmp_path / "one", tmp_path / "x.npz", tmp_path / "want.npz"))
 
 
 def test_converted_model_matches_onnxruntime(tmp_path):

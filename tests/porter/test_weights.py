@@ -8,13 +8,14 @@ import struct
 import subprocess
 import sys
 import time
+import zipfile
 
 import numpy as np
 import pytest
 
 from porter import convert
 from porter.errors import OutputExists, PorterError
-from porter.weights import convert_checkpoint, load_checkpoint, read_safetensors
+from porter.weights import conversion_weights, convert_checkpoint, load_checkpoint, read_safetensors
 from tests.porter.frontends.test_torch_source import FACTORIES
 from tests.porter.test_cli import porter_cli
 
@@ -375,3 +376,118 @@ def test_a_killed_weights_write_is_cleaned_by_the_next_run(heavy_conversion, tmp
     assert len(list(tmp_path.iterdir())) == 2  # the SIGKILLed temporary stayed behind
     convert_checkpoint(heavy_conversion / "ft.safetensors", heavy_conversion / "out" / "report.json", out, force=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tuned.npz"]
+
+
+def write_sharded_safetensors(folder, state: dict, parts: int, index_name="model.safetensors.index.json") -> dict:
+    """A Hugging Face style sharded checkpoint: `parts` .safetensors shards and the index naming them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = list(state)
+    weight_map = {}
+    for i in range(parts):
+        file = f"model-{i + 1:05d}-of-{parts:05d}.safetensors"
+        chunk = {k: state[k] for k in names[i::parts]}  # interleaved: no shard holds the map's order
+        _write_safetensors(folder / file, chunk)
+        weight_map.update(dict.fromkeys(chunk, file))
+    index = {"metadata": {"total_size": sum(v.nbytes for v in state.values())}, "weight_map": weight_map}
+    (folder / index_name).write_text(json.dumps(index))
+    return weight_map
+
+
+@pytest.fixture(scope="module")
+def cnn(tmp_path_factory):
+    """tiny_cnn converted to both targets, and the state_dict each conversion came from (each transform
+    undone): converting that state_dict must give the conversion's own weights back."""
+    tmp = tmp_path_factory.mktemp("cnn")
+    for target in ("paddle", "mindspore"):
+        out = tmp / target
+        convert("examples/tiny_cnn.onnx", target, out)
+        rows = json.loads((out / "report.json").read_text())["parameters"]
+        weights = conversion_weights(out, target)
+        state = {r["source"]: np.array(weights[r["target"]].T if r["transform"] else weights[r["target"]]) for r in rows}  # fmt: skip
+        _write_safetensors(tmp / f"{target}.safetensors", state)
+        write_sharded_safetensors(tmp / f"{target}-shards", state, parts=3)
+    return tmp
+
+
+def _members(path) -> dict:
+    """An .npz's members as raw bytes (the zip's timestamps differ from run to run; the .npy bytes must not)."""
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.mark.parametrize(("target", "weights_file"), [("paddle", "model.npz"), ("mindspore", "model.ckpt")])
+def test_a_sharded_checkpoint_gives_what_the_single_file_gives(cnn, tmp_path, target, weights_file):
+    single, sharded, index = tmp_path / "single" / weights_file, tmp_path / "sharded" / weights_file, tmp_path / "i" / weights_file  # fmt: skip
+    convert_checkpoint(cnn / f"{target}.safetensors", cnn / target / "report.json", single)
+    convert_checkpoint(cnn / f"{target}-shards", cnn / target / "report.json", sharded)
+    convert_checkpoint(cnn / f"{target}-shards" / "model.safetensors.index.json", cnn / target / "report.json", index)
+    read = _members if target == "paddle" else (lambda p: p.read_bytes())
+    assert read(single) == read(sharded) == read(index) == read(cnn / target / weights_file)  # byte for byte
+
+
+@pytest.mark.parametrize(("target", "weights_file"), [("paddle", "model.npz"), ("mindspore", "model.ckpt")])
+def test_sharded_output_is_what_load_model_follows(cnn, tmp_path, target, weights_file):
+    tuned = tmp_path / "tuned"
+    tuned.mkdir()
+    for name in ("model.py", "report.json"):
+        shutil.copy(cnn / target / name, tuned / name)
+    proc = porter_cli("weights", cnn / f"{target}-shards", "--map", cnn / target / "report.json",
+                      "-o", tuned / weights_file, "--max-shard-size", "2KB")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    stem, suffix = weights_file.split(".")
+    shard_files = sorted(p.name for p in tuned.glob(f"{stem}-*"))
+    assert shard_files == [f"{stem}-{i:05d}-of-00003.{suffix}" for i in (1, 2, 3)], shard_files
+    assert "wrote 3 shards and" in proc.stdout
+    index = json.loads((tuned / f"{weights_file}.index.json").read_text())
+    original = conversion_weights(cnn / target, target)
+    assert sorted(index["weight_map"]) == sorted(original) and set(index["weight_map"].values()) == set(shard_files)
+    assert index["metadata"]["total_size"] == sum(v.nbytes for v in original.values())
+    sharded = conversion_weights(tuned, target)  # reads through the index, as `porter weights` does
+    assert all(np.array_equal(sharded[k], v) and sharded[k].dtype == v.dtype for k, v in original.items())
+    # load_model follows the index: the model gives the conversion's own numbers
+    x = np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    np.savez(tmp_path / "x.npz", input_0=x)
+    got = _run(target, tuned, tmp_path / "x.npz", tmp_path / "got.npz")
+    want = _run(target, cnn / target, tmp_path / "x.npz", tmp_path / "want.npz")
+    assert np.array_equal(got, want)
+    # one shard is missing: load_model fails rather than run with zeros
+    (tuned / shard_files[1]).unlink()
+    proc = subprocess.run(
+        [sys.executable, "-m", "porter.validators.runners", "target", target, str(tuned), str(tmp_path / "x.npz"), str(tmp_path / "o.npz")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode != 0 and shard_files[1] in proc.stderr
+
+
+def test_parallel_shards_equal_serial_ones_and_replace_only_with_force(cnn, tmp_path):
+    report = cnn / "mindspore" / "report.json"
+    one, two = tmp_path / "one" / "model.ckpt", tmp_path / "two" / "model.ckpt"
+    first = convert_checkpoint(cnn / "mindspore-shards", report, one, max_shard_size=1500)
+    second = convert_checkpoint(cnn / "mindspore-shards", report, two, max_shard_size=1500, jobs=2)
+    assert first["files"] == second["files"] and len(first["files"]) > 3  # shards and the index
+    for name in first["files"]:
+        assert (one.parent / name).read_bytes() == (two.parent / name).read_bytes()
+    # the output is the index and its shards: none is replaced without --force, and a new layout removes the old
+    before = {p.name: p.read_bytes() for p in one.parent.iterdir()}
+    with pytest.raises(OutputExists, match="exists"):
+        convert_checkpoint(cnn / "mindspore-shards", report, one, max_shard_size=4000)
+    with pytest.raises(OutputExists, match="exists"):
+        convert_checkpoint(cnn / "mindspore-shards", report, one)  # a single file beside an index: refused too
+    assert {p.name: p.read_bytes() for p in one.parent.iterdir()} == before
+    convert_checkpoint(cnn / "mindspore-shards", report, one, force=True)
+    assert sorted(p.name for p in one.parent.iterdir()) == ["model.ckpt"]
+    assert one.read_bytes() == (cnn / "mindspore" / "model.ckpt").read_bytes()
+
+
+def test_a_bad_index_is_exit_2_naming_the_shard(cnn, tmp_path):
+    shards = tmp_path / "shards"
+    shutil.copytree(cnn / "paddle-shards", shards)
+    index = json.loads((shards / "model.safetensors.index.json").read_text())
+    key = next(iter(index["weight_map"]))
+    index["weight_map"][key] = "../outside.safetensors"
+    (tmp_path / "outside.safetensors").write_bytes((shards / "model-00001-of-00003.safetensors").read_bytes())
+    (shards / "model.safetensors.index.json").write_text(json.dumps(index))
+    proc = porter_cli("weights", shards, "--map", cnn / "paddle" / "report.json", "-o", tmp_path / "w.npz")
+    assert proc.returncode == 2, proc.stderr
+    assert "'../outside.safetensors'" in proc.stderr and "lies outside" in proc.stderr, proc.stderr
+    assert not (tmp_path / "w.npz").exists()

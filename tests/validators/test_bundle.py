@@ -200,3 +200,12 @@ def test_a_profile_name_is_compared_never_opened(device_copy):
     record["bundle"]["profile"]["name"] = str(root / "p.json")
     (root / "bundle.json").write_text(json.dumps(record["bundle"]))
     assert _forge(root, record)["profile"]["name"] == str(root / "p.json")
+
+
+def test_a_sharded_conversion_is_bundled_with_its_index_and_every_shard(tmp_path):
+    from porter.validators.bundle import copy_model
+
+    convert("examples/tiny_cnn.onnx", "mindspore", tmp_path / "out", max_shard_size=2000)
+    copy_model(tmp_path / "out", tmp_path / "copy")
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == written and "model.ckpt.index.json" in written
