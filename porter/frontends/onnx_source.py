@@ -25,6 +25,7 @@ import onnx.checker
 import onnx.shape_inference
 
 from porter.errors import InvalidModel
+from porter.frontends.onnx_functions import FunctionError, inline_functions
 from porter.protowire import fields as wire_fields
 from porter.protowire import length_field, varint_field
 
@@ -261,6 +262,11 @@ def load_onnx(source: SourceLike, *, lazy: bool = False) -> onnx.ModelProto:
     except onnx.checker.ValidationError as exc:
         text = " ".join(str(exc).split())[:400] or "validation failed"
         raise InvalidModel(f"{label}: invalid ONNX model: {text}") from None
+    try:
+        if inline_functions(model):  # a model's own functions: one module of the port per call
+            skeleton = _weightless(model)
+    except FunctionError as exc:
+        raise InvalidModel(f"{label}: {exc}") from None
     _copy_inferred(_infer_shapes(skeleton, label).graph, model.graph)
     return model
 

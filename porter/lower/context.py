@@ -17,6 +17,7 @@ import onnx.numpy_helper
 from porter.codegen.literals import py_literal
 from porter.codegen.statements import Expr, Statement
 from porter.errors import UnsupportedOp
+from porter.frontends.onnx_functions import function_arguments
 from porter.lower.program import ValueInfo
 from porter.symdims import SymValue, from_const
 from porter.torch_graph import MACHINE_NAME, readable_hint, source_module
@@ -279,6 +280,10 @@ class NodeContext:
         return self._low.relative_to_scope(hint) if self._low.state is not None else hint
 
     def _layer_hint(self, weight_input: int | None) -> str:
+        if weight_input is not None:  # a weight an ONNX function takes as an argument: its parameter's name
+            argument = function_arguments(self.proto).get(self.proto.input[weight_input])
+            if argument:
+                return argument
         src = self.input_source_name(weight_input) if weight_input is not None else None
         if src and not MACHINE_NAME.match(src):
             for suffix in (".weight", ".bias", "_weight", "_bias"):
