@@ -1,6 +1,7 @@
 """Runtime of porter's generated models against each framework's hand-written ones, same process (issue 16).
 
     python bench/generated_runtime.py [--batch 1] [--repeat 20] [--workdir DIR] [--targets paddle,mindspore]
+    python bench/generated_runtime.py --gather-check [--repeat 15] [--workdir DIR]   # the encoder diagnosis
 
 Models (ResNet-50: the onnx wheel's zoo resnet50 with real-sized random weights, bench/convert_speed.py):
 - Paddle process: porter's Paddle port of the zoo resnet50; paddle.vision.models.resnet50 (hand-written);
@@ -118,6 +119,54 @@ def paddle_worker(work: Path, batch: int, repeat: int) -> dict:
     return results
 
 
+def encoder_gather_check(work: Path, batch: int, repeat: int) -> dict:
+    """The Paddle encoder's diagnosis: porter's port as generated, the same module with its `_gather` helper
+    swapped for basic indexing (q/k/v are picked from the packed projection by a scalar index on axis 0),
+    and paddle.nn.TransformerEncoder, interleaved; plus Python calls per forward (cProfile)."""
+    import cProfile
+    import pstats
+
+    import numpy as np
+    import paddle
+
+    from porter.loading import import_generated
+
+    out = work / f"encoder_paddle_b{batch}"
+    module = import_generated(out)
+    generated_gather = module._gather
+    ported = module.load_model(out)
+    layer = paddle.nn.TransformerEncoderLayer(
+        ENCODER["d_model"], ENCODER["nhead"], ENCODER["dim_feedforward"], dropout=0.0
+    )
+    hand = paddle.nn.TransformerEncoder(layer, ENCODER["layers"])
+    hand.eval()
+    x = paddle.to_tensor(
+        np.random.default_rng(0).standard_normal((batch, ENCODER["seq"], ENCODER["d_model"]), dtype=np.float32)
+    )
+
+    def run(gather):
+        module._gather = gather
+        return ported(x).numpy()
+
+    def indexed(tensor, index, axis):
+        return tensor[int(index)] if axis == 0 and index.ndim == 0 else generated_gather(tensor, index, axis)
+
+    fns = {
+        "porter": lambda: run(generated_gather),
+        "porter, x[i]": lambda: run(indexed),
+        "hand": lambda: hand(x).numpy(),
+    }
+    with paddle.no_grad():
+        result = {"max diff": float(np.abs(run(generated_gather) - run(indexed)).max())}
+        result.update(_interleaved(fns, repeat))
+        for name in ("porter", "hand"):
+            profile = cProfile.Profile()
+            profile.runcall(lambda fn=fns[name]: [fn() for _ in range(10)])
+            result[f"{name} Python calls per forward"] = pstats.Stats(profile).total_calls // 10
+    module._gather = generated_gather
+    return result
+
+
 def mindspore_worker(work: Path, batch: int, repeat: int) -> dict:
     import mindspore
     import numpy as np
@@ -207,16 +256,22 @@ def main() -> None:
     parser.add_argument("--targets", default="paddle,mindspore")
     parser.add_argument("--x2paddle-path", default="/tmp/benchdeps-onnx:/tmp/benchdeps")
     parser.add_argument("--benchdeps", default="/tmp/benchdeps", help="PYTHONPATH with x2paddle and mindcv")
-    parser.add_argument("--worker", choices=["paddle", "mindspore"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["paddle", "mindspore", "gather"], help=argparse.SUPPRESS)
+    parser.add_argument("--gather-check", action="store_true", help="the Paddle encoder's diagnosis instead")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="generated_runtime_"))
     if args.worker:
-        worker = paddle_worker if args.worker == "paddle" else mindspore_worker
+        worker = {"paddle": paddle_worker, "mindspore": mindspore_worker, "gather": encoder_gather_check}[args.worker]
         print("RESULT " + json.dumps(worker(work, args.batch, args.repeat)))
         return
     work.mkdir(parents=True, exist_ok=True)
     prepare(work, args.batch, args.x2paddle_path)
     env = {**os.environ, "PYTHONPATH": args.benchdeps}
+    if args.gather_check:
+        out = run([sys.executable, __file__, "--worker", "gather", "--workdir", str(work),
+                   "--batch", str(args.batch), "--repeat", str(args.repeat)], env)  # fmt: skip
+        print(next(ln for ln in out.splitlines() if ln.startswith("RESULT ")))
+        return
     print(f"batch {args.batch}, median of {args.repeat} interleaved rounds; load average {os.getloadavg()[0]:.1f}")
     print("| model | mode | porter (ms) | hand-written (ms) | porter / hand | X2Paddle (ms) | X2Paddle / hand |")
     print("|---|---|---|---|---|---|---|")
