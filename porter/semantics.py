@@ -7,6 +7,17 @@ import numpy as np
 from porter.torch_graph import embedding_arguments
 
 
+def register_emitter(op, op_type: str, emit, *, module: str, doc: str | None = None, name: str | None = None, **kw):
+    """Register `emit` with a target's `op` decorator as if the target's family module (`module`, its
+    __name__) had defined it: the registry, `porter ops` and docs/operators.md read the module, the name and
+    the first docstring line (`doc`). For the shared emitter factories of porter/semantics_*.py."""
+    emit.__name__ = emit.__qualname__ = name or op_type.lower()
+    emit.__module__ = module
+    if doc is not None:
+        emit.__doc__ = doc
+    return op(op_type, **kw)(emit)
+
+
 def spatial_params(n, kernel: list[int], spatial_shape):
     """(strides, dilations, pads as [begin..., end...]) with auto_pad resolved."""
     rank = len(kernel)
