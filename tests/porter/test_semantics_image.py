@@ -36,7 +36,7 @@ def test_values_outside_onnx_are_refused_on_both_targets(target, attrs, message)
 @pytest.mark.parametrize("target", TARGETS)
 def test_resize_10_reads_upsample_modes(target):
     # linear blends two taps: Paddle's helper is told 'linear', MindSpore's plan carries blend weights
-    linear = {"paddle": "'linear'", "mindspore": "resize_weight"}[target]
+    linear = {"paddle": "'linear'", "mindspore": " * mindspore.Tensor("}[target]
     _, code = generate(_resize({"mode": "bilinear"}, opset=10), target)
     assert linear in code
     _, code = generate(_resize({"mode": "nearest"}, opset=10), target)
