@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from porter import semantics
 from porter.semantics import register_emitter
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
@@ -57,11 +58,8 @@ VOCABULARY = ("matmul", "transpose", "zeros", "zeros_like", "clip", "where", "un
 
 
 def vocabulary(module: str, **spelled: str) -> dict[str, str]:
-    """A target's vocabulary: `module.name` for every call, except those it spells otherwise."""
-    unknown = set(spelled) - set(VOCABULARY)
-    if unknown:
-        raise ValueError(f"not in the recurrent vocabulary: {sorted(unknown)}")
-    return {name: spelled.get(name, f"{module}.{name}") for name in VOCABULARY}
+    """A target's recurrent vocabulary: `module.name` for every call, except those it spells otherwise."""
+    return semantics.vocabulary(module, VOCABULARY, **spelled)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,15 @@ import numpy as np
 from porter.torch_graph import embedding_arguments
 
 
+def vocabulary(module: str, names, **spelled: str) -> dict[str, str]:
+    """A target's spelling of the calls a shared helper makes (`names`): `module.name` for each, except those
+    the target spells otherwise."""
+    unknown = set(spelled) - set(names)
+    if unknown:
+        raise ValueError(f"not in the vocabulary: {sorted(unknown)}")
+    return {name: spelled.get(name, f"{module}.{name}") for name in names}
+
+
 def register_emitter(op, op_type: str, emit, *, module: str, doc: str | None = None, name: str | None = None, **kw):
     """Register `emit` with a target's `op` decorator as if the target's family module (`module`, its
     __name__) had defined it: the registry, `porter ops` and docs/operators.md read the module, the name and
