@@ -31,9 +31,14 @@ def hard_sigmoid_args(n) -> tuple[float, float]:
     return activation_alpha(n), float(n.attr("beta", 0.5))
 
 
-def shrink_args(n) -> tuple[float, float]:
-    """Shrink's (lambd, bias)."""
-    return float(n.attr("lambd", 0.5)), float(n.attr("bias", 0.0))
+def shrink_expression(n, where: str, zeros_like: str) -> str:
+    """Shrink: x + bias below -lambd, x - bias above lambd, 0 between, in the target's `where` / `zeros_like`."""
+    lambd, bias = float(n.attr("lambd", 0.5)), float(n.attr("bias", 0.0))
+    x = n.x(0)
+    return (
+        f"{where}({x} < {n.lit(-lambd)}, {x} + {n.lit(bias)}, "
+        f"{where}({x} > {n.lit(lambd)}, {x} - {n.lit(bias)}, {zeros_like}({x})))"
+    )
 
 
 def gelu_approximation(n) -> str:

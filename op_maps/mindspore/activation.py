@@ -10,7 +10,7 @@ from porter.semantics_activation import (
     gelu_approximation,
     hard_sigmoid_args,
     selu_args,
-    shrink_args,
+    shrink_expression,
     softmax_axis,
 )
 
@@ -172,12 +172,7 @@ def swiglu(n):
 @op("Shrink", dtypes=_F)
 def shrink(n):
     """x + bias below -lambd, x - bias above lambd, 0 between"""
-    lambd, bias = shrink_args(n)
-    x = n.x(0)
-    return (
-        f"ops.where({x} < {n.lit(-lambd)}, {x} + {n.lit(bias)}, "
-        f"ops.where({x} > {n.lit(lambd)}, {x} - {n.lit(bias)}, ops.zeros_like({x})))"
-    )
+    return shrink_expression(n, "ops.where", "ops.zeros_like")
 
 
 @op("Celu", dtypes={"float32", "float16"})

@@ -11,7 +11,7 @@ from porter.semantics_activation import (
     gelu_approximation,
     hard_sigmoid_args,
     selu_args,
-    shrink_args,
+    shrink_expression,
     softmax_axis,
 )
 
@@ -97,12 +97,7 @@ def gelu(n):
 @op("Shrink", dtypes=FLOATS)
 def shrink(n):
     """x + bias below -lambd, x - bias above lambd, 0 between"""
-    lambd, bias = shrink_args(n)
-    x = n.x(0)
-    return (
-        f"paddle.where({x} < {n.lit(-lambd)}, {x} + {n.lit(bias)}, "
-        f"paddle.where({x} > {n.lit(lambd)}, {x} - {n.lit(bias)}, paddle.zeros_like({x})))"
-    )
+    return shrink_expression(n, "paddle.where", "paddle.zeros_like")
 
 
 @op("PRelu", versions=[6, 7, 9, 16], dtypes=FLOATS)
