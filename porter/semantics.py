@@ -106,6 +106,20 @@ def dropout_for_inference(n) -> None:
             n.refuse("training_mode must be a constant false: porter converts for inference")
 
 
+def dropout_outputs(n, train_call: str, mask) -> list[str]:
+    """Dropout's outputs: `train_call(x, p=rate, training=self.training)` in a port converted for training,
+    else the input unchanged and, when asked for, the all-true mask: mask(x, as_bool) spells ones shaped like
+    x, bool from opset 10, in x's dtype before."""
+    rate = trainable_dropout_rate(n)
+    if rate is not None:
+        return [f"{train_call}({n.x(0)}, p={rate!r}, training=self.training)"]
+    dropout_for_inference(n)
+    x = n.x(0)
+    if not n.has_output(1):
+        return [x]
+    return [x, mask(x, n.since >= 10)]
+
+
 _LOW_PRECISION = ("float8", "float4", "int4", "uint4", "int2", "uint2")
 
 

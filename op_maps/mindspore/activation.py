@@ -4,7 +4,7 @@ import numpy as np
 
 from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.rows import direct
-from porter.semantics import dropout_for_inference, trainable_dropout_rate
+from porter.semantics import dropout_outputs
 from porter.semantics_activation import (
     activation_alpha,
     gelu_approximation,
@@ -126,15 +126,9 @@ def softmax(n):
 @op("Dropout")
 def dropout(n):
     """inference: the input unchanged; ops.dropout following set_train() in a port converted for training"""
-    rate = trainable_dropout_rate(n)
-    if rate is not None:
-        return [f"ops.dropout({n.x(0)}, p={rate!r}, training=self.training)"]
-    dropout_for_inference(n)
-    x = n.x(0)
-    if not n.has_output(1):
-        return [x]
-    mask = f"ops.ones_like({x}).astype(mindspore.bool_)" if n.since >= 10 else f"ops.ones_like({x})"
-    return [x, mask]
+    return dropout_outputs(
+        n, "ops.dropout", lambda x, as_bool: f"ops.ones_like({x})" + (".astype(mindspore.bool_)" if as_bool else "")
+    )
 
 
 _HARDMAX = """

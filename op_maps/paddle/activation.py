@@ -4,7 +4,7 @@ from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
-from porter.semantics import dropout_for_inference, trainable_dropout_rate
+from porter.semantics import dropout_outputs
 from porter.semantics_activation import (
     ALPHA,
     activation_alpha,
@@ -158,12 +158,8 @@ def hardmax(n):
 def dropout(n):
     """inference: the input unchanged, mask all true; nn.functional.dropout following train()/eval() in a
     port converted for training"""
-    rate = trainable_dropout_rate(n)
-    if rate is not None:
-        return [f"nn.functional.dropout({n.x(0)}, p={rate!r}, training=self.training)"]
-    dropout_for_inference(n)
-    x = n.x(0)
-    if not n.has_output(1):
-        return [x]
-    mask_dtype = "'bool'" if n.since >= 10 else f"{x}.dtype"
-    return [x, f"paddle.ones_like({x}, dtype={mask_dtype})"]
+    return dropout_outputs(n, "nn.functional.dropout", _ones)
+
+
+def _ones(x: str, as_bool: bool) -> str:
+    return f"paddle.ones_like({x}, dtype={repr('bool') if as_bool else x + '.dtype'})"

@@ -24,3 +24,16 @@ def test_a_vocabulary_prefixes_every_name_but_the_spelled_ones():
     }
     with pytest.raises(ValueError, match="tensr"):
         vocabulary("ops", ("matmul", "tensor"), tensr="mindspore.Tensor")
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_dropout_mask_is_bool_from_opset_10_and_the_input_dtype_before(target):
+    import numpy as np
+
+    from porter.convert import generate
+    from tests.op_maps.harness import NodeCase, build_model
+
+    x = np.ones((2, 3), np.float32)
+    for opset, is_bool in ((9, False), (13, True)):
+        _, code = generate(build_model(NodeCase("d", "Dropout", {"x": x}, n_outputs=2, opset=opset)), target)
+        assert ("bool" in code) == is_bool, code
