@@ -21,6 +21,8 @@ def test_an_unknown_scatter_reduction_is_refused(target):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_an_unsorted_top_k_comes_back_sorted_with_a_warning(target):
-    case = NodeCase("t", "TopK", {"x": X, "k": np.array([2], np.int64)}, attrs={"sorted": 0}, consts=("k",), n_outputs=2)
+    case = NodeCase(
+        "t", "TopK", {"x": X, "k": np.array([2], np.int64)}, attrs={"sorted": 0}, consts=("k",), n_outputs=2
+    )
     program, _ = generate(build_model(case), target)
     assert any("sorted=0" in w for w in program.warnings)
