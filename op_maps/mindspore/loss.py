@@ -2,6 +2,7 @@
 ignore_index, class weights), written out so ignore_index and weighted means follow ONNX exactly."""
 
 from porter.op_maps.mindspore._registry import op
+from porter.semantics_loss import Loss, loss_inputs
 
 _NLL = """
 def _nll_loss(log_prob, target, weight, ignore_index, reduction):
@@ -24,39 +25,28 @@ def _nll_loss(log_prob, target, weight, ignore_index, reduction):
 _DTYPES = {"float32", "float64", "float16"}
 
 
-def _common(n):
-    reduction = n.attr("reduction", "mean")
-    if reduction not in ("none", "sum", "mean"):
-        n.refuse(f"reduction={reduction!r} is not an ONNX value")
-    ignore_index = n.attr("ignore_index", None)
-    weight = n.x(2) if n.has_input(2) else "None"
-    dtype = n.in_dtype(0)
-    x = n.x(0)
-    if dtype == "float16":  # computed in float32, rounded back
-        x = f"ops.cast({x}, mindspore.float32)"
-        weight = weight if weight == "None" else f"ops.cast({weight}, mindspore.float32)"
-    return reduction, ignore_index, weight, dtype, x
+def _loss(n) -> Loss:
+    return loss_inputs(n, lambda v: f"ops.cast({v}, mindspore.float32)")  # float16: computed in float32
 
 
-def _narrow(n, expr: str, dtype: str) -> str:
-    return f"ops.cast({expr}, {n.dtype(dtype)})" if dtype == "float16" else expr
+def _narrow(n, expr: str, loss: Loss) -> str:
+    return f"ops.cast({expr}, {n.dtype(loss.restore)})" if loss.restore else expr
 
 
 @op("NegativeLogLikelihoodLoss", dtypes=_DTYPES)
 def nll_loss(n):
     """weighted -log_prob at the target class, reduced"""
-    reduction, ignore_index, weight, dtype, x = _common(n)
-    helper = n.helper("_nll_loss", _NLL)
-    return _narrow(n, f"{helper}({x}, {n.x(1)}, {weight}, {n.lit(ignore_index)}, {reduction!r})", dtype)
+    loss = _loss(n)
+    return _narrow(n, loss.nll(n, n.helper("_nll_loss", _NLL), loss.x), loss)
 
 
 @op("SoftmaxCrossEntropyLoss", dtypes=_DTYPES)
 def softmax_cross_entropy_loss(n):
     """log-softmax over the class axis, then the NLL loss (optionally returning log_prob)"""
-    reduction, ignore_index, weight, dtype, x = _common(n)
+    loss = _loss(n)
     helper = n.helper("_nll_loss", _NLL)
     shifted, log_prob = n.tmp("shifted"), n.tmp("log_prob")
-    n.stmt(f"{shifted} = {x} - ops.amax({x}, axis=1, keepdims=True)")
+    n.stmt(f"{shifted} = {loss.x} - ops.amax({loss.x}, axis=1, keepdims=True)")
     n.stmt(f"{log_prob} = {shifted} - ops.log(ops.sum(ops.exp({shifted}), dim=1, keepdim=True))")
-    loss = _narrow(n, f"{helper}({log_prob}, {n.x(1)}, {weight}, {n.lit(ignore_index)}, {reduction!r})", dtype)
-    return [loss, _narrow(n, log_prob, dtype)] if n.has_output(1) else [loss]
+    value = _narrow(n, loss.nll(n, helper, log_prob), loss)
+    return [value, _narrow(n, log_prob, loss)] if n.has_output(1) else [value]

@@ -2,6 +2,7 @@
 class weights), written out so ignore_index and weighted means follow ONNX exactly."""
 
 from porter.op_maps.paddle._registry import op
+from porter.semantics_loss import Loss, loss_inputs
 
 _LOSS_DTYPES = {"float16", "bfloat16", "float32", "float64"}
 
@@ -24,41 +25,28 @@ def _nll_loss(log_prob, target, weight, ignore_index, reduction):
 """
 
 
-def _common(n):
-    reduction = n.attr("reduction", "mean")
-    if reduction not in ("none", "sum", "mean"):
-        n.refuse(f"reduction={reduction!r} is not an ONNX value")
-    ignore_index = n.attr("ignore_index", None)
-    weight = n.x(2) if n.has_input(2) else "None"
-    dtype = n.in_dtype(0)
-    wide = dtype in ("float16", "bfloat16")  # Paddle's CPU log_softmax/gather lack them: compute in float32
-    x = n.x(0)
-    if wide:
-        x = f"paddle.cast({x}, 'float32')"
-        weight = weight if weight == "None" else f"paddle.cast({weight}, 'float32')"
-    return reduction, ignore_index, weight, dtype, wide, x
+def _loss(n) -> Loss:
+    # Paddle's CPU log_softmax/gather lack float16 and bfloat16: computed in float32
+    return loss_inputs(n, lambda v: f"paddle.cast({v}, 'float32')")
 
 
-def _narrow(n, expr: str, dtype: str, wide: bool) -> str:
-    return f"paddle.cast({expr}, {n.dtype(dtype)})" if wide else expr
+def _narrow(n, expr: str, loss: Loss) -> str:
+    return f"paddle.cast({expr}, {n.dtype(loss.restore)})" if loss.restore else expr
 
 
 @op("NegativeLogLikelihoodLoss", dtypes=_LOSS_DTYPES)
 def nll_loss(n):
     """weighted -log_prob at the target class, reduced"""
-    reduction, ignore_index, weight, dtype, wide, x = _common(n)
-    helper = n.helper("_nll_loss", _NLL)
-    return _narrow(n, f"{helper}({x}, {n.x(1)}, {weight}, {n.lit(ignore_index)}, {reduction!r})", dtype, wide)
+    loss = _loss(n)
+    return _narrow(n, loss.nll(n, n.helper("_nll_loss", _NLL), loss.x), loss)
 
 
 @op("SoftmaxCrossEntropyLoss", dtypes=_LOSS_DTYPES)
 def softmax_cross_entropy_loss(n):
     """log_softmax over the class axis, then the NLL loss (optionally returning log_prob)"""
-    reduction, ignore_index, weight, dtype, wide, x = _common(n)
+    loss = _loss(n)
     helper = n.helper("_nll_loss", _NLL)
     log_prob = n.tmp("log_prob")
-    n.stmt(f"{log_prob} = nn.functional.log_softmax({x}, axis=1)")
-    loss = _narrow(n, f"{helper}({log_prob}, {n.x(1)}, {weight}, {n.lit(ignore_index)}, {reduction!r})", dtype, wide)
-    if n.has_output(1):
-        return [loss, _narrow(n, log_prob, dtype, wide)]
-    return [loss]
+    n.stmt(f"{log_prob} = nn.functional.log_softmax({loss.x}, axis=1)")
+    value = _narrow(n, loss.nll(n, helper, log_prob), loss)
+    return [value, _narrow(n, log_prob, loss)] if n.has_output(1) else [value]
