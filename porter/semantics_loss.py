@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from porter.semantics import register_emitter
+
 
 @dataclass(frozen=True)
 class Loss:
@@ -21,9 +23,9 @@ class Loss:
         return f"{helper}({log_prob}, {n.x(1)}, {self.weight}, {n.lit(self.ignore_index)}, {self.reduction!r})"
 
 
-def loss_inputs(n, to_float32: Callable[[str], str]) -> Loss:
-    """SoftmaxCrossEntropyLoss / NegativeLogLikelihoodLoss's reading; `to_float32` spells a cast, applied to the
-    scores and weights of a float16 / bfloat16 loss (the targets' CPU kernels lack them)."""
+def loss_inputs(n, cast: Callable[[str, str], str]) -> Loss:
+    """SoftmaxCrossEntropyLoss / NegativeLogLikelihoodLoss's reading; cast(expr, dtype source) spells a cast,
+    applied to the scores and weights of a float16 / bfloat16 loss (the targets' CPU kernels lack them)."""
     reduction = n.attr("reduction", "mean")
     if reduction not in ("none", "sum", "mean"):
         n.refuse(f"reduction={reduction!r} is not an ONNX value")
@@ -31,6 +33,36 @@ def loss_inputs(n, to_float32: Callable[[str], str]) -> Loss:
     restore = n.in_dtype(0) if n.in_dtype(0) in ("float16", "bfloat16") else None
     x = n.x(0)
     if restore:
-        x = to_float32(x)
-        weight = weight if weight == "None" else to_float32(weight)
+        x = cast(x, n.dtype("float32"))
+        weight = weight if weight == "None" else cast(weight, n.dtype("float32"))
     return Loss(reduction, n.attr("ignore_index", None), x, weight, restore)
+
+
+def register_losses(op, module: str, *, dtypes, nll_source: str, cast, log_softmax) -> None:
+    """NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss for a target: `nll_source` is its _nll_loss helper
+    (ONNX's weighted, ignore_index-aware NLL), cast(expr, dtype source) its cast, log_softmax(n, x) writes the
+    log-probabilities over the class axis and returns their name."""
+
+    def narrow(n, expr: str, loss: Loss) -> str:
+        return cast(expr, n.dtype(loss.restore)) if loss.restore else expr
+
+    def nll_loss(n):
+        loss = loss_inputs(n, cast)
+        return narrow(n, loss.nll(n, n.helper("_nll_loss", nll_source), loss.x), loss)
+
+    def softmax_cross_entropy_loss(n):
+        loss = loss_inputs(n, cast)
+        helper = n.helper("_nll_loss", nll_source)
+        log_prob = log_softmax(n, loss.x)
+        value = narrow(n, loss.nll(n, helper, log_prob), loss)
+        return [value, narrow(n, log_prob, loss)] if n.has_output(1) else [value]
+
+    register_emitter(
+        op, "NegativeLogLikelihoodLoss", nll_loss, name="nll_loss", module=module, dtypes=dtypes,
+        doc="weighted -log_prob at the target class, reduced",
+    )  # fmt: skip
+    register_emitter(
+        op, "SoftmaxCrossEntropyLoss", softmax_cross_entropy_loss, name="softmax_cross_entropy_loss", module=module,
+        dtypes=dtypes,
+        doc="log-softmax over the class axis, then the NLL loss (optionally returning log_prob)",
+    )  # fmt: skip

@@ -2,7 +2,7 @@
 ignore_index, class weights), written out so ignore_index and weighted means follow ONNX exactly."""
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics_loss import Loss, loss_inputs
+from porter.semantics_loss import register_losses
 
 _NLL = """
 def _nll_loss(log_prob, target, weight, ignore_index, reduction):
@@ -22,31 +22,19 @@ def _nll_loss(log_prob, target, weight, ignore_index, reduction):
     return loss.sum() / w.sum()
 """
 
-_DTYPES = {"float32", "float64", "float16"}
 
-
-def _loss(n) -> Loss:
-    return loss_inputs(n, lambda v: f"ops.cast({v}, mindspore.float32)")  # float16: computed in float32
-
-
-def _narrow(n, expr: str, loss: Loss) -> str:
-    return f"ops.cast({expr}, {n.dtype(loss.restore)})" if loss.restore else expr
-
-
-@op("NegativeLogLikelihoodLoss", dtypes=_DTYPES)
-def nll_loss(n):
-    """weighted -log_prob at the target class, reduced"""
-    loss = _loss(n)
-    return _narrow(n, loss.nll(n, n.helper("_nll_loss", _NLL), loss.x), loss)
-
-
-@op("SoftmaxCrossEntropyLoss", dtypes=_DTYPES)
-def softmax_cross_entropy_loss(n):
-    """log-softmax over the class axis, then the NLL loss (optionally returning log_prob)"""
-    loss = _loss(n)
-    helper = n.helper("_nll_loss", _NLL)
+def _log_softmax(n, x: str) -> str:
     shifted, log_prob = n.tmp("shifted"), n.tmp("log_prob")
-    n.stmt(f"{shifted} = {loss.x} - ops.amax({loss.x}, axis=1, keepdims=True)")
+    n.stmt(f"{shifted} = {x} - ops.amax({x}, axis=1, keepdims=True)")
     n.stmt(f"{log_prob} = {shifted} - ops.log(ops.sum(ops.exp({shifted}), dim=1, keepdim=True))")
-    value = _narrow(n, loss.nll(n, helper, log_prob), loss)
-    return [value, _narrow(n, log_prob, loss)] if n.has_output(1) else [value]
+    return log_prob
+
+
+register_losses(
+    op,
+    __name__,
+    dtypes={"float32", "float64", "float16"},  # float16 computed in float32
+    nll_source=_NLL,
+    cast=lambda expr, dtype: f"ops.cast({expr}, {dtype})",
+    log_softmax=_log_softmax,
+)

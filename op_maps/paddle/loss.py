@@ -2,9 +2,7 @@
 class weights), written out so ignore_index and weighted means follow ONNX exactly."""
 
 from porter.op_maps.paddle._registry import op
-from porter.semantics_loss import Loss, loss_inputs
-
-_LOSS_DTYPES = {"float16", "bfloat16", "float32", "float64"}
+from porter.semantics_loss import register_losses
 
 _NLL = """
 def _nll_loss(log_prob, target, weight, ignore_index, reduction):
@@ -25,28 +23,18 @@ def _nll_loss(log_prob, target, weight, ignore_index, reduction):
 """
 
 
-def _loss(n) -> Loss:
-    # Paddle's CPU log_softmax/gather lack float16 and bfloat16: computed in float32
-    return loss_inputs(n, lambda v: f"paddle.cast({v}, 'float32')")
-
-
-def _narrow(n, expr: str, loss: Loss) -> str:
-    return f"paddle.cast({expr}, {n.dtype(loss.restore)})" if loss.restore else expr
-
-
-@op("NegativeLogLikelihoodLoss", dtypes=_LOSS_DTYPES)
-def nll_loss(n):
-    """weighted -log_prob at the target class, reduced"""
-    loss = _loss(n)
-    return _narrow(n, loss.nll(n, n.helper("_nll_loss", _NLL), loss.x), loss)
-
-
-@op("SoftmaxCrossEntropyLoss", dtypes=_LOSS_DTYPES)
-def softmax_cross_entropy_loss(n):
-    """log_softmax over the class axis, then the NLL loss (optionally returning log_prob)"""
-    loss = _loss(n)
-    helper = n.helper("_nll_loss", _NLL)
+def _log_softmax(n, x: str) -> str:
     log_prob = n.tmp("log_prob")
-    n.stmt(f"{log_prob} = nn.functional.log_softmax({loss.x}, axis=1)")
-    value = _narrow(n, loss.nll(n, helper, log_prob), loss)
-    return [value, _narrow(n, log_prob, loss)] if n.has_output(1) else [value]
+    n.stmt(f"{log_prob} = nn.functional.log_softmax({x}, axis=1)")
+    return log_prob
+
+
+# Paddle's CPU log_softmax/gather lack float16 and bfloat16: computed in float32
+register_losses(
+    op,
+    __name__,
+    dtypes={"float16", "bfloat16", "float32", "float64"},
+    nll_source=_NLL,
+    cast=lambda expr, dtype: f"paddle.cast({expr}, {dtype})",
+    log_softmax=_log_softmax,
+)
