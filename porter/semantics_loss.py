@@ -9,6 +9,17 @@ from dataclasses import dataclass
 
 from porter.semantics import register_emitter
 
+# The end of every target's _nll_loss helper, in calls both frameworks' tensors have: ignored targets weigh 0,
+# and the mean divides by the total weight of the targets that count (ONNX's rule).
+NLL_REDUCTION = """    w = w * valid.astype(w.dtype)
+    loss = picked * w
+    if reduction == 'none':
+        return loss
+    if reduction == 'sum':
+        return loss.sum()
+    return loss.sum() / w.sum()
+"""
+
 
 @dataclass(frozen=True)
 class Loss:

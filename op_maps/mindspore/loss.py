@@ -2,9 +2,10 @@
 ignore_index, class weights), written out so ignore_index and weighted means follow ONNX exactly."""
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics_loss import register_losses
+from porter.semantics_loss import NLL_REDUCTION, register_losses
 
-_NLL = """
+_NLL = (
+    """
 def _nll_loss(log_prob, target, weight, ignore_index, reduction):
     # -log_prob[n, target[n, ...], ...] * weight[target]; ignored targets count 0; the mean divides by
     # the total weight of the targets that count.
@@ -13,14 +14,9 @@ def _nll_loss(log_prob, target, weight, ignore_index, reduction):
     safe = ops.where(valid, target, ops.zeros_like(target))
     picked = -ops.gather_elements(log_prob, 1, ops.expand_dims(safe, 1)).squeeze(1)
     w = ops.ones_like(picked) if weight is None else ops.reshape(ops.gather(weight, safe.reshape(-1), 0), safe.shape)
-    w = w * valid.astype(w.dtype)
-    loss = picked * w
-    if reduction == 'none':
-        return loss
-    if reduction == 'sum':
-        return loss.sum()
-    return loss.sum() / w.sum()
 """
+    + NLL_REDUCTION
+)
 
 
 def _log_softmax(n, x: str) -> str:

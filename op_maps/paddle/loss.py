@@ -2,9 +2,10 @@
 class weights), written out so ignore_index and weighted means follow ONNX exactly."""
 
 from porter.op_maps.paddle._registry import op
-from porter.semantics_loss import register_losses
+from porter.semantics_loss import NLL_REDUCTION, register_losses
 
-_NLL = """
+_NLL = (
+    """
 def _nll_loss(log_prob, target, weight, ignore_index, reduction):
     # ONNX NegativeLogLikelihoodLoss: -log_prob[n, target[n, ...], ...] * weight[target], ignored
     # targets contribute 0; the mean divides by the total weight of the targets that count.
@@ -13,14 +14,9 @@ def _nll_loss(log_prob, target, weight, ignore_index, reduction):
     safe = paddle.where(valid, target, paddle.zeros_like(target))
     picked = -paddle.take_along_axis(log_prob, safe.unsqueeze(1), axis=1, broadcast=False).squeeze(1)
     w = paddle.ones_like(picked) if weight is None else paddle.reshape(paddle.gather(weight, safe.flatten()), safe.shape)
-    w = w * valid.astype(w.dtype)
-    loss = picked * w
-    if reduction == 'none':
-        return loss
-    if reduction == 'sum':
-        return loss.sum()
-    return loss.sum() / w.sum()
 """
+    + NLL_REDUCTION
+)
 
 
 def _log_softmax(n, x: str) -> str:
