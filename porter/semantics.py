@@ -120,30 +120,6 @@ def dropout_outputs(n, train_call: str, mask) -> list[str]:
     return [x, mask(x, n.since >= 10)]
 
 
-_LOW_PRECISION = ("float8", "float4", "int4", "uint4", "int2", "uint2")
-
-
-def cast_destination(n) -> str:
-    """The canonical dtype a Cast/CastLike node produces; low-precision-only attributes are checked."""
-    from porter.dtypes import onnx_dtype_name
-
-    if n.op_type == "CastLike":
-        dst = n.in_dtype(1)
-        if dst is None:
-            n.refuse("the target dtype (input 1) must be known")
-    else:
-        to = n.attr("to")
-        dst = to.lower() if isinstance(to, str) else onnx_dtype_name(to)
-        dst = {"float": "float32", "double": "float64"}.get(dst, dst)
-    if n.since >= 19 and not n.attr("saturate", 1) and dst.startswith(_LOW_PRECISION):
-        n.refuse("saturate=0 casts to float8 are not supported")
-    if n.since >= 24 and n.has_attr("round_mode"):
-        mode = n.attr("round_mode")
-        if dst.startswith(_LOW_PRECISION) and mode != "up":
-            n.refuse(f"round_mode={mode!r} casts to low-precision types are not supported")
-    return dst
-
-
 def static_weight_shape(n, supported_ranks=(1, 2, 3)) -> tuple[tuple, int]:
     """A conv weight's static shape and its number of spatial dims, or a refusal."""
     w_shape = n.in_shape(1)
