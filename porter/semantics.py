@@ -274,6 +274,16 @@ def embedding_padding_row(n) -> int | None:
     return padding if padding >= 0 else None
 
 
+def embedding_lookup(n):
+    """(table, padding row) of a Gather that is torch's Embedding lookup (embedding_table; the padding row
+    only in a port that trains, embedding_padding_row), (None, None) for any other Gather. A padding row
+    needs the Embedding layer, so a port that trains refuses one without a constant table."""
+    table, padding = embedding_table(n), embedding_padding_row(n)
+    if table is None and padding is not None:
+        n.refuse(f"training with padding_idx={padding} needs a float32 constant table (an Embedding layer)")
+    return table, padding
+
+
 def conv_transpose_params(n, w_shape, rank: int):
     """(kernel, strides, dilations, group, pads as [begin..., end...], output_padding) of a ConvTranspose,
     with output_shape and auto_pad resolved into explicit pads (ONNX's formula; SAME_UPPER puts the odd

@@ -5,7 +5,7 @@ import numpy as np
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
-from porter.semantics import embedding_padding_row, embedding_table, space_to_depth_order
+from porter.semantics import embedding_lookup, space_to_depth_order
 from porter.semantics_shape import (
     allows_zero,
     concat_axis,
@@ -354,8 +354,7 @@ class TorchEmbedding(nn.Embedding):
 def gather(n):
     """ops.gather along axis (negative indices wrapped); nn.Embedding for torch's"""
     # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
-    table = embedding_table(n)
-    padding = embedding_padding_row(n)
+    table, padding = embedding_lookup(n)
     if table is not None:
         layer_type, row = "nn.Embedding", ""
         if padding is not None:
@@ -365,8 +364,6 @@ def gather(n):
         layer = n.layer(n.layer_hint(0), ctor, {"embedding_table": table},
                         {"embedding_table": n.input_source_name(0) or "weight"})  # fmt: skip
         return f"{layer}({n.x(1)})"
-    if padding is not None:
-        n.refuse(f"training with padding_idx={padding} needs a float32 constant table (an Embedding layer)")
     axis = int(n.attr("axis", 0))
     x, idx = n.x(0), n.x(1)
     const = n.const(1)

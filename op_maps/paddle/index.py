@@ -10,7 +10,7 @@ import numpy as np
 from porter.op_maps import _scatter as tensor_scatter
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.semantics import embedding_padding_row, embedding_table, vocabulary
+from porter.semantics import embedding_lookup, vocabulary
 from porter.semantics_index import (
     gather_nd_batch_dims,
     reverse_sequence_axes,
@@ -51,16 +51,13 @@ class TorchEmbedding(nn.Embedding):
 def gather(n):
     """paddle.gather along axis (any indices rank: gathered flat, then reshaped); nn.Embedding for torch's"""
     # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
-    table = embedding_table(n)
-    padding = embedding_padding_row(n)
+    table, padding = embedding_lookup(n)
     if table is not None:
         ctor = f"nn.Embedding({table.shape[0]}, {table.shape[1]})"
         if padding is not None:
             ctor = f"{n.helper('TorchEmbedding', _TORCH_EMBEDDING)}({table.shape[0]}, {table.shape[1]}, {padding})"
         layer = n.layer(n.layer_hint(0), ctor, {"weight": table}, {"weight": n.input_source_name(0) or "weight"})
         return f"{layer}({n.x(1)})"
-    if padding is not None:
-        n.refuse(f"training with padding_idx={padding} needs a float32 constant table (an Embedding layer)")
     axis = int(n.attr("axis", 0))
     x = n.x(0)
     idx = _indices(n, 1, f"{x}.shape[{axis}]")
