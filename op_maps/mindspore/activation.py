@@ -2,17 +2,10 @@
 
 import numpy as np
 
+from porter import semantics_activation as reading
 from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.rows import direct
 from porter.semantics import dropout_outputs
-from porter.semantics_activation import (
-    activation_alpha,
-    gelu_approximation,
-    hard_sigmoid_args,
-    selu_args,
-    shrink_expression,
-    softmax_axis,
-)
 
 _F = {"float32", "float64", "float16"}
 
@@ -25,13 +18,13 @@ direct(REGISTRY, "HardSwish", "ops.hardswish", dtypes=_F)
 @op("LeakyRelu", versions=[6, 16], dtypes=_F)
 def leaky_relu(n):
     """ops.leaky_relu"""
-    return f"ops.leaky_relu({n.x(0)}, alpha={activation_alpha(n)!r})"
+    return f"ops.leaky_relu({n.x(0)}, alpha={reading.activation_alpha(n)!r})"
 
 
 @op("Elu", versions=[6, 22], dtypes=_F)
 def elu(n):
     """x if x > 0 else alpha * (exp(x) - 1)"""
-    alpha = activation_alpha(n)
+    alpha = reading.activation_alpha(n)
     x = n.x(0)
     return f"ops.where({x} > 0, {x}, {alpha!r} * (ops.exp({x}) - 1))"
 
@@ -39,7 +32,7 @@ def elu(n):
 @op("Selu", versions=[6, 22], dtypes=_F)
 def selu(n):
     """gamma * (x if x > 0 else alpha * (exp(x) - 1))"""
-    alpha, gamma = selu_args(n)
+    alpha, gamma = reading.selu_args(n)
     x = n.x(0)
     return f"{gamma!r} * ops.where({x} > 0, {x}, {alpha!r} * (ops.exp({x}) - 1))"
 
@@ -54,20 +47,20 @@ def softplus(n):
 @op("HardSigmoid", versions=[6, 22], dtypes=_F)
 def hard_sigmoid(n):
     """clip(alpha * x + beta, 0, 1)"""
-    alpha, beta = hard_sigmoid_args(n)
+    alpha, beta = reading.hard_sigmoid_args(n)
     return f"ops.clamp({alpha!r} * {n.x(0)} + {beta!r}, 0.0, 1.0)"
 
 
 @op("Gelu", dtypes=_F)
 def gelu(n):
     """ops.gelu (approximate='none' or 'tanh', passed explicitly: MindSpore's default is tanh)"""
-    return f"ops.gelu({n.x(0)}, approximate={gelu_approximation(n)!r})"
+    return f"ops.gelu({n.x(0)}, approximate={reading.gelu_approximation(n)!r})"
 
 
 @op("Gelu", dtypes=_F, device="ascend")
 def gelu_ascend(n):
     """mindspore.mint.nn.functional.gelu: Ascend's fused kernel (mint kernels are not registered on CPU)"""
-    return f"mindspore.mint.nn.functional.gelu({n.x(0)}, approximate={gelu_approximation(n)!r})"
+    return f"mindspore.mint.nn.functional.gelu({n.x(0)}, approximate={reading.gelu_approximation(n)!r})"
 
 
 @op("PRelu", versions=[6, 7, 9, 16], dtypes=_F)
@@ -107,7 +100,7 @@ def _softmax(x, axis):
 
 def _along_axis(n, helper: str) -> str:
     """helper(x, axis) from opset 13; before, over the input flattened to 2-D at `axis` (static shape)."""
-    axis, coerced = softmax_axis(n)
+    axis, coerced = reading.softmax_axis(n)
     if not coerced:
         return f"{helper}({n.x(0)}, {axis})"
     shape = n.in_shape(0)
@@ -147,7 +140,7 @@ def hardmax(n):
 
 
 def _swish(n, x: str) -> str:
-    alpha = activation_alpha(n)
+    alpha = reading.activation_alpha(n)
     return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
 
 
@@ -166,13 +159,13 @@ def swiglu(n):
 @op("Shrink", dtypes=_F)
 def shrink(n):
     """x + bias below -lambd, x - bias above lambd, 0 between"""
-    return shrink_expression(n, "ops.where", "ops.zeros_like")
+    return reading.shrink_expression(n, "ops.where", "ops.zeros_like")
 
 
 @op("Celu", dtypes={"float32", "float16"})
 def celu(n):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"""
-    alpha = activation_alpha(n)
+    alpha = reading.activation_alpha(n)
     x = n.x(0)
     return f"ops.where({x} > 0, {x}, {n.lit(alpha)} * (ops.exp({x} / {n.lit(alpha)}) - 1))"
 
@@ -188,4 +181,4 @@ def mish(n):
 def thresholded_relu(n):
     """x where x > alpha, else 0"""
     x = n.x(0)
-    return f"ops.where({x} > {n.lit(activation_alpha(n))}, {x}, ops.zeros_like({x}))"
+    return f"ops.where({x} > {n.lit(reading.activation_alpha(n))}, {x}, ops.zeros_like({x}))"

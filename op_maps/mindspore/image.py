@@ -9,22 +9,15 @@ import inspect
 
 import numpy as np
 
+from porter import semantics_image as reading
 from porter.op_maps import _detection as detection
 from porter.op_maps import _grids as grids
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_values
 from porter.semantics import grid_sample_args, resample_plan
-from porter.semantics_image import (
-    UPSAMPLE_COORDINATES,
-    Coordinates,
-    resize_axes,
-    resize_coordinates,
-    resize_mode,
-    upsample_mode,
-)
 
 
-def _resize_from_plan(n, x: str, shape, out_sizes, scales, mode: str, c: Coordinates) -> str:
+def _resize_from_plan(n, x: str, shape, out_sizes, scales, mode: str, c: reading.Coordinates) -> str:
     expr = x
     for axis, (size, out, scale) in enumerate(zip(shape, out_sizes, scales)):
         if size == out and scale == 1.0:
@@ -95,10 +88,10 @@ def _runtime_floats(n, i: int, what: str) -> str:
     return f"tuple(float(v) for v in {n.x(i)}.asnumpy().reshape(-1))"
 
 
-def _resize(n, scales_input: int | None, sizes_input: int | None, mode: str, c: Coordinates):
+def _resize(n, scales_input: int | None, sizes_input: int | None, mode: str, c: reading.Coordinates):
     """Resize of the listed axes to sizes or by scales: a plan made at convert time when they are constants
     (compiles under GRAPH_MODE), else the same plan made at run time."""
-    axes, policy = resize_axes(n)
+    axes, policy = reading.resize_axes(n)
     shape = n.in_shape(0)
     if shape is None or any(not isinstance(d, int) for d in shape):
         n.refuse("a static input shape is needed for MindSpore's Resize")
@@ -131,7 +124,7 @@ def _resize(n, scales_input: int | None, sizes_input: int | None, mode: str, c: 
 @op("Resize", versions=[11, 13, 18, 19], dtypes={"float32"})
 def resize(n):
     """separable resampling with ONNX's coordinate transformation (static input shape)"""
-    mode, coords = resize_mode(n), resize_coordinates(n)
+    mode, coords = reading.resize_mode(n), reading.resize_coordinates(n)
     if coords.ctm == "tf_crop_and_resize":
         n.refuse("tf_crop_and_resize is not mapped for MindSpore yet")
     return _resize(n, 2, 3, mode, coords)
@@ -140,13 +133,13 @@ def resize(n):
 @op("Resize", versions=[10], dtypes={"float32"})
 def resize_10(n):
     """Resize-10: scales only, asymmetric coordinates, nearest rounds down (as Upsample)"""
-    return _resize(n, 1, None, resize_mode(n), resize_coordinates(n))
+    return _resize(n, 1, None, reading.resize_mode(n), reading.resize_coordinates(n))
 
 
 @op("Upsample", versions=[9], dtypes={"float32"})
 def upsample(n):
     """Resize with asymmetric coordinates and floor rounding (Upsample's definition)"""
-    return _resize(n, 1, None, upsample_mode(n), UPSAMPLE_COORDINATES)
+    return _resize(n, 1, None, reading.upsample_mode(n), reading.UPSAMPLE_COORDINATES)
 
 
 @op("Upsample", versions=[7], dtypes={"float32"})
@@ -157,7 +150,9 @@ def upsample_7(n):
         n.refuse("a static input shape is needed for MindSpore's Upsample")
     scales = [float(s) for s in n.attr("scales")]
     out_sizes = [int(i * s) for i, s in zip(shape, scales)]
-    return _resize_from_plan(n, n.x(0), shape, out_sizes, scales, upsample_mode(n), UPSAMPLE_COORDINATES)
+    return _resize_from_plan(
+        n, n.x(0), shape, out_sizes, scales, reading.upsample_mode(n), reading.UPSAMPLE_COORDINATES
+    )
 
 
 @op("GridSample", dtypes={"float32", "float64"})

@@ -1,19 +1,11 @@
 """Activations and softmax-like ops: Relu, Sigmoid, Gelu, Softmax, Dropout (inference), Identity ..."""
 
+from porter import semantics_activation as reading
 from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
 from porter.semantics import dropout_outputs
-from porter.semantics_activation import (
-    ALPHA,
-    activation_alpha,
-    gelu_approximation,
-    hard_sigmoid_args,
-    selu_args,
-    shrink_expression,
-    softmax_axis,
-)
 
 _F = "nn.functional"
 
@@ -28,19 +20,19 @@ _row("Sigmoid", f"{_F}.sigmoid", versions=[6, 13], dtypes=FLOATS)
 _row("Softsign", f"{_F}.softsign", dtypes=FLOATS)
 _row("Softplus", f"{_F}.softplus", dtypes=FLOATS, kwargs={"beta": "1.0", "threshold": "20.0"})
 _row("Mish", f"{_F}.mish", dtypes=FLOATS)
-_row("Elu", f"{_F}.elu", versions=[6, 22], attrs={"alpha": ("alpha", ALPHA["Elu"])}, dtypes=FLOATS)
-_row("Celu", f"{_F}.celu", attrs={"alpha": ("alpha", ALPHA["Celu"])}, dtypes=FLOATS)
+_row("Elu", f"{_F}.elu", versions=[6, 22], attrs={"alpha": ("alpha", reading.ALPHA["Elu"])}, dtypes=FLOATS)
+_row("Celu", f"{_F}.celu", attrs={"alpha": ("alpha", reading.ALPHA["Celu"])}, dtypes=FLOATS)
 _row(
     "LeakyRelu",
     f"{_F}.leaky_relu",
     versions=[6, 16],
-    attrs={"alpha": ("negative_slope", ALPHA["LeakyRelu"])},
+    attrs={"alpha": ("negative_slope", reading.ALPHA["LeakyRelu"])},
     dtypes=FLOATS,
 )
 _row(
     "ThresholdedRelu",
     f"{_F}.thresholded_relu",
-    attrs={"alpha": ("threshold", ALPHA["ThresholdedRelu"])},
+    attrs={"alpha": ("threshold", reading.ALPHA["ThresholdedRelu"])},
     dtypes=FLOATS,
     kwargs={"value": "0.0"},
 )
@@ -50,7 +42,7 @@ _row("HardSwish", f"{_F}.hardswish", dtypes=FLOATS)
 @op("Selu", versions=[6, 22], dtypes=FLOATS)
 def selu(n):
     """nn.functional.selu"""
-    alpha, gamma = selu_args(n)
+    alpha, gamma = reading.selu_args(n)
     return widened(
         n, [n.x(0)], n.in_dtype(0), lambda x: f"nn.functional.selu({x}, scale={n.lit(gamma)}, alpha={n.lit(alpha)})"
     )
@@ -59,7 +51,7 @@ def selu(n):
 @op("HardSigmoid", versions=[6, 22], dtypes=FLOATS)
 def hard_sigmoid(n):
     """nn.functional.hardsigmoid"""
-    alpha, beta = hard_sigmoid_args(n)
+    alpha, beta = reading.hard_sigmoid_args(n)
     return widened(
         n,
         [n.x(0)],
@@ -69,7 +61,7 @@ def hard_sigmoid(n):
 
 
 def _swish(n, x: str) -> str:
-    alpha = activation_alpha(n)
+    alpha = reading.activation_alpha(n)
     return f"{x} * nn.functional.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"nn.functional.silu({x})"
 
 
@@ -88,7 +80,7 @@ def swiglu(n):
 @op("Gelu", dtypes=FLOATS)
 def gelu(n):
     """nn.functional.gelu (approximate='none' or 'tanh')"""
-    approximate = gelu_approximation(n)
+    approximate = reading.gelu_approximation(n)
     return widened(
         n, [n.x(0)], n.in_dtype(0), lambda x: f"nn.functional.gelu({x}, approximate={approximate == 'tanh'})"
     )
@@ -97,7 +89,7 @@ def gelu(n):
 @op("Shrink", dtypes=FLOATS)
 def shrink(n):
     """x + bias below -lambd, x - bias above lambd, 0 between"""
-    return shrink_expression(n, "paddle.where", "paddle.zeros_like")
+    return reading.shrink_expression(n, "paddle.where", "paddle.zeros_like")
 
 
 @op("PRelu", versions=[6, 7, 9, 16], dtypes=FLOATS)
@@ -119,7 +111,7 @@ def _softmax_like(n, fn: str) -> str:
 
 
 def _softmax_axis(n, fn: str, x: str) -> str:
-    axis, coerced = softmax_axis(n)
+    axis, coerced = reading.softmax_axis(n)
     if not coerced:
         return fn.format(x=x, axis=axis)
     flat = n.tmp("flat")

@@ -6,20 +6,13 @@ and blended on the device. This matches every coordinate_transformation_mode and
 spec exactly, which nn.functional.interpolate's align_corners/align_mode pair cannot.
 """
 
+from porter import semantics_image as reading
 from porter.op_maps import _detection as detection
 from porter.op_maps import _grids as grids
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.op_maps.paddle.shape import _int_list
 from porter.semantics import grid_sample_args
-from porter.semantics_image import (
-    UPSAMPLE_COORDINATES,
-    Coordinates,
-    resize_axes,
-    resize_coordinates,
-    resize_mode,
-    upsample_mode,
-)
 
 _RESIZE = """
 def _resize(x, sizes, scales, axes, mode, ctm, nearest_mode, cubic_a, exclude_outside, extrapolation, roi, policy):
@@ -124,15 +117,15 @@ def _floats_or_runtime(n, i: int) -> str:
     return f"({n.x(i)}.tolist() or None)"
 
 
-def _coordinate_args(c: Coordinates) -> str:
+def _coordinate_args(c: reading.Coordinates) -> str:
     return f"{c.ctm!r}, {c.nearest_mode!r}, {c.cubic_a!r}, {bool(c.exclude_outside)}, {c.extrapolation!r}"
 
 
 @op("Resize", dtypes={"float32", "float64", "float16", "bfloat16"})
 def resize(n):
     """separable resampling with ONNX's coordinate transformation, nearest rounding and cubic kernel"""
-    mode = resize_mode(n)
-    coords = resize_coordinates(n)
+    mode = reading.resize_mode(n)
+    coords = reading.resize_coordinates(n)
     if n.since < 11:
         scales, sizes, roi = _floats_or_runtime(n, 1), "None", "None"
     else:
@@ -141,7 +134,7 @@ def resize(n):
         sizes = f"{n.x(3)}.tolist()" if n.has_input(3) else "None"
         if n.has_input(3) and n.const(3) is not None:
             sizes = n.lit([int(v) for v in n.const_list(3)])
-    axes, policy = resize_axes(n)
+    axes, policy = reading.resize_axes(n)
     if sizes == "None" and scales == "None":
         n.refuse("neither scales nor sizes is given")
     if coords.ctm != "tf_crop_and_resize":
@@ -154,12 +147,12 @@ def resize(n):
 @op("Upsample", dtypes={"float32", "float64", "float16"})
 def upsample(n):
     """Resize with asymmetric coordinates and floor rounding (Upsample's definition)"""
-    mode = upsample_mode(n)
+    mode = reading.upsample_mode(n)
     scales = n.lit([float(s) for s in n.attr("scales")]) if n.since < 9 else _floats_or_runtime(n, 1)
     if n.since < 7:
         n.refuse("Upsample-1 (width_scale/height_scale) is not supported")
     helper = n.helper("_resize", _RESIZE)
-    args = f"None, {scales}, None, {mode!r}, {_coordinate_args(UPSAMPLE_COORDINATES)}, None, 'stretch'"
+    args = f"None, {scales}, None, {mode!r}, {_coordinate_args(reading.UPSAMPLE_COORDINATES)}, None, 'stretch'"
     return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{helper}({x}, {args})")
 
 
