@@ -24,13 +24,11 @@ def counts_padding(n) -> bool:
     return bool(n.attr("count_include_pad", 0)) if n.since >= 7 else False
 
 
-def lp_norm_p(n) -> int:
-    """LpPool / GlobalLpPool's p: an int, though their first version declares a float attribute (a fractional
-    one is refused rather than truncated)."""
+def lp_norm_p(n) -> int | float:
+    """LpPool / GlobalLpPool's p: an int from opset 2; their first version's float attribute is kept as a float
+    where it is fractional (not truncated)."""
     p = n.attr("p", 2)
-    if float(p) != int(p):
-        n.refuse(f"p={p}: a fractional p is not mapped")
-    return int(p)
+    return int(p) if float(p).is_integer() else float(p)
 
 
 def spatial_axes(n) -> list[int]:

@@ -19,10 +19,11 @@ def test_dilated_windows_are_refused(target):
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_a_fractional_lp_pool_p_is_refused_not_truncated(target):
-    case = NodeCase("p", "GlobalLpPool", {"x": X}, attrs={"p": 2.5}, opset=1)
-    with pytest.raises(UnsupportedOp, match="p=2.5"):
-        generate(build_model(case), target)
+@pytest.mark.parametrize("op_type", ["LpPool", "GlobalLpPool"])
+def test_a_fractional_first_version_p_is_kept_not_truncated(target, op_type):
+    attrs = {"p": 2.5, **({"kernel_shape": [2, 2]} if op_type == "LpPool" else {})}
+    _, code = generate(build_model(NodeCase("p", op_type, {"x": X}, attrs=attrs, opset=1)), target)
+    assert "2.5)" in code and "0.4)" in code
 
 
 @pytest.mark.parametrize("target", TARGETS)
