@@ -8,7 +8,7 @@ auto_pad SAME_UPPER/SAME_LOWER/VALID is resolved at convert time from the input'
 from porter.op_maps import _fold as fold
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.op_maps.paddle.shape import _int_list
+from porter.op_maps.paddle.shape import int_list
 from porter.semantics import conv_transpose_params, static_weight_shape
 from porter.semantics_conv import conv_params, layer_params
 
@@ -79,4 +79,4 @@ def conv_transpose(n):
     return f"{full}[:, :, {', '.join(crops)}]"
 
 
-fold.register(op, __name__, calls="paddle", tensor="paddle.to_tensor", read_ints=_int_list)
+fold.register(op, __name__, calls="paddle", tensor="paddle.to_tensor", read_ints=int_list)

@@ -11,13 +11,13 @@ from porter.op_maps.paddle._registry import op
 from porter.semantics import legacy_broadcast
 from porter.semantics_elementwise import arithmetic, clip_bounds, is_fmod, is_inf_sides, unary, unary_math, variadic
 
-_WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float32", "bfloat16": "float32"}
+WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float32", "bfloat16": "float32"}
 _NUMERIC = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"}
 
 
 def widened(n, inputs: list[str], dtype: str | None, make) -> str:  # also rows.direct's `wrap`
     """make(*inputs) computed in a kernel-supported dtype and cast back to `dtype` when needed."""
-    wide = _WIDEN.get(dtype or "")
+    wide = WIDEN.get(dtype or "")
     if wide is None:
         return make(*inputs)
     if wide == "float32":
@@ -106,7 +106,7 @@ def _round_half_even(x):
 def is_nan(n):
     """paddle.isnan"""
     x = n.x(0)
-    return f"paddle.isnan(paddle.cast({x}, 'float32'))" if n.in_dtype(0) in _WIDEN else f"paddle.isnan({x})"
+    return f"paddle.isnan(paddle.cast({x}, 'float32'))" if n.in_dtype(0) in WIDEN else f"paddle.isnan({x})"
 
 
 @op("IsInf", dtypes=FLOATS)
@@ -114,7 +114,7 @@ def is_inf(n):
     """paddle.isinf, optionally only +inf or -inf"""
     positive, negative = is_inf_sides(n)
     x = n.x(0)
-    if n.in_dtype(0) in _WIDEN:
+    if n.in_dtype(0) in WIDEN:
         x = f"paddle.cast({x}, 'float32')"
     if positive and negative:
         return f"paddle.isinf({x})"

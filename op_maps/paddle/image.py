@@ -11,7 +11,7 @@ from porter.op_maps import _detection as detection
 from porter.op_maps import _grids as grids
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.op_maps.paddle.shape import _int_list
+from porter.op_maps.paddle.shape import int_list
 from porter.semantics import grid_sample_args
 
 _RESIZE = """
@@ -188,5 +188,5 @@ grids.register(
         "reshape": "paddle.reshape",
         "tensor": "paddle.to_tensor",
     },
-    _int_list,
+    int_list,
 )

@@ -5,7 +5,7 @@ empty axes reduce everything unless noop_with_empty_axes=1.
 """
 
 from porter.op_maps.paddle._registry import op
-from porter.op_maps.paddle.elementwise import _WIDEN
+from porter.op_maps.paddle.elementwise import WIDEN
 from porter.semantics_reduce import EMPTY_IDENTITY, arg_reduction, cumulative, reduction
 
 _REDUCE_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64", "int8", "int16", "uint8", "bool"}
@@ -40,7 +40,7 @@ def _reduce(op_type: str, template: str):
         axes_src = f"{n.x(1)}.tolist() or None" if r.runtime else (None if r.axes is None else n.lit(r.axes))
         if axes_src is None and noop:
             return x
-        wide = _WIDEN.get(dtype or "")
+        wide = WIDEN.get(dtype or "")
         if dtype == "bool":
             n.refuse("boolean reductions are not supported")
         src = f"paddle.cast({x}, '{wide}')" if wide else x
@@ -80,8 +80,8 @@ def _arg(op_type: str, call: str):
     def emit(n):
         axis, keep, last = arg_reduction(n)
         x = n.x(0)
-        if n.in_dtype(0) in _WIDEN:
-            x = f"paddle.cast({x}, '{_WIDEN[n.in_dtype(0)]}')"
+        if n.in_dtype(0) in WIDEN:
+            x = f"paddle.cast({x}, '{WIDEN[n.in_dtype(0)]}')"
         if not last:
             return f"{call}({x}, axis={axis}, keepdim={keep})"
         # the last occurrence: search the reversed axis, then map the index back

@@ -30,7 +30,7 @@ from porter.symdims import Dim, expand_shape, slice_subscript
 _MOVE_DTYPES = {"float16", "bfloat16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"}
 
 
-def _int_list(n, i: int, what: str) -> str:
+def int_list(n, i: int, what: str) -> str:
     """Source for a Python list of ints taken from input i (a literal when constant)."""
     const = n.const_list(i)
     if const is not None:
@@ -49,7 +49,7 @@ def _axes_from_attr_or_input(n, attr_since: int, input_index: int = 1):
         return None if axes is None else n.lit([int(a) for a in axes])
     if not n.has_input(input_index):
         return None
-    return _int_list(n, input_index, "axes")
+    return int_list(n, input_index, "axes")
 
 
 @op("Reshape", versions=[5, 13, 14, 19, 21, 23, 24, 25])
@@ -76,7 +76,7 @@ def reshape(n):
         return f"paddle.reshape({x}, {sym.source()})"
     if allowzero:
         helper = n.helper("_reshape_allowzero", _RESHAPE_ALLOWZERO)
-        return f"{helper}({x}, {_int_list(n, 1, 'the target shape')})"
+        return f"{helper}({x}, {int_list(n, 1, 'the target shape')})"
     # a shape computed from data: paddle.reshape takes the tensor itself (0 copies, -1 infers, as in ONNX)
     return f"paddle.reshape({x}, {n.x(1)})"
 
@@ -205,7 +205,7 @@ def expand(n):
         helper = n.helper("_expand_like", _EXPAND_LIKE)
         return f"{helper}({x}, {n.x(1)})"
     helper = n.helper("_expand", _EXPAND)
-    return f"{helper}({x}, {_int_list(n, 1, 'shape')})"
+    return f"{helper}({x}, {int_list(n, 1, 'shape')})"
 
 
 # paddle.broadcast_tensors' kernels
@@ -231,7 +231,7 @@ def tile(n):
     """paddle.tile"""
     if n.since < 6:
         n.refuse("Tile-1 (tiles + axis inputs) is not supported")
-    return f"paddle.tile({n.x(0)}, {_int_list(n, 1, 'repeats')})"
+    return f"paddle.tile({n.x(0)}, {int_list(n, 1, 'repeats')})"
 
 
 @op("Slice")
@@ -246,9 +246,9 @@ def slice_(n):
         axes = n.attr("axes", None)
         args = [n.lit(list(n.attr("starts"))), n.lit(list(n.attr("ends"))), n.lit(None if axes is None else list(axes))]
         return f"{helper}({x}, {', '.join(args)})"
-    args = [_int_list(n, 1, "starts"), _int_list(n, 2, "ends")]
-    args.append(_int_list(n, 3, "axes") if n.has_input(3) else "None")
-    args.append(_int_list(n, 4, "steps") if n.has_input(4) else "None")
+    args = [int_list(n, 1, "starts"), int_list(n, 2, "ends")]
+    args.append(int_list(n, 3, "axes") if n.has_input(3) else "None")
+    args.append(int_list(n, 4, "steps") if n.has_input(4) else "None")
     return f"{helper}({x}, {', '.join(args)})"
 
 
@@ -298,7 +298,7 @@ def _slice(x, starts, ends, axes=None, steps=None):
 def _pads_list(n) -> str:
     if n.since < 11:
         return n.lit([int(p) for p in n.attr("pads" if n.since >= 2 else "paddings")])
-    return _int_list(n, 1, "pads")
+    return int_list(n, 1, "pads")
 
 
 @op("Pad")
@@ -313,7 +313,7 @@ def pad(n):
         value = f"{n.x(2)}.item()"
     else:
         value = "0"
-    axes = _int_list(n, 3, "axes") if n.since >= 18 and n.has_input(3) else "None"
+    axes = int_list(n, 3, "axes") if n.since >= 18 and n.has_input(3) else "None"
     helper = n.helper("_pad", _PAD)
     return f"{helper}({x}, {pads}, {mode!r}, {value}, {axes})"
 
@@ -399,7 +399,7 @@ def range_(n):
 def constant_of_shape(n):
     """paddle.full(shape, value)"""
     fill, dtype = constant_fill(n)
-    return f"paddle.full({_int_list(n, 0, 'shape')}, {n.lit(fill)}, dtype={n.dtype(dtype)})"
+    return f"paddle.full({int_list(n, 0, 'shape')}, {n.lit(fill)}, dtype={n.dtype(dtype)})"
 
 
 @op("EyeLike")
@@ -439,7 +439,7 @@ def center_crop_pad(n):
     """center crop or zero-pad each listed axis to the target size"""
     axes = n.attr("axes", None)
     helper = n.helper("_center_crop_pad", _CENTER_CROP_PAD)
-    return f"{helper}({n.x(0)}, {_int_list(n, 1, 'shape')}, {n.lit(axes)})"
+    return f"{helper}({n.x(0)}, {int_list(n, 1, 'shape')}, {n.lit(axes)})"
 
 
 _CENTER_CROP_PAD = """
