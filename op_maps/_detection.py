@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import inspect
 
+from porter.semantics import register_emitter
+
 
 def non_max_suppression(boxes, scores, max_per_class, iou_threshold, score_threshold, center_point_box):
     """[selected, 3] int64 rows (batch, class, box): per batch and class, boxes in descending score (ties:
@@ -142,3 +144,20 @@ def roi_align_call(n, vocab: dict) -> str:
     n.require_eager("RoiAlign's sampling weights are made on the host from the RoI values")
     helper = n.helper("_roi_align", _ROI_ALIGN.format(**vocab))
     return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {out_h}, {out_w}, {n.lit(scale)}, {ratio}, {ctm == 'half_pixel'})"
+
+
+def register(op, module: str, host: str, tensor: str, roi_vocab: dict) -> None:
+    """NonMaxSuppression and RoiAlign for a target: `host` spells a tensor's numpy value, `tensor` a numpy
+    array's tensor, roi_vocab the other calls RoiAlign makes."""
+    dtypes = {"float32", "float64"}
+    nms_vocab = {"host": host, "tensor": tensor}
+    register_emitter(
+        op, "NonMaxSuppression", lambda n: nms_call(n, nms_vocab), name="non_max_suppression", module=module,
+        doc="ONNX's selection on the host in numpy (the output size depends on the scores: eager only)",
+        dtypes=dtypes,
+    )  # fmt: skip
+    register_emitter(
+        op, "RoiAlign", lambda n: roi_align_call(n, {**nms_vocab, **roi_vocab}), name="roi_align", module=module,
+        doc="avg mode as two products with per-RoI sampling matrices made on the host (eager only)",
+        dtypes=dtypes,
+    )  # fmt: skip

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import inspect
 
+from porter.semantics import register_emitter
+
 _MAX_ENTRIES = 1 << 24  # the dense 0/1 matrix stays under 64 MiB of float32
 
 
@@ -70,3 +72,14 @@ def col2im_call(n, vocab: dict, read_ints) -> str:
         f"{helper}({n.x(0)}, {read_ints(n, 1, 'image_shape')}, {read_ints(n, 2, 'block_shape')}, "
         f"{dilations}, {pads}, {strides})"
     )
+
+
+def register(op, module: str, *, calls: str, tensor: str, read_ints) -> None:
+    """Col2Im for a target whose calls are `calls.matmul` / `calls.reshape`, `tensor` the one that makes a
+    tensor of a numpy array; read_ints(n, i, what) spells input i's ints."""
+    vocab = {"matmul": f"{calls}.matmul", "reshape": f"{calls}.reshape", "tensor": tensor}
+    register_emitter(
+        op, "Col2Im", lambda n: col2im_call(n, vocab, read_ints), name="col2im", module=module,
+        doc="columns summed into the image by a product with a 0/1 placement matrix (any number of spatial dims)",
+        dtypes={"float32", "float64"},
+    )  # fmt: skip

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import inspect
 
+from porter.semantics import register_emitter
+
 
 def affine_base_grid(spatial, align_corners):
     """[prod(spatial), len(spatial) + 1] homogeneous coordinates (x, y[, z], 1) of the output positions, row-major
@@ -58,3 +60,13 @@ def affine_grid_call(n, vocab: dict, read_ints) -> str:
         return f"{apply}({n.x(0)}, {n.tensor(base, 'grid_base')}, {spatial!r})"
     helper = n.helper("_affine_grid_runtime", _RUNTIME.format(**vocab))
     return f"{helper}({n.x(0)}, {read_ints(n, 1, 'size')}, {align})"
+
+
+def register(op, module: str, vocab: dict, read_ints) -> None:
+    """AffineGrid for a target: `vocab` spells matmul, transpose, reshape and tensor; read_ints(n, i, what)
+    the source of input i's ints."""
+    register_emitter(
+        op, "AffineGrid", lambda n: affine_grid_call(n, vocab, read_ints), name="affine_grid", module=module,
+        doc="the output positions' homogeneous coordinates times each theta (2-D and 3-D)",
+        dtypes={"float32", "float64"},
+    )  # fmt: skip

@@ -4,6 +4,8 @@
 position_ids (or already [batch, seq, size / 2]), the first rotary_embedding_dim channels rotated as halves or
 as interleaved pairs, the rest passed through."""
 
+from porter.semantics import register_emitter, vocabulary
+
 HELPER_SOURCE = """
 def _rotary_embedding(x, cos_cache, sin_cache, position_ids, interleaved, rotary_dim, num_heads):
     # ONNX RotaryEmbedding, step by step as the operator defines it
@@ -59,3 +61,16 @@ def rotary_call(n, vocab: dict) -> str:
         n.refuse("cos_cache must be 2-D with position_ids and 3-D without")
     helper = n.helper("_rotary_embedding", HELPER_SOURCE.format(**vocab))
     return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {position_ids}, {interleaved}, {rotary_dim}, {num_heads})"
+
+
+# The calls the helper makes, each spelled by a target.
+VOCABULARY = ("transpose", "reshape", "concat", "gather", "unsqueeze", "stack")
+
+
+def register(op, module: str, calls: str, dtypes) -> None:
+    """RotaryEmbedding for a target whose calls are `calls.name` for each of VOCABULARY."""
+    vocab = vocabulary(calls, VOCABULARY)
+    register_emitter(
+        op, "RotaryEmbedding", lambda n: rotary_call(n, vocab), name="rotary_embedding", module=module, dtypes=dtypes,
+        doc="ONNX's definition step by step (3-D or 4-D input, position_ids, rotary_embedding_dim, interleaved)",
+    )  # fmt: skip

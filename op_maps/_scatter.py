@@ -1,6 +1,8 @@
 """ONNX TensorScatter (opset 24, the KV-cache update) as every target computes it: one helper in a target's
 vocabulary that picks, for each cache position, the update step written there (or keeps the cache)."""
 
+from porter.semantics import register_emitter
+
 HELPER_SOURCE = """
 def _tensor_scatter(past, update, write_indices, axis, circular):
     # ONNX TensorScatter: update written into the cache along axis from each batch entry's write index on
@@ -31,3 +33,16 @@ def tensor_scatter_call(n, vocab: dict) -> str:
     write = n.x(2) if n.has_input(2) else "None"
     helper = n.helper("_tensor_scatter", HELPER_SOURCE.format(**vocab))
     return f"{helper}({n.x(0)}, {n.x(1)}, {write}, {axis}, {mode == 'circular'})"
+
+
+# The calls the helper makes, each spelled by a target (take: take_along_axis(update, index, axis)).
+VOCABULARY = ("reshape", "arange", "logical_or", "broadcast_to", "clip", "where", "take")
+
+
+def register(op, module: str, vocab: dict[str, str], dtypes) -> None:
+    """TensorScatter for a target whose calls are `vocab` (semantics.vocabulary over VOCABULARY)."""
+    register_emitter(
+        op, "TensorScatter", lambda n: tensor_scatter_call(n, vocab), name="tensor_scatter", module=module,
+        doc="the cache with the update written from each batch entry's write index (linear or circular)",
+        dtypes=dtypes,
+    )  # fmt: skip

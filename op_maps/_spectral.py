@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 
+from porter.semantics import register_emitter, vocabulary
+
 
 def window_values(kind, size, periodic):
     """ONNX's cosine-sum windows: a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N), N = size (periodic) or size - 1."""
@@ -244,3 +246,34 @@ def mel_call(n, vocab: dict, host_scalar) -> str:
     helper = n.helper("_mel_weight_matrix", _fill(_MEL, vocab))
     args = ", ".join(host_scalar(n, i) for i in range(5))
     return f"{helper}({args}, {target_dtype})"
+
+
+# The calls the spectral helpers make, each spelled by a target.
+VOCABULARY = ("moveaxis", "matmul", "unsqueeze", "gather", "reshape", "stack", "tensor")
+
+
+def register(op, module: str, read_int, *, calls: str, tensor: str, host_method: str) -> None:
+    """DFT, STFT, the windows and MelWeightMatrix for a target (`module`: its family module's __name__) whose
+    calls are `calls.name` (VOCABULARY), `tensor` the one that makes a tensor of a numpy array: read_int(n, i,
+    what) spells input i's int, `host_method` the tensor method that gives its numpy value."""
+    vocab = vocabulary(calls, VOCABULARY, tensor=tensor)
+
+    def host_scalar(n, i: int) -> str:
+        """input i as a numpy scalar, read at run time (its dtype kept: the mel formulas divide integers)"""
+        n.require_eager(f"input {i} is read from a tensor at run time")
+        return f"{n.x(i)}.{host_method}().reshape(-1)[0]"
+
+    floats = {"float32", "float64"}
+    rows = [
+        ("DFT", "dft", lambda n: dft_call(n, vocab, read_int), floats,
+         "real matrix products along the axis (matrices made at convert time when sizes are constants)"),
+        ("STFT", "stft", lambda n: stft_call(n, vocab, read_int), floats,
+         "frames gathered by an index, windowed, and a DFT of each (one-sided by default)"),
+        *((kind, "window", lambda n: window_call(n, vocab, read_int), None,
+           "the window's samples: a constant for a constant size, else computed on the host at run time")
+          for kind in WINDOW_KINDS),
+        ("MelWeightMatrix", "mel_weight_matrix", lambda n: mel_call(n, vocab, host_scalar), None,
+         "the triangular mel filters: a constant for constant inputs, else built on the host at run time"),
+    ]  # fmt: skip
+    for op_type, name, emit, dtypes, doc in rows:
+        register_emitter(op, op_type, emit, name=name, doc=doc, module=module, dtypes=dtypes)

@@ -7,6 +7,8 @@ qk_matmul_output modes."""
 
 from __future__ import annotations
 
+from porter.semantics import register_emitter
+
 _HELPER = """
 def _onnx_attention(q, k, v, mask, mask_is_bool, past_k, past_v, nonpad, scale, is_causal, q_heads, kv_heads,
                     softcap, mode, left, right, softmax_dtype):
@@ -116,3 +118,16 @@ def attention_call(n, vocab: dict[str, str]) -> str:
     ]  # fmt: skip
     call = f"{n.helper('_onnx_attention', attention_helper(vocab))}({', '.join(args)})"
     return f"{call}[0]" if n.num_outputs == 1 else f"{call}[:{n.num_outputs}]"
+
+
+# The calls the helper makes, each spelled by a target (rowmax: the maximum along an axis, keeping it).
+VOCABULARY = ("transpose", "reshape", "concat", "zeros", "where", "arange", "logical_and", "repeat_interleave",
+              "matmul", "tanh", "cast", "softmax", "rowmax")  # fmt: skip
+
+
+def register_attention(op, module: str, vocab: dict[str, str], dtypes) -> None:
+    """Attention for a target whose calls are `vocab` (semantics.vocabulary over VOCABULARY)."""
+    register_emitter(
+        op, "Attention", lambda n: attention_call(n, vocab), name="attention", module=module, dtypes=dtypes,
+        doc="ONNX's definition step by step (masks, cache, GQA, softcap, windows, qk outputs)",
+    )  # fmt: skip

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from porter import semantics
+from porter.semantics import register_emitter
+
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 DEFAULT_ACTIVATIONS = {"LSTM": ("Sigmoid", "Tanh", "Tanh"), "GRU": ("Sigmoid", "Tanh"), "RNN": ("Tanh",)}
 N_OUTPUTS = {"LSTM": 3, "GRU": 2, "RNN": 2}
@@ -47,6 +50,16 @@ _ACTIVATION_SOURCE = {
     "HardSigmoid": "lambda v: {clip}(v * {alpha} + {beta}, 0.0, 1.0)",
     "Elu": "lambda v: {where}(v >= 0, v, ({exp}(v) - 1) * {alpha})",
 }
+
+
+# The calls the unrolled form and layer_outputs make; a target's vocabulary spells each one.
+VOCABULARY = ("matmul", "transpose", "zeros", "zeros_like", "clip", "where", "unsqueeze", "stack", "reshape",
+              "sigmoid", "tanh", "relu", "exp", "log")  # fmt: skip
+
+
+def vocabulary(module: str, **spelled: str) -> dict[str, str]:
+    """A target's recurrent vocabulary: `module.name` for every call, except those it spells otherwise."""
+    return semantics.vocabulary(module, VOCABULARY, **spelled)
 
 
 @dataclass(frozen=True)
@@ -296,3 +309,28 @@ def layer_outputs(n, rec: Recurrence, layer: str, vocab: dict[str, str]) -> list
     if rec.layout == 1:
         finals = [f"{t}({s}, (1, 0, 2))" for s in finals]
     return [full, *finals][: n.num_outputs]
+
+
+_DOCS = {
+    "LSTM": "nn.LSTM (weights in its gate order) or the exact unrolled form (peepholes, clip, sequence_lens, ...)",
+    "GRU": "nn.GRU for linear_before_reset=1, else the exact unrolled form (clip, sequence_lens, activations)",
+    "RNN": "the framework's tanh RNN layer or the exact unrolled form (clip, sequence_lens, any activation)",
+}
+
+
+def register_recurrences(op, vocab: dict[str, str], layer, module: str) -> None:
+    """Register LSTM, GRU and RNN (float32 / float64) for a target: the framework's own layer where
+    layer_params says it computes what ONNX specifies, the exact unrolled form otherwise. The target spells
+    `layer(rec, params) -> constructor source` (it may add its own parameter names to `params`) and the
+    unrolled form's `vocab`."""
+
+    for op_type, doc in _DOCS.items():
+
+        def emit(n):  # one function object per op: each carries its own name and docstring
+            rec = read_recurrence(n)
+            params = layer_params(n, rec)
+            if params is None:
+                return unrolled(n, vocab)
+            return layer_outputs(n, rec, n.layer(n.layer_hint(1), layer(rec, params), params), vocab)
+
+        register_emitter(op, op_type, emit, module=module, doc=doc, dtypes={"float32", "float64"})

@@ -7,6 +7,26 @@ import numpy as np
 from porter.torch_graph import embedding_arguments
 
 
+def vocabulary(module: str, names, **spelled: str) -> dict[str, str]:
+    """A target's spelling of the calls a shared helper makes (`names`): `module.name` for each, except those
+    the target spells otherwise."""
+    unknown = set(spelled) - set(names)
+    if unknown:
+        raise ValueError(f"not in the vocabulary: {sorted(unknown)}")
+    return {name: spelled.get(name, f"{module}.{name}") for name in names}
+
+
+def register_emitter(op, op_type: str, emit, *, module: str, doc: str | None = None, name: str | None = None, **kw):
+    """Register `emit` with a target's `op` decorator as if the target's family module (`module`, its
+    __name__) had defined it: the registry, `porter ops` and docs/operators.md read the module, the name and
+    the first docstring line (`doc`). For the shared emitter factories of porter/semantics_*.py."""
+    emit.__name__ = emit.__qualname__ = name or op_type.lower()
+    emit.__module__ = module
+    if doc is not None:
+        emit.__doc__ = doc
+    return op(op_type, **kw)(emit)
+
+
 def spatial_params(n, kernel: list[int], spatial_shape):
     """(strides, dilations, pads as [begin..., end...]) with auto_pad resolved."""
     rank = len(kernel)
@@ -86,28 +106,18 @@ def dropout_for_inference(n) -> None:
             n.refuse("training_mode must be a constant false: porter converts for inference")
 
 
-_LOW_PRECISION = ("float8", "float4", "int4", "uint4", "int2", "uint2")
-
-
-def cast_destination(n) -> str:
-    """The canonical dtype a Cast/CastLike node produces; low-precision-only attributes are checked."""
-    from porter.dtypes import onnx_dtype_name
-
-    if n.op_type == "CastLike":
-        dst = n.in_dtype(1)
-        if dst is None:
-            n.refuse("the target dtype (input 1) must be known")
-    else:
-        to = n.attr("to")
-        dst = to.lower() if isinstance(to, str) else onnx_dtype_name(to)
-        dst = {"float": "float32", "double": "float64"}.get(dst, dst)
-    if n.since >= 19 and not n.attr("saturate", 1) and dst.startswith(_LOW_PRECISION):
-        n.refuse("saturate=0 casts to float8 are not supported")
-    if n.since >= 24 and n.has_attr("round_mode"):
-        mode = n.attr("round_mode")
-        if dst.startswith(_LOW_PRECISION) and mode != "up":
-            n.refuse(f"round_mode={mode!r} casts to low-precision types are not supported")
-    return dst
+def dropout_outputs(n, train_call: str, mask) -> list[str]:
+    """Dropout's outputs: `train_call(x, p=rate, training=self.training)` in a port converted for training,
+    else the input unchanged and, when asked for, the all-true mask: mask(x, as_bool) spells ones shaped like
+    x, bool from opset 10, in x's dtype before."""
+    rate = trainable_dropout_rate(n)
+    if rate is not None:
+        return [f"{train_call}({n.x(0)}, p={rate!r}, training=self.training)"]
+    dropout_for_inference(n)
+    x = n.x(0)
+    if not n.has_output(1):
+        return [x]
+    return [x, mask(x, n.since >= 10)]
 
 
 def static_weight_shape(n, supported_ranks=(1, 2, 3)) -> tuple[tuple, int]:
@@ -262,6 +272,16 @@ def embedding_padding_row(n) -> int | None:
         n.refuse(f"Embedding padding_idx {args['padding_idx']!r} is not a constant")
     # torch makes a negative padding_idx positive before the call; a negative one matches no id
     return padding if padding >= 0 else None
+
+
+def embedding_lookup(n):
+    """(table, padding row) of a Gather that is torch's Embedding lookup (embedding_table; the padding row
+    only in a port that trains, embedding_padding_row), (None, None) for any other Gather. A padding row
+    needs the Embedding layer, so a port that trains refuses one without a constant table."""
+    table, padding = embedding_table(n), embedding_padding_row(n)
+    if table is None and padding is not None:
+        n.refuse(f"training with padding_idx={padding} needs a float32 constant table (an Embedding layer)")
+    return table, padding
 
 
 def conv_transpose_params(n, w_shape, rank: int):

@@ -2,9 +2,10 @@
 
 import numpy as np
 
+from porter import semantics_activation as reading
 from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.rows import direct
-from porter.semantics import dropout_for_inference, trainable_dropout_rate
+from porter.semantics import dropout_outputs
 
 _F = {"float32", "float64", "float16"}
 
@@ -17,13 +18,13 @@ direct(REGISTRY, "HardSwish", "ops.hardswish", dtypes=_F)
 @op("LeakyRelu", versions=[6, 16], dtypes=_F)
 def leaky_relu(n):
     """ops.leaky_relu"""
-    return f"ops.leaky_relu({n.x(0)}, alpha={float(n.attr('alpha', 0.01))!r})"
+    return f"ops.leaky_relu({n.x(0)}, alpha={reading.activation_alpha(n)!r})"
 
 
 @op("Elu", versions=[6, 22], dtypes=_F)
 def elu(n):
     """x if x > 0 else alpha * (exp(x) - 1)"""
-    alpha = float(n.attr("alpha", 1.0))
+    alpha = reading.activation_alpha(n)
     x = n.x(0)
     return f"ops.where({x} > 0, {x}, {alpha!r} * (ops.exp({x}) - 1))"
 
@@ -31,8 +32,7 @@ def elu(n):
 @op("Selu", versions=[6, 22], dtypes=_F)
 def selu(n):
     """gamma * (x if x > 0 else alpha * (exp(x) - 1))"""
-    alpha = float(n.attr("alpha", 1.67326319217681884765625))
-    gamma = float(n.attr("gamma", 1.05070102214813232421875))
+    alpha, gamma = reading.selu_args(n)
     x = n.x(0)
     return f"{gamma!r} * ops.where({x} > 0, {x}, {alpha!r} * (ops.exp({x}) - 1))"
 
@@ -47,27 +47,20 @@ def softplus(n):
 @op("HardSigmoid", versions=[6, 22], dtypes=_F)
 def hard_sigmoid(n):
     """clip(alpha * x + beta, 0, 1)"""
-    alpha = float(n.attr("alpha", 0.2))
-    beta = float(n.attr("beta", 0.5))
+    alpha, beta = reading.hard_sigmoid_args(n)
     return f"ops.clamp({alpha!r} * {n.x(0)} + {beta!r}, 0.0, 1.0)"
 
 
 @op("Gelu", dtypes=_F)
 def gelu(n):
     """ops.gelu (approximate='none' or 'tanh', passed explicitly: MindSpore's default is tanh)"""
-    approximate = n.attr("approximate", "none")
-    if approximate not in ("none", "tanh"):
-        n.refuse(f"approximate={approximate!r} is not an ONNX value")
-    return f"ops.gelu({n.x(0)}, approximate={approximate!r})"
+    return f"ops.gelu({n.x(0)}, approximate={reading.gelu_approximation(n)!r})"
 
 
 @op("Gelu", dtypes=_F, device="ascend")
 def gelu_ascend(n):
     """mindspore.mint.nn.functional.gelu: Ascend's fused kernel (mint kernels are not registered on CPU)"""
-    approximate = n.attr("approximate", "none")
-    if approximate not in ("none", "tanh"):
-        n.refuse(f"approximate={approximate!r} is not an ONNX value")
-    return f"mindspore.mint.nn.functional.gelu({n.x(0)}, approximate={approximate!r})"
+    return f"mindspore.mint.nn.functional.gelu({n.x(0)}, approximate={reading.gelu_approximation(n)!r})"
 
 
 @op("PRelu", versions=[6, 7, 9, 16], dtypes=_F)
@@ -107,15 +100,10 @@ def _softmax(x, axis):
 
 def _along_axis(n, helper: str) -> str:
     """helper(x, axis) from opset 13; before, over the input flattened to 2-D at `axis` (static shape)."""
-    if n.since >= 13:
-        return f"{helper}({n.x(0)}, {int(n.attr('axis', -1))})"
-    axis = int(n.attr("axis", 1))
+    axis, coerced = reading.softmax_axis(n)
+    if not coerced:
+        return f"{helper}({n.x(0)}, {axis})"
     shape = n.in_shape(0)
-    if shape is None:
-        n.refuse("input rank must be known for opset < 13 (axis coerces the input to 2-D)")
-    axis = axis + len(shape) if axis < 0 else axis
-    if axis == len(shape) - 1:
-        return f"{helper}({n.x(0)}, -1)"
     if any(not isinstance(d, int) for d in shape):
         n.refuse("opset < 13 needs a static input shape to flatten at `axis`")
     flat = (-1, int(np.prod(shape[axis:]))) if axis else (1, -1)
@@ -131,15 +119,9 @@ def softmax(n):
 @op("Dropout")
 def dropout(n):
     """inference: the input unchanged; ops.dropout following set_train() in a port converted for training"""
-    rate = trainable_dropout_rate(n)
-    if rate is not None:
-        return [f"ops.dropout({n.x(0)}, p={rate!r}, training=self.training)"]
-    dropout_for_inference(n)
-    x = n.x(0)
-    if not n.has_output(1):
-        return [x]
-    mask = f"ops.ones_like({x}).astype(mindspore.bool_)" if n.since >= 10 else f"ops.ones_like({x})"
-    return [x, mask]
+    return dropout_outputs(
+        n, "ops.dropout", lambda x, as_bool: f"ops.ones_like({x})" + (".astype(mindspore.bool_)" if as_bool else "")
+    )
 
 
 _HARDMAX = """
@@ -158,7 +140,7 @@ def hardmax(n):
 
 
 def _swish(n, x: str) -> str:
-    alpha = float(n.attr("alpha", 1.0))
+    alpha = reading.activation_alpha(n)
     return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
 
 
@@ -177,19 +159,13 @@ def swiglu(n):
 @op("Shrink", dtypes=_F)
 def shrink(n):
     """x + bias below -lambd, x - bias above lambd, 0 between"""
-    lambd = float(n.attr("lambd", 0.5))
-    bias = float(n.attr("bias", 0.0))
-    x = n.x(0)
-    return (
-        f"ops.where({x} < {n.lit(-lambd)}, {x} + {n.lit(bias)}, "
-        f"ops.where({x} > {n.lit(lambd)}, {x} - {n.lit(bias)}, ops.zeros_like({x})))"
-    )
+    return reading.shrink_expression(n, "ops.where", "ops.zeros_like")
 
 
 @op("Celu", dtypes={"float32", "float16"})
 def celu(n):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"""
-    alpha = float(n.attr("alpha", 1.0))
+    alpha = reading.activation_alpha(n)
     x = n.x(0)
     return f"ops.where({x} > 0, {x}, {n.lit(alpha)} * (ops.exp({x} / {n.lit(alpha)}) - 1))"
 
@@ -205,4 +181,4 @@ def mish(n):
 def thresholded_relu(n):
     """x where x > alpha, else 0"""
     x = n.x(0)
-    return f"ops.where({x} > {n.lit(float(n.attr('alpha', 1.0)))}, {x}, ops.zeros_like({x}))"
+    return f"ops.where({x} > {n.lit(reading.activation_alpha(n))}, {x}, ops.zeros_like({x}))"

@@ -2,10 +2,11 @@
 explicit, possibly asymmetric pads), ops.conv2d otherwise; ConvTranspose as nn.Conv2dTranspose /
 nn.Conv3dTranspose layers (1-D through 2-D); Col2Im as a product with a 0/1 placement matrix."""
 
-from porter.op_maps._fold import col2im_call
+from porter.op_maps import _fold as fold
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_values
-from porter.semantics import conv_transpose_params, spatial_params, static_weight_shape
+from porter.semantics import conv_transpose_params, static_weight_shape
+from porter.semantics_conv import conv_params, layer_params
 
 
 def _ms_padding(pads: list[int], rank: int) -> tuple:
@@ -20,22 +21,15 @@ def conv(n):
     w_shape, rank = static_weight_shape(n, supported_ranks=(1, 2))
     if rank == 1:
         return _conv1d_as_2d(n, w_shape)
-    kernel = list(n.attr("kernel_shape", w_shape[2:]))
-    in_shape = n.in_shape(0)
-    strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
-    group = int(n.attr("group", 1))
+    kernel, strides, dilations, pads, group = conv_params(n, w_shape)
     padding = _ms_padding(pads, rank)
-    weight, bias = n.const(1), (n.const(2) if n.has_input(2) else None)
-    if weight is not None and (not n.has_input(2) or bias is not None):
-        params = {"weight": weight}
-        names = {"weight": n.input_source_name(1) or "weight"}
-        if bias is not None:
-            params["bias"] = bias
-            names["bias"] = n.input_source_name(2) or "bias"
+    layer = layer_params(n)
+    if layer is not None:
+        params, names = layer
         ctor = (
             f"nn.Conv2d({w_shape[1] * group}, {w_shape[0]}, kernel_size={tuple(kernel)!r}, stride={tuple(strides)!r}, "
             f"pad_mode='pad', padding={padding!r}, dilation={tuple(dilations)!r}, group={group}, "
-            f"has_bias={bias is not None}, weight_init='zeros', bias_init='zeros', data_format='NCHW')"
+            f"has_bias={'bias' in params}, weight_init='zeros', bias_init='zeros', data_format='NCHW')"
         )
         return f"{n.layer(n.layer_hint(1), ctor, params, names)}({n.x(0)})"
     b = n.x(2) if n.has_input(2) else "None"
@@ -53,10 +47,7 @@ def conv(n):
 
 def _conv1d_as_2d(n, w_shape) -> str:
     """A 1-D convolution is a 2-D one over a height of 1: exact, and it uses the same kernels."""
-    kernel = list(n.attr("kernel_shape", w_shape[2:]))
-    in_shape = n.in_shape(0)
-    strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
-    group = int(n.attr("group", 1))
+    _, strides, dilations, pads, group = conv_params(n, w_shape)
     x = f"ops.expand_dims({n.x(0)}, 2)"
     if pads[0] != pads[1]:
         padded = n.tmp("padded")
@@ -149,10 +140,4 @@ def _conv_transpose_runtime(n, w_shape, rank, conv, begin, tail, extra) -> str:
     return y
 
 
-_FOLD_VOCAB = {"matmul": "ops.matmul", "reshape": "ops.reshape", "tensor": "mindspore.Tensor"}
-
-
-@op("Col2Im", dtypes={"float32", "float64"})
-def col2im(n):
-    """columns summed into the image by a product with a 0/1 placement matrix (any number of spatial dims)"""
-    return col2im_call(n, _FOLD_VOCAB, int_values)
+fold.register(op, __name__, calls="ops", tensor="mindspore.Tensor", read_ints=int_values)

@@ -9,19 +9,20 @@ import inspect
 
 import numpy as np
 
-from porter.op_maps._detection import nms_call, roi_align_call
-from porter.op_maps._grids import affine_grid_call
+from porter import semantics_image as reading
+from porter.op_maps import _detection as detection
+from porter.op_maps import _grids as grids
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_values
 from porter.semantics import grid_sample_args, resample_plan
 
 
-def _resize_from_plan(n, x: str, shape, out_sizes, scales, mode, ctm, nearest_mode, cubic_a, exclude) -> str:
+def _resize_from_plan(n, x: str, shape, out_sizes, scales, mode: str, c: reading.Coordinates) -> str:
     expr = x
     for axis, (size, out, scale) in enumerate(zip(shape, out_sizes, scales)):
         if size == out and scale == 1.0:
             continue
-        taps = resample_plan(size, out, scale, mode, ctm, nearest_mode, cubic_a, exclude)
+        taps = resample_plan(size, out, scale, mode, c.ctm, c.nearest_mode, c.cubic_a, c.exclude_outside)
         view = [1] * len(shape)
         view[axis] = out
         terms = []
@@ -80,8 +81,6 @@ def _resize(x, sizes, scales, axes, policy, mode, ctm, nearest_mode, cubic_a, ex
 """
 )
 
-_POLICIES = ("stretch", "not_larger", "not_smaller")
-
 
 def _runtime_floats(n, i: int, what: str) -> str:
     n.warn(f"{what} (input {i}) is read at run time: the generated model runs in PYNATIVE_MODE only")
@@ -89,13 +88,10 @@ def _runtime_floats(n, i: int, what: str) -> str:
     return f"tuple(float(v) for v in {n.x(i)}.asnumpy().reshape(-1))"
 
 
-def _resize(n, scales_input: int | None, sizes_input: int | None, mode, ctm, nearest_mode, cubic_a, exclude):
+def _resize(n, scales_input: int | None, sizes_input: int | None, mode: str, c: reading.Coordinates):
     """Resize of the listed axes to sizes or by scales: a plan made at convert time when they are constants
     (compiles under GRAPH_MODE), else the same plan made at run time."""
-    axes = n.attr("axes", None) if n.since >= 18 else None
-    policy = n.attr("keep_aspect_ratio_policy", "stretch") if n.since >= 18 else "stretch"
-    if policy not in _POLICIES:
-        n.refuse(f"keep_aspect_ratio_policy={policy!r} is not an ONNX value")
+    axes, policy = reading.resize_axes(n)
     shape = n.in_shape(0)
     if shape is None or any(not isinstance(d, int) for d in shape):
         n.refuse("a static input shape is needed for MindSpore's Resize")
@@ -115,49 +111,35 @@ def _resize(n, scales_input: int | None, sizes_input: int | None, mode, ctm, nea
         out_sizes, scales = list(shape), [1.0] * rank
         for axis, size, s in zip(axes, out, scale):
             out_sizes[axis], scales[axis] = size, s
-        return _resize_from_plan(n, n.x(0), shape, out_sizes, scales, mode, ctm, nearest_mode, cubic_a, exclude)
+        return _resize_from_plan(n, n.x(0), shape, out_sizes, scales, mode, c)
     helper = n.helper("_resize", _RESIZE_RUNTIME)
     read = _runtime_floats(n, chosen, "sizes" if use_sizes else "scales")
     sizes, scales = (read, "None") if use_sizes else ("None", read)
     return (
-        f"{helper}({n.x(0)}, {sizes}, {scales}, {n.lit(axes)}, {policy!r}, {mode!r}, {ctm!r}, {nearest_mode!r}, "
-        f"{n.lit(cubic_a)}, {exclude})"
+        f"{helper}({n.x(0)}, {sizes}, {scales}, {n.lit(axes)}, {policy!r}, {mode!r}, {c.ctm!r}, {c.nearest_mode!r}, "
+        f"{n.lit(c.cubic_a)}, {c.exclude_outside})"
     )
 
 
 @op("Resize", versions=[11, 13, 18, 19], dtypes={"float32"})
 def resize(n):
     """separable resampling with ONNX's coordinate transformation (static input shape)"""
-    mode = n.attr("mode", "nearest")
-    ctm = n.attr("coordinate_transformation_mode", "half_pixel")
-    nearest_mode = n.attr("nearest_mode", "round_prefer_floor")
-    cubic_a = float(n.attr("cubic_coeff_a", -0.75))
-    exclude = int(n.attr("exclude_outside", 0))
-    n.attr("extrapolation_value", 0.0)
-    if ctm == "tf_crop_and_resize":
+    mode, coords = reading.resize_mode(n), reading.resize_coordinates(n)
+    if coords.ctm == "tf_crop_and_resize":
         n.refuse("tf_crop_and_resize is not mapped for MindSpore yet")
-    if n.since >= 18 and n.attr("antialias", 0):
-        n.refuse("antialias=1 is not supported")
-    return _resize(n, 2, 3, mode, ctm, nearest_mode, cubic_a, exclude)
+    return _resize(n, 2, 3, mode, coords)
 
 
 @op("Resize", versions=[10], dtypes={"float32"})
 def resize_10(n):
     """Resize-10: scales only, asymmetric coordinates, nearest rounds down (as Upsample)"""
-    return _resize(n, 1, None, _upsample_mode(n), "asymmetric", "floor", -0.75, 0)
-
-
-def _upsample_mode(n) -> str:
-    mode = n.attr("mode", "nearest")
-    if mode not in ("nearest", "linear", "bilinear"):
-        n.refuse(f"mode={mode!r} is not mapped")
-    return "linear" if mode == "bilinear" else mode
+    return _resize(n, 1, None, reading.resize_mode(n), reading.resize_coordinates(n))
 
 
 @op("Upsample", versions=[9], dtypes={"float32"})
 def upsample(n):
     """Resize with asymmetric coordinates and floor rounding (Upsample's definition)"""
-    return _resize(n, 1, None, _upsample_mode(n), "asymmetric", "floor", -0.75, 0)
+    return _resize(n, 1, None, reading.upsample_mode(n), reading.UPSAMPLE_COORDINATES)
 
 
 @op("Upsample", versions=[7], dtypes={"float32"})
@@ -168,8 +150,9 @@ def upsample_7(n):
         n.refuse("a static input shape is needed for MindSpore's Upsample")
     scales = [float(s) for s in n.attr("scales")]
     out_sizes = [int(i * s) for i, s in zip(shape, scales)]
-    mode = _upsample_mode(n)
-    return _resize_from_plan(n, n.x(0), shape, out_sizes, scales, mode, "asymmetric", "floor", -0.75, 0)
+    return _resize_from_plan(
+        n, n.x(0), shape, out_sizes, scales, reading.upsample_mode(n), reading.UPSAMPLE_COORDINATES
+    )
 
 
 @op("GridSample", dtypes={"float32", "float64"})
@@ -181,41 +164,22 @@ def grid_sample(n):
     return f"ops.grid_sample({n.x(0)}, {n.x(1)}, mode={mode!r}, padding_mode={padding_mode!r}, align_corners={align})"
 
 
-_NMS_VOCAB = {"host": "(lambda t: t.asnumpy())", "tensor": "mindspore.Tensor"}
-
-
-@op("NonMaxSuppression", dtypes={"float32", "float64"})
-def non_max_suppression(n):
-    """ONNX's selection on the host in numpy (the output size depends on the scores: eager only)"""
-    return nms_call(n, _NMS_VOCAB)
-
-
-_GRID_VOCAB = {
-    "matmul": "ops.matmul",
-    "transpose": "ops.transpose",
-    "reshape": "ops.reshape",
-    "tensor": "mindspore.Tensor",
-}
-
-
-@op("AffineGrid", dtypes={"float32", "float64"})
-def affine_grid(n):
-    """the output positions' homogeneous coordinates times each theta (2-D and 3-D)"""
-    return affine_grid_call(n, _GRID_VOCAB, int_values)
-
-
-_ROI_VOCAB = {
-    "host": "(lambda t: t.asnumpy())",
-    "tensor": "mindspore.Tensor",
-    "gather": "ops.gather",
-    "cast": "(lambda t, dtype: t.astype(mindspore.int64))",
-    "unsqueeze": "ops.unsqueeze",
-    "matmul": "ops.matmul",
-    "transpose": "ops.transpose",
-}
-
-
-@op("RoiAlign", dtypes={"float32", "float64"})
-def roi_align(n):
-    """avg mode as two products with per-RoI sampling matrices made on the host (eager only)"""
-    return roi_align_call(n, _ROI_VOCAB)
+detection.register(
+    op,
+    __name__,
+    host="(lambda t: t.asnumpy())",
+    tensor="mindspore.Tensor",
+    roi_vocab={
+        "gather": "ops.gather",
+        "cast": "(lambda t, dtype: t.astype(mindspore.int64))",
+        "unsqueeze": "ops.unsqueeze",
+        "matmul": "ops.matmul",
+        "transpose": "ops.transpose",
+    },
+)
+grids.register(
+    op,
+    __name__,
+    {"matmul": "ops.matmul", "transpose": "ops.transpose", "reshape": "ops.reshape", "tensor": "mindspore.Tensor"},
+    int_values,
+)

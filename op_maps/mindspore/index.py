@@ -2,11 +2,18 @@
 NonZero, ReverseSequence, Compress, Unique, TensorScatter.
 Negative indices are wrapped in the generated code (MindSpore's kernels do not wrap them)."""
 
-from porter.op_maps._scatter import tensor_scatter_call
+from porter.op_maps import _scatter as tensor_scatter
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value
 from porter.registry import schema_versions
-from porter.semantics import unsorted_top_k
+from porter.semantics import vocabulary
+from porter.semantics_index import (
+    gather_nd_batch_dims,
+    reverse_sequence_axes,
+    scatter_reduction,
+    top_k_order,
+    unique_args,
+)
 
 _DATA = {"float16", "float32", "float64", "int32", "int64", "bool", "int8", "uint8"}
 
@@ -27,7 +34,7 @@ def gather_elements(n):
 @op("GatherND", dtypes=_DATA)
 def gather_nd(n):
     """ops.gather_nd (batch_dims=0)"""
-    if n.since >= 12 and n.attr("batch_dims", 0):
+    if gather_nd_batch_dims(n):
         n.refuse("batch_dims > 0 is not mapped for MindSpore yet")
     helper = n.helper("_gather_nd", _GATHER_ND)
     return f"{helper}({n.x(0)}, {n.x(1)})"
@@ -44,17 +51,10 @@ def _gather_nd(x, indices):
 _REDUCE = {"none": "update", "add": "add", "mul": "mul", "min": "min", "max": "max"}
 
 
-def _reduction(n) -> str:
-    reduction = n.attr("reduction", "none") if n.since >= 16 else "none"
-    if reduction not in _REDUCE:
-        n.refuse(f"reduction={reduction!r} is not an ONNX value")
-    return reduction
-
-
 @op("ScatterElements", dtypes=_DATA)
 def scatter_elements(n):
     """ops.tensor_scatter_elements (none / add)"""
-    reduction = _reduction(n)
+    reduction = scatter_reduction(n)
     if reduction in ("none", "add"):
         return _scatter_along_axis(n, reduction)
     # mul / min / max: each update's full coordinates, reduced by the ScatterND kernels
@@ -91,7 +91,7 @@ def scatter(n):
 @op("ScatterND", dtypes=_DATA)
 def scatter_nd(n):
     """ops.tensor_scatter_update / _add / _mul / _min / _max"""
-    reduction = _reduction(n)
+    reduction = scatter_reduction(n)
     return f"ops.tensor_scatter_{_REDUCE[reduction]}({n.x(0)}, {n.x(1)}, {n.x(2)})"
 
 
@@ -116,11 +116,8 @@ def one_hot(n):
 @op("TopK", versions=[v for v in schema_versions("TopK") if v >= 10], dtypes={"float32", "float16", "int32", "int64"})
 def top_k(n):
     """ops.topk (largest) or on the negated input (smallest); sorted only"""
-    axis = int(n.attr("axis", -1))
+    axis, largest = top_k_order(n)
     k = int_value(n, 1, "k")
-    largest = bool(n.attr("largest", 1)) if n.since >= 11 else True
-    if n.since >= 11 and not n.attr("sorted", 1):
-        unsorted_top_k(n)
     rank = n.in_rank(0)
     if rank is None or axis not in (-1, rank - 1):
         n.refuse("TopK along an axis other than the last is not mapped for MindSpore yet")
@@ -144,8 +141,7 @@ def non_zero(n):
 @op("ReverseSequence", dtypes=_DATA)
 def reverse_sequence(n):
     """ops.reverse_sequence (the first seq_len[b] steps of each batch entry reversed)"""
-    batch_axis = int(n.attr("batch_axis", 1))
-    time_axis = int(n.attr("time_axis", 0))
+    batch_axis, time_axis = reverse_sequence_axes(n)
     return f"ops.reverse_sequence({n.x(0)}, {n.x(1)}, seq_dim={time_axis}, batch_dim={batch_axis})"
 
 
@@ -173,7 +169,8 @@ def unique(n):
     """sorted or first-occurrence unique values with indices, inverse indices and counts (host numpy)"""
     n.require_eager("Unique's output shape depends on the input's values")
     helper = n.helper("_unique", _UNIQUE)
-    return f"{helper}({n.x(0)}, {n.lit(n.attr('axis', None))}, {bool(n.attr('sorted', 1))})"
+    axis, sorted_ = unique_args(n)
+    return f"{helper}({n.x(0)}, {n.lit(axis)}, {sorted_})"
 
 
 _UNIQUE = """
@@ -193,18 +190,14 @@ def _unique(x, axis, sorted_):
 """
 
 
-_SCATTER_VOCAB = {
-    "reshape": "ops.reshape",
-    "arange": "ops.arange",
-    "logical_or": "ops.logical_or",
-    "broadcast_to": "ops.broadcast_to",
-    "clip": "ops.clamp",
-    "where": "ops.where",
-    "take": "(lambda update, index, axis: ops.gather_elements(update, axis, index))",
-}
-
-
-@op("TensorScatter", dtypes=_DATA)
-def tensor_scatter(n):
-    """the cache with the update written from each batch entry's write index (linear or circular)"""
-    return tensor_scatter_call(n, _SCATTER_VOCAB)
+tensor_scatter.register(
+    op,
+    __name__,
+    vocabulary(
+        "ops",
+        tensor_scatter.VOCABULARY,
+        clip="ops.clamp",
+        take="(lambda update, index, axis: ops.gather_elements(update, axis, index))",
+    ),
+    dtypes=_DATA,
+)

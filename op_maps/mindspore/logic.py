@@ -3,6 +3,7 @@
 from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.rows import direct
 from porter.semantics import legacy_broadcast
+from porter.semantics_logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
 
 _COMPARABLE = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
@@ -18,8 +19,8 @@ for _op, _call in {
     direct(REGISTRY, _op, _call, n_inputs=2, dtypes=_COMPARABLE, check=legacy_broadcast)
 
 
-for _op, _call in {"And": "ops.logical_and", "Or": "ops.logical_or", "Xor": "ops.logical_xor"}.items():
-    direct(REGISTRY, _op, _call, n_inputs=2, dtypes={"bool"}, check=legacy_broadcast)
+for _op, _name in BOOLEAN.items():
+    direct(REGISTRY, _op, f"ops.{_name}", n_inputs=2, dtypes={"bool"}, check=legacy_broadcast)
 
 
 @op("Not", dtypes={"bool"})
@@ -34,15 +35,9 @@ def where(n):
     return f"ops.where({n.x(0)}, {n.x(1)}, {n.x(2)})"
 
 
-for _op, _call in {
-    "BitwiseAnd": "ops.bitwise_and",
-    "BitwiseOr": "ops.bitwise_or",
-    "BitwiseXor": "ops.bitwise_xor",
-}.items():
-    direct(REGISTRY, _op, _call, n_inputs=2, dtypes=_INTS)
+for _op, _name in BITWISE.items():
+    direct(REGISTRY, _op, f"ops.{_name}", n_inputs=2, dtypes=_INTS)
 
-
-_BIT_WIDTH = {"int8": 8, "int16": 16, "int32": 32, "int64": 64, "uint8": 8}
 
 _BIT_SHIFT = """
 def _bit_shift(a, b, left, bits, signed):
@@ -68,16 +63,12 @@ def _bit_shift(a, b, left, bits, signed):
 """
 
 
-@op("BitShift", dtypes=set(_BIT_WIDTH) - {"int64"})
+@op("BitShift", dtypes=set(BIT_WIDTH) - {"int64"})
 def bit_shift(n):
     """shifts with ONNX's rules for out-of-range counts, computed in int64 and cast back"""
-    direction = n.attr("direction")
-    if direction not in ("LEFT", "RIGHT"):
-        n.refuse(f"direction={direction!r} is not an ONNX value")
-    dtype = n.in_dtype(0)
+    left, width = bit_shift_args(n)
     helper = n.helper("_bit_shift", _BIT_SHIFT)
-    signed = dtype != "uint8"
-    return f"{helper}({n.x(0)}, {n.x(1)}, {direction == 'LEFT'}, {_BIT_WIDTH[dtype]}, {signed})"
+    return f"{helper}({n.x(0)}, {n.x(1)}, {left}, {width}, {n.in_dtype(0) != 'uint8'})"
 
 
 @op("BitwiseNot", dtypes=_INTS)

@@ -3,28 +3,19 @@ transB=1 layout), MatMul, Einsum, Det and MatMulInteger."""
 
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import einsum_equation
+from porter.semantics_matmul import gemm_args
 
 
 @op("Gemm", dtypes={"float32", "float16", "float64"})
 def gemm(n):
     """alpha * A' @ B' + beta * C; nn.Dense when B is a constant weight"""
-    alpha = float(n.attr("alpha", 1.0))
-    beta = float(n.attr("beta", 1.0))
-    trans_a = int(n.attr("transA", 0))
-    trans_b = int(n.attr("transB", 0))
-    if n.since < 7:
-        n.attr("broadcast", 0)
-    weight, bias = n.const(1), (n.const(2) if n.has_input(2) else None)
-    a = f"ops.transpose({n.x(0)}, (1, 0))" if trans_a else n.x(0)
-    out_features = None if weight is None else (weight.shape[0] if trans_b else weight.shape[1])
-    if (
-        weight is not None
-        and weight.dtype.name in ("float32", "float64")
-        and alpha == 1.0
-        and (not n.has_input(2) or (bias is not None and beta == 1.0 and bias.shape == (out_features,)))
-    ):
+    g = gemm_args(n)
+    a = f"ops.transpose({n.x(0)}, (1, 0))" if g.trans_a else n.x(0)
+    linear = g.linear(n)
+    if linear is not None:
+        weight, bias = linear
         # Dense's weight is [out, in]; a view when it must turn, transposed as it is written out
-        w = weight if trans_b else weight.T
+        w = weight if g.trans_b else weight.T
         params, names = {"weight": w}, {"weight": n.input_source_name(1) or "weight"}
         if bias is not None:
             params["bias"] = bias
@@ -32,16 +23,10 @@ def gemm(n):
         ctor = (
             f"nn.Dense({w.shape[1]}, {w.shape[0]}, has_bias={bias is not None}, weight_init='zeros', bias_init='zeros')"
         )
-        layer = n.layer(n.layer_hint(1), ctor, params, names, {} if trans_b else {"weight": "transpose"})
+        layer = n.layer(n.layer_hint(1), ctor, params, names, {} if g.trans_b else {"weight": "transpose"})
         return f"{layer}({a})"
-    b = f"ops.transpose({n.x(1)}, (1, 0))" if trans_b else n.x(1)
-    product = f"ops.matmul({a}, {b})"
-    if alpha != 1.0:
-        product = f"{product} * {alpha!r}"
-    if not n.has_input(2):
-        return product
-    c = n.x(2) if beta == 1.0 else f"{n.x(2)} * {beta!r}"
-    return f"{product} + {c}"
+    b = f"ops.transpose({n.x(1)}, (1, 0))" if g.trans_b else n.x(1)
+    return g.scaled_sum(n, f"ops.matmul({a}, {b})")
 
 
 @op("MatMul", dtypes={"float32", "float16", "float64"})

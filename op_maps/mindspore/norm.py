@@ -3,6 +3,14 @@ training), LRN, LayerNorm, RMSNorm, InstanceNorm, GroupNorm."""
 
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import batch_norm_for_inference, batch_norm_for_training
+from porter.semantics_norm import (
+    group_norm_args,
+    instance_norm_epsilon,
+    lp_norm_args,
+    lrn_args,
+    mean_variance_axes,
+    trailing_norm,
+)
 
 
 @op("BatchNormalization", dtypes={"float32", "float16"})
@@ -50,10 +58,7 @@ def _lrn(x, size, alpha, beta, bias):
 @op("LRN", dtypes={"float32", "float64"})
 def lrn(n):
     """the ONNX formula with a channel window sum"""
-    size = int(n.attr("size"))
-    alpha = float(n.attr("alpha", 0.0001))
-    beta = float(n.attr("beta", 0.75))
-    bias = float(n.attr("bias", 1.0))
+    size, alpha, beta, bias = lrn_args(n)
     if n.in_rank(0) != 4:
         n.refuse("LRN is mapped for 4-D NCHW inputs only")
     helper = n.helper("_lrn", _LRN)
@@ -62,18 +67,9 @@ def lrn(n):
 
 def _trailing_setup(n):
     """(first normalized axis >= 0, epsilon, input expression, dtype to restore) for Layer/RMS norm."""
-    axis = int(n.attr("axis", -1))
-    epsilon = float(n.attr("epsilon", 1e-5))
-    stash = n.attr("stash_type", 1)
-    if stash != 1:
-        n.refuse(f"stash_type={stash} is not supported (only 1: float32 statistics)")
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    x, restore = n.x(0), None
-    if n.in_dtype(0) in ("float16", "bfloat16"):
-        x, restore = f"ops.cast({x}, mindspore.float32)", n.in_dtype(0)
-    return (axis + rank if axis < 0 else axis), epsilon, x, restore
+    axis, epsilon, restore = trailing_norm(n)
+    x = f"ops.cast({n.x(0)}, mindspore.float32)" if restore else n.x(0)
+    return axis, epsilon, x, restore
 
 
 _LAYER_NORM = """
@@ -148,9 +144,7 @@ def _instance_norm(x, scale, bias, epsilon):
 @op("InstanceNormalization", dtypes={"float32", "float64"})
 def instance_norm(n):
     """normalize over the spatial axes per sample and channel, then scale and shift"""
-    epsilon = float(n.attr("epsilon", 1e-5))
-    if n.since < 6:
-        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    epsilon = instance_norm_epsilon(n)
     return f"{n.helper('_instance_norm', _INSTANCE_NORM)}({n.x(0)}, {n.x(1)}, {n.x(2)}, {epsilon!r})"
 
 
@@ -169,20 +163,14 @@ def _group_norm(x, scale, bias, num_groups, epsilon):
 @op("GroupNormalization", versions=[21], dtypes={"float32", "float64"})
 def group_norm(n):
     """statistics per sample and channel group; per-channel scale and bias (opset 21 semantics)"""
-    num_groups = int(n.attr("num_groups"))
-    epsilon = float(n.attr("epsilon", 1e-5))
-    if n.attr("stash_type", 1) != 1:
-        n.refuse("only stash_type=1 is supported")
+    num_groups, epsilon, _ = group_norm_args(n)  # float32 and float64 only: nothing to stash
     return f"{n.helper('_group_norm', _GROUP_NORM)}({n.x(0)}, {n.x(1)}, {n.x(2)}, {num_groups}, {epsilon!r})"
 
 
 @op("LpNormalization", dtypes={"float32", "float64"})
 def lp_normalization(n):
     """x / ||x||_p along axis (0 where the norm is 0)"""
-    axis = int(n.attr("axis", -1))
-    p = int(n.attr("p", 2))
-    if p not in (1, 2):
-        n.refuse(f"p={p}: ONNX defines only p=1 and p=2")
+    axis, p = lp_norm_args(n)
     x = n.x(0)
     norm = n.tmp("norm")
     if p == 1:
@@ -195,7 +183,7 @@ def lp_normalization(n):
 @op("MeanVarianceNormalization", dtypes={"float32", "float64"})
 def mean_variance_normalization(n):
     """(x - mean) / sqrt(var) over axes (default [0, 2, 3]; ONNX's function adds epsilon 1e-9)"""
-    axes = tuple(int(a) for a in n.attr("axes", [0, 2, 3]))
+    axes = tuple(mean_variance_axes(n))
     x = n.x(0)
     mean = n.tmp("mean")
     n.stmt(f"{mean} = ops.mean({x}, axis={axes!r}, keep_dims=True)")

@@ -4,21 +4,13 @@ pad_mode='valid' (exact for asymmetric ONNX pads), global pools as reductions.""
 import numpy as np
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics import spatial_params
+from porter.semantics_pool import counts_padding, lp_norm_p, pool_window, spatial_axes
 
 
 def _setup(n):
     """(kernel, strides, ONNX pads [begins..., ends...], input expression, output wrapper, layer rank): a 1-D
     pool runs as a 2-D one over a height of 1 (exact); 2-D and 3-D as themselves."""
-    kernel = list(n.attr("kernel_shape"))
-    if len(kernel) not in (1, 2, 3):
-        n.refuse(f"{len(kernel)}-D pooling is not mapped for MindSpore")
-    in_shape = n.in_shape(0)
-    spatial = None if in_shape is None else in_shape[2:]
-    strides, dilations, pads = spatial_params(n, kernel, spatial)
-    if any(d != 1 for d in dilations):
-        n.refuse(f"dilations={dilations} are not supported")
-    ceil_mode = bool(n.attr("ceil_mode", 0)) if n.since >= 10 else False
+    kernel, strides, pads, ceil_mode = pool_window(n)
     if ceil_mode:
         n.refuse("ceil_mode=1 is not mapped for MindSpore yet")
     if len(kernel) == 1:
@@ -66,7 +58,7 @@ def max_pool(n):
 @op("AveragePool", dtypes={"float32", "float16"})
 def average_pool(n):
     """nn.AvgPool2d; padded positions are counted only with count_include_pad=1"""
-    count_include_pad = bool(n.attr("count_include_pad", 0)) if n.since >= 7 else False
+    count_include_pad = counts_padding(n)
     kernel, strides, pads, source, wrap = _setup(n)
     x = _pad_first(n, source, pads, "0.0")
     pool = _pool_layer(n, "AvgPool", kernel, strides)
@@ -81,36 +73,27 @@ def average_pool(n):
 @op("GlobalAveragePool", dtypes={"float32", "float16", "float64"})
 def global_average_pool(n):
     """ops.mean over the spatial axes, keep_dims"""
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    return f"ops.mean({n.x(0)}, axis={tuple(range(2, rank))!r}, keep_dims=True)"
+    return f"ops.mean({n.x(0)}, axis={tuple(spatial_axes(n))!r}, keep_dims=True)"
 
 
 @op("GlobalMaxPool", dtypes={"float32", "float16", "float64"})
 def global_max_pool(n):
     """ops.amax over the spatial axes, keepdims"""
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    return f"ops.amax({n.x(0)}, axis={tuple(range(2, rank))!r}, keepdims=True)"
+    return f"ops.amax({n.x(0)}, axis={tuple(spatial_axes(n))!r}, keepdims=True)"
 
 
 @op("GlobalLpPool", dtypes={"float32", "float64"})
 def global_lp_pool(n):
     """p-norm over the spatial axes, keepdims"""
-    p = int(n.attr("p", 2))
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    axes = tuple(range(2, rank))
+    p = lp_norm_p(n)
+    axes = tuple(spatial_axes(n))
     return f"ops.pow(ops.sum(ops.pow(ops.abs({n.x(0)}), {p}), dim={axes!r}, keepdim=True), {1.0 / p!r})"
 
 
 @op("LpPool", dtypes={"float32", "float64"})
 def lp_pool(n):
     """(sum over the window of |x|^p)^(1/p): a zero-padded average pool times the window size"""
-    p = int(n.attr("p", 2))
+    p = lp_norm_p(n)
     kernel, strides, pads, source, wrap = _setup(n)
     powered = f"ops.pow(ops.abs({source}), {p})"
     x = _pad_first(n, powered, pads, "0.0")

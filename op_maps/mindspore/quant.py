@@ -1,10 +1,8 @@
 """Quantization for MindSpore: QuantizeLinear, DequantizeLinear (per-tensor, per-axis), DynamicQuantizeLinear.
 Rounding is half-to-even and results saturate to the output type's range."""
 
-from porter.dtypes import onnx_dtype_name
 from porter.op_maps.mindspore._registry import op
-
-_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-(2**31), 2**31 - 1)}
+from porter.semantics_quant import axis_and_block, check_dequantize_output, quantize_output
 
 _PARAM = """
 def _quant_param(param, x, axis):
@@ -25,17 +23,17 @@ def _round_half_even_q(x):
 
 
 def _axis(n) -> int:
-    if n.since >= 21 and n.attr("block_size", 0):
+    axis, block = axis_and_block(n)
+    if block:
         n.refuse("blocked quantization is not mapped for MindSpore yet")
-    return int(n.attr("axis", 1)) if n.since >= 13 else 1
+    return axis
 
 
 @op("DequantizeLinear", dtypes={"int8", "uint8", "int16", "int32"})
 def dequantize_linear(n):
     """(x - zero_point) * scale in the scale's dtype"""
     axis = _axis(n)
-    if n.since >= 23 and n.attr("output_dtype", 0) and onnx_dtype_name(n.attr("output_dtype", 0)) != n.in_dtype(1):
-        n.refuse("output_dtype different from the scale's dtype is not supported")
+    check_dequantize_output(n)
     helper = n.helper("_quant_param", _PARAM)
     x = n.x(0)
     value = f"ops.cast({x}, mindspore.float32)"
@@ -49,17 +47,7 @@ def dequantize_linear(n):
 def quantize_linear(n):
     """saturate(round_half_even(x / scale) + zero_point)"""
     axis = _axis(n)
-    if n.since >= 19:
-        n.ignore_attr("saturate", "only affects float8 outputs, which are refused")
-    if n.since >= 25 and n.attr("precision", 0):
-        n.refuse("a non-default `precision` attribute is not supported")
-    out = n.in_dtype(2) if n.has_input(2) else None
-    if n.since >= 21 and n.attr("output_dtype", 0):
-        out = onnx_dtype_name(n.attr("output_dtype", 0))
-    out = out or "uint8"
-    if out not in _RANGES:
-        n.refuse(f"quantizing to {out} is not supported")
-    lo, hi = _RANGES[out]
+    out, lo, hi = quantize_output(n)
     helper, rounding = n.helper("_quant_param", _PARAM), n.helper("_round_half_even_q", _ROUND)
     x = n.x(0)
     q = f"{rounding}(ops.cast({x}, mindspore.float32) / ops.cast({helper}({n.x(1)}, {x}, {axis}), mindspore.float32))"

@@ -2,24 +2,25 @@
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
+from porter.semantics_reduce import EMPTY_IDENTITY, arg_reduction, cumulative, reduction
 
 _DTYPES = {"float16", "float32", "float64", "int32", "int64"}
 
 _REDUCTIONS = {
-    "ReduceSum": (13, "ops.sum({x}, dim={axes}, keepdim={keep})"),
-    "ReduceMean": (18, "ops.mean({x}, axis={axes}, keep_dims={keep})"),
-    "ReduceMax": (18, "ops.amax({x}, axis={axes}, keepdims={keep})"),
-    "ReduceMin": (18, "ops.amin({x}, axis={axes}, keepdims={keep})"),
-    "ReduceProd": (18, "ops.prod({x}, axis={axes}, keep_dims={keep})"),
-    "ReduceL1": (18, "ops.sum(ops.abs({x}), dim={axes}, keepdim={keep})"),
-    "ReduceL2": (18, "ops.sqrt(ops.sum({x} * {x}, dim={axes}, keepdim={keep}))"),
-    "ReduceLogSum": (18, "ops.log(ops.sum({x}, dim={axes}, keepdim={keep}))"),
-    "ReduceLogSumExp": (18, "ops.logsumexp({x}, dim={axes}, keepdim={keep})"),
-    "ReduceSumSquare": (18, "ops.sum({x} * {x}, dim={axes}, keepdim={keep})"),
+    "ReduceSum": "ops.sum({x}, dim={axes}, keepdim={keep})",
+    "ReduceMean": "ops.mean({x}, axis={axes}, keep_dims={keep})",
+    "ReduceMax": "ops.amax({x}, axis={axes}, keepdims={keep})",
+    "ReduceMin": "ops.amin({x}, axis={axes}, keepdims={keep})",
+    "ReduceProd": "ops.prod({x}, axis={axes}, keep_dims={keep})",
+    "ReduceL1": "ops.sum(ops.abs({x}), dim={axes}, keepdim={keep})",
+    "ReduceL2": "ops.sqrt(ops.sum({x} * {x}, dim={axes}, keepdim={keep}))",
+    "ReduceLogSum": "ops.log(ops.sum({x}, dim={axes}, keepdim={keep}))",
+    "ReduceLogSumExp": "ops.logsumexp({x}, dim={axes}, keepdim={keep})",
+    "ReduceSumSquare": "ops.sum({x} * {x}, dim={axes}, keepdim={keep})",
 }
 
 
-def _reduce(op_type: str, axes_input_since: int, template: str):
+def _reduce(op_type: str, template: str):
     # max / min of booleans is any / all: computed in int32 (exact) and cast back
     boolean_ok = op_type in ("ReduceMax", "ReduceMin")
 
@@ -34,28 +35,18 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
         return _emit_axes(n, template)
 
     def _emit_axes(n, template):
-        keep = bool(n.attr("keepdims", 1))
+        r = reduction(n)
+        keep, noop, axes = r.keep, r.noop, r.axes
         shape = n.in_shape(0)
         empty = shape is not None and any(d == 0 for d in shape)
-        if n.since < axes_input_since:
-            axes = n.attr("axes", None)
-            noop = False
-        else:
-            noop = bool(n.attr("noop_with_empty_axes", 0))
-            axes = None
-            if n.has_input(1):
-                axes = n.const_list(1)
-                if axes is None:
-                    if empty:
-                        if op_type not in _EMPTY_IDENTITY:
-                            n.refuse(f"{op_type} of an empty tensor is undefined")
-                        helper = n.helper("_reduce_empty", _REDUCE_EMPTY)
-                        axes_src = int_values(n, 1, "axes")
-                        identity = _EMPTY_IDENTITY[op_type]
-                        value = f"float({identity!r})" if isinstance(identity, str) else repr(identity)
-                        return f"{helper}({n.x(0)}, {axes_src}, {keep}, {value}, {noop})"
-                    return _runtime_axes_reduce(n, template, keep, noop)
-                axes = axes or None
+        if r.runtime:
+            if empty:
+                if op_type not in EMPTY_IDENTITY:
+                    n.refuse(f"{op_type} of an empty tensor is undefined")
+                helper = n.helper("_reduce_empty", _REDUCE_EMPTY)
+                axes_src = int_values(n, 1, "axes")
+                return f"{helper}({n.x(0)}, {axes_src}, {keep}, {_identity(EMPTY_IDENTITY[op_type])}, {noop})"
+            return _runtime_axes_reduce(n, template, keep, noop)
         if axes is None and noop:
             return n.x(0)
         rank = n.in_rank(0)
@@ -72,18 +63,9 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
     return emit
 
 
-# ONNX's identity element of each reduction over an empty set
-_EMPTY_IDENTITY = {
-    "ReduceSum": 0,
-    "ReduceL1": 0,
-    "ReduceL2": 0,
-    "ReduceSumSquare": 0,
-    "ReduceProd": 1,
-    "ReduceLogSum": "-inf",
-    "ReduceLogSumExp": "-inf",
-    "ReduceMax": "-inf",
-    "ReduceMin": "inf",
-}
+def _identity(value) -> str:
+    """Source of an empty reduction's identity element."""
+    return f"float({str(value)!r})" if value in (float("inf"), float("-inf")) else repr(value)
 
 
 _REDUCE_EMPTY = """
@@ -101,7 +83,7 @@ def _reduce_empty(x, axes, keep, identity, noop):
 def _empty_reduction(n, op_type: str, shape, axes, keep: bool) -> str:
     """Reducing a zero-length axis gives the identity element; MindSpore's CPU kernels return
     uninitialised memory there (measured), so the result is written as a constant fill."""
-    if op_type not in _EMPTY_IDENTITY or not all(isinstance(d, int) for d in shape):
+    if op_type not in EMPTY_IDENTITY or not all(isinstance(d, int) for d in shape):
         n.refuse(f"{op_type} of an empty tensor is undefined or needs a static shape")
     axes = [a % len(shape) for a in axes]
     out = (
@@ -109,9 +91,7 @@ def _empty_reduction(n, op_type: str, shape, axes, keep: bool) -> str:
         if keep
         else [d for i, d in enumerate(shape) if i not in axes]
     )
-    identity = _EMPTY_IDENTITY[op_type]
-    value = f"float({identity!r})" if isinstance(identity, str) else repr(identity)
-    return f"ops.full({tuple(out)!r}, {value}, dtype={n.x(0)}.dtype)"
+    return f"ops.full({tuple(out)!r}, {_identity(EMPTY_IDENTITY[op_type])}, dtype={n.x(0)}.dtype)"
 
 
 def _runtime_axes_reduce(n, template: str, keep: bool, noop: bool) -> str:
@@ -122,16 +102,14 @@ def _runtime_axes_reduce(n, template: str, keep: bool, noop: bool) -> str:
     return f"({n.x(0)} if not {axes} else {expr})" if noop else expr
 
 
-for _op, (_since, _template) in _REDUCTIONS.items():
-    _reduce(_op, _since, _template)
+for _op, _template in _REDUCTIONS.items():
+    _reduce(_op, _template)
 
 
 def _arg(op_type: str, call: str, axis_kw: str, keep_kw: str):
     @op(op_type, dtypes=_DTYPES)
     def emit(n):
-        axis = int(n.attr("axis", 0))
-        keep = bool(n.attr("keepdims", 1))
-        last = bool(n.attr("select_last_index", 0)) if n.since >= 12 else False
+        axis, keep, last = arg_reduction(n)
         x = n.x(0)
         if not last:
             return f"{call}({x}, {axis_kw}={axis}, {keep_kw}={keep}).astype(mindspore.int64)"
@@ -152,8 +130,7 @@ argmin = _arg("ArgMin", "ops.argmin", "axis", "keepdims")
 @op("CumSum", dtypes={"float32", "float64", "int32", "int64"})
 def cumsum(n):
     """ops.cumsum with exclusive / reverse"""
-    exclusive = bool(n.attr("exclusive", 0))
-    reverse = bool(n.attr("reverse", 0))
+    exclusive, reverse = cumulative(n)
     axis = int_value(n, 1, "the axis")
     x = n.x(0)
     if reverse:
@@ -169,8 +146,7 @@ def cumsum(n):
 @op("CumProd", dtypes={"float32", "float64", "int32", "int64"})
 def cumprod(n):
     """ops.cumprod with exclusive / reverse"""
-    exclusive = bool(n.attr("exclusive", 0))
-    reverse = bool(n.attr("reverse", 0))
+    exclusive, reverse = cumulative(n)
     axis = int_value(n, 1, "the axis")
     helper = n.helper("_cumprod", _CUMPROD)
     return f"{helper}({n.x(0)}, {axis}, {exclusive}, {reverse})"

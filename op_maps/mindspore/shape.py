@@ -5,7 +5,22 @@ import numpy as np
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
-from porter.semantics import embedding_padding_row, embedding_table, space_to_depth_order
+from porter.semantics import embedding_lookup, space_to_depth_order
+from porter.semantics_shape import (
+    allows_zero,
+    concat_axis,
+    constant_fill,
+    depth_to_space_plan,
+    depth_to_space_split,
+    even_split,
+    eye_like_args,
+    flatten_axis,
+    pad_mode,
+    shape_subscript,
+    split_count,
+    transpose_perm,
+    unsqueeze_positions,
+)
 from porter.symdims import expand_shape, slice_subscript, tuple_source
 
 
@@ -35,7 +50,7 @@ def _reshape_allowzero(x, shape):
 @op("Reshape", versions=[5, 13, 14, 19, 21, 23, 24, 25])
 def reshape(n):
     """ops.reshape with ONNX's 0 = copy-this-dim resolved against the input shape"""
-    allowzero = n.since >= 14 and n.attr("allowzero", 0)
+    allowzero = allows_zero(n)
     sym = n.sym(1) if n.const(1) is None else None
     if sym is not None and not (allowzero and any(d.value == 0 for d in sym.dims)):
         # shape arithmetic on symbolic dims: a 0 literal copies the input's dim (allowzero=0); the
@@ -74,11 +89,7 @@ def reshape(n):
 @op("Flatten")
 def flatten(n):
     """ops.reshape to 2-D at axis"""
-    axis = int(n.attr("axis", 1))
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    axis = axis + rank if axis < 0 else axis
+    axis, _ = flatten_axis(n)
     if axis == 1:
         return f"ops.flatten({n.x(0)}, start_dim=1)"
     if axis == 0:
@@ -92,22 +103,13 @@ def flatten(n):
 @op("Transpose")
 def transpose(n):
     """ops.transpose"""
-    perm = n.attr("perm", None)
-    if perm is None:
-        rank = n.in_rank(0)
-        if rank is None:
-            n.refuse("input rank must be known when perm is omitted")
-        perm = list(reversed(range(rank)))
-    return f"ops.transpose({n.x(0)}, {tuple(int(p) for p in perm)!r})"
+    return f"ops.transpose({n.x(0)}, {tuple(transpose_perm(n))!r})"
 
 
 @op("Concat")
 def concat(n):
     """ops.concat"""
-    axis = n.attr("axis", 1 if n.since < 4 else None)
-    if axis is None:
-        n.refuse("attribute 'axis' is required")
-    return f"ops.concat(({', '.join(n.xs())},), axis={int(axis)})"
+    return f"ops.concat(({', '.join(n.xs())},), axis={concat_axis(n)})"
 
 
 _UNSQUEEZE = """
@@ -135,7 +137,7 @@ def unsqueeze(n):
     if rank is None:
         n.refuse("input rank must be known")
     expr = n.x(0)
-    for axis in sorted(a + rank + len(axes) if a < 0 else a for a in axes):
+    for axis in unsqueeze_positions(axes, rank):
         expr = f"ops.expand_dims({expr}, {axis})"
     return expr
 
@@ -155,22 +157,16 @@ def squeeze(n):
 @op("ConstantOfShape")
 def constant_of_shape(n):
     """ops.full(shape, value, dtype)"""
-    value = n.attr("value", None)
-    if value is None:
-        value = np.zeros(1, np.float32)
+    fill, dtype = constant_fill(n)
     shape = int_values(n, 0, "the shape")
-    return f"ops.full({shape}, {n.lit(value.reshape(-1)[0].item())}, dtype={n.dtype(value.dtype.name)})"
+    return f"ops.full({shape}, {n.lit(fill)}, dtype={n.dtype(dtype)})"
 
 
 @op("Shape")
 def shape(n):
     """the (static at compile time) shape as an int64 tensor, sliced by start/end from opset 15"""
-    start = n.attr("start", 0) if n.since >= 15 else 0
-    end = n.attr("end", None) if n.since >= 15 else None
-    x = n.x(0)
     # ops.dyn_shape (an int64 tensor op) rather than x.shape: a compiled graph keeps the dims symbolic
-    sliced = f"[{start}:{'' if end is None else end}]" if (start or end is not None) else ""
-    return f"ops.dyn_shape({x}){sliced}"
+    return f"ops.dyn_shape({n.x(0)}){shape_subscript(n)}"
 
 
 @op("Size")
@@ -318,16 +314,14 @@ def split(n):
     if n.has_input(1) and n.const(1) is None:
         return f"ops.split({n.x(0)}, {int_values(n, 1, 'split sizes')}, axis={axis})"
     sizes = _const_ints(n, 1, "split sizes") if n.has_input(1) else None
-    num_outputs = n.attr("num_outputs", None) if n.since >= 18 else None
     if sizes is None:
         shape = n.in_shape(0)
         dim = shape[axis] if shape is not None else None
-        count = num_outputs or n.num_outputs
+        count = split_count(n)
         if not isinstance(dim, int):  # equal parts of a run-time size: ceil(dim / count) each, the last smaller
             x = n.x(0)
             return f"ops.split({x}, -(-{x}.shape[{axis}] // {count}), axis={axis})"
-        chunk = -(-dim // count)
-        sizes = [chunk] * (dim // chunk) + ([dim % chunk] if dim % chunk else [])
+        sizes = even_split(dim, count)
     shape = n.in_shape(0)
     if axis < 0 and shape is not None:
         axis += len(shape)
@@ -360,8 +354,7 @@ class TorchEmbedding(nn.Embedding):
 def gather(n):
     """ops.gather along axis (negative indices wrapped); nn.Embedding for torch's"""
     # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
-    table = embedding_table(n)
-    padding = embedding_padding_row(n)
+    table, padding = embedding_lookup(n)
     if table is not None:
         layer_type, row = "nn.Embedding", ""
         if padding is not None:
@@ -371,8 +364,6 @@ def gather(n):
         layer = n.layer(n.layer_hint(0), ctor, {"embedding_table": table},
                         {"embedding_table": n.input_source_name(0) or "weight"})  # fmt: skip
         return f"{layer}({n.x(1)})"
-    if padding is not None:
-        n.refuse(f"training with padding_idx={padding} needs a float32 constant table (an Embedding layer)")
     axis = int(n.attr("axis", 0))
     x, idx = n.x(0), n.x(1)
     const = n.const(1)
@@ -395,18 +386,12 @@ def trilu(n):
 @op("DepthToSpace")
 def depth_to_space(n):
     """reshape-transpose-reshape in DCR or CRD order (static shapes)"""
-    b = int(n.attr("blocksize"))
-    mode = n.attr("mode", "DCR") if n.since >= 11 else "DCR"
+    b, mode, perm = depth_to_space_plan(n)
     shape = n.in_shape(0)
     if shape is None or any(not isinstance(d, int) for d in shape):
         n.refuse("a static input shape is needed")
     batch, c, h, w = shape
-    if mode == "DCR":
-        split, perm = (batch, b, b, c // (b * b), h, w), (0, 3, 4, 1, 5, 2)
-    elif mode == "CRD":
-        split, perm = (batch, c // (b * b), b, b, h, w), (0, 1, 4, 2, 5, 3)
-    else:
-        n.refuse(f"mode={mode!r} is not an ONNX DepthToSpace mode")
+    split = tuple(depth_to_space_split(mode, b, batch, c, h, w))
     out = (batch, c // (b * b), h * b, w * b)
     return f"ops.reshape(ops.transpose(ops.reshape({n.x(0)}, {split!r}), {perm!r}), {out!r})"
 
@@ -453,9 +438,7 @@ _NUMPY_PAD_MODES = {"reflect": "reflect", "edge": "edge", "wrap": "wrap"}
 def pad(n):
     """ops.pad in constant mode (negative pads crop first); reflect / edge / wrap as gathers of indices
     computed at convert time (axes input: listed axes only)"""
-    mode = n.attr("mode", "constant")
-    if mode != "constant" and mode not in _NUMPY_PAD_MODES:
-        n.refuse(f"mode={mode!r} is not an ONNX pad mode")
+    mode = pad_mode(n)
     rank = n.in_rank(0)
     if n.const(1) is None or (n.since >= 18 and n.has_input(3) and n.const(3) is None):
         helper = n.helper("_pad_runtime", _PAD_RUNTIME)
@@ -556,14 +539,9 @@ def _range(start, limit, delta, dtype):
 @op("EyeLike", versions=[9, 22])
 def eye_like(n):
     """ones on the k-th diagonal of a matrix shaped like the input, in dtype or the input's dtype"""
-    from porter.dtypes import onnx_dtype_name
-
-    dtype_code = n.attr("dtype", None)
-    dtype = onnx_dtype_name(dtype_code) if dtype_code is not None else n.in_dtype(0)
-    if dtype is None:
-        n.refuse("output dtype must be known")
+    k, dtype = eye_like_args(n)
     helper = n.helper("_eye_like", _EYE_LIKE)
-    return f"{helper}({n.x(0)}, {int(n.attr('k', 0))}, {n.dtype(dtype)})"
+    return f"{helper}({n.x(0)}, {k}, {n.dtype(dtype)})"
 
 
 _EYE_LIKE = """

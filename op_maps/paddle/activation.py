@@ -1,10 +1,11 @@
 """Activations and softmax-like ops: Relu, Sigmoid, Gelu, Softmax, Dropout (inference), Identity ..."""
 
+from porter import semantics_activation as reading
 from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
-from porter.semantics import dropout_for_inference, trainable_dropout_rate
+from porter.semantics import dropout_outputs
 
 _F = "nn.functional"
 
@@ -19,19 +20,19 @@ _row("Sigmoid", f"{_F}.sigmoid", versions=[6, 13], dtypes=FLOATS)
 _row("Softsign", f"{_F}.softsign", dtypes=FLOATS)
 _row("Softplus", f"{_F}.softplus", dtypes=FLOATS, kwargs={"beta": "1.0", "threshold": "20.0"})
 _row("Mish", f"{_F}.mish", dtypes=FLOATS)
-_row("Elu", f"{_F}.elu", versions=[6, 22], attrs={"alpha": ("alpha", 1.0)}, dtypes=FLOATS)
-_row("Celu", f"{_F}.celu", attrs={"alpha": ("alpha", 1.0)}, dtypes=FLOATS)
+_row("Elu", f"{_F}.elu", versions=[6, 22], attrs={"alpha": ("alpha", reading.ALPHA["Elu"])}, dtypes=FLOATS)
+_row("Celu", f"{_F}.celu", attrs={"alpha": ("alpha", reading.ALPHA["Celu"])}, dtypes=FLOATS)
 _row(
     "LeakyRelu",
     f"{_F}.leaky_relu",
     versions=[6, 16],
-    attrs={"alpha": ("negative_slope", 0.01)},
+    attrs={"alpha": ("negative_slope", reading.ALPHA["LeakyRelu"])},
     dtypes=FLOATS,
 )
 _row(
     "ThresholdedRelu",
     f"{_F}.thresholded_relu",
-    attrs={"alpha": ("threshold", 1.0)},
+    attrs={"alpha": ("threshold", reading.ALPHA["ThresholdedRelu"])},
     dtypes=FLOATS,
     kwargs={"value": "0.0"},
 )
@@ -41,8 +42,7 @@ _row("HardSwish", f"{_F}.hardswish", dtypes=FLOATS)
 @op("Selu", versions=[6, 22], dtypes=FLOATS)
 def selu(n):
     """nn.functional.selu"""
-    alpha = n.attr("alpha", 1.67326319217681884765625)
-    gamma = n.attr("gamma", 1.05070102214813232421875)
+    alpha, gamma = reading.selu_args(n)
     return widened(
         n, [n.x(0)], n.in_dtype(0), lambda x: f"nn.functional.selu({x}, scale={n.lit(gamma)}, alpha={n.lit(alpha)})"
     )
@@ -51,8 +51,7 @@ def selu(n):
 @op("HardSigmoid", versions=[6, 22], dtypes=FLOATS)
 def hard_sigmoid(n):
     """nn.functional.hardsigmoid"""
-    alpha = n.attr("alpha", 0.2)
-    beta = n.attr("beta", 0.5)
+    alpha, beta = reading.hard_sigmoid_args(n)
     return widened(
         n,
         [n.x(0)],
@@ -62,7 +61,7 @@ def hard_sigmoid(n):
 
 
 def _swish(n, x: str) -> str:
-    alpha = float(n.attr("alpha", 1.0))
+    alpha = reading.activation_alpha(n)
     return f"{x} * nn.functional.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"nn.functional.silu({x})"
 
 
@@ -81,9 +80,7 @@ def swiglu(n):
 @op("Gelu", dtypes=FLOATS)
 def gelu(n):
     """nn.functional.gelu (approximate='none' or 'tanh')"""
-    approximate = n.attr("approximate", "none")
-    if approximate not in ("none", "tanh"):
-        n.refuse(f"approximate={approximate!r} is not an ONNX value")
+    approximate = reading.gelu_approximation(n)
     return widened(
         n, [n.x(0)], n.in_dtype(0), lambda x: f"nn.functional.gelu({x}, approximate={approximate == 'tanh'})"
     )
@@ -92,13 +89,7 @@ def gelu(n):
 @op("Shrink", dtypes=FLOATS)
 def shrink(n):
     """x + bias below -lambd, x - bias above lambd, 0 between"""
-    lambd = float(n.attr("lambd", 0.5))
-    bias = float(n.attr("bias", 0.0))
-    x = n.x(0)
-    return (
-        f"paddle.where({x} < {n.lit(-lambd)}, {x} + {n.lit(bias)}, "
-        f"paddle.where({x} > {n.lit(lambd)}, {x} - {n.lit(bias)}, paddle.zeros_like({x})))"
-    )
+    return reading.shrink_expression(n, "paddle.where", "paddle.zeros_like")
 
 
 @op("PRelu", versions=[6, 7, 9, 16], dtypes=FLOATS)
@@ -120,15 +111,9 @@ def _softmax_like(n, fn: str) -> str:
 
 
 def _softmax_axis(n, fn: str, x: str) -> str:
-    if n.since >= 13:
-        return fn.format(x=x, axis=n.attr("axis", -1))
-    axis = n.attr("axis", 1)
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known for opset < 13 (axis coerces the input to 2-D)")
-    axis = axis + rank if axis < 0 else axis
-    if axis == rank - 1:
-        return fn.format(x=x, axis=-1)
+    axis, coerced = reading.softmax_axis(n)
+    if not coerced:
+        return fn.format(x=x, axis=axis)
     flat = n.tmp("flat")
     n.stmt(f"{flat} = paddle.flatten({x}, start_axis={axis})" if axis > 0 else f"{flat} = paddle.flatten({x})")
     return f"paddle.reshape({fn.format(x=flat, axis=-1)}, {x}.shape)"
@@ -165,12 +150,8 @@ def hardmax(n):
 def dropout(n):
     """inference: the input unchanged, mask all true; nn.functional.dropout following train()/eval() in a
     port converted for training"""
-    rate = trainable_dropout_rate(n)
-    if rate is not None:
-        return [f"nn.functional.dropout({n.x(0)}, p={rate!r}, training=self.training)"]
-    dropout_for_inference(n)
-    x = n.x(0)
-    if not n.has_output(1):
-        return [x]
-    mask_dtype = "'bool'" if n.since >= 10 else f"{x}.dtype"
-    return [x, f"paddle.ones_like({x}, dtype={mask_dtype})"]
+    return dropout_outputs(n, "nn.functional.dropout", _ones)
+
+
+def _ones(x: str, as_bool: bool) -> str:
+    return f"paddle.ones_like({x}, dtype={repr('bool') if as_bool else x + '.dtype'})"

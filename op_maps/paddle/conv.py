@@ -5,11 +5,12 @@ ONNX pads are [x1_begin, x2_begin, ..., x1_end, x2_end, ...]; symmetric pads map
 auto_pad SAME_UPPER/SAME_LOWER/VALID is resolved at convert time from the input's spatial shape.
 """
 
-from porter.op_maps._fold import col2im_call
+from porter.op_maps import _fold as fold
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.op_maps.paddle.shape import _int_list
-from porter.semantics import conv_transpose_params, spatial_params, static_weight_shape
+from porter.op_maps.paddle.shape import int_list
+from porter.semantics import conv_transpose_params, static_weight_shape
+from porter.semantics_conv import conv_params, layer_params
 
 _CONV_DTYPES = {"float32", "float64", "float16"}
 
@@ -32,26 +33,17 @@ def _split_pads(n, x: str, pads: list[int], rank: int) -> tuple[str, list[int]]:
 @op("Conv", dtypes=_CONV_DTYPES)
 def conv(n):
     """nn.Conv1D/2D/3D (constant weights) or nn.functional.conv*d"""
-    weight = n.const(1)
     w_shape, rank = static_weight_shape(n)
-    kernel = list(n.attr("kernel_shape", w_shape[2:]))
-    in_shape = n.in_shape(0)
-    strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
-    group = int(n.attr("group", 1))
+    kernel, strides, dilations, pads, group = conv_params(n, w_shape)
     x, padding = _split_pads(n, n.x(0), pads, rank)
-    bias = n.const(2) if n.has_input(2) else None
     out_channels, in_per_group = w_shape[0], w_shape[1]
-    low_precision = n.in_dtype(0) in ("float16", "bfloat16")  # Paddle's CPU conv has no float16 kernel
-    if weight is not None and (not n.has_input(2) or bias is not None) and not low_precision:
-        params = {"weight": weight}
-        sources = {"weight": n.input_source_name(1) or "weight"}
-        if bias is not None:
-            params["bias"] = bias
-            sources["bias"] = n.input_source_name(2) or "bias"
+    layer = layer_params(n)
+    if layer is not None and n.in_dtype(0) not in ("float16", "bfloat16"):  # Paddle's CPU conv: no float16 kernel
+        params, sources = layer
         ctor = (
             f"nn.Conv{rank}D({in_per_group * group}, {out_channels}, kernel_size={n.lit(kernel)}, "
             f"stride={n.lit(strides)}, padding={n.lit(padding)}, dilation={n.lit(dilations)}, groups={group}"
-            + ("" if bias is not None else ", bias_attr=False")
+            + ("" if "bias" in params else ", bias_attr=False")
             + ")"
         )
         layer = n.layer(n.layer_hint(1), ctor, params, sources)
@@ -87,10 +79,4 @@ def conv_transpose(n):
     return f"{full}[:, :, {', '.join(crops)}]"
 
 
-_FOLD_VOCAB = {"matmul": "paddle.matmul", "reshape": "paddle.reshape", "tensor": "paddle.to_tensor"}
-
-
-@op("Col2Im", dtypes={"float32", "float64"})
-def col2im(n):
-    """columns summed into the image by a product with a 0/1 placement matrix (any number of spatial dims)"""
-    return col2im_call(n, _FOLD_VOCAB, _int_list)
+fold.register(op, __name__, calls="paddle", tensor="paddle.to_tensor", read_ints=int_list)

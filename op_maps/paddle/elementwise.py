@@ -8,15 +8,16 @@ small integers in int32 (wrap-around preserved by the cast), float16/bfloat16 in
 
 from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import op
-from porter.semantics import check_variadic, legacy_broadcast
+from porter.semantics import legacy_broadcast
+from porter.semantics_elementwise import arithmetic, clip_bounds, is_fmod, is_inf_sides, unary, unary_math, variadic
 
-_WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float32", "bfloat16": "float32"}
+WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float32", "bfloat16": "float32"}
 _NUMERIC = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"}
 
 
 def widened(n, inputs: list[str], dtype: str | None, make) -> str:  # also rows.direct's `wrap`
     """make(*inputs) computed in a kernel-supported dtype and cast back to `dtype` when needed."""
-    wide = _WIDEN.get(dtype or "")
+    wide = WIDEN.get(dtype or "")
     if wide is None:
         return make(*inputs)
     if wide == "float32":
@@ -28,20 +29,7 @@ def widened(n, inputs: list[str], dtype: str | None, make) -> str:  # also rows.
     return f"paddle.cast({make(*cast_in)}, {n.dtype(dtype)})"
 
 
-def _binary(op_type: str, symbol: str):
-    @op(op_type, dtypes=_NUMERIC)
-    def emit(n):
-        legacy_broadcast(n)
-        return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"{a} {symbol} {b}")
-
-    emit.__name__ = op_type.lower()
-    emit.__doc__ = f"a {symbol} b"
-    return emit
-
-
-add = _binary("Add", "+")
-sub = _binary("Sub", "-")
-mul = _binary("Mul", "*")
+arithmetic(op, _NUMERIC, __name__, widened)
 
 
 @op("Div", dtypes=_NUMERIC)
@@ -59,12 +47,10 @@ def div(n):
 @op("Mod", dtypes=_NUMERIC)
 def mod(n):
     """fmod=0: sign of the divisor (integers); fmod=1: C fmod, sign of the dividend"""
-    fmod = int(n.attr("fmod", 0))
+    fmod = is_fmod(n)
     dtype = n.in_dtype(0)
     a, b = n.x(0), n.x(1)
     if not fmod:
-        if dtype in FLOATS:
-            n.refuse("fmod=0 is undefined for floating point inputs")
         return widened(n, [a, b], dtype, lambda x, y: f"paddle.remainder({x}, {y})")
     helper = n.helper("_fmod", _FMOD)
     if dtype in FLOATS:
@@ -93,69 +79,11 @@ def pow_(n):
     return widened(n, [base, exponent], dtype, lambda x, y: f"paddle.pow({x}, {y})")
 
 
-def _variadic(op_type: str, fold: str, doc: str, mean: bool = False):
-    @op(op_type, dtypes=_NUMERIC)
-    def emit(n):
-        check_variadic(n)
-        xs = n.xs()
-
-        def make(*args):
-            expr = args[0]
-            for other in args[1:]:
-                expr = fold.format(a=expr, b=other)
-            return f"({expr}) / {len(args)}" if mean else expr
-
-        return widened(n, xs, n.in_dtype(0), make)
-
-    emit.__name__ = op_type.lower()
-    emit.__doc__ = doc
-    return emit
-
-
-max_ = _variadic("Max", "paddle.maximum({a}, {b})", "paddle.maximum folded over the inputs")
-min_ = _variadic("Min", "paddle.minimum({a}, {b})", "paddle.minimum folded over the inputs")
-sum_ = _variadic("Sum", "{a} + {b}", "sum of the inputs")
-mean_ = _variadic("Mean", "{a} + {b}", "sum of the inputs / count", mean=True)
-
-
-def _unary(op_type: str, call: str, dtypes=FLOATS):
-    @op(op_type, dtypes=dtypes)
-    def emit(n):
-        if n.since < 6:
-            n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
-        return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{call}({x})")
-
-    emit.__name__ = op_type.lower()
-    emit.__doc__ = call
-    return emit
-
-
-for _op, _call in {
-    "Sqrt": "paddle.sqrt",
-    "Exp": "paddle.exp",
-    "Log": "paddle.log",
-    "Sin": "paddle.sin",
-    "Cos": "paddle.cos",
-    "Tan": "paddle.tan",
-    "Asin": "paddle.asin",
-    "Acos": "paddle.acos",
-    "Atan": "paddle.atan",
-    "Sinh": "paddle.sinh",
-    "Cosh": "paddle.cosh",
-    "Asinh": "paddle.asinh",
-    "Acosh": "paddle.acosh",
-    "Atanh": "paddle.atanh",
-    "Tanh": "paddle.tanh",
-    "Floor": "paddle.floor",
-    "Ceil": "paddle.ceil",
-    "Reciprocal": "paddle.reciprocal",
-    "Erf": "paddle.erf",
-}.items():
-    _unary(_op, _call)
-
-_unary("Abs", "paddle.abs", _NUMERIC)
-_unary("Neg", "paddle.neg", _NUMERIC - {"uint8"})
-_unary("Sign", "paddle.sign", _NUMERIC)
+variadic(op, "paddle.maximum", "paddle.minimum", _NUMERIC, __name__, widened)
+unary_math(op, "paddle", FLOATS, __name__, widened)
+unary(op, "Abs", "paddle.abs", _NUMERIC, __name__, widened)
+unary(op, "Neg", "paddle.neg", _NUMERIC - {"uint8"}, __name__, widened)
+unary(op, "Sign", "paddle.sign", _NUMERIC, __name__, widened)
 
 
 @op("Round", dtypes=FLOATS)
@@ -178,16 +106,15 @@ def _round_half_even(x):
 def is_nan(n):
     """paddle.isnan"""
     x = n.x(0)
-    return f"paddle.isnan(paddle.cast({x}, 'float32'))" if n.in_dtype(0) in _WIDEN else f"paddle.isnan({x})"
+    return f"paddle.isnan(paddle.cast({x}, 'float32'))" if n.in_dtype(0) in WIDEN else f"paddle.isnan({x})"
 
 
 @op("IsInf", dtypes=FLOATS)
 def is_inf(n):
     """paddle.isinf, optionally only +inf or -inf"""
-    positive = int(n.attr("detect_positive", 1))
-    negative = int(n.attr("detect_negative", 1))
+    positive, negative = is_inf_sides(n)
     x = n.x(0)
-    if n.in_dtype(0) in _WIDEN:
+    if n.in_dtype(0) in WIDEN:
         x = f"paddle.cast({x}, 'float32')"
     if positive and negative:
         return f"paddle.isinf({x})"
@@ -202,16 +129,8 @@ def is_inf(n):
 def clip(n):
     """paddle.clip between min and max (attributes before opset 11, optional inputs after)"""
     dtype = n.in_dtype(0)
-    if n.since < 11:
-        if n.since < 6:
-            n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
-        lo = n.attr("min", None)
-        hi = n.attr("max", None)
-        lo = None if lo is None else n.lit(float(lo))
-        hi = None if hi is None else n.lit(float(hi))
-    else:
-        lo = n.x(1) if n.has_input(1) else None
-        hi = n.x(2) if n.has_input(2) else None
+    spell = n.lit if n.since < 11 else n.x  # a float attribute before opset 11, an input index after
+    lo, hi = (None if b is None else spell(b) for b in clip_bounds(n))
 
     def make(x, *bounds):
         expr = x

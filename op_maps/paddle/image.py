@@ -6,23 +6,13 @@ and blended on the device. This matches every coordinate_transformation_mode and
 spec exactly, which nn.functional.interpolate's align_corners/align_mode pair cannot.
 """
 
-from porter.op_maps._detection import nms_call, roi_align_call
-from porter.op_maps._grids import affine_grid_call
+from porter import semantics_image as reading
+from porter.op_maps import _detection as detection
+from porter.op_maps import _grids as grids
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.op_maps.paddle.shape import _int_list
+from porter.op_maps.paddle.shape import int_list
 from porter.semantics import grid_sample_args
-
-_MODES = ("nearest", "linear", "cubic")
-_CTMS = (
-    "half_pixel",
-    "half_pixel_symmetric",
-    "pytorch_half_pixel",
-    "align_corners",
-    "asymmetric",
-    "tf_crop_and_resize",
-)
-_NEAREST = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 
 _RESIZE = """
 def _resize(x, sizes, scales, axes, mode, ctm, nearest_mode, cubic_a, exclude_outside, extrapolation, roi, policy):
@@ -127,63 +117,42 @@ def _floats_or_runtime(n, i: int) -> str:
     return f"({n.x(i)}.tolist() or None)"
 
 
+def _coordinate_args(c: reading.Coordinates) -> str:
+    return f"{c.ctm!r}, {c.nearest_mode!r}, {c.cubic_a!r}, {bool(c.exclude_outside)}, {c.extrapolation!r}"
+
+
 @op("Resize", dtypes={"float32", "float64", "float16", "bfloat16"})
 def resize(n):
     """separable resampling with ONNX's coordinate transformation, nearest rounding and cubic kernel"""
-    mode = n.attr("mode", "nearest")
-    if mode not in _MODES:
-        n.refuse(f"mode={mode!r} is not an ONNX value")
+    mode = reading.resize_mode(n)
+    coords = reading.resize_coordinates(n)
     if n.since < 11:
-        ctm, nearest_mode, cubic_a, exclude, extrapolation = "asymmetric", "floor", -0.75, 0, 0.0
         scales, sizes, roi = _floats_or_runtime(n, 1), "None", "None"
     else:
-        ctm = n.attr("coordinate_transformation_mode", "half_pixel")
-        nearest_mode = n.attr("nearest_mode", "round_prefer_floor")
-        cubic_a = float(n.attr("cubic_coeff_a", -0.75))
-        exclude = int(n.attr("exclude_outside", 0))
-        extrapolation = float(n.attr("extrapolation_value", 0.0))
         roi = _floats_or_runtime(n, 1) if n.has_input(1) else "None"
         scales = _floats_or_runtime(n, 2) if n.has_input(2) else "None"
         sizes = f"{n.x(3)}.tolist()" if n.has_input(3) else "None"
         if n.has_input(3) and n.const(3) is not None:
             sizes = n.lit([int(v) for v in n.const_list(3)])
-    if ctm not in _CTMS:
-        n.refuse(f"coordinate_transformation_mode={ctm!r} is not supported")
-    if nearest_mode not in _NEAREST:
-        n.refuse(f"nearest_mode={nearest_mode!r} is not an ONNX value")
-    axes, policy = "None", "stretch"
-    if n.since >= 18:
-        if n.attr("antialias", 0):
-            n.refuse("antialias=1 is not supported")
-        axes_attr = n.attr("axes", None)
-        axes = n.lit(None if axes_attr is None else [int(a) for a in axes_attr])
-        policy = n.attr("keep_aspect_ratio_policy", "stretch")
-        if policy not in ("stretch", "not_larger", "not_smaller"):
-            n.refuse(f"keep_aspect_ratio_policy={policy!r} is not an ONNX value")
+    axes, policy = reading.resize_axes(n)
     if sizes == "None" and scales == "None":
         n.refuse("neither scales nor sizes is given")
-    if ctm != "tf_crop_and_resize":
+    if coords.ctm != "tf_crop_and_resize":
         roi = "None"
     helper = n.helper("_resize", _RESIZE)
-    args = (
-        f"{sizes}, {scales}, {axes}, {mode!r}, {ctm!r}, {nearest_mode!r}, {cubic_a!r}, {bool(exclude)}, "
-        f"{extrapolation!r}, {roi}, {policy!r}"
-    )
+    args = f"{sizes}, {scales}, {n.lit(axes)}, {mode!r}, {_coordinate_args(coords)}, {roi}, {policy!r}"
     return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{helper}({x}, {args})")
 
 
 @op("Upsample", dtypes={"float32", "float64", "float16"})
 def upsample(n):
     """Resize with asymmetric coordinates and floor rounding (Upsample's definition)"""
-    mode = n.attr("mode", "nearest")
-    if mode not in ("nearest", "linear", "bilinear"):
-        n.refuse(f"mode={mode!r} is not an ONNX value")
-    mode = "linear" if mode == "bilinear" else mode
+    mode = reading.upsample_mode(n)
     scales = n.lit([float(s) for s in n.attr("scales")]) if n.since < 9 else _floats_or_runtime(n, 1)
     if n.since < 7:
         n.refuse("Upsample-1 (width_scale/height_scale) is not supported")
     helper = n.helper("_resize", _RESIZE)
-    args = f"None, {scales}, None, {mode!r}, 'asymmetric', 'floor', -0.75, False, 0.0, None, 'stretch'"
+    args = f"None, {scales}, None, {mode!r}, {_coordinate_args(reading.UPSAMPLE_COORDINATES)}, None, 'stretch'"
     return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{helper}({x}, {args})")
 
 
@@ -197,41 +166,27 @@ def grid_sample(n):
     )
 
 
-_NMS_VOCAB = {"host": "(lambda t: t.numpy())", "tensor": "paddle.to_tensor"}
-
-
-@op("NonMaxSuppression", dtypes={"float32", "float64"})
-def non_max_suppression(n):
-    """ONNX's selection on the host in numpy (the output size depends on the scores: eager only)"""
-    return nms_call(n, _NMS_VOCAB)
-
-
-_GRID_VOCAB = {
-    "matmul": "paddle.matmul",
-    "transpose": "paddle.transpose",
-    "reshape": "paddle.reshape",
-    "tensor": "paddle.to_tensor",
-}
-
-
-@op("AffineGrid", dtypes={"float32", "float64"})
-def affine_grid(n):
-    """the output positions' homogeneous coordinates times each theta (2-D and 3-D)"""
-    return affine_grid_call(n, _GRID_VOCAB, _int_list)
-
-
-_ROI_VOCAB = {
-    "host": "(lambda t: t.numpy())",
-    "tensor": "paddle.to_tensor",
-    "gather": "paddle.gather",
-    "cast": "paddle.cast",
-    "unsqueeze": "paddle.unsqueeze",
-    "matmul": "paddle.matmul",
-    "transpose": "paddle.transpose",
-}
-
-
-@op("RoiAlign", dtypes={"float32", "float64"})
-def roi_align(n):
-    """avg mode as two products with per-RoI sampling matrices made on the host (eager only)"""
-    return roi_align_call(n, _ROI_VOCAB)
+detection.register(
+    op,
+    __name__,
+    host="(lambda t: t.numpy())",
+    tensor="paddle.to_tensor",
+    roi_vocab={
+        "gather": "paddle.gather",
+        "cast": "paddle.cast",
+        "unsqueeze": "paddle.unsqueeze",
+        "matmul": "paddle.matmul",
+        "transpose": "paddle.transpose",
+    },
+)
+grids.register(
+    op,
+    __name__,
+    {
+        "matmul": "paddle.matmul",
+        "transpose": "paddle.transpose",
+        "reshape": "paddle.reshape",
+        "tensor": "paddle.to_tensor",
+    },
+    int_list,
+)

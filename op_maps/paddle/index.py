@@ -7,10 +7,17 @@ ONNX allows negative indices; Paddle's gather kernels do not wrap them, so indic
 
 import numpy as np
 
-from porter.op_maps._scatter import tensor_scatter_call
+from porter.op_maps import _scatter as tensor_scatter
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
-from porter.semantics import embedding_padding_row, embedding_table, unsorted_top_k
+from porter.semantics import embedding_lookup, vocabulary
+from porter.semantics_index import (
+    gather_nd_batch_dims,
+    reverse_sequence_axes,
+    scatter_reduction,
+    top_k_order,
+    unique_args,
+)
 
 _DATA_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 
@@ -44,16 +51,13 @@ class TorchEmbedding(nn.Embedding):
 def gather(n):
     """paddle.gather along axis (any indices rank: gathered flat, then reshaped); nn.Embedding for torch's"""
     # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
-    table = embedding_table(n)
-    padding = embedding_padding_row(n)
+    table, padding = embedding_lookup(n)
     if table is not None:
         ctor = f"nn.Embedding({table.shape[0]}, {table.shape[1]})"
         if padding is not None:
             ctor = f"{n.helper('TorchEmbedding', _TORCH_EMBEDDING)}({table.shape[0]}, {table.shape[1]}, {padding})"
         layer = n.layer(n.layer_hint(0), ctor, {"weight": table}, {"weight": n.input_source_name(0) or "weight"})
         return f"{layer}({n.x(1)})"
-    if padding is not None:
-        n.refuse(f"training with padding_idx={padding} needs a float32 constant table (an Embedding layer)")
     axis = int(n.attr("axis", 0))
     x = n.x(0)
     idx = _indices(n, 1, f"{x}.shape[{axis}]")
@@ -82,7 +86,7 @@ def gather_elements(n):
 @op("GatherND", dtypes=_DATA_DTYPES)
 def gather_nd(n):
     """paddle.gather_nd over the batch dims"""
-    batch_dims = int(n.attr("batch_dims", 0)) if n.since >= 12 else 0
+    batch_dims = gather_nd_batch_dims(n)
     helper = n.helper("_gather_nd", _GATHER_ND)
     return f"{helper}({n.x(0)}, {n.x(1)}, {batch_dims})"
 
@@ -104,18 +108,11 @@ def _gather_nd(x, indices, batch_dims):
 """
 
 
-def _reduction(n) -> str:
-    reduction = n.attr("reduction", "none") if n.since >= 16 else "none"
-    if reduction not in ("none", "add", "mul", "min", "max"):
-        n.refuse(f"reduction={reduction!r} is not an ONNX value")
-    return reduction
-
-
 @op("ScatterElements", dtypes=_DATA_DTYPES)
 def scatter_elements(n):
     """paddle.put_along_axis (assign / add / mul / amin / amax)"""
     axis = int(n.attr("axis", 0))
-    reduction = _reduction(n)
+    reduction = scatter_reduction(n)
     x = n.x(0)
     idx = _indices(n, 1, f"{x}.shape[{axis}]")
     reduce = {"none": "assign", "add": "add", "mul": "mul", "min": "amin", "max": "amax"}[reduction]
@@ -134,7 +131,7 @@ def scatter(n):
 @op("ScatterND", dtypes=_DATA_DTYPES)
 def scatter_nd(n):
     """copy of data with updates written (or reduced) at the index tuples"""
-    reduction = _reduction(n)
+    reduction = scatter_reduction(n)
     if reduction in ("none", "add") and n.in_dtype(0) in ("float32", "float64", "int32", "int64"):
         helper = n.helper("_scatter_nd", _SCATTER_ND)
         return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {reduction!r})"
@@ -231,17 +228,12 @@ def _compress(x, condition, axis):
 @op("TopK", dtypes={"float32", "float64", "int32", "int64"})
 def top_k(n):
     """paddle.topk (ties: the lower index first, as ONNX requires)"""
-    axis = int(n.attr("axis", -1))
+    axis, largest = top_k_order(n)
     if n.since < 10:
         k = str(int(n.attr("k")))
-        largest, sorted_ = True, True
     else:
         const = n.const(1)
         k = str(int(const.reshape(-1)[0])) if const is not None else f"int({n.x(1)}.reshape([-1])[0])"
-        largest = bool(n.attr("largest", 1)) if n.since >= 11 else True
-        sorted_ = bool(n.attr("sorted", 1)) if n.since >= 11 else True
-    if not sorted_:
-        unsorted_top_k(n)
     helper = n.helper("_top_k", _TOP_K)
     return f"{helper}({n.x(0)}, {k}, {axis}, {largest})"
 
@@ -258,8 +250,7 @@ def _top_k(x, k, axis, largest):
 @op("Unique", dtypes={"float32", "float64", "int32", "int64"})
 def unique(n):
     """sorted or first-occurrence unique values with indices, inverse indices and counts"""
-    axis = n.attr("axis", None)
-    sorted_ = bool(n.attr("sorted", 1))
+    axis, sorted_ = unique_args(n)
     helper = n.helper("_unique", _UNIQUE)
     return f"{helper}({n.x(0)}, {n.lit(axis)}, {sorted_})"
 
@@ -283,8 +274,7 @@ def _unique(x, axis, sorted_):
 @op("ReverseSequence", dtypes=_DATA_DTYPES)
 def reverse_sequence(n):
     """reverse the first seq_len[b] steps of each batch entry"""
-    batch_axis = int(n.attr("batch_axis", 1))
-    time_axis = int(n.attr("time_axis", 0))
+    batch_axis, time_axis = reverse_sequence_axes(n)
     helper = n.helper("_reverse_sequence", _REVERSE_SEQUENCE)
     return f"{helper}({n.x(0)}, {n.x(1)}, {batch_axis}, {time_axis})"
 
@@ -305,18 +295,9 @@ def _reverse_sequence(x, lengths, batch_axis, time_axis):
 """
 
 
-_SCATTER_VOCAB = {
-    "reshape": "paddle.reshape",
-    "arange": "paddle.arange",
-    "logical_or": "paddle.logical_or",
-    "broadcast_to": "paddle.broadcast_to",
-    "clip": "paddle.clip",
-    "where": "paddle.where",
-    "take": "paddle.take_along_axis",
-}
-
-
-@op("TensorScatter", dtypes=_DATA_DTYPES)
-def tensor_scatter(n):
-    """the cache with the update written from each batch entry's write index (linear or circular)"""
-    return tensor_scatter_call(n, _SCATTER_VOCAB)
+tensor_scatter.register(
+    op,
+    __name__,
+    vocabulary("paddle", tensor_scatter.VOCABULARY, take="paddle.take_along_axis"),
+    dtypes=_DATA_DTYPES,
+)

@@ -4,6 +4,7 @@ from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
 from porter.semantics import legacy_broadcast
+from porter.semantics_logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
 
 _COMPARABLE = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
@@ -30,8 +31,8 @@ greater_or_equal = _compare("GreaterOrEqual", ">=")
 less_or_equal = _compare("LessOrEqual", "<=")
 
 
-for _op, _call in {"And": "paddle.logical_and", "Or": "paddle.logical_or", "Xor": "paddle.logical_xor"}.items():
-    direct(REGISTRY, _op, _call, n_inputs=2, dtypes={"bool"}, check=legacy_broadcast)
+for _op, _name in BOOLEAN.items():
+    direct(REGISTRY, _op, f"paddle.{_name}", n_inputs=2, dtypes={"bool"}, check=legacy_broadcast)
 
 
 @op("Not", dtypes={"bool"})
@@ -49,12 +50,8 @@ def where(n):
 
 
 # small integer types through int32 (Paddle's CPU kernels lack them)
-for _op, _call in {
-    "BitwiseAnd": "paddle.bitwise_and",
-    "BitwiseOr": "paddle.bitwise_or",
-    "BitwiseXor": "paddle.bitwise_xor",
-}.items():
-    direct(REGISTRY, _op, _call, n_inputs=2, dtypes=_INTS | {"bool"}, wrap=widened)
+for _op, _name in BITWISE.items():
+    direct(REGISTRY, _op, f"paddle.{_name}", n_inputs=2, dtypes=_INTS | {"bool"}, wrap=widened)
 
 
 @op("BitwiseNot", dtypes=_INTS | {"bool"})
@@ -65,18 +62,12 @@ def bitwise_not(n):
     return widened(n, [n.x(0)], n.in_dtype(0), lambda a: f"paddle.bitwise_not({a})")
 
 
-_BIT_WIDTH = {"int8": 8, "int16": 16, "int32": 32, "int64": 64, "uint8": 8}
-
-
-@op("BitShift", dtypes=set(_BIT_WIDTH))
+@op("BitShift", dtypes=set(BIT_WIDTH))
 def bit_shift(n):
     """shifts with ONNX's rules for shift counts outside [0, width) (computed in int64, cast back)"""
-    direction = n.attr("direction")
-    if direction not in ("LEFT", "RIGHT"):
-        n.refuse(f"direction={direction!r} is not an ONNX value")
-    dtype = n.in_dtype(0)
+    left, width = bit_shift_args(n)
     helper = n.helper("_bit_shift", _BIT_SHIFT)
-    return f"{helper}({n.x(0)}, {n.x(1)}, {direction == 'LEFT'}, {_BIT_WIDTH[dtype]})"
+    return f"{helper}({n.x(0)}, {n.x(1)}, {left}, {width})"
 
 
 _BIT_SHIFT = """

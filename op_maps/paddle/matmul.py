@@ -7,6 +7,7 @@ Paddle's [in, out] layout; MatMul by a constant 2-D weight becomes a bias-free n
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.semantics import spatial_params
+from porter.semantics_matmul import gemm_args
 
 _MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
 
@@ -31,37 +32,18 @@ def matmul(n):
 @op("Gemm", dtypes=_MATMUL_DTYPES)
 def gemm(n):
     """alpha * A' @ B' + beta * C; nn.Linear when B is a constant weight"""
-    alpha = float(n.attr("alpha", 1.0))
-    beta = float(n.attr("beta", 1.0))
-    trans_a = int(n.attr("transA", 0))
-    trans_b = int(n.attr("transB", 0))
-    if n.since < 7:
-        n.attr("broadcast", 0)
-    weight = n.const(1)
-    bias = n.const(2) if n.has_input(2) else None
+    g = gemm_args(n)
     a = n.x(0)
-    if trans_a:
+    if g.trans_a:
         a = f"paddle.t({a})"
-    linear_ok = (
-        weight is not None
-        and weight.dtype.name in ("float32", "float64")
-        and alpha == 1.0
-        and (
-            not n.has_input(2)
-            or (
-                bias is not None
-                and beta == 1.0
-                and bias.ndim == 1
-                and bias.shape[0] == (weight.shape[0] if trans_b else weight.shape[1])
-            )
-        )
-    )
-    if linear_ok:
+    linear = g.linear(n)
+    if linear is not None:
+        weight, bias = linear
         # Paddle's Linear weight is [in, out]: a transposed view, transposed as it is written out
-        w = weight.T if trans_b else weight
+        w = weight.T if g.trans_b else weight
         params = {"weight": w}
         names = {"weight": n.input_source_name(1) or "weight"}
-        transforms = {"weight": "transpose"} if trans_b else {}
+        transforms = {"weight": "transpose"} if g.trans_b else {}
         if bias is not None:
             params["bias"] = bias
             names["bias"] = n.input_source_name(2) or "bias"
@@ -69,17 +51,9 @@ def gemm(n):
         layer = n.layer(n.layer_hint(1), ctor, params, names, transforms)
         return f"{layer}({a})"
     b = n.x(1)
-    if trans_b:
+    if g.trans_b:
         b = f"paddle.t({b})"
-    product = widened(n, [a, b], n.in_dtype(0), lambda x, y: f"paddle.matmul({x}, {y})")
-    if alpha != 1.0:
-        product = f"{product} * {alpha!r}"
-    if not n.has_input(2):
-        return product
-    c = n.x(2)
-    if beta != 1.0:
-        c = f"{c} * {beta!r}"
-    return f"{product} + {c}"
+    return g.scaled_sum(n, widened(n, [a, b], n.in_dtype(0), lambda x, y: f"paddle.matmul({x}, {y})"))
 
 
 @op("Einsum", dtypes={"float16", "bfloat16", "float32", "float64", "int32", "int64"})

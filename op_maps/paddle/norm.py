@@ -7,6 +7,14 @@ parameters are constants (every argument passed explicitly); otherwise the funct
 
 from porter.op_maps.paddle._registry import op
 from porter.semantics import batch_norm_for_inference, batch_norm_for_training
+from porter.semantics_norm import (
+    group_norm_args,
+    instance_norm_epsilon,
+    lp_norm_args,
+    lrn_args,
+    mean_variance_axes,
+    trailing_norm,
+)
 
 _NORM_DTYPES = {"float32", "float64", "float16"}
 
@@ -73,9 +81,7 @@ def batch_norm(n):
 @op("InstanceNormalization", dtypes=_NORM_DTYPES)
 def instance_norm(n):
     """normalize over the spatial axes per sample and channel, then scale and shift"""
-    epsilon = float(n.attr("epsilon", 1e-5))
-    if n.since < 6:
-        n.ignore_attr("consumed_inputs", "a legacy memory hint with no numeric effect")
+    epsilon = instance_norm_epsilon(n)
     rank = n.in_rank(0)
     if rank is None:
         n.refuse("input rank must be known")
@@ -93,26 +99,15 @@ def _instance_norm(x, scale, bias, axes, shape, epsilon):
 """
 
 
-def _stash(n, x: str) -> tuple[str, str | None]:
-    """stash_type=1 computes in float32 (and casts back); stash_type=-1... per spec only 1 is defined."""
-    stash = n.attr("stash_type", 1)
-    if stash != 1:
-        n.refuse(f"stash_type={stash} is not supported (only 1: float32 statistics)")
-    dtype = n.in_dtype(0)
-    if dtype in ("float16", "bfloat16"):
-        return f"paddle.cast({x}, 'float32')", dtype
-    return x, None
+def _stashed(n, restore: str | None) -> str:
+    """Input 0, in float32 where the statistics are computed in float32."""
+    return f"paddle.cast({n.x(0)}, 'float32')" if restore else n.x(0)
 
 
 def _trailing_norm_setup(n):
     """(first normalized axis >= 0, epsilon, input expression, dtype to restore) for Layer/RMS norm."""
-    axis = int(n.attr("axis", -1))
-    epsilon = float(n.attr("epsilon", 1e-5))
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    x, restore = _stash(n, n.x(0))
-    return (axis + rank if axis < 0 else axis), epsilon, x, restore
+    axis, epsilon, restore = trailing_norm(n)
+    return axis, epsilon, _stashed(n, restore), restore
 
 
 # Paddle's fused layer_norm kernel rejects epsilon > 1e-3 at run time (phi/infermeta/ternary.cc, found by
@@ -187,11 +182,8 @@ def _rms_norm(x, scale, axis, epsilon):
 @op("GroupNormalization", dtypes=_NORM_DTYPES)
 def group_norm(n):
     """statistics per sample and channel group; per-channel scale and bias (opset 21 semantics)"""
-    if n.since < 21:
-        n.refuse("GroupNormalization-18 (per-group scale and bias) is not supported; re-export at opset 21")
-    num_groups = int(n.attr("num_groups"))
-    epsilon = float(n.attr("epsilon", 1e-5))
-    x, restore = _stash(n, n.x(0))
+    num_groups, epsilon, restore = group_norm_args(n)
+    x = _stashed(n, restore)
     helper = n.helper("_group_norm", _GROUP_NORM)
     y = f"{helper}({x}, {n.x(1)}, {n.x(2)}, {num_groups}, {epsilon!r})"
     return f"paddle.cast({y}, {n.dtype(restore)})" if restore else y
@@ -212,20 +204,14 @@ def _group_norm(x, scale, bias, num_groups, epsilon):
 @op("LRN", dtypes=_NORM_DTYPES)
 def lrn(n):
     """nn.functional.local_response_norm (ONNX's alpha is divided by size, as Paddle's is)"""
-    size = int(n.attr("size"))
-    alpha = float(n.attr("alpha", 0.0001))
-    beta = float(n.attr("beta", 0.75))
-    bias = float(n.attr("bias", 1.0))
+    size, alpha, beta, bias = lrn_args(n)
     return f"nn.functional.local_response_norm({n.x(0)}, {size}, alpha={alpha!r}, beta={beta!r}, k={bias!r})"
 
 
 @op("LpNormalization", dtypes=_NORM_DTYPES)
 def lp_normalization(n):
     """x / ||x||_p along axis (0 where the norm is 0)"""
-    axis = int(n.attr("axis", -1))
-    p = int(n.attr("p", 2))
-    if p not in (1, 2):
-        n.refuse(f"p={p}: ONNX defines only p=1 and p=2")
+    axis, p = lp_norm_args(n)
     x = n.x(0)
     norm = n.tmp("norm")
     n.stmt(f"{norm} = paddle.norm({x}, p={p}, axis={axis}, keepdim=True)")
@@ -235,7 +221,7 @@ def lp_normalization(n):
 @op("MeanVarianceNormalization", dtypes=_NORM_DTYPES)
 def mean_variance_normalization(n):
     """(x - mean) / sqrt(var) over axes (default [0, 2, 3]; ONNX's function adds epsilon 1e-9)"""
-    axes = list(n.attr("axes", [0, 2, 3]))
+    axes = mean_variance_axes(n)
     x = n.x(0)
     mean = n.tmp("mean")
     n.stmt(f"{mean} = paddle.mean({x}, axis={axes}, keepdim=True)")

@@ -5,21 +5,16 @@ Pads are passed to Paddle as per-dimension pairs, which expresses ONNX's asymmet
 """
 
 from porter.op_maps.paddle._registry import op
-from porter.semantics import pooled_sizes_ceil, spatial_params
+from porter.semantics import pooled_sizes_ceil
+from porter.semantics_pool import counts_padding, lp_norm_p, pool_window, spatial_axes
 
 _POOL_DTYPES = {"float32", "float64", "float16"}
 
 
 def _pool_setup(n):
-    kernel = list(n.attr("kernel_shape"))
+    kernel, strides, pads, ceil_mode = pool_window(n)
     rank = len(kernel)
-    if rank not in (1, 2, 3):
-        n.refuse(f"{rank}-D pooling is not supported")
     in_shape = n.in_shape(0)
-    strides, dilations, pads = spatial_params(n, kernel, None if in_shape is None else in_shape[2:])
-    if any(d != 1 for d in dilations):
-        n.refuse(f"dilations={dilations}: Paddle's pooling kernels have no dilation")
-    ceil_mode = bool(n.attr("ceil_mode", 0)) if n.since >= 10 else False
     begin, end = pads[:rank], pads[rank:]
     crop = None
     spatial = None if in_shape is None else in_shape[2:]
@@ -74,7 +69,7 @@ def _plane_to_flat_indices(mask, shape):
 @op("AveragePool", dtypes=_POOL_DTYPES)
 def average_pool(n):
     """nn.functional.avg_pool1d/2d/3d (exclusive = not count_include_pad)"""
-    count_include_pad = bool(n.attr("count_include_pad", 0)) if n.since >= 7 else False
+    count_include_pad = counts_padding(n)
     rank, kernel, strides, padding, ceil_mode, crop = _pool_setup(n)
     x = n.x(0)
     if count_include_pad:
@@ -104,7 +99,7 @@ def _zero_pad_first(n, x: str, padding, rank: int):
 @op("LpPool", dtypes=_POOL_DTYPES)
 def lp_pool(n):
     """(sum over the window of |x|^p)^(1/p), via a zero-padded average pool times the window size"""
-    p = int(n.attr("p", 2)) if n.since >= 2 else int(n.attr("p", 2.0))
+    p = lp_norm_p(n)
     rank, kernel, strides, padding, ceil_mode, crop = _pool_setup(n)
     window = 1
     for k in kernel:
@@ -125,31 +120,24 @@ def _crop(sizes: list[int] | None, expr: str) -> str:
     return f"{expr}[:, :, {', '.join(f':{s}' for s in sizes)}]"
 
 
-def _spatial_axes(n) -> list[int]:
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    return list(range(2, rank))
-
-
 @op("GlobalAveragePool", dtypes=_POOL_DTYPES)
 def global_average_pool(n):
     """paddle.mean over the spatial axes, keepdim"""
-    return f"paddle.mean({n.x(0)}, axis={_spatial_axes(n)}, keepdim=True)"
+    return f"paddle.mean({n.x(0)}, axis={spatial_axes(n)}, keepdim=True)"
 
 
 @op("GlobalMaxPool", dtypes=_POOL_DTYPES)
 def global_max_pool(n):
     """paddle.max over the spatial axes, keepdim"""
-    return f"paddle.max({n.x(0)}, axis={_spatial_axes(n)}, keepdim=True)"
+    return f"paddle.max({n.x(0)}, axis={spatial_axes(n)}, keepdim=True)"
 
 
 @op("GlobalLpPool", dtypes=_POOL_DTYPES)
 def global_lp_pool(n):
     """p-norm over the spatial axes, keepdim"""
-    p = n.attr("p", 2)
+    p = lp_norm_p(n)
     return (
-        f"paddle.pow(paddle.sum(paddle.pow(paddle.abs({n.x(0)}), {p}), axis={_spatial_axes(n)}, keepdim=True), "
+        f"paddle.pow(paddle.sum(paddle.pow(paddle.abs({n.x(0)}), {p}), axis={spatial_axes(n)}, keepdim=True), "
         f"{1.0 / p!r})"
     )
 

@@ -4,10 +4,8 @@ Integer zero points of int8/uint8/int16/int32; float8/int4 types are refused cen
 no such tensors). Rounding is half-to-even and results saturate to the output type's range.
 """
 
-from porter.dtypes import onnx_dtype_name
 from porter.op_maps.paddle._registry import op
-
-_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-(2**31), 2**31 - 1)}
+from porter.semantics_quant import axis_and_block, check_dequantize_output, quantize_output
 
 _BROADCAST_PARAM = """
 def _quant_param(param, x, axis, block_size):
@@ -25,20 +23,11 @@ def _quant_param(param, x, axis, block_size):
 """
 
 
-def _axis_block(n):
-    axis = int(n.attr("axis", 1)) if n.since >= 13 else 1
-    block = int(n.attr("block_size", 0)) if n.since >= 21 else 0
-    return axis, block
-
-
 @op("DequantizeLinear", dtypes={"int8", "uint8", "int16", "int32"})
 def dequantize_linear(n):
     """(x - zero_point) * scale in the scale's dtype"""
-    axis, block = _axis_block(n)
-    if n.since >= 23:
-        out = n.attr("output_dtype", 0)
-        if out and onnx_dtype_name(out) != n.in_dtype(1):
-            n.refuse("output_dtype different from the scale's dtype is not supported")
+    axis, block = axis_and_block(n)
+    check_dequantize_output(n)
     helper = n.helper("_quant_param", _BROADCAST_PARAM)
     x = n.x(0)
     scale = f"{helper}({n.x(1)}, {x}, {axis}, {block})"
@@ -52,20 +41,8 @@ def dequantize_linear(n):
 @op("QuantizeLinear", dtypes={"float32", "float16", "bfloat16", "int32"})
 def quantize_linear(n):
     """saturate(round_half_even(x / scale) + zero_point)"""
-    axis, block = _axis_block(n)
-    if n.since >= 19:
-        n.ignore_attr("saturate", "only affects float8 outputs, which are refused")
-    if n.since >= 25 and n.attr("precision", 0):
-        n.refuse("a non-default `precision` attribute is not supported")
-    out = n.in_dtype(2) if n.has_input(2) else None
-    if n.since >= 21:
-        requested = n.attr("output_dtype", 0)
-        if requested:
-            out = onnx_dtype_name(requested)
-    out = out or "uint8"
-    if out not in _RANGES:
-        n.refuse(f"quantizing to {out} is not supported")
-    lo, hi = _RANGES[out]
+    axis, block = axis_and_block(n)
+    out, lo, hi = quantize_output(n)
     helper = n.helper("_quant_param", _BROADCAST_PARAM)
     x = n.x(0)
     scale = f"paddle.cast({helper}({n.x(1)}, {x}, {axis}, {block}), 'float32')"

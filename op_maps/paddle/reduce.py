@@ -5,60 +5,42 @@ empty axes reduce everything unless noop_with_empty_axes=1.
 """
 
 from porter.op_maps.paddle._registry import op
-from porter.op_maps.paddle.elementwise import _WIDEN
+from porter.op_maps.paddle.elementwise import WIDEN
+from porter.semantics_reduce import EMPTY_IDENTITY, arg_reduction, cumulative, reduction
 
 _REDUCE_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64", "int8", "int16", "uint8", "bool"}
 
-# ONNX op -> (since when axes is an input, template over {x}, {axes}, {keep}); the empty-input identity
+# ONNX op -> template over {x}, {axes}, {keep}
 _REDUCTIONS = {
-    "ReduceSum": (13, "paddle.sum({x}, axis={axes}, keepdim={keep})"),
-    "ReduceMean": (18, "paddle.mean({x}, axis={axes}, keepdim={keep})"),
-    "ReduceMax": (18, "paddle.max({x}, axis={axes}, keepdim={keep})"),
-    "ReduceMin": (18, "paddle.min({x}, axis={axes}, keepdim={keep})"),
-    "ReduceProd": (18, "paddle.prod({x}, axis={axes}, keepdim={keep})"),
-    "ReduceL1": (18, "paddle.sum(paddle.abs({x}), axis={axes}, keepdim={keep})"),
-    "ReduceL2": (18, "paddle.sqrt(paddle.sum(paddle.square({x}), axis={axes}, keepdim={keep}))"),
-    "ReduceLogSum": (18, "paddle.log(paddle.sum({x}, axis={axes}, keepdim={keep}))"),
-    "ReduceLogSumExp": (18, "paddle.logsumexp({x}, axis={axes}, keepdim={keep})"),
-    "ReduceSumSquare": (18, "paddle.sum(paddle.square({x}), axis={axes}, keepdim={keep})"),
-}
-
-# Reductions of an empty tensor: ONNX defines the identity element; Paddle's kernels differ or fail.
-_EMPTY_IDENTITY = {
-    "ReduceSum": "0",
-    "ReduceL1": "0",
-    "ReduceL2": "0",
-    "ReduceSumSquare": "0",
-    "ReduceProd": "1",
-    "ReduceLogSum": "-float('inf')",
-    "ReduceLogSumExp": "-float('inf')",
-    "ReduceMax": "-float('inf')",
-    "ReduceMin": "float('inf')",
+    "ReduceSum": "paddle.sum({x}, axis={axes}, keepdim={keep})",
+    "ReduceMean": "paddle.mean({x}, axis={axes}, keepdim={keep})",
+    "ReduceMax": "paddle.max({x}, axis={axes}, keepdim={keep})",
+    "ReduceMin": "paddle.min({x}, axis={axes}, keepdim={keep})",
+    "ReduceProd": "paddle.prod({x}, axis={axes}, keepdim={keep})",
+    "ReduceL1": "paddle.sum(paddle.abs({x}), axis={axes}, keepdim={keep})",
+    "ReduceL2": "paddle.sqrt(paddle.sum(paddle.square({x}), axis={axes}, keepdim={keep}))",
+    "ReduceLogSum": "paddle.log(paddle.sum({x}, axis={axes}, keepdim={keep}))",
+    "ReduceLogSumExp": "paddle.logsumexp({x}, axis={axes}, keepdim={keep})",
+    "ReduceSumSquare": "paddle.sum(paddle.square({x}), axis={axes}, keepdim={keep})",
 }
 
 
-def _reduce(op_type: str, axes_input_since: int, template: str):
+def _identity(value) -> str:
+    """Source of an empty reduction's identity element (Paddle's kernels differ or fail there)."""
+    return {float("-inf"): "-float('inf')", float("inf"): "float('inf')"}.get(value, str(value))
+
+
+def _reduce(op_type: str, template: str):
     @op(op_type, dtypes=_REDUCE_DTYPES)
     def emit(n):
-        keep = bool(n.attr("keepdims", 1))
+        r = reduction(n)
+        keep, noop = r.keep, r.noop
         x = n.x(0)
         dtype = n.in_dtype(0)
-        if n.since < axes_input_since:
-            axes = n.attr("axes", None)
-            axes_src = None if axes is None else n.lit([int(a) for a in axes])
-            noop = False
-        else:
-            noop = bool(n.attr("noop_with_empty_axes", 0))
-            if n.has_input(1):
-                const = n.const_list(1)
-                axes_src = n.lit([int(a) for a in const]) if const is not None else f"{n.x(1)}.tolist() or None"
-                if const is not None and not const:
-                    axes_src = None
-            else:
-                axes_src = None
+        axes_src = f"{n.x(1)}.tolist() or None" if r.runtime else (None if r.axes is None else n.lit(r.axes))
         if axes_src is None and noop:
             return x
-        wide = _WIDEN.get(dtype or "")
+        wide = WIDEN.get(dtype or "")
         if dtype == "bool":
             n.refuse("boolean reductions are not supported")
         src = f"paddle.cast({x}, '{wide}')" if wide else x
@@ -73,7 +55,7 @@ def _reduce(op_type: str, axes_input_since: int, template: str):
             if op_type == "ReduceMean":
                 n.refuse("the mean of an empty tensor is undefined")
             helper = n.helper("_reduce_empty", _REDUCE_EMPTY)
-            return f"{helper}({x}, {axes_src or 'None'}, {keep}, {_EMPTY_IDENTITY[op_type]})"
+            return f"{helper}({x}, {axes_src or 'None'}, {keep}, {_identity(EMPTY_IDENTITY[op_type])})"
         return expr
 
     emit.__name__ = op_type.lower()
@@ -89,19 +71,17 @@ def _reduce_empty(x, axes, keep, identity):
     return paddle.full(shape, identity, dtype=x.dtype)
 """
 
-for _op, (_since, _template) in _REDUCTIONS.items():
-    _reduce(_op, _since, _template)
+for _op, _template in _REDUCTIONS.items():
+    _reduce(_op, _template)
 
 
 def _arg(op_type: str, call: str):
     @op(op_type, dtypes=_REDUCE_DTYPES - {"bool"})
     def emit(n):
-        axis = int(n.attr("axis", 0))
-        keep = bool(n.attr("keepdims", 1))
-        last = bool(n.attr("select_last_index", 0)) if n.since >= 12 else False
+        axis, keep, last = arg_reduction(n)
         x = n.x(0)
-        if n.in_dtype(0) in _WIDEN:
-            x = f"paddle.cast({x}, '{_WIDEN[n.in_dtype(0)]}')"
+        if n.in_dtype(0) in WIDEN:
+            x = f"paddle.cast({x}, '{WIDEN[n.in_dtype(0)]}')"
         if not last:
             return f"{call}({x}, axis={axis}, keepdim={keep})"
         # the last occurrence: search the reversed axis, then map the index back
@@ -120,8 +100,7 @@ argmin = _arg("ArgMin", "paddle.argmin")
 def _cumulative(op_type: str, call: str):
     @op(op_type, dtypes={"float32", "float64", "int32", "int64"})
     def emit(n):
-        exclusive = bool(n.attr("exclusive", 0))
-        reverse = bool(n.attr("reverse", 0))
+        exclusive, reverse = cumulative(n)
         axis_const = n.const(1)
         axis = str(int(axis_const.item())) if axis_const is not None else f"int({n.x(1)})"
         helper = n.helper(

@@ -7,17 +7,30 @@ dims (porter.symdims: these compile under paddle.jit.to_static), and read with .
 otherwise (a shape that depends on tensor values: dynamic mode only).
 """
 
-import numpy as np
-
 from porter.op_maps.paddle._registry import op
 from porter.semantics import space_to_depth_order
+from porter.semantics_shape import (
+    allows_zero,
+    concat_axis,
+    constant_fill,
+    depth_to_space_plan,
+    depth_to_space_split,
+    even_split,
+    eye_like_args,
+    flatten_axis,
+    pad_mode,
+    shape_subscript,
+    split_count,
+    transpose_perm,
+    unsqueeze_positions,
+)
 from porter.symdims import Dim, expand_shape, slice_subscript
 
 # Paddle's CPU kernels for these ops lack some small integer types; refuse them rather than crash.
 _MOVE_DTYPES = {"float16", "bfloat16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"}
 
 
-def _int_list(n, i: int, what: str) -> str:
+def int_list(n, i: int, what: str) -> str:
     """Source for a Python list of ints taken from input i (a literal when constant)."""
     const = n.const_list(i)
     if const is not None:
@@ -36,13 +49,13 @@ def _axes_from_attr_or_input(n, attr_since: int, input_index: int = 1):
         return None if axes is None else n.lit([int(a) for a in axes])
     if not n.has_input(input_index):
         return None
-    return _int_list(n, input_index, "axes")
+    return int_list(n, input_index, "axes")
 
 
 @op("Reshape", versions=[5, 13, 14, 19, 21, 23, 24, 25])
 def reshape(n):
     """paddle.reshape; 0 copies the input dim unless allowzero=1"""
-    allowzero = n.attr("allowzero", 0) if n.since >= 14 else 0
+    allowzero = allows_zero(n)
     shape = n.const_list(1)
     x = n.x(0)
     if shape is not None:
@@ -63,7 +76,7 @@ def reshape(n):
         return f"paddle.reshape({x}, {sym.source()})"
     if allowzero:
         helper = n.helper("_reshape_allowzero", _RESHAPE_ALLOWZERO)
-        return f"{helper}({x}, {_int_list(n, 1, 'the target shape')})"
+        return f"{helper}({x}, {int_list(n, 1, 'the target shape')})"
     # a shape computed from data: paddle.reshape takes the tensor itself (0 copies, -1 infers, as in ONNX)
     return f"paddle.reshape({x}, {n.x(1)})"
 
@@ -80,12 +93,8 @@ def _reshape_allowzero(x, shape):
 @op("Flatten", dtypes=_MOVE_DTYPES)
 def flatten(n):
     """reshape to 2-D: dims before axis, dims from axis on"""
-    axis = n.attr("axis", 1)
+    axis, rank = flatten_axis(n)
     x = n.x(0)
-    rank = n.in_rank(0)
-    if rank is None:
-        n.refuse("input rank must be known")
-    axis = axis + rank if axis < 0 else axis
     if axis == 0:
         return f"paddle.reshape({x}, [1, -1])"
     if axis == rank:
@@ -98,23 +107,13 @@ def flatten(n):
 @op("Transpose", dtypes=_MOVE_DTYPES)
 def transpose(n):
     """paddle.transpose (default: reverse the axes)"""
-    perm = n.attr("perm", None)
-    x = n.x(0)
-    if perm is None:
-        rank = n.in_rank(0)
-        if rank is None:
-            n.refuse("input rank must be known when perm is omitted")
-        perm = list(reversed(range(rank)))
-    return f"paddle.transpose({x}, {n.lit([int(p) for p in perm])})"
+    return f"paddle.transpose({n.x(0)}, {n.lit(transpose_perm(n))})"
 
 
 @op("Concat")
 def concat(n):
     """paddle.concat"""
-    axis = n.attr("axis", 1 if n.since < 4 else None)
-    if axis is None:
-        n.refuse("attribute 'axis' is required")
-    return f"paddle.concat([{', '.join(n.xs())}], axis={int(axis)})"
+    return f"paddle.concat([{', '.join(n.xs())}], axis={concat_axis(n)})"
 
 
 @op("Split")
@@ -133,17 +132,13 @@ def split(n):
         sizes = n.const_list(1)
         if sizes is None:
             return f"paddle.split({x}, {n.x(1)}.tolist(), axis={axis})"
-    num_outputs = n.attr("num_outputs", None) if n.since >= 18 else None
     if sizes is not None and len(sizes):
         return f"paddle.split({x}, {n.lit([int(s) for s in sizes])}, axis={axis})"
-    count = num_outputs or n.num_outputs
+    count = split_count(n)
     shape = n.in_shape(0)
     dim = shape[axis] if shape is not None and -len(shape) <= axis < len(shape) else None
-    if isinstance(dim, int) and dim % count:
-        # ONNX 18+: uneven split, the last chunk is smaller (ceil-sized chunks).
-        chunk = -(-dim // count)
-        parts = [chunk] * (dim // chunk) + ([dim % chunk] if dim % chunk else [])
-        return f"paddle.split({x}, {n.lit(parts)}, axis={axis})"
+    if isinstance(dim, int) and dim % count:  # ONNX 18+: uneven split, the last chunk is smaller
+        return f"paddle.split({x}, {n.lit(even_split(dim, count))}, axis={axis})"
     return f"paddle.split({x}, {count}, axis={axis})"
 
 
@@ -167,9 +162,7 @@ def unsqueeze(n):
     x = n.x(0)
     rank = n.in_rank(0)
     if const is not None and rank is not None:
-        out_rank = rank + len(const)
-        ordered = sorted(int(a) + out_rank if a < 0 else int(a) for a in const)
-        return f"paddle.unsqueeze({x}, axis={n.lit(ordered)})"
+        return f"paddle.unsqueeze({x}, axis={n.lit(unsqueeze_positions(const, rank))})"
     helper = n.helper("_unsqueeze", _UNSQUEEZE)
     return f"{helper}({x}, {axes})"
 
@@ -185,12 +178,8 @@ def _unsqueeze(x, axes):
 @op("Shape")
 def shape(n):
     """the shape as an int64 tensor (start/end slice from opset 15)"""
-    x = n.x(0)
-    start = n.attr("start", 0) if n.since >= 15 else 0
-    end = n.attr("end", None) if n.since >= 15 else None
-    sliced = f"[{start}:{'' if end is None else end}]" if (start or end is not None) else ""
     # paddle.shape (int64) rather than x.shape: a tensor op, so a compiled program keeps the dims symbolic
-    return f"paddle.shape({x}){sliced}"
+    return f"paddle.shape({n.x(0)}){shape_subscript(n)}"
 
 
 @op("Size")
@@ -216,7 +205,7 @@ def expand(n):
         helper = n.helper("_expand_like", _EXPAND_LIKE)
         return f"{helper}({x}, {n.x(1)})"
     helper = n.helper("_expand", _EXPAND)
-    return f"{helper}({x}, {_int_list(n, 1, 'shape')})"
+    return f"{helper}({x}, {int_list(n, 1, 'shape')})"
 
 
 # paddle.broadcast_tensors' kernels
@@ -242,7 +231,7 @@ def tile(n):
     """paddle.tile"""
     if n.since < 6:
         n.refuse("Tile-1 (tiles + axis inputs) is not supported")
-    return f"paddle.tile({n.x(0)}, {_int_list(n, 1, 'repeats')})"
+    return f"paddle.tile({n.x(0)}, {int_list(n, 1, 'repeats')})"
 
 
 @op("Slice")
@@ -257,9 +246,9 @@ def slice_(n):
         axes = n.attr("axes", None)
         args = [n.lit(list(n.attr("starts"))), n.lit(list(n.attr("ends"))), n.lit(None if axes is None else list(axes))]
         return f"{helper}({x}, {', '.join(args)})"
-    args = [_int_list(n, 1, "starts"), _int_list(n, 2, "ends")]
-    args.append(_int_list(n, 3, "axes") if n.has_input(3) else "None")
-    args.append(_int_list(n, 4, "steps") if n.has_input(4) else "None")
+    args = [int_list(n, 1, "starts"), int_list(n, 2, "ends")]
+    args.append(int_list(n, 3, "axes") if n.has_input(3) else "None")
+    args.append(int_list(n, 4, "steps") if n.has_input(4) else "None")
     return f"{helper}({x}, {', '.join(args)})"
 
 
@@ -309,15 +298,13 @@ def _slice(x, starts, ends, axes=None, steps=None):
 def _pads_list(n) -> str:
     if n.since < 11:
         return n.lit([int(p) for p in n.attr("pads" if n.since >= 2 else "paddings")])
-    return _int_list(n, 1, "pads")
+    return int_list(n, 1, "pads")
 
 
 @op("Pad")
 def pad(n):
     """constant / reflect / edge / wrap padding of the listed axes (negative pads crop)"""
-    mode = n.attr("mode", "constant")
-    if mode not in ("constant", "reflect", "edge", "wrap"):
-        n.refuse(f"mode={mode!r} is not an ONNX pad mode")
+    mode = pad_mode(n)
     x = n.x(0)
     pads = _pads_list(n)
     if n.since < 11:
@@ -326,7 +313,7 @@ def pad(n):
         value = f"{n.x(2)}.item()"
     else:
         value = "0"
-    axes = _int_list(n, 3, "axes") if n.since >= 18 and n.has_input(3) else "None"
+    axes = int_list(n, 3, "axes") if n.since >= 18 and n.has_input(3) else "None"
     helper = n.helper("_pad", _PAD)
     return f"{helper}({x}, {pads}, {mode!r}, {value}, {axes})"
 
@@ -355,21 +342,15 @@ def _pad(x, pads, mode, value, axes=None):
 @op("DepthToSpace")
 def depth_to_space(n):
     """reshape-transpose-reshape in DCR or CRD order"""
-    b = int(n.attr("blocksize"))
-    mode = n.attr("mode", "DCR") if n.since >= 11 else "DCR"
+    b, mode, perm = depth_to_space_plan(n)
+    split = f"[{', '.join(map(str, depth_to_space_split(mode, b, 'n_', 'c_', 'h_', 'w_')))}]"
     x = n.x(0)
-    if mode == "DCR":
-        perm, split = [0, 3, 4, 1, 5, 2], f"[n_, {b}, {b}, c_ // {b * b}, h_, w_]"
-    elif mode == "CRD":
-        perm, split = [0, 1, 4, 2, 5, 3], f"[n_, c_ // {b * b}, {b}, {b}, h_, w_]"
-    else:
-        n.refuse(f"mode={mode!r} is not an ONNX DepthToSpace mode")
     helper = n.helper(
         f"_depth_to_space_{mode.lower()}",
         f"""
 def _depth_to_space_{mode.lower()}(x):
     n_, c_, h_, w_ = x.shape
-    y = paddle.transpose(paddle.reshape(x, {split}), {perm})
+    y = paddle.transpose(paddle.reshape(x, {split}), {list(perm)})
     return paddle.reshape(y, [n_, c_ // {b * b}, h_ * {b}, w_ * {b}])
 """.replace("{b}", str(b)),
     )
@@ -417,24 +398,14 @@ def range_(n):
 @op("ConstantOfShape")
 def constant_of_shape(n):
     """paddle.full(shape, value)"""
-    value = n.attr("value", None)
-    if value is None:
-        value = np.zeros(1, np.float32)
-    dtype = value.dtype.name
-    fill = value.reshape(-1)[0].item()
-    return f"paddle.full({_int_list(n, 0, 'shape')}, {n.lit(fill)}, dtype={n.dtype(dtype)})"
+    fill, dtype = constant_fill(n)
+    return f"paddle.full({int_list(n, 0, 'shape')}, {n.lit(fill)}, dtype={n.dtype(dtype)})"
 
 
 @op("EyeLike")
 def eye_like(n):
     """ones on the k-th diagonal, in dtype or the input's dtype"""
-    k = int(n.attr("k", 0))
-    dtype_code = n.attr("dtype", None)
-    from porter.dtypes import onnx_dtype_name
-
-    dtype = onnx_dtype_name(dtype_code) if dtype_code is not None else n.in_dtype(0)
-    if dtype is None:
-        n.refuse("output dtype must be known")
+    k, dtype = eye_like_args(n)
     x = n.x(0)
     helper = n.helper("_eye_like", _EYE_LIKE)
     return f"{helper}({x}, {k}, {n.dtype(dtype)})"
@@ -468,7 +439,7 @@ def center_crop_pad(n):
     """center crop or zero-pad each listed axis to the target size"""
     axes = n.attr("axes", None)
     helper = n.helper("_center_crop_pad", _CENTER_CROP_PAD)
-    return f"{helper}({n.x(0)}, {_int_list(n, 1, 'shape')}, {n.lit(axes)})"
+    return f"{helper}({n.x(0)}, {int_list(n, 1, 'shape')}, {n.lit(axes)})"
 
 
 _CENTER_CROP_PAD = """

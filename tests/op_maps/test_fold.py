@@ -17,3 +17,13 @@ def test_col2im_matrix_is_reference():
     expected = ReferenceEvaluator(node).run(None, feeds)[0]
     ours = (x.reshape(1, 2, -1) @ matrix).reshape(expected.shape)
     np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_register_lists_col2im_under_the_target_module():
+    from porter.op_maps._fold import register
+    from porter.registry import Registry
+
+    registry = Registry("probe")
+    register(registry.register, "porter.op_maps.probe.conv", calls="x", tensor="x.Tensor", read_ints=None)
+    mapping = registry.ops()["Col2Im"][-1]
+    assert (mapping.module, mapping.emit.__name__, mapping.dtypes) == ("conv", "col2im", {"float32", "float64"})

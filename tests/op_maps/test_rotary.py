@@ -5,14 +5,20 @@ import ast
 
 import pytest
 
-from porter.op_maps._rotary import HELPER_SOURCE
+from porter.op_maps._rotary import HELPER_SOURCE, VOCABULARY, register
+from porter.registry import Registry
+from porter.semantics import vocabulary
 
 
-@pytest.mark.parametrize("target", ["paddle", "mindspore"])
-def test_helper_fills(target):
-    from importlib import import_module
-
-    vocab = import_module(f"porter.op_maps.{target}.attention").ROTARY_VOCAB
-    source = HELPER_SOURCE.format(**vocab)
+@pytest.mark.parametrize("calls", ["paddle", "ops"])
+def test_helper_fills(calls):
+    source = HELPER_SOURCE.format(**vocabulary(calls, VOCABULARY))
     assert "{" not in source
     assert [f.name for f in ast.parse(source).body] == ["_rotary_embedding"]
+
+
+def test_register_lists_rotary_embedding_under_the_target_module():
+    registry = Registry("probe")
+    register(registry.register, "porter.op_maps.probe.attention", "probe", dtypes={"float32"})
+    mapping = registry.ops()["RotaryEmbedding"][-1]
+    assert (mapping.module, mapping.emit.__name__, mapping.dtypes) == ("attention", "rotary_embedding", {"float32"})

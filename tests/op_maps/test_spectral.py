@@ -48,3 +48,14 @@ def test_mel_weight_matrix_matches_onnx_reference():
     args = [np.int64(10), np.int64(128), np.int64(8000), np.float32(0), np.float32(4000)]
     expected = ReferenceEvaluator(node).run(None, dict(zip(["n", "d", "r", "lo", "hi"], args)))[0]
     np.testing.assert_allclose(mel_weight_matrix(*args).astype(np.float32), expected)
+
+
+def test_register_lists_every_spectral_op_under_the_target_module():
+    from porter.op_maps._spectral import WINDOW_KINDS, register
+    from porter.registry import Registry
+
+    registry = Registry("probe")
+    register(registry.register, "porter.op_maps.probe.signal", None, calls="x", tensor="x.Tensor", host_method="np")
+    ops = registry.ops()
+    assert set(ops) == {"DFT", "STFT", "MelWeightMatrix", *WINDOW_KINDS}
+    assert {m.module for ms in ops.values() for m in ms} == {"signal"}

@@ -1,0 +1,50 @@
+"""The shared elementwise reading gives both targets the same ONNX rules (their spellings differ)."""
+
+import numpy as np
+import pytest
+
+from porter.convert import generate
+from porter.errors import UnsupportedOp
+from porter.registry import Registry
+from porter.semantics_elementwise import UNARY_MATH, unary_math
+from tests.op_maps.harness import NodeCase, build_model
+
+TARGETS = ("paddle", "mindspore")
+X = np.array([[-2.5, 0.5], [1.5, 3.0]], np.float32)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_float_mod_without_fmod_is_refused(target):
+    model = build_model(NodeCase("mod", "Mod", {"a": X, "b": X}))
+    with pytest.raises(UnsupportedOp, match="fmod=0 is undefined for floating point"):
+        generate(model, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_clip_reads_attribute_bounds_before_opset_11(target):
+    case = NodeCase("clip6", "Clip", {"x": X}, attrs={"min": -1.0, "max": 2.0}, opset=6)
+    _, code = generate(build_model(case), target)
+    assert "-1.0" in code and "2.0" in code and "minimum" in code and "maximum" in code
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_clip_with_only_an_upper_bound_input(target):
+    case = NodeCase("clip", "Clip", {"x": X, "lo": None, "hi": np.float32(1.0)})
+    _, code = generate(build_model(case), target)
+    assert "minimum" in code and "maximum" not in code
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_isinf_with_neither_side_is_all_false(target):
+    case = NodeCase("isinf", "IsInf", {"x": X}, attrs={"detect_positive": 0, "detect_negative": 0})
+    _, code = generate(build_model(case), target)
+    assert "zeros_like" in code and "isinf" not in code
+
+
+def test_shared_rows_register_as_the_calling_module():
+    registry = Registry("probe")
+    unary_math(registry.register, "probe", {"float32"}, "porter.op_maps.probe.elementwise")
+    ops = registry.ops()
+    assert set(ops) == set(UNARY_MATH)
+    sqrt = ops["Sqrt"][-1]
+    assert sqrt.module == "elementwise" and sqrt.emit.__name__ == "sqrt" and sqrt.emit.__doc__ == "probe.sqrt"
