@@ -3,7 +3,7 @@
 The numbers (window samples, DFT matrices) are plain numpy functions: porter calls them at convert time when
 the sizes are constants, and generated code that learns the sizes only at run time carries their source, so
 both paths share one definition of ONNX's formulas. The DFT itself is real matrix products, written in a
-target's vocabulary (`{matmul}`, `{moveaxis}`, ...), as porter/attention_semantics.py does for Attention.
+target's vocabulary (`{matmul}`, `{moveaxis}`, ...), as porter/semantics/attention.py does for Attention.
 """
 
 from __future__ import annotations

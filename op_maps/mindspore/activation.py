@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from porter import semantics_activation as reading
 from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.rows import direct
+from porter.semantics import activation as reading
 from porter.semantics import dropout_outputs
 
 _F = {"float32", "float64", "float16"}

@@ -1,6 +1,6 @@
 """Cast and CastLike for MindSpore."""
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics_cast import register_casts
+from porter.semantics.cast import register_casts
 
 register_casts(op, __name__, "ops.cast", "ops.trunc")

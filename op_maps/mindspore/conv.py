@@ -6,7 +6,7 @@ from porter.op_maps import _fold as fold
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_values
 from porter.semantics import conv_transpose_params, static_weight_shape
-from porter.semantics_conv import conv_params, layer_params
+from porter.semantics.conv import conv_params, layer_params
 
 
 def _ms_padding(pads: list[int], rank: int) -> tuple:

@@ -3,7 +3,7 @@
 from porter.dtypes import FLOATS
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import legacy_broadcast
-from porter.semantics_elementwise import arithmetic, clip_bounds, is_fmod, is_inf_sides, unary, unary_math, variadic
+from porter.semantics.elementwise import arithmetic, clip_bounds, is_fmod, is_inf_sides, unary, unary_math, variadic
 
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
 _NUMERIC = {"float16", "float32", "float64"} | _INTS

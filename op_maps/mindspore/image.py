@@ -9,12 +9,12 @@ import inspect
 
 import numpy as np
 
-from porter import semantics_image as reading
 from porter.op_maps import _detection as detection
 from porter.op_maps import _grids as grids
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_values
 from porter.semantics import grid_sample_args, resample_plan
+from porter.semantics import image as reading
 
 
 def _resize_from_plan(n, x: str, shape, out_sizes, scales, mode: str, c: reading.Coordinates) -> str:

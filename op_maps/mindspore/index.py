@@ -7,7 +7,7 @@ from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value
 from porter.registry import schema_versions
 from porter.semantics import vocabulary
-from porter.semantics_index import (
+from porter.semantics.index import (
     gather_nd_batch_dims,
     reverse_sequence_axes,
     scatter_reduction,

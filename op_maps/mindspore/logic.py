@@ -3,7 +3,7 @@
 from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.rows import direct
 from porter.semantics import legacy_broadcast
-from porter.semantics_logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
+from porter.semantics.logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
 
 _COMPARABLE = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}

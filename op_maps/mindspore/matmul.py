@@ -3,7 +3,7 @@ transB=1 layout), MatMul, Einsum, Det and MatMulInteger."""
 
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import einsum_equation
-from porter.semantics_matmul import gemm_args
+from porter.semantics.matmul import gemm_args
 
 
 @op("Gemm", dtypes={"float32", "float16", "float64"})

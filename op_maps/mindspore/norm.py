@@ -3,7 +3,7 @@ training), LRN, LayerNorm, RMSNorm, InstanceNorm, GroupNorm."""
 
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import batch_norm_for_inference, batch_norm_for_training
-from porter.semantics_norm import (
+from porter.semantics.norm import (
     group_norm_args,
     instance_norm_epsilon,
     lp_norm_args,

@@ -4,7 +4,7 @@ pad_mode='valid' (exact for asymmetric ONNX pads), global pools as reductions.""
 import numpy as np
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics_pool import counts_padding, lp_norm_p, pool_window, spatial_axes
+from porter.semantics.pool import counts_padding, lp_norm_p, pool_window, spatial_axes
 
 
 def _setup(n):

@@ -2,7 +2,7 @@
 Rounding is half-to-even and results saturate to the output type's range."""
 
 from porter.op_maps.mindspore._registry import op
-from porter.semantics_quant import axis_and_block, check_dequantize_output, quantize_output
+from porter.semantics.quant import axis_and_block, check_dequantize_output, quantize_output
 
 _PARAM = """
 def _quant_param(param, x, axis):

@@ -2,7 +2,7 @@
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
-from porter.semantics_reduce import EMPTY_IDENTITY, arg_reduction, cumulative, reduction
+from porter.semantics.reduce import EMPTY_IDENTITY, arg_reduction, cumulative, reduction
 
 _DTYPES = {"float16", "float32", "float64", "int32", "int64"}
 

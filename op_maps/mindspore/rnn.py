@@ -3,7 +3,7 @@ convert time) where it computes what ONNX specifies; every other attribute combi
 unrolled form."""
 
 from porter.op_maps.mindspore._registry import op
-from porter.rnn_semantics import register_recurrences, vocabulary
+from porter.semantics.rnn import register_recurrences, vocabulary
 
 # The unrolled helper's vocabulary: MindSpore's names for the calls it makes.
 VOCAB = vocabulary("ops", clip="ops.clamp", unsqueeze="ops.expand_dims")

@@ -6,7 +6,7 @@ import numpy as np
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
 from porter.semantics import embedding_lookup, space_to_depth_order
-from porter.semantics_shape import (
+from porter.semantics.shape import (
     allows_zero,
     concat_axis,
     constant_fill,

@@ -1,10 +1,10 @@
 """Activations and softmax-like ops: Relu, Sigmoid, Gelu, Softmax, Dropout (inference), Identity ..."""
 
-from porter import semantics_activation as reading
 from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
+from porter.semantics import activation as reading
 from porter.semantics import dropout_outputs
 
 _F = "nn.functional"

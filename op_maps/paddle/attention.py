@@ -1,9 +1,9 @@
 """Attention and RotaryEmbedding (opset 23+): each operator's definition as one helper in Paddle's calls."""
 
-from porter.attention_semantics import VOCABULARY, register_attention
 from porter.op_maps import _rotary as rotary
 from porter.op_maps.paddle._registry import op
 from porter.semantics import vocabulary
+from porter.semantics.attention import VOCABULARY, register_attention
 
 register_attention(
     op,

@@ -10,7 +10,7 @@ from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.op_maps.paddle.shape import int_list
 from porter.semantics import conv_transpose_params, static_weight_shape
-from porter.semantics_conv import conv_params, layer_params
+from porter.semantics.conv import conv_params, layer_params
 
 _CONV_DTYPES = {"float32", "float64", "float16"}
 

@@ -9,7 +9,7 @@ small integers in int32 (wrap-around preserved by the cast), float16/bfloat16 in
 from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import op
 from porter.semantics import legacy_broadcast
-from porter.semantics_elementwise import arithmetic, clip_bounds, is_fmod, is_inf_sides, unary, unary_math, variadic
+from porter.semantics.elementwise import arithmetic, clip_bounds, is_fmod, is_inf_sides, unary, unary_math, variadic
 
 WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float32", "bfloat16": "float32"}
 _NUMERIC = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"}

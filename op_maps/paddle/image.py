@@ -6,13 +6,13 @@ and blended on the device. This matches every coordinate_transformation_mode and
 spec exactly, which nn.functional.interpolate's align_corners/align_mode pair cannot.
 """
 
-from porter import semantics_image as reading
 from porter.op_maps import _detection as detection
 from porter.op_maps import _grids as grids
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.op_maps.paddle.shape import int_list
 from porter.semantics import grid_sample_args
+from porter.semantics import image as reading
 
 _RESIZE = """
 def _resize(x, sizes, scales, axes, mode, ctm, nearest_mode, cubic_a, exclude_outside, extrapolation, roi, policy):

@@ -11,7 +11,7 @@ from porter.op_maps import _scatter as tensor_scatter
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.semantics import embedding_lookup, vocabulary
-from porter.semantics_index import (
+from porter.semantics.index import (
     gather_nd_batch_dims,
     reverse_sequence_axes,
     scatter_reduction,

@@ -2,7 +2,7 @@
 class weights), written out so ignore_index and weighted means follow ONNX exactly."""
 
 from porter.op_maps.paddle._registry import op
-from porter.semantics_loss import NLL_REDUCTION, register_losses
+from porter.semantics.loss import NLL_REDUCTION, register_losses
 
 _NLL = (
     """

@@ -7,7 +7,7 @@ Paddle's [in, out] layout; MatMul by a constant 2-D weight becomes a bias-free n
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import widened
 from porter.semantics import spatial_params
-from porter.semantics_matmul import gemm_args
+from porter.semantics.matmul import gemm_args
 
 _MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
 

@@ -7,7 +7,7 @@ parameters are constants (every argument passed explicitly); otherwise the funct
 
 from porter.op_maps.paddle._registry import op
 from porter.semantics import batch_norm_for_inference, batch_norm_for_training
-from porter.semantics_norm import (
+from porter.semantics.norm import (
     group_norm_args,
     instance_norm_epsilon,
     lp_norm_args,

@@ -6,7 +6,7 @@ Pads are passed to Paddle as per-dimension pairs, which expresses ONNX's asymmet
 
 from porter.op_maps.paddle._registry import op
 from porter.semantics import pooled_sizes_ceil
-from porter.semantics_pool import counts_padding, lp_norm_p, pool_window, spatial_axes
+from porter.semantics.pool import counts_padding, lp_norm_p, pool_window, spatial_axes
 
 _POOL_DTYPES = {"float32", "float64", "float16"}
 

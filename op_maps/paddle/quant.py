@@ -5,7 +5,7 @@ no such tensors). Rounding is half-to-even and results saturate to the output ty
 """
 
 from porter.op_maps.paddle._registry import op
-from porter.semantics_quant import axis_and_block, check_dequantize_output, quantize_output
+from porter.semantics.quant import axis_and_block, check_dequantize_output, quantize_output
 
 _BROADCAST_PARAM = """
 def _quant_param(param, x, axis, block_size):

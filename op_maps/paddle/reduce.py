@@ -6,7 +6,7 @@ empty axes reduce everything unless noop_with_empty_axes=1.
 
 from porter.op_maps.paddle._registry import op
 from porter.op_maps.paddle.elementwise import WIDEN
-from porter.semantics_reduce import EMPTY_IDENTITY, arg_reduction, cumulative, reduction
+from porter.semantics.reduce import EMPTY_IDENTITY, arg_reduction, cumulative, reduction
 
 _REDUCE_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64", "int8", "int16", "uint8", "bool"}
 

@@ -9,7 +9,7 @@ otherwise (a shape that depends on tensor values: dynamic mode only).
 
 from porter.op_maps.paddle._registry import op
 from porter.semantics import space_to_depth_order
-from porter.semantics_shape import (
+from porter.semantics.shape import (
     allows_zero,
     concat_axis,
     constant_fill,

@@ -6,7 +6,7 @@ import pytest
 from porter.convert import generate
 from porter.errors import UnsupportedOp
 from porter.registry import Registry
-from porter.semantics_elementwise import UNARY_MATH, unary_math
+from porter.semantics.elementwise import UNARY_MATH, unary_math
 from tests.op_maps.harness import NodeCase, build_model
 
 TARGETS = ("paddle", "mindspore")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from porter.convert import generate
-from porter.semantics_reduce import AXES_INPUT_SINCE, EMPTY_IDENTITY
+from porter.semantics.reduce import AXES_INPUT_SINCE, EMPTY_IDENTITY
 from tests.op_maps.harness import NodeCase, build_model
 
 TARGETS = ("paddle", "mindspore")

@@ -5,7 +5,7 @@ import pytest
 
 from porter.convert import generate
 from porter.errors import UnsupportedOp
-from porter.semantics_shape import depth_to_space_split, even_split, unsqueeze_positions
+from porter.semantics.shape import depth_to_space_split, even_split, unsqueeze_positions
 from tests.op_maps.harness import NodeCase, build_model
 
 TARGETS = ("paddle", "mindspore")

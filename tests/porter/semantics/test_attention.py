@@ -1,11 +1,11 @@
-"""porter/attention_semantics.py: the helper's holes are exactly VOCABULARY, and Attention registers in a
+"""porter/semantics/attention.py: the helper's holes are exactly VOCABULARY, and Attention registers in a
 target's name."""
 
 import ast
 
-from porter.attention_semantics import VOCABULARY, attention_helper, register_attention
 from porter.registry import Registry
 from porter.semantics import vocabulary
+from porter.semantics.attention import VOCABULARY, attention_helper, register_attention
 
 
 def test_every_hole_of_the_helper_is_in_the_vocabulary():

@@ -1,4 +1,10 @@
-"""ONNX attribute semantics that every target shares (pure arithmetic on attributes and shapes)."""
+"""ONNX's reading of each op, shared by every target: defaults, version rules, attribute checks, refusals,
+shape and axis arithmetic. op_maps/<target>/ only spells what is read here in its framework's calls.
+
+This module holds the rules several families share (auto_pad, ceil_mode, broadcasting, the spelling
+vocabularies); each op family has its own module (activation, cast, conv, elementwise, image, index, logic,
+loss, matmul, norm, pool, quant, reduce, shape, rnn, attention), mirrored by tests/porter/semantics/.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ def vocabulary(module: str, names, **spelled: str) -> dict[str, str]:
 def register_emitter(op, op_type: str, emit, *, module: str, doc: str | None = None, name: str | None = None, **kw):
     """Register `emit` with a target's `op` decorator as if the target's family module (`module`, its
     __name__) had defined it: the registry, `porter ops` and docs/operators.md read the module, the name and
-    the first docstring line (`doc`). For the shared emitter factories of porter/semantics_*.py."""
+    the first docstring line (`doc`). For the shared emitter factories of porter/semantics/."""
     emit.__name__ = emit.__qualname__ = name or op_type.lower()
     emit.__module__ = module
     if doc is not None:

@@ -3,7 +3,7 @@
 import pytest
 
 from porter.registry import Registry
-from porter.rnn_semantics import VOCABULARY, register_recurrences, vocabulary
+from porter.semantics.rnn import VOCABULARY, register_recurrences, vocabulary
 
 
 def test_the_three_recurrences_register_as_the_calling_module():
