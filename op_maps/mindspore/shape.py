@@ -6,6 +6,7 @@ import numpy as np
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
 from porter.semantics import embedding_lookup, space_to_depth_order
+from porter.semantics.index import scalar_index
 from porter.semantics.shape import (
     allows_zero,
     concat_axis,
@@ -364,6 +365,9 @@ def gather(n):
         layer = n.layer(n.layer_hint(0), ctor, {"embedding_table": table},
                         {"embedding_table": n.input_source_name(0) or "weight"})  # fmt: skip
         return f"{layer}({n.x(1)})"
+    subscript = scalar_index(n)
+    if subscript is not None:  # one constant index: x[:, 2], not a gather of a one-element tensor
+        return f"{n.x(0)}{subscript}"
     axis = int(n.attr("axis", 0))
     x, idx = n.x(0), n.x(1)
     const = n.const(1)

@@ -14,6 +14,7 @@ from porter.semantics import embedding_lookup, vocabulary
 from porter.semantics.index import (
     gather_nd_batch_dims,
     reverse_sequence_axes,
+    scalar_index,
     scatter_reduction,
     top_k_order,
     unique_args,
@@ -58,6 +59,9 @@ def gather(n):
             ctor = f"{n.helper('TorchEmbedding', _TORCH_EMBEDDING)}({table.shape[0]}, {table.shape[1]}, {padding})"
         layer = n.layer(n.layer_hint(0), ctor, {"weight": table}, {"weight": n.input_source_name(0) or "weight"})
         return f"{layer}({n.x(1)})"
+    subscript = scalar_index(n)
+    if subscript is not None:  # one constant index: x[:, 2], not a gather of a one-element tensor
+        return f"{n.x(0)}{subscript}"
     axis = int(n.attr("axis", 0))
     x = n.x(0)
     idx = _indices(n, 1, f"{x}.shape[{axis}]")

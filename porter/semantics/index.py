@@ -39,3 +39,17 @@ def reverse_sequence_axes(n) -> tuple[int, int]:
 def unique_args(n) -> tuple[int | None, bool]:
     """Unique's (axis or None for the flattened input, sorted)."""
     return n.attr("axis", None), bool(n.attr("sorted", 1))
+
+
+def scalar_index(n) -> str | None:
+    """Gather of one constant index (a 0-d indices tensor) is plain indexing, as a hand port writes
+    `qkv[0]`: the subscript (`[2]`, `[:, 2]`, `[..., 2]` for an axis counted from the end), or None for any other
+    Gather. ONNX's Gather and Python's indexing agree on this case: a negative index counts from the end, an
+    index out of range is an error, and the gathered axis disappears."""
+    indices = n.const(1)
+    if indices is None or indices.ndim != 0 or indices.dtype.kind not in "iu":
+        return None
+    axis, index = int(n.attr("axis", 0)), int(indices)
+    if axis >= 0:
+        return "[" + ", ".join([":"] * axis + [str(index)]) + "]"
+    return "[" + ", ".join(["...", str(index)] + [":"] * (-axis - 1)) + "]"
