@@ -65,9 +65,10 @@ def load_checkpoint(path) -> dict[str, np.ndarray]:
 
 
 def conversion_weights(out_dir: Path, target: str) -> dict[str, np.ndarray]:
-    """The weights a conversion wrote (sharded or not), by target parameter name, memory-mapped."""
+    """The weights a conversion wrote (sharded or not), by target parameter name, in memory: copies, since a
+    caller may rewrite those files (a memory-mapped view of a truncated file is a SIGBUS when read)."""
     opened: dict = {}
-    return {name: _array(ref, opened) for name, ref in conversion_refs(Path(out_dir), target).items()}
+    return {name: np.array(_array(ref, opened)) for name, ref in conversion_refs(Path(out_dir), target).items()}
 
 
 def _array(ref: TensorRef, opened: dict) -> np.ndarray:
