@@ -196,7 +196,7 @@ def seed_checkpoints(folder: Path) -> list[tuple[str, bytes]]:
     """(suffix, bytes) of real checkpoints to mutate: a safetensors file and a torch state_dict of the
     shipped example's weights (written by torch in its own process, as porter reads them)."""
     from porter import launcher
-    from porter.weights import SAFETENSORS_DTYPES
+    from porter.checkpoints import SAFETENSORS_DTYPES
 
     model = onnx.load(Path(__file__).resolve().parent.parent / "examples" / "tiny_cnn.onnx")
     state = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}

@@ -65,9 +65,10 @@ def load_checkpoint(path) -> dict[str, np.ndarray]:
 
 
 def conversion_weights(out_dir: Path, target: str) -> dict[str, np.ndarray]:
-    """The weights a conversion wrote (sharded or not), by target parameter name, memory-mapped."""
+    """The weights a conversion wrote (sharded or not), by target parameter name, in memory: copies, since a
+    caller may rewrite those files (a memory-mapped view of a truncated file is a SIGBUS when read)."""
     opened: dict = {}
-    return {name: _array(ref, opened) for name, ref in conversion_refs(Path(out_dir), target).items()}
+    return {name: np.array(_array(ref, opened)) for name, ref in conversion_refs(Path(out_dir), target).items()}
 
 
 def _array(ref: TensorRef, opened: dict) -> np.ndarray:
@@ -202,8 +203,8 @@ def _previous_outputs(out_path: Path) -> list[Path]:
     would follow an old index before a new single file)."""
     pattern = shard_pattern(out_path.name)
     found = [out_path, out_path.with_name(index_name(out_path.name))]
-    shards = sorted(p for p in out_path.parent.glob("*") if pattern.fullmatch(p.name)) if out_path.parent.is_dir() else []  # fmt: skip
-    return [p for p in found if p.exists()] + shards
+    numbered = sorted(p for p in out_path.parent.glob("*") if pattern.fullmatch(p.name)) if out_path.parent.is_dir() else []  # fmt: skip
+    return [p for p in found if p.exists()] + numbered
 
 
 def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> list[str]:
@@ -221,7 +222,8 @@ def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> l
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(out_path)
-        tasks = [(name, (str(temporary[name]), [plan[i] for i in group])) for name, group in zip(names, groups, strict=False)]  # fmt: skip
+        files = names[: len(groups)]  # the weights files (the index, if any, comes after them)
+        tasks = [(name, (str(temporary[name]), [plan[i] for i in group])) for name, group in zip(files, groups, strict=True)]  # fmt: skip
         if jobs > 1 and len(tasks) > 1:  # each worker process writes whole files, one tensor at a time
             for outcome in run_isolated(tasks, "porter.weights:write_shard", jobs=jobs, timeout=24 * 3600):
                 error = outcome.value if outcome.ok else f"the writer died ({outcome.error})"
@@ -232,7 +234,7 @@ def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> l
                 _write_file(entries, Path(path))
         if len(names) > 1:
             total = sum(size for _, size in sizes)
-            index = shards.index_json([[plan[i][0] for i in group] for group in groups], names[:-1], total)
+            index = shards.index_json([[plan[i][0] for i in group] for group in groups], files, total)
             temporary[names[-1]].write_text(index, encoding="utf-8")
         with _signals_deferred():
             for name in names:
