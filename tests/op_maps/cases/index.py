@@ -15,8 +15,13 @@ CASES = [
     NodeCase("gather_const_axis1", "Gather", {"x": X, "i": np.array([2, 0], I64)}, attrs={"axis": 1}, consts=("i",)),
     # one constant index is plain indexing (x[:, -1], x[..., 1, :]): axes from either end, negative indices
     *(
-        NodeCase(f"gather_scalar_axis{axis}_index{index}", "Gather", {"x": X, "i": np.array(index, I64)},
-                 attrs={"axis": axis}, consts=("i",))  # fmt: skip
+        NodeCase(
+            f"gather_scalar_axis{axis}_index{index}",
+            "Gather",
+            {"x": X, "i": np.array(index, I64)},
+            attrs={"axis": axis},
+            consts=("i",),
+        )  # fmt: skip
         for axis, index in [(0, 3), (1, -1), (2, 0), (-1, -2), (-2, 1)]
     ),
     NodeCase(
