@@ -17,7 +17,7 @@ import onnx
 import onnx.numpy_helper
 
 from porter.codegen.literals import array_literal, py_literal
-from porter.dtypes import array_dtype_name, onnx_dtype_name
+from porter.dtypes import FLOATS, array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
 from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold_node, reads_trainable
 from porter.frontends.onnx_source import tensor_array
@@ -63,7 +63,8 @@ class ValueInfo:
     def is_weight(self) -> bool:
         """A float initializer with more than one element: declared as a parameter, never inlined; the
         module tree places it on the module that uses it."""
-        return self.is_initializer and self.const is not None and self.const.dtype.kind == "f" and self.const.size > 1
+        float_ = self.const is not None and array_dtype_name(self.const) in FLOATS  # bfloat16's numpy kind is 'V'
+        return self.is_initializer and float_ and self.const.size > 1
 
     sym: SymValue | None = None  # a small int tensor whose elements are known as shape expressions
 
@@ -545,8 +546,6 @@ class Lowering:
                 hint, "Constant", f"dtype {dtype_name} has no {self.target.framework} equivalent", self.target.name
             )
         dtype = self.target.dtype_exprs[dtype_name]
-        if dtype_name == "bfloat16" and (array.size > INLINE_CONST_LIMIT or as_weight):
-            raise UnsupportedOp(hint, "Constant", "bfloat16 weights are not supported yet", self.target.name)
         if array.size <= INLINE_CONST_LIMIT and not as_weight:
             expr = self.target.const_tensor(array_literal(array), dtype)
         else:
@@ -568,7 +567,7 @@ class Lowering:
                     self._const_cache[cache_key] = expr
                 return expr
             trainable = source in self.trainable if self.trainable is not None else True
-            if array.dtype.kind == "f" and array.size > 0 and trainable:
+            if dtype_name in FLOATS and array.size > 0 and trainable:
                 self.program.init_lines.append(self.target.parameter_decl(attr, shape, dtype))
             else:
                 self.program.init_lines.append(self.target.buffer_decl(attr, shape, dtype))
