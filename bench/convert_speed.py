@@ -63,13 +63,16 @@ def _best(fn, repeat: int, fresh: Path) -> float:
     return min(times)
 
 
-def copy_bytes(sources: list[Path], dest: Path) -> None:
-    """The disk reference: read the model's bytes and write them again (what any converter must do)."""
+def copy_bytes(sources: list[Path], dest: Path, limit: int | None = None) -> None:
+    """The disk reference: read the model's bytes and write them again (what any converter must do);
+    only the first `limit` bytes where the disk has no room for a whole second copy."""
+    left = float("inf") if limit is None else limit
     with open(dest, "wb") as out:
         for source in sources:
             with open(source, "rb") as f:
-                while chunk := f.read(16 << 20):
+                while left > 0 and (chunk := f.read(int(min(16 << 20, left)))):
                     out.write(chunk)
+                    left -= len(chunk)
 
 
 def materialize_zoo(name: str, path: Path, seed: int = 0) -> int:

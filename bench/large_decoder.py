@@ -40,6 +40,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -445,7 +446,8 @@ if target == "mindspore":
 else:
     import paddle
     model = load_port_frugally(target, out)
-    y = model(paddle.to_tensor(np.load(ids_path)))
+    with paddle.no_grad():  # else autograd keeps every float32 cast of a bfloat16 weight: twice the model again
+        y = model(paddle.to_tensor(np.load(ids_path)))
     y = (y.astype("float32") if y.dtype == paddle.bfloat16 else y).numpy()
 np.save(y_path, y)
 import resource
@@ -578,6 +580,32 @@ def require_memory(need: int, what: str) -> None:
         raise SystemExit(f"{what}: {available / 2**30:.1f} GiB available, need {need / 2**30:.1f} + 4 GiB: not started")
 
 
+def watched(command: list) -> str:
+    """Run a child that may take most of the machine's memory; stop it before the shared machine runs out
+    (2 GiB left), rather than let the kernel's OOM killer choose. Returns its stdout."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen([str(c) for c in command], stdout=out, stderr=err, text=True)
+        while child.poll() is None:
+            if mem_available() < 2 << 30:
+                child.kill()
+                child.wait()
+                raise SystemExit(f"stopped {command[3]} port: under 2 GiB of memory left on the machine")
+            time.sleep(0.5)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        raise SystemExit(f"{command[3]} port failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    return stdout
+
+
+def require_disk(need: int, what: str, folder: Path = Path("/tmp")) -> None:
+    """Leave the shared disk 2 GiB beyond what this step writes."""
+    free = shutil.disk_usage(folder).free
+    if free < need + (2 << 30):
+        raise SystemExit(f"{what}: {free / 2**30:.1f} GiB free on disk, need {need / 2**30:.1f} + 2 GiB: not started")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(CONFIGS), default="tiny")
@@ -586,7 +614,20 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/large"))
     parser.add_argument("--tokens", type=int, default=4, help="sequence length of the validation slice")
     parser.add_argument("--keep", action="store_true", help="keep the model and the ports")
+    parser.add_argument("--reference-gib", type=float, default=None, help="time the disk on this prefix only")
+    parser.add_argument(
+        "--port-dir",
+        type=Path,
+        default=None,
+        help="write the ports here (a tmpfs such as /dev/shm/large when the disk has no room for model and port:"
+        " each port then replaces the model's data on disk before it is validated, the references computed first)",
+    )
     parser.add_argument("--reuse", action="store_true", help="reuse a model already built in --dir")
+    parser.add_argument(
+        "--validate-kept",
+        action="store_true",
+        help="only validate the ports a --keep run left in --dir (its references)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--pooled", action="store_true", help="weights from a pool of normals (fast; PooledWriter)")
     args = parser.parse_args()
@@ -595,10 +636,13 @@ def main() -> None:
     bench = Path(__file__).resolve().parent
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.1f} GiB; python {platform.python_version()}; onnx {onnx.__version__}")  # fmt: skip
     model = folder / "model.onnx"
-    if args.reuse and model.exists():
+    if (args.reuse or args.validate_kept) and model.exists():
         info = json.loads((folder / "config.json").read_text())
         weight_bytes, params = info["weight_bytes"], info["params"]
     else:
+        per_param = DTYPES[args.dtype].itemsize
+        layers_params = {"llama2-7b": 6.8e9, "qwen2-1.5b": 1.6e9}.get(args.model, 1e6)
+        require_disk(int(layers_params * per_param), "building the model")
         start = time.perf_counter()
         model, weight_bytes, params = build(folder, args.model, args.dtype, pooled=args.pooled)
         info = json.loads((folder / "config.json").read_text())
@@ -606,23 +650,31 @@ def main() -> None:
     onnx_nodes = len(onnx.load(model, load_external_data=False).graph.node)
     print(f"{args.model} {args.dtype}: {params / 1e9:.3f}B parameters, {weight_bytes / 2**30:.2f} GiB of weights, {onnx_nodes} nodes, .onnx {model.stat().st_size / 2**20:.1f} MiB")  # fmt: skip
     data = folder / "model.onnx_data"
-    copy = folder / "copy.bin"
-    start = time.perf_counter()
-    copy_bytes([data], copy)
-    disk_s = time.perf_counter() - start
-    copy.unlink()
-    print(f"disk reference (read + write {weight_bytes / 2**30:.2f} GiB): {disk_s:.1f} s")
+    port_dir = folder if args.port_dir is None else args.port_dir
+    port_dir.mkdir(parents=True, exist_ok=True)
+    copy = port_dir / "copy.bin"  # the reference writes where the ports are written
+    sample = weight_bytes if args.reference_gib is None else min(weight_bytes, int(args.reference_gib * 2**30))
+    results_disk = {}
+    if not args.validate_kept:
+        require_disk(0 if port_dir != folder else sample, "the disk reference")
+        start = time.perf_counter()
+        copy_bytes([data], copy, limit=sample)
+        disk_s = (time.perf_counter() - start) * weight_bytes / sample  # a prefix's time, scaled to the whole
+        copy.unlink()
+        print(f"disk reference (read + write {sample / 2**30:.2f} of {weight_bytes / 2**30:.2f} GiB, scaled to the whole): {disk_s:.1f} s")  # fmt: skip
+        results_disk = {"disk_s": disk_s, "disk_sample_bytes": sample}
 
     ids = np.random.default_rng(1).integers(0, info["vocab"], size=(1, args.tokens), dtype=np.int64)
     np.save(folder / "ids.npy", ids)
     start = time.perf_counter()
-    _child(_RUN_REFERENCE, model, folder / "ids.npy", folder / "ref.npy", folder / "golden.npy", bench)
+    if not ((args.reuse or args.validate_kept) and (folder / "ref.npy").exists() and (folder / "golden.npy").exists()):
+        _child(_RUN_REFERENCE, model, folder / "ids.npy", folder / "ref.npy", folder / "golden.npy", bench)
     reference, golden = np.load(folder / "ref.npy"), np.load(folder / "golden.npy")
     print(f"numpy references (runtime-like and float64 golden): {time.perf_counter() - start:.0f} s")
     source_name = f"numpy interpreter ({args.dtype} per op, float32 math)"
     results = {"model": args.model, "dtype": args.dtype, "params": params, "weight_bytes": weight_bytes,
-               "nodes": onnx_nodes, "disk_s": disk_s, "targets": {}}  # fmt: skip
-    if args.dtype == "float32":  # onnxruntime holds the whole model: about the weight bytes
+               "nodes": onnx_nodes, **results_disk, "targets": {}}  # fmt: skip
+    if args.dtype == "float32" and not args.validate_kept:  # onnxruntime holds the whole model: about the weight bytes
         require_memory(int(weight_bytes * 1.3), "onnxruntime reference")
         _child(_RUN_ORT, model, folder / "ids.npy", folder / "ort.npy")
         ort_logits = np.load(folder / "ort.npy")
@@ -634,10 +686,13 @@ def main() -> None:
     profile = load_profile("cpu")
 
     tiny = ROOT / "examples" / "tiny_cnn.onnx"
-    for target in [t for t in args.targets.split(",") if t]:
+    in_ram = port_dir != folder  # ports written to tmpfs: the memory they take is not the converter's
+    converted = {}
+    for target in [t for t in args.targets.split(",") if t and not args.validate_kept]:
         base = min(cli_run(["convert", str(tiny), "--to", target, "-o", str(folder / "tiny"), "--force"])[0] for _ in range(2))  # fmt: skip
-        out = folder / f"port-{target}"
-        require_memory(int(weight_bytes * 0.5), f"porter convert --to {target}")
+        out = port_dir / f"port-{target}"
+        require_memory(int(weight_bytes * (1.15 if in_ram else 0.5)), f"porter convert --to {target}")
+        require_disk(0 if in_ram else int(weight_bytes * 1.1), f"porter convert --to {target}")
         try:
             peak, wall_s = cli_run(["convert", str(model), "--to", target, "-o", str(out), "--force"])
         except RuntimeError as refused:  # a refusal (exit 2) is a result too: recorded, the next target runs
@@ -648,27 +703,33 @@ def main() -> None:
         net = (peak - base) / weight_bytes
         out_bytes = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
         print(f"{target}: convert {wall_s:.1f} s ({wall_s / disk_s:.2f}x the disk), peak RSS {peak / 2**30:.2f} GiB, baseline {base / 2**30:.2f} GiB, (peak - baseline) / weights {net:.3f}, output {out_bytes / 2**30:.2f} GiB")  # fmt: skip
-        require_memory(int(weight_bytes * 1.2), f"validating the {target} port")
+        results["targets"][target] = {"wall_s": wall_s, "peak": peak, "baseline": base, "net": net, "out_bytes": out_bytes}  # fmt: skip
+        converted[target] = out
+        if in_ram:  # one port in RAM at a time: to the disk, in place of the source it was converted from
+            data.unlink(missing_ok=True)
+            out = converted[target] = Path(shutil.move(out, folder / out.name))
+    if args.validate_kept:
+        kept = {t: folder / f"port-{t}" for t in args.targets.split(",") if (folder / f"port-{t}").is_dir()}
+        converted.update(kept)
+        results["targets"].update({t: {} for t in kept})
+    for target, out in converted.items():
+        require_memory(int(weight_bytes * 1.12), f"validating the {target} port")  # the weights + ~1 GiB
         start = time.perf_counter()
         y_path = folder / f"y_{target}.npy"
-        done = subprocess.run(
-            [sys.executable, "-c", _RUN_PORT, target, out, folder / "ids.npy", y_path, bench],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise SystemExit(f"the {target} port failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-        port_rss = int(next(ln for ln in done.stdout.splitlines() if ln.startswith("PORT_RSS")).split()[1]) * 1024
+        stdout = watched([sys.executable, "-c", _RUN_PORT, target, out, folder / "ids.npy", y_path, bench])
+        port_rss = int(next(ln for ln in stdout.splitlines() if ln.startswith("PORT_RSS")).split()[1]) * 1024
         got = np.load(y_path)
         error = errors(got, reference, args.dtype)
         verdict = judge(got.astype(dtype), reference.astype(dtype), golden, profile)
         error["verdict"] = {k: verdict.get(k) for k in ("passed", "reason", "golden_ratios")}
         print(f"{target} port vs {source_name} ({time.perf_counter() - start:.0f} s, port RSS {port_rss / 2**30:.2f} GiB):", error)  # fmt: skip
-        results["targets"][target] = {"wall_s": wall_s, "peak": peak, "baseline": base, "net": net,
-                                      "out_bytes": out_bytes, "port_rss": port_rss, "error": error}  # fmt: skip
+        results["targets"][target].update(port_rss=port_rss, error=error)
         if not args.keep:
             shutil.rmtree(out)
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
+    if port_dir != folder:
+        shutil.rmtree(port_dir, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(folder)
 
