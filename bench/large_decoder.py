@@ -24,9 +24,12 @@ dtype (bf16 rounding where the graph is bf16, as a bf16 runtime rounds every op'
 interpreter reads the weights memory-mapped, one at a time, so it runs where onnxruntime would need the
 whole model; on fp32 models onnxruntime is run too, and the numpy reference is checked against it.
 
-Run (SAFETY: the 7B needs ~16 GiB free memory while its port is validated, 2 x 13.5 GB of disk):
-    timeout 3600 .venv/bin/python bench/large_decoder.py --model qwen2-1.5b --dtype float32 --dir /tmp/large
-    timeout 5400 .venv/bin/python bench/large_decoder.py --model llama2-7b --dtype bfloat16 --dir /tmp/large
+Run (the 7B's port holds 13.3 GiB while it is validated; each step checks free memory and disk first,
+and the port's process is stopped if the machine gets under 2 GiB):
+    timeout 3000 .venv/bin/python bench/large_decoder.py --model qwen2-1.5b --dtype float32 --dir /tmp/large
+    timeout 5400 .venv/bin/python bench/large_decoder.py --model llama2-7b --dtype bfloat16 --pooled \
+        --reference-gib 4 --targets mindspore,paddle --port-dir /dev/shm/large --dir /tmp/large
+(--port-dir on tmpfs where the disk has no room for the model and its port at once; bench/README.md.)
 """
 
 from __future__ import annotations
@@ -164,8 +167,8 @@ def forward(ops, cfg: dict, ids):
 
 class PooledWriter(ExternalWriter):
     """Normal values read from a pool drawn once (a prime number of them, so rows never line up), from a
-    random start and with a random sign per tensor: a 7B model's 6.7e9 fresh normals cost ~15 minutes on
-    the shared 2-core machine, the pool a few seconds."""
+    random start and with a random sign per tensor: fresh normals took most of the 1.5B's 105 s build on
+    the shared 2-core machine (a 7B has 4.4 times as many), the pool takes a second."""
 
     POOL = 16_777_259  # a prime above 2**24
 
