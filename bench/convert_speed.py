@@ -63,13 +63,16 @@ def _best(fn, repeat: int, fresh: Path) -> float:
     return min(times)
 
 
-def copy_bytes(sources: list[Path], dest: Path) -> None:
-    """The disk reference: read the model's bytes and write them again (what any converter must do)."""
+def copy_bytes(sources: list[Path], dest: Path, limit: int | None = None) -> None:
+    """The disk reference: read the model's bytes and write them again (what any converter must do);
+    only the first `limit` bytes where the disk has no room for a whole second copy."""
+    left = float("inf") if limit is None else limit
     with open(dest, "wb") as out:
         for source in sources:
             with open(source, "rb") as f:
-                while chunk := f.read(16 << 20):
+                while left > 0 and (chunk := f.read(int(min(16 << 20, left)))):
                     out.write(chunk)
+                    left -= len(chunk)
 
 
 def materialize_zoo(name: str, path: Path, seed: int = 0) -> int:
@@ -99,16 +102,24 @@ def materialize_zoo(name: str, path: Path, seed: int = 0) -> int:
 class ExternalWriter:
     """Initializers written straight to one external data file (the model is never whole in memory)."""
 
-    def __init__(self, folder: Path, location: str = "model.onnx_data", seed: int = 0):
+    def __init__(self, folder: Path, location: str = "model.onnx_data", seed: int = 0, dtype=np.float32):
         self.folder, self.location = folder, location
         self.file = open(folder / location, "wb")  # noqa: SIM115 (closed by close())
         self.rng = np.random.default_rng(seed)
+        self.dtype = np.dtype(dtype)  # float32, float16, or ml_dtypes.bfloat16
         self.tensors: list[TensorProto] = []
         self.bytes = 0
 
-    def add(self, name: str, shape: list[int], scale: float) -> str:
-        array = (self.rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float32)
-        tensor = TensorProto(name=name, dims=shape, data_type=TensorProto.FLOAT)
+    def draw(self, shape: list[int]) -> np.ndarray:
+        """Fresh float32 standard normal values (a subclass may draw them faster)."""
+        return self.rng.standard_normal(shape, dtype=np.float32)
+
+    def add(self, name: str, shape: list[int], scale: float, mean: float = 0.0) -> str:
+        array = self.draw(shape)
+        array *= scale  # in place: a large tensor is drawn once, then narrowed
+        array += mean
+        array = array.astype(self.dtype, copy=False)
+        tensor = TensorProto(name=name, dims=shape, data_type=helper.np_dtype_to_tensor_dtype(self.dtype))
         tensor.data_location = TensorProto.EXTERNAL
         offset = self.file.tell()
         self.file.write(array.tobytes())

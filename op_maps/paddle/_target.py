@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from porter.codegen.shards import load_lines
 from porter.codegen.tensors import write_npz
 from porter.op_maps.paddle._registry import REGISTRY
@@ -55,6 +57,18 @@ def _load_model_lines(class_name: str, has_weights: bool, eager_only: bool, inpu
     return [*lines, "model.eval()", "return model"]
 
 
+def _write_weights(state: dict[str, np.ndarray], path: str) -> None:
+    """A plain .npz; a bfloat16 tensor as its bits in uint16. numpy has no bfloat16 (ml_dtypes' arrays
+    come back from np.load(allow_pickle=False) as raw '<V2'), and uint16 is Paddle's own numpy form of
+    bfloat16 (Tensor.numpy() gives it, set_state_dict takes it into a bfloat16 parameter). The view is
+    lazy, so a memory-mapped weight still streams to the file."""
+    write_npz({name: _bits(array) for name, array in state.items()}, path)
+
+
+def _bits(array: np.ndarray) -> np.ndarray:
+    return array.view(np.uint16) if array.dtype.name == "bfloat16" else array
+
+
 TARGET = TargetSpec(
     name="paddle",
     framework="paddle",
@@ -70,7 +84,7 @@ TARGET = TargetSpec(
     buffer_decl=_buffer_decl,
     constant_decl=_constant_decl,
     load_model_lines=_load_model_lines,
-    write_weights=write_npz,  # a plain .npz (no pickled objects): model.py reads it with allow_pickle=False
+    write_weights=_write_weights,  # a plain .npz (no pickled objects): model.py reads it with allow_pickle=False
     export_kind="inference",
     export_dir="inference",
     runtime="porter.op_maps.paddle._runtime",

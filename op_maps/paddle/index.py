@@ -48,7 +48,7 @@ class TorchEmbedding(nn.Embedding):
 """
 
 
-@op("Gather", dtypes=_DATA_DTYPES)
+@op("Gather", dtypes=_DATA_DTYPES | {"bfloat16"})
 def gather(n):
     """paddle.gather along axis (any indices rank: gathered flat, then reshaped); nn.Embedding for torch's"""
     # a port that trains: TorchEmbedding for torch's padding_idx (that row read as stored, never trained)
@@ -66,6 +66,8 @@ def gather(n):
     x = n.x(0)
     idx = _indices(n, 1, f"{x}.shape[{axis}]")
     helper = n.helper("_gather", _GATHER)
+    if n.in_dtype(0) == "bfloat16":  # paddle.gather has a CPU bfloat16 kernel: no float32 copy of a large table
+        return f"{helper}({x}, {idx}, {axis})"
     return widened(n, [x], n.in_dtype(0), lambda data: f"{helper}({data}, {idx}, {axis})")
 
 

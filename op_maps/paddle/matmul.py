@@ -1,7 +1,8 @@
 """Matrix products: MatMul, Gemm, Einsum, Det, MatMulInteger, ConvInteger.
 
 Gemm with a constant weight (and alpha = beta = 1) becomes nn.Linear, the weight transposed to
-Paddle's [in, out] layout; MatMul by a constant 2-D weight becomes a bias-free nn.Linear.
+Paddle's [in, out] layout; MatMul by a constant 2-D weight becomes a bias-free nn.Linear (float16 and
+bfloat16 ones hold their weights in that dtype and compute through float32).
 """
 
 from porter.op_maps.paddle._registry import op
@@ -12,20 +13,37 @@ from porter.semantics.matmul import gemm_args
 _MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
 
 
+_WIDENED_LINEAR = """
+class WidenedLinear(nn.Linear):
+    \"\"\"nn.Linear holding float16/bfloat16 weights, computed in float32 (Paddle's CPU has no half-precision
+    matmul) and rounded back once, the bias added before the rounding as torch's Linear does.\"\"\"
+
+    def forward(self, x):
+        bias = None if self.bias is None else paddle.cast(self.bias, 'float32')
+        out = nn.functional.linear(paddle.cast(x, 'float32'), paddle.cast(self.weight, 'float32'), bias)
+        return paddle.cast(out, x.dtype)
+"""
+
+
 @op("MatMul", dtypes=_MATMUL_DTYPES)
 def matmul(n):
     """paddle.matmul (numpy semantics), or nn.Linear for a constant 2-D weight (with the bias the next Add
     adds, when that is torch's Linear split in two)"""
     weight = n.const(1)
-    full_precision = weight is not None and weight.dtype.name in ("float32", "float64")
-    if full_precision and weight.ndim == 2 and n.in_rank(0) not in (None, 1):
+    dtype = None if weight is None else weight.dtype.name
+    half = dtype in ("float16", "bfloat16") and n.in_dtype(0) == dtype
+    if (dtype in ("float32", "float64") or half) and weight.ndim == 2 and n.in_rank(0) not in (None, 1):
         params, names = {"weight": weight}, {"weight": n.input_source_name(1) or "weight"}
         fused = n.fused_bias()
         if fused is not None:
             params["bias"], names["bias"] = fused[0], fused[1] or "bias"
-        bias_attr = "" if fused is not None else ", bias_attr=False"
-        layer = n.layer(n.layer_hint(1), f"nn.Linear({weight.shape[0]}, {weight.shape[1]}{bias_attr})", params, names)
-        return f"{layer}({n.x(0)})"
+        ctor = f"nn.Linear({weight.shape[0]}, {weight.shape[1]}{'' if fused is not None else ', bias_attr=False'})"
+        if half:
+            # a half-precision model's Linear keeps its weights in their dtype, in the layer and in the file
+            # (a 7B bfloat16 model stays 14 GB, not 28); Paddle's CPU has no float16/bfloat16 matmul
+            n.warn(f"{dtype} Linear layers compute through float32 and round back (Paddle's CPU kernels lack {dtype})")
+            ctor = f"{n.helper('WidenedLinear', _WIDENED_LINEAR)}{ctor[len('nn.Linear') :]}.to(dtype={n.dtype(dtype)})"
+        return f"{n.layer(n.layer_hint(1), ctor, params, names)}({n.x(0)})"
     return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"paddle.matmul({a}, {b})")
 
 

@@ -19,7 +19,7 @@ import onnx.numpy_helper
 from porter.codegen.literals import array_literal, py_literal
 from porter.codegen.statements import Expr, Statement
 from porter.codegen.tidy import tidy
-from porter.dtypes import array_dtype_name, onnx_dtype_name
+from porter.dtypes import FLOATS, array_dtype_name, onnx_dtype_name
 from porter.errors import InvalidModel, UnsupportedOp
 from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold_node, reads_trainable
 from porter.frontends.onnx_source import tensor_array
@@ -219,8 +219,6 @@ class Lowering:
                 hint, "Constant", f"dtype {dtype_name} has no {self.target.framework} equivalent", self.target.name
             )
         dtype = self.target.dtype_exprs[dtype_name]
-        if dtype_name == "bfloat16" and (array.size > INLINE_CONST_LIMIT or as_weight):
-            raise UnsupportedOp(hint, "Constant", "bfloat16 weights are not supported yet", self.target.name)
         if array.size <= INLINE_CONST_LIMIT and not as_weight:
             expr = self.target.const_tensor(array_literal(array), dtype)
         else:
@@ -242,7 +240,7 @@ class Lowering:
                     self._const_cache[cache_key] = expr
                 return expr
             trainable = source in self.trainable if self.trainable is not None else True
-            if array.dtype.kind == "f" and array.size > 0 and trainable:
+            if dtype_name in FLOATS and array.size > 0 and trainable:
                 self.program.init_body += Statement.parse(self.target.parameter_decl(attr, shape, dtype))
             else:
                 self.program.init_body += Statement.parse(self.target.buffer_decl(attr, shape, dtype))

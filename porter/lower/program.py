@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from porter.codegen.statements import Statement
+from porter.dtypes import FLOATS, array_dtype_name
 from porter.naming import Namer
 from porter.symdims import SymValue
 from porter.targets import TargetSpec
@@ -28,7 +29,8 @@ class ValueInfo:
     def is_weight(self) -> bool:
         """A float initializer with more than one element: declared as a parameter, never inlined; the
         module tree places it on the module that uses it."""
-        return self.is_initializer and self.const is not None and self.const.dtype.kind == "f" and self.const.size > 1
+        float_ = self.const is not None and array_dtype_name(self.const) in FLOATS  # bfloat16's numpy kind is 'V'
+        return self.is_initializer and float_ and self.const.size > 1
 
     sym: SymValue | None = None  # a small int tensor whose elements are known as shape expressions
 

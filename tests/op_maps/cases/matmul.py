@@ -1,5 +1,6 @@
 """Target-neutral cases for op_maps/<target>/matmul.py."""
 
+import ml_dtypes
 import numpy as np
 
 from tests.op_maps.harness import NodeCase
@@ -33,6 +34,18 @@ CASES = [
         "MatMul",
         {"x": np.arange(6).reshape(2, 3), "y": np.arange(6).reshape(3, 2)},
         refuse={"mindspore": "int64 is not supported by the mindspore kernel"},
+    ),
+    NodeCase(
+        # a bfloat16 model's Linear: the weight stays bfloat16 in the file and the layer (Paddle's CPU has no
+        # bfloat16 matmul: computed through float32 and rounded back)
+        "matmul_bfloat16_weight",
+        "MatMul",
+        {
+            "x": rng.standard_normal((2, 3, 4)).astype(ml_dtypes.bfloat16),
+            "w": rng.standard_normal((4, 5)).astype(ml_dtypes.bfloat16),
+        },
+        consts=("w",),
+        refuse={"mindspore": "bfloat16 is not supported by the mindspore kernel"},
     ),
     NodeCase("einsum_bilinear", "Einsum", {"x": A, "y": W}, attrs={"equation": "ij,kj->ik"}),
     NodeCase("det_batched", "Det", {"x": rng.standard_normal((2, 3, 3)).astype(np.float32)}),

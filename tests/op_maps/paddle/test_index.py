@@ -1,14 +1,35 @@
+import ml_dtypes
+import numpy as np
 import pytest
 
 import porter
 from porter.errors import PorterError
 from tests.op_maps.cases.index import CASES
-from tests.op_maps.harness import check
+from tests.op_maps.harness import NodeCase, check
 from tests.op_maps.training import FACTORIES, padded_embedding_training
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_index(case):
+    check(case, "paddle")
+
+
+def test_a_bfloat16_table_is_gathered_as_stored():
+    """A bfloat16 model's embedding table: a bfloat16 parameter, gathered by paddle.gather's own bfloat16
+    kernel (no float32 copy of a table that can hold hundreds of MB), exact. (MindSpore's CPU Gather has no
+    bfloat16 kernel: not a shared case.)"""
+    table = np.random.default_rng(0).standard_normal((6, 4)).astype(ml_dtypes.bfloat16)
+    ids = np.array([[5, 0], [-1, 2]], np.int64)
+    case = NodeCase(
+        "gather_bfloat16_table",
+        "Gather",
+        {"x": table, "i": ids},
+        consts=("x",),
+        reference=lambda arrays: [np.take(table, arrays[0], axis=0)],  # onnxruntime returns no bfloat16
+        atol=0.0,
+        rtol=0.0,
+        why="a gather moves values: exact",
+    )
     check(case, "paddle")
 
 
