@@ -49,7 +49,7 @@ def remove_stale_temporaries(out: Path) -> None:
 
 
 @contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Iterator[None]:
     """Hold SIGINT/SIGTERM until the block is done (they are delivered right after it)."""
     signals = {signal.SIGINT, signal.SIGTERM}
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
@@ -114,15 +114,15 @@ def atomic_directory(out_dir: str | os.PathLike, force: bool = False) -> Iterato
     prefix = f".{out.name}.porter-{os.getpid()}-"
     tmp = None
     try:
-        with _signals_deferred():
+        with signals_deferred():
             tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
         yield tmp
-        with _signals_deferred():
+        with signals_deferred():
             _swap_in(tmp, out, prefix, force)
     except BaseException as exc:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-        _raise_situation(exc, out)
+        raise_situation(exc, out)
         raise
 
 
@@ -139,13 +139,13 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, path)
     except BaseException as exc:
-        _raise_situation(exc, path)
+        raise_situation(exc, path)
         raise
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _raise_situation(exc: BaseException, path: Path) -> None:
+def raise_situation(exc: BaseException, path: Path) -> None:
     """A full disk, a size limit or a permission while writing `path` is the user's situation, not a
     bug: re-raise it as one line naming the output (the previous output is intact, the temporary gone)."""
     if isinstance(exc, PorterError) or interrupted(exc):

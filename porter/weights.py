@@ -49,7 +49,7 @@ from porter.codegen import shards
 from porter.codegen.shards import index_name, parse_size, shard_pattern
 from porter.codegen.tensors import release, write_npz
 from porter.errors import OutputExists, PorterError, situation
-from porter.output import _raise_situation, _signals_deferred, remove_stale_temporaries
+from porter.output import raise_situation, remove_stale_temporaries, signals_deferred
 from porter.workers import run_isolated
 
 _OUTPUTS = {"paddle": (".npz", ".pdparams"), "mindspore": (".ckpt",)}
@@ -85,11 +85,11 @@ def _export_kinds(out_dir: Path) -> tuple[set[str], set[str]] | None:
     path = out_dir / "source.onnx"
     if not path.is_file():
         return None
-    from porter.frontends.onnx_source import _read_model
+    from porter.frontends.onnx_source import read_model
     from porter.torch_graph import linear_weights  # the rule porter named torch.onnx's renamed Linear weights by
 
     # lazy: the exporter keeps a model under 2 GB inline; parsing that would copy every weight into memory
-    graph = _read_model(path, str(path), lazy=True).graph
+    graph = read_model(path, str(path), lazy=True).graph
     stored, marked = set(linear_weights(graph).values()), False
     for value in [*graph.input, *graph.value_info]:
         meta = {p.key.removeprefix(_SPEC): p.value for p in value.metadata_props}
@@ -236,14 +236,14 @@ def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> l
             total = sum(size for _, size in sizes)
             index = shards.index_json([[plan[i][0] for i in group] for group in groups], files, total)
             temporary[names[-1]].write_text(index, encoding="utf-8")
-        with _signals_deferred():
+        with signals_deferred():
             for name in names:
                 os.replace(temporary[name], out_path.parent / name)
             for old in previous:
                 if old.name not in names:
                     old.unlink(missing_ok=True)
     except BaseException as exc:
-        _raise_situation(exc, out_path)
+        raise_situation(exc, out_path)
         raise
     finally:
         for path in temporary.values():

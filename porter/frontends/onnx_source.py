@@ -240,7 +240,7 @@ def load_onnx(source: SourceLike, *, lazy: bool = False) -> onnx.ModelProto:
                 f"{path}: a Python file, not an ONNX model; name the function in it that returns "
                 f"(module, example_inputs): {path}:FUNCTION"
             )
-        model = _read_model(path, label, lazy)
+        model = read_model(path, label, lazy)
         _check_memory(model, label)
         _check_external_locations(model, path.parent, path, lazy=lazy)
         if lazy:
@@ -422,7 +422,7 @@ def tensor_array(tensor: onnx.TensorProto) -> np.ndarray:
     return np.memmap(location, dtype=dtype, mode="r", offset=offset, shape=shape)
 
 
-def _read_model(path: Path, label: str, lazy: bool) -> onnx.ModelProto:
+def read_model(path: Path, label: str, lazy: bool) -> onnx.ModelProto:
     """Parse the model file; with lazy, its large inline weights become external data of the file itself,
     so the protobuf library never copies them."""
     if lazy and sys.byteorder == "little" and path.stat().st_size >= LAZY_FILE_BYTES:
