@@ -20,7 +20,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from porter.codegen.statements import Statement, expression, render_expr, substitute_expr
+from porter.codegen.statements import Statement, expression, is_self_attr, render_expr, substitute_expr
 from porter.naming import RESERVED, identifier
 
 NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
@@ -247,16 +247,10 @@ def _call_args(init_body: list[Statement], lines: list[Statement]) -> dict[str, 
         elif isinstance(func, ast.Name):
             attr = loop_vars.get(func.id)
         # a plain name, or the attribute a constant lives in (`self.cos`): the name a parameter can take
-        args = [a.id if isinstance(a, ast.Name) else _self_attr(a) for a in node.args]
+        args = [a.id if isinstance(a, ast.Name) else a.attr if is_self_attr(a) else None for a in node.args]
         for class_name in children.get(attr, []):
             calls.setdefault(class_name, []).append(args)
     return calls
-
-
-def _self_attr(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-        return node.attr
-    return None
 
 
 def rename_program(program) -> None:

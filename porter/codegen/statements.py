@@ -156,7 +156,7 @@ class Statement:
 
     def reads(self, name: str) -> int:
         """How many times the statement reads `name`."""
-        return sum(1 for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name and not _stored(n))
+        return name_reads(self.tree, name)
 
     def subjects(self) -> list[str]:
         """The names read, in reading order, less those only asked for their size (`x.shape[0]`)."""
@@ -180,7 +180,7 @@ class Statement:
 
     def calls_of(self, attr: str) -> int:
         """How many times it mentions `self.attr` (called or not)."""
-        return sum(1 for n in ast.walk(self.tree) if _is_self_attr(n, attr))
+        return sum(1 for n in ast.walk(self.tree) if is_self_attr(n, attr))
 
     def _ordered_loads(self) -> list[ast.Name]:
         return [n for n in self.names() if not _stored(n)]
@@ -222,7 +222,13 @@ def _stored(node: ast.Name) -> bool:
     return isinstance(node.ctx, ast.Store | ast.Del)
 
 
-def _is_self_attr(node: ast.AST, attr: str | None = None) -> bool:
+def name_reads(tree: ast.AST, name: str) -> int:
+    """How many times `tree` reads the name `name` (stores do not count)."""
+    return sum(1 for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name and not _stored(n))
+
+
+def is_self_attr(node: ast.AST, attr: str | None = None) -> bool:
+    """`self.attr` (any attribute of self when `attr` is None)."""
     return (
         isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
@@ -245,7 +251,7 @@ class _Substitute(ast.NodeTransformer):
         return new
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
-        if _is_self_attr(node) and f"self.{node.attr}" in self.mapping:
+        if is_self_attr(node) and f"self.{node.attr}" in self.mapping:
             new = copy.deepcopy(self.mapping[f"self.{node.attr}"])
             _set_ctx(new, node.ctx)
             return new

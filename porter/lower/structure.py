@@ -16,7 +16,14 @@ import heapq
 import re
 from dataclasses import dataclass, field
 
-from porter.codegen.statements import Statement, expression, render_expr, substitute_expr
+from porter.codegen.statements import (
+    Statement,
+    expression,
+    is_self_attr,
+    name_reads,
+    render_expr,
+    substitute_expr,
+)
 from porter.graphs import node_reads
 from porter.lower.hierarchy import Scope, build_module_tree, common_ancestor
 from porter.lower.lowering import Lowering
@@ -355,9 +362,9 @@ def _single_layer(state: ScopeState, returns: list[str]) -> tuple[str, str, str]
         expr = body[0].value
     else:
         return None
-    if not (isinstance(expr, ast.Call) and _is_self_attr(expr.func, attr)):
+    if not (isinstance(expr, ast.Call) and is_self_attr(expr.func, attr)):
         return None
-    if sum(1 for n in ast.walk(expr) if _is_self_attr(n, attr)) != 1:
+    if sum(1 for n in ast.walk(expr) if is_self_attr(n, attr)) != 1:
         return None
     return attr, ctor, render_expr(expr)
 
@@ -387,13 +394,13 @@ def _owning_layer(
     if not sources or not all(src.startswith(own) and "." not in src[len(own) :] for src in sources):
         return None
     trees = [stmt.tree for stmt in body] + [expression(text) for text in returns]
-    mentions = sum(1 for tree in trees for n in ast.walk(tree) if _is_self_attr(n, attr))
+    mentions = sum(1 for tree in trees for n in ast.walk(tree) if is_self_attr(n, attr))
     calls = sum(1 for stmt in body for name in stmt.layer_calls() if name == attr)
     calls += sum(
         1
         for text in returns
         for n in ast.walk(expression(text))
-        if isinstance(n, ast.Call) and _is_self_attr(n.func, attr)
+        if isinstance(n, ast.Call) and is_self_attr(n.func, attr)
     )
     if mentions != 1 or calls != 1:
         return None
@@ -402,15 +409,6 @@ def _owning_layer(
 
 # A framework layer (`nn.Linear`), not one of the frameworks' module lists
 _FRAMEWORK_LAYER = re.compile(r"nn\.(?!LayerList$|CellList$|Sequential$|SequentialCell$)[A-Za-z_]\w*")
-
-
-def _is_self_attr(node: ast.AST, attr: str) -> bool:
-    return (
-        isinstance(node, ast.Attribute)
-        and node.attr == attr
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
-    )
 
 
 # The leading sizes of the framework layers a module class may subclass, by the names the frameworks give
@@ -477,7 +475,7 @@ def inline_single_use(lines: list[Statement], returns: list[str]) -> None:
             name = stmt.single_target
             if name is None or assigned.get(name) != 1:
                 continue
-            counts = [later.reads(name) for later in lines[i + 1 :]] + [_reads_expr(e, name) for e in returned]
+            counts = [later.reads(name) for later in lines[i + 1 :]] + [name_reads(e, name) for e in returned]
             uses = [k for k, c in enumerate(counts) if c]
             if len(uses) != 1 or counts[uses[0]] != 1:
                 continue
@@ -515,7 +513,7 @@ def drop_unread(lines: list[Statement], returns: list[str]) -> None:
             name = lines[i].single_target
             if name is None or _STATEFUL.search(render_expr(lines[i].value)):
                 continue
-            later = any(stmt.reads(name) for stmt in lines[i + 1 :]) or any(_reads_expr(e, name) for e in returned)
+            later = any(stmt.reads(name) for stmt in lines[i + 1 :]) or any(name_reads(e, name) for e in returned)
             if not later and not any(stmt.reads(name) for stmt in lines[:i] if stmt.is_block):
                 del lines[i]
                 changed = True
@@ -530,14 +528,10 @@ def _drop_unread_params(state: ScopeState, returns: list[str]) -> None:
     keep = [
         i
         for i, param in enumerate(state.params)
-        if any(stmt.reads(param) for stmt in state.forward_body) or any(_reads_expr(e, param) for e in returned)
+        if any(stmt.reads(param) for stmt in state.forward_body) or any(name_reads(e, param) for e in returned)
     ]
     state.params[:] = [state.params[i] for i in keep]
     state.inputs[:] = [state.inputs[i] for i in keep]
-
-
-def _reads_expr(tree: ast.expr, name: str) -> int:
-    return sum(1 for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name)
 
 
 def _nesting(text: str) -> int:
