@@ -407,8 +407,11 @@ def _owning_layer(
     return attr, layer_class, args
 
 
-# A framework layer (`nn.Linear`), not one of the frameworks' module lists
-_FRAMEWORK_LAYER = re.compile(r"nn\.(?!LayerList$|CellList$|Sequential$|SequentialCell$)[A-Za-z_]\w*")
+# A framework layer (`nn.Linear`, Paddle's PyTorch-layout `paddle.compat.nn.Linear`), not one of the
+# frameworks' module lists
+_FRAMEWORK_LAYER = re.compile(
+    r"(?:paddle\.compat\.)?nn\.(?!LayerList$|CellList$|Sequential$|SequentialCell$)[A-Za-z_]\w*"
+)
 
 
 # The leading sizes of the framework layers a module class may subclass, by the names the frameworks give

@@ -59,10 +59,11 @@ def stacked_blocks(depth: int = 2, width: int = 8, metadata: bool = True) -> onn
     return model
 
 
-def reshaped_linear(width: int = 8, scale: bool = False) -> onnx.ModelProto:
+def reshaped_linear(width: int = 8, scale: bool = False, gemm: bool = False) -> onnx.ModelProto:
     """A module that is a Linear between two reshapes, as GPT-2's Conv1D is: x [batch, 4, width] ->
     proj (reshape to rows, MatMul + bias Add, reshape back) -> Relu. With `scale`, the module also holds a
-    parameter of its own that multiplies the result (as DeepSeek's router holds a buffer beside its weight)."""
+    parameter of its own that multiplies the result (as DeepSeek's router holds a buffer beside its weight).
+    With `gemm`, the Linear is one Gemm holding its weight [out, in] (transB=1), as torch's Linear does."""
     rng = np.random.default_rng(1)
     proj = [("proj", "transformers.pytorch_utils.Conv1D")]
     nodes = [
@@ -72,9 +73,11 @@ def reshaped_linear(width: int = 8, scale: bool = False) -> onnx.ModelProto:
         scoped(helper.make_node("Reshape", ["addmm", "back"], ["view_1"]), proj, "view"),
         scoped(helper.make_node("Relu", ["view_1"], ["y"]), [], "relu"),
     ]
+    if gemm:
+        nodes[1:3] = [scoped(helper.make_node("Gemm", ["view", "proj.weight", "proj.bias"], ["addmm"], transB=1), proj, "addmm")]  # fmt: skip
     if scale:
-        nodes[3].output[0] = "view_2"
-        nodes.insert(4, scoped(helper.make_node("Mul", ["view_2", "proj.scale"], ["view_1"]), proj, "mul"))
+        nodes[-2].output[0] = "view_2"
+        nodes.insert(len(nodes) - 1, scoped(helper.make_node("Mul", ["view_2", "proj.scale"], ["view_1"]), proj, "mul"))
     inits = [
         numpy_helper.from_array(rng.standard_normal((width, width)).astype(np.float32), "proj.weight"),
         numpy_helper.from_array(rng.standard_normal(width).astype(np.float32), "proj.bias"),

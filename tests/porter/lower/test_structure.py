@@ -53,11 +53,14 @@ def test_a_module_that_is_one_layer_among_reshapes_subclasses_it(target, layer):
 
 
 @pytest.mark.parametrize("target", ["paddle", "mindspore"])
-def test_a_module_holding_a_layer_and_a_parameter_of_its_own_subclasses_the_layer(target):
-    """DeepSeek's router: its weight is a Linear's, beside a tensor of its own; the keys stay the module's."""
-    model = reshaped_linear(scale=True)
+@pytest.mark.parametrize("gemm", [False, True], ids=["in-out", "out-in"])
+def test_a_module_holding_a_layer_and_a_parameter_of_its_own_subclasses_the_layer(target, gemm):
+    """DeepSeek's router: its weight is a Linear's, beside a tensor of its own; the keys stay the module's.
+    The layer is Paddle's nn.Linear or its PyTorch-layout paddle.compat.nn.Linear, as the weight is held."""
+    model = reshaped_linear(scale=True, gemm=gemm)
     result = porter.convert(model, target)
-    assert "class Conv1D(nn." in result.code and "self.layer" not in result.code
+    layer = "paddle.compat.nn.Linear" if gemm and target == "paddle" else "nn."
+    assert f"class Conv1D({layer}" in result.code and "self.layer" not in result.code
     assert {row["target"] for row in result.param_map} == {"proj.weight", "proj.bias", "proj.scale"}
     x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
     expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
