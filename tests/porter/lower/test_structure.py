@@ -15,7 +15,7 @@ from porter.codegen.statements import Statement, render_all
 from porter.lower.structure import inline_single_use
 from porter.validators.tolerances import tolerance_for
 from tests.op_maps.harness import run_target
-from tests.porter.scoped_models import reshaped_linear, stacked_blocks
+from tests.porter.scoped_models import reshaped_linear, stacked_blocks, two_sized_conv1d
 
 FACTORIES = Path(__file__).parents[1] / "frontends" / "torch_factories.py"
 LIST = {"paddle": "nn.LayerList", "mindspore": "nn.CellList"}
@@ -62,6 +62,20 @@ def test_a_module_holding_a_layer_and_a_parameter_of_its_own_subclasses_the_laye
     layer = "paddle.compat.nn.Linear" if gemm and target == "paddle" else "nn."
     assert f"class Conv1D({layer}" in result.code and "self.layer" not in result.code
     assert {row["target"] for row in result.param_map} == {"proj.weight", "proj.bias", "proj.scale"}
+    x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_instances_of_a_layer_class_that_reshape_to_their_own_sizes_are_one_class(target):
+    """GPT-2's Conv1D: each instance reshapes to its own width; read from self, they are the source's one class."""
+    model = two_sized_conv1d()
+    result = porter.convert(model, target)
+    assert result.code.count("class Conv1D") == 1, result.code
+    assert "Conv1D(8, 16)" in result.code and "Conv1D(16, 8)" in result.code
+    sizes = {"paddle": "self.out_features", "mindspore": "self.out_channels"}[target]
+    assert sizes in result.code
     x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
     expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
     np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
