@@ -47,16 +47,7 @@ def stacked_blocks(depth: int = 2, width: int = 8, metadata: bool = True) -> onn
     inits.append(numpy_helper.from_array(rng.standard_normal((width, 3)).astype(np.float32), "head.weight"))
     head = helper.make_node("MatMul", [h, "head.weight"], ["y"])
     nodes.append(scoped(head, [("head", "torch.nn.modules.linear.Linear")], "linear") if metadata else head)
-    graph = helper.make_graph(
-        nodes,
-        "Net",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", width])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
-        initializer=inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    return model
+    return _net(nodes, inits, ["batch", width], ["batch", 3])
 
 
 def reshaped_linear(width: int = 8, scale: bool = False, gemm: bool = False) -> onnx.ModelProto:
@@ -86,16 +77,7 @@ def reshaped_linear(width: int = 8, scale: bool = False, gemm: bool = False) -> 
     ]
     if scale:
         inits.append(numpy_helper.from_array(rng.standard_normal(width).astype(np.float32), "proj.scale"))
-    graph = helper.make_graph(
-        nodes,
-        "Net",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, width])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, width])],
-        initializer=inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    return model
+    return _net(nodes, inits, ["batch", 4, width], ["batch", 4, width])
 
 
 def two_sized_conv1d(widths: tuple[int, int] = (8, 16)) -> onnx.ModelProto:
@@ -122,11 +104,16 @@ def two_sized_conv1d(widths: tuple[int, int] = (8, 16)) -> onnx.ModelProto:
             nodes.append(scoped(helper.make_node("Relu", [f"{name}_out"], ["act"]), [("mlp", "tests.MLP")], "relu"))
             h = "act"
     nodes[-1].output[0] = "y"
+    return _net(nodes, inits, ["batch", 4, width], ["batch", 4, width])
+
+
+def _net(nodes: list, inits: list, x_shape: list, y_shape: list) -> onnx.ModelProto:
+    """The model of one float input x and one float output y, at opset 18."""
     graph = helper.make_graph(
         nodes,
         "Net",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, width])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, width])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
