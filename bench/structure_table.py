@@ -27,8 +27,17 @@ sys.path.insert(0, str(HERE.parent))
 import porter  # noqa: E402
 
 NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
-# MindSpore layers name their own parameters (docs/structure.md): torch's name -> MindSpore's, per layer
-MINDSPORE_NAMES = {"weight": ("gamma", "embedding_table"), "bias": ("beta",)}
+# A framework's layers name some of their tensors their own way (docs/structure.md): torch's name -> the
+# port's, per layer. BatchNorm's num_batches_tracked has no counterpart (torch reads it only for momentum=None)
+MINDSPORE_NAMES = {
+    "weight": ("gamma", "embedding_table"),
+    "bias": ("beta",),
+    "running_mean": ("moving_mean",),
+    "running_var": ("moving_variance",),
+}
+PADDLE_NAMES = {"running_mean": ("_mean",), "running_var": ("_variance",)}
+FRAMEWORK_NAMES = {"paddle": PADDLE_NAMES, "mindspore": MINDSPORE_NAMES}
+NOT_PORTED = {"num_batches_tracked"}
 
 _TORCH = """
 import json, os, sys
@@ -89,16 +98,16 @@ def _run(code: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _mindspore_key(key: str, got: dict) -> str:
-    """torch's key as the MindSpore port names it: the same, or its layer's own name for that parameter
-    (LayerNorm gamma/beta, Embedding embedding_table)."""
+def _port_key(key: str, got: dict, names: dict) -> str | None:
+    """torch's key as the port names it: the same, or its layer's own name for that tensor (MindSpore's
+    LayerNorm gamma, Paddle's BatchNorm _mean); None for a tensor the framework's layer does not hold."""
     if key in got:
         return key
     module, _, name = key.rpartition(".")
-    for renamed in MINDSPORE_NAMES.get(name, ()):
+    for renamed in names.get(name, ()):
         if f"{module}.{renamed}" in got:
             return f"{module}.{renamed}"
-    return key
+    return None if name in NOT_PORTED else key
 
 
 def compare_keys(name: str, target: str, out: Path) -> dict:
@@ -106,11 +115,15 @@ def compare_keys(name: str, target: str, out: Path) -> dict:
     port_side = _run(_PORT[target].format(path=str(out / "model.py")))
     expected = torch_side["keys"]
     got = port_side["keys"]
-    if target == "mindspore":  # MindSpore's own layers rename (LayerNorm gamma); a module class keeps torch's
-        expected = {_mindspore_key(k, got): v for k, v in expected.items()}
+    # the framework's own layers rename (MindSpore's LayerNorm gamma, Paddle's BatchNorm _mean); a module
+    # class keeps torch's names
+    ported = {k: _port_key(k, got, FRAMEWORK_NAMES[target]) for k in expected}
+    by_table = sum(1 for k, mine in ported.items() if mine != k)
+    expected = {mine: expected[k] for k, mine in ported.items() if mine is not None}
     transposed = sum(1 for k, v in expected.items() if k in got and got[k] != v and got[k] == v[::-1])
     return {
         "keys_equal": set(got) == set(expected),
+        "by_table": by_table,  # torch keys compared through FRAMEWORK_NAMES / NOT_PORTED
         "missing": sorted(set(expected) - set(got))[:5],
         "extra": sorted(set(got) - set(expected))[:5],
         "shape_diff": sum(1 for k, v in expected.items() if k in got and got[k] != v) - transposed,
@@ -182,6 +195,8 @@ def main() -> int:
             lines = " / ".join(str(r["lines"]) for r in mine)
             numbered = max(r["numbered"] / max(1, r["names"]) for r in mine)
             keys = "equal" if first.get("keys_equal") else f"differ ({first.get('missing')}, {first.get('extra')})"
+            if first.get("keys_equal") and first.get("by_table"):
+                keys += f" up to the framework's names ({first['by_table']} keys, docs/structure.md)"
             if first.get("transposed"):
                 keys += f" ({first['transposed']} Linear weights [in, out])"
             trainable = "equal" if first.get("trainable_equal") else str(first.get("trainable"))

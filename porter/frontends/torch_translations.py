@@ -71,22 +71,22 @@ def names() -> list[str]:
 
 
 @contextlib.contextmanager
-def training_export(training: bool, parameters=()):
-    """While exporting for training, switch off three rewrites of the exporter's optimizer that are exact for
-    inference but wrong for a port that trains:
+def source_state_kept(parameters=()):
+    """While exporting, switch off the rewrites of the exporter's optimizer that drop or merge the source's
+    state_dict tensors, so the port holds torch's parameters and buffers under torch's names in every export:
+    - onnxscript's fuse_batchnorm rules (default since 0.5) fold a BatchNorm's statistics into the Conv/Gemm
+      weights: exact for inference, but the layer and torch's state_dict keys are lost (a hand port keeps
+      nn.BatchNorm2D; folding it for speed would be a porter pass, not the exporter's), and in a train-mode
+      export they ignore training_mode and drop the batch statistics;
+    - DeduplicateInitializersPass merges equal tensors: BatchNorm running means (zeros) and variances (ones)
+      of equal width, a fresh BatchNorm's running_mean with its bias, two fresh LayerNorms' weights: buffers
+      would become one shared tensor, or a parameter, and separate parameters one tied parameter;
     - constant folding of a node that reads a trainable parameter (`parameters`, torch's names): MoE
-      experts' Transpose(gate_up_proj) became a new constant `transpose_4` and the parameter was lost;
-    - onnxscript's fuse_batchnorm rules (default since 0.5) ignore training_mode and fold a train-mode
-      BatchNorm's running statistics into the Conv/Gemm weights: the layer, its batch statistics and
-      torch's state_dict keys would be lost;
-    - DeduplicateInitializersPass merges equal tensors: a fresh BatchNorm's running_mean (zeros) with its
-      bias, running_var (ones) with its weight, two fresh LayerNorms' weights: buffers would become
-      parameters and separate parameters one tied parameter.
+      experts' Transpose(gate_up_proj) became a new constant `transpose_4`, weight_norm's g * v / |v| one
+      computed weight, and the parameters were lost. Only a `--train` export passes `parameters` for now:
+      porter's lowering folds such nodes again unless it converts for training (porter/lower/lowering.py).
     The optimizer looks them up when it runs, so swapping them for the export is enough; `check_batch_norms`
-    then proves the BatchNorm nodes survived, whatever onnxscript version is installed."""
-    if not training:
-        yield
-        return
+    then proves a train-mode export's BatchNorm nodes survived, whatever onnxscript version is installed."""
     import onnx_ir
     import onnx_ir.passes.common as common_passes
     from onnxscript import rewriter
