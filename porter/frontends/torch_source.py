@@ -157,8 +157,10 @@ def export_module(
         warnings.simplefilter("ignore")
         try:
             table = translation_table()  # porter's own translations for ops the exporter lacks
-            # a port that trains keeps the computations on its parameters; inference folds them (for now)
-            with source_state_kept(info["parameters"] if training else ()):
+            # every port keeps torch's tensors; one that trains also the computations on its parameters
+            # (inference folds them, for now)
+            state = [*info["parameters"], *info["buffers"]]
+            with source_state_kept(state, computed=info["parameters"] if training else ()):
                 program = torch.onnx.export(
                     module,
                     example_inputs,
