@@ -81,7 +81,8 @@ def source_state_kept(state=(), computed=()):
     - DeduplicateInitializersPass merges equal tensors: BatchNorm running means (zeros) and variances (ones)
       of equal width, a fresh BatchNorm's running_mean with its bias, two fresh LayerNorms' weights: buffers
       would become one shared tensor, or a parameter, and separate parameters one tied parameter. The
-      exporter's own equal constants are still merged (its common-subexpression pass relies on it);
+      exporter's own equal constants are still merged (with the whole pass off, wav2vec2's port had 142
+      operations instead of 124);
     - constant folding of a node that reads a parameter of `computed` (torch's names): MoE experts'
       Transpose(gate_up_proj) became a new constant `transpose_4`, weight_norm's g * v / |v| one computed
       weight, and the parameters were lost. Only a `--train` export passes `computed` for now: porter's
