@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import json
 import os
 import re
@@ -29,8 +30,17 @@ sys.path.insert(0, str(HERE.parent))
 import porter  # noqa: E402
 
 NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
-# MindSpore layers name their own parameters (docs/structure.md): torch's name -> MindSpore's, per layer
-MINDSPORE_NAMES = {"weight": ("gamma", "embedding_table"), "bias": ("beta",)}
+# A framework's layers name some of their tensors their own way (docs/structure.md): torch's name -> the
+# port's, per layer. BatchNorm's num_batches_tracked has no counterpart (torch reads it only for momentum=None)
+MINDSPORE_NAMES = {
+    "weight": ("gamma", "embedding_table"),
+    "bias": ("beta",),
+    "running_mean": ("moving_mean",),
+    "running_var": ("moving_variance",),
+}
+PADDLE_NAMES = {"running_mean": ("_mean",), "running_var": ("_variance",)}
+FRAMEWORK_NAMES = {"paddle": PADDLE_NAMES, "mindspore": MINDSPORE_NAMES}
+NOT_PORTED = {"num_batches_tracked"}
 
 _TORCH = """
 import json, os, sys
@@ -61,7 +71,8 @@ keys = {{k: list(v.shape) for k, v in model.state_dict().items()}}
 trainable = sum(int(p.size) for p in model.parameters() if not p.stop_gradient)
 # torch's own checkpoint, as it is (keys renamed by the framework-naming table only)
 with np.load({state!r}) as state:
-    missing, unexpected = model.set_state_dict({{{rename}(k, keys): state[k] for k in state.files}})
+    ported = {{_port_key(k, keys, NAMES): state[k] for k in state.files}}
+    missing, unexpected = model.set_state_dict({{k: v for k, v in ported.items() if k is not None}})
 with np.load({io!r}) as io:
     inputs = [paddle.to_tensor(io[f"input_{{i}}"]) for i in range(len(io.files) - 1)]
     out = model(*inputs)
@@ -79,7 +90,8 @@ model = mod.load_model()
 keys = {{p.name: list(p.shape) for p in model.get_parameters()}}
 trainable = sum(int(p.size) for p in model.trainable_params())
 with np.load({state!r}) as state:
-    params = {{{rename}(k, keys): mindspore.Parameter(mindspore.Tensor(state[k])) for k in state.files}}
+    ported = {{_port_key(k, keys, NAMES): state[k] for k in state.files}}
+    params = {{k: mindspore.Parameter(mindspore.Tensor(v)) for k, v in ported.items() if k is not None}}
     not_loaded, _ = mindspore.load_param_into_net(model, params)
 with np.load({io!r}) as io:
     inputs = [mindspore.Tensor(io[f"input_{{i}}"]) for i in range(len(io.files) - 1)]
@@ -89,17 +101,6 @@ with np.load({io!r}) as io:
 print(json.dumps({{"keys": keys, "trainable": trainable, "load_error": error, "not_loaded": len(not_loaded)}}))
 """,
 }
-# torch's key as the port names it (the framework-naming table of docs/structure.md), for the checkpoint load
-_RENAME = """
-def _port_key(key, got):
-    if key in got:
-        return key
-    module, _, name = key.rpartition(".")
-    for renamed in {names!r}.get(name, ()):
-        if f"{{module}}.{{renamed}}" in got:
-            return f"{{module}}.{{renamed}}"
-    return key
-"""
 
 
 def assigned_names(code: str) -> list[str]:
@@ -131,16 +132,16 @@ def _run(code: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _mindspore_key(key: str, got: dict) -> str:
-    """torch's key as the MindSpore port names it: the same, or its layer's own name for that parameter
-    (LayerNorm gamma/beta, Embedding embedding_table)."""
+def _port_key(key: str, got: dict, names: dict) -> str | None:
+    """torch's key as the port names it: the same, or its layer's own name for that tensor (MindSpore's
+    LayerNorm gamma, Paddle's BatchNorm _mean); None for a tensor the framework's layer does not hold."""
     if key in got:
         return key
     module, _, name = key.rpartition(".")
-    for renamed in MINDSPORE_NAMES.get(name, ()):
+    for renamed in names.get(name, ()):
         if f"{module}.{renamed}" in got:
             return f"{module}.{renamed}"
-    return key
+    return None if name in NOT_PORTED else key
 
 
 def compare_keys(name: str, target: str, out: Path) -> dict:
@@ -148,18 +149,21 @@ def compare_keys(name: str, target: str, out: Path) -> dict:
     checkpoint loaded into the port (set_state_dict / load_param_into_net): its output against torch's."""
     state, io = out / "torch_state.npz", out / "torch_io.npz"
     torch_side = _run(_TORCH.format(here=str(HERE), name=name, state=str(state), io=str(io)))
-    names = MINDSPORE_NAMES if target == "mindspore" else {}
-    port_code = _RENAME.format(names=names) + _PORT[target].format(
-        path=str(out / "model.py"), state=str(state), io=str(io), rename="_port_key"
-    )
+    # the port's side renames torch's keys with this file's own _port_key and tables
+    rename = f"NOT_PORTED = {NOT_PORTED!r}\nNAMES = {FRAMEWORK_NAMES[target]!r}\n" + inspect.getsource(_port_key)
+    port_code = rename + _PORT[target].format(path=str(out / "model.py"), state=str(state), io=str(io))
     port_side = _run(port_code)
     expected = torch_side["keys"]
     got = port_side["keys"]
-    if target == "mindspore":  # MindSpore's own layers rename (LayerNorm gamma); a module class keeps torch's
-        expected = {_mindspore_key(k, got): v for k, v in expected.items()}
+    # the framework's own layers rename (MindSpore's LayerNorm gamma, Paddle's BatchNorm _mean); a module
+    # class keeps torch's names
+    ported = {k: _port_key(k, got, FRAMEWORK_NAMES[target]) for k in expected}
+    by_table = sum(1 for k, mine in ported.items() if mine != k)
+    expected = {mine: expected[k] for k, mine in ported.items() if mine is not None}
     transposed = sum(1 for k, v in expected.items() if k in got and got[k] != v and got[k] == v[::-1])
     return {
         "keys_equal": set(got) == set(expected),
+        "by_table": by_table,  # torch keys compared through FRAMEWORK_NAMES / NOT_PORTED
         "missing": sorted(set(expected) - set(got))[:5],
         "extra": sorted(set(got) - set(expected))[:5],
         "shape_diff": sum(1 for k, v in expected.items() if k in got and got[k] != v) - transposed,
@@ -233,6 +237,8 @@ def main() -> int:
             lines = " / ".join(str(r["lines"]) for r in mine)
             numbered = max(r["numbered"] / max(1, r["names"]) for r in mine)
             keys = "equal" if first.get("keys_equal") else f"differ ({first.get('missing')}, {first.get('extra')})"
+            if first.get("keys_equal") and first.get("by_table"):
+                keys += f" up to the framework's names ({first['by_table']} keys, docs/structure.md)"
             if first.get("keys_equal"):
                 differ = first.get("transposed", 0) + first.get("shape_diff", 0)
                 keys += (

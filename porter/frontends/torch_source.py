@@ -27,7 +27,7 @@ import onnx
 
 from porter import launcher
 from porter.errors import InvalidModel, PorterError
-from porter.frontends.torch_translations import check_batch_norms, training_export, translation_table
+from porter.frontends.torch_translations import check_batch_norms, source_state_kept, translation_table
 
 DEFAULT_OPSET = 18
 EXPORT_TIMEOUT = 1800
@@ -157,7 +157,10 @@ def export_module(
         warnings.simplefilter("ignore")
         try:
             table = translation_table()  # porter's own translations for ops the exporter lacks
-            with training_export(training, info["parameters"]):
+            # every port keeps torch's tensors; one that trains also the computations on its parameters
+            # (inference folds them, for now)
+            state = [*info["parameters"], *info["buffers"]]
+            with source_state_kept(state, computed=info["parameters"] if training else ()):
                 program = torch.onnx.export(
                     module,
                     example_inputs,

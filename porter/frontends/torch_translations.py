@@ -71,56 +71,84 @@ def names() -> list[str]:
 
 
 @contextlib.contextmanager
-def training_export(training: bool, parameters=()):
-    """While exporting for training, switch off three rewrites of the exporter's optimizer that are exact for
-    inference but wrong for a port that trains:
-    - constant folding of a node that reads a trainable parameter (`parameters`, torch's names): MoE
-      experts' Transpose(gate_up_proj) became a new constant `transpose_4` and the parameter was lost;
-    - onnxscript's fuse_batchnorm rules (default since 0.5) ignore training_mode and fold a train-mode
-      BatchNorm's running statistics into the Conv/Gemm weights: the layer, its batch statistics and
-      torch's state_dict keys would be lost;
-    - DeduplicateInitializersPass merges equal tensors: a fresh BatchNorm's running_mean (zeros) with its
-      bias, running_var (ones) with its weight, two fresh LayerNorms' weights: buffers would become
-      parameters and separate parameters one tied parameter.
+def source_state_kept(state=(), computed=()):
+    """While exporting, switch off the rewrites of the exporter's optimizer that drop or merge the source's
+    state_dict tensors (`state`: torch's names), so the port holds them under torch's names in every export:
+    - onnxscript's fuse_batchnorm rules (default since 0.5) fold a BatchNorm's statistics into the Conv/Gemm
+      weights: exact for inference, but the layer and torch's state_dict keys are lost (a hand port keeps
+      nn.BatchNorm2D; folding it for speed would be a porter pass, not the exporter's), and in a train-mode
+      export they ignore training_mode and drop the batch statistics;
+    - DeduplicateInitializersPass merges equal tensors: BatchNorm running means (zeros) and variances (ones)
+      of equal width, a fresh BatchNorm's running_mean with its bias, two fresh LayerNorms' weights: buffers
+      would become one shared tensor, or a parameter, and separate parameters one tied parameter. The
+      exporter's own equal constants are still merged (with the whole pass off, wav2vec2's port had 142
+      operations instead of 124);
+    - constant folding of a node that reads a parameter of `computed` (torch's names): MoE experts'
+      Transpose(gate_up_proj) became a new constant `transpose_4`, weight_norm's g * v / |v| one computed
+      weight, and the parameters were lost. Only a `--train` export passes `computed` for now: porter's
+      lowering folds such nodes again unless it converts for training (porter/lower/lowering.py).
     The optimizer looks them up when it runs, so swapping them for the export is enough; `check_batch_norms`
-    then proves the BatchNorm nodes survived, whatever onnxscript version is installed."""
-    if not training:
-        yield
-        return
-    import onnx_ir
+    then proves a train-mode export's BatchNorm nodes survived, whatever onnxscript version is installed."""
     import onnx_ir.passes.common as common_passes
     from onnxscript import rewriter
     from onnxscript.optimizer import _constant_folding
     from onnxscript.rewriter.rules.common import _fuse_batchnorm
 
-    class _KeepInitializers(common_passes.DeduplicateInitializersPass):
-        def call(self, model):
-            return onnx_ir.passes.PassResult(model=model, modified=False)
-
-    trainable = frozenset(parameters)
+    dedup = common_passes.DeduplicateInitializersPass
     folding = _constant_folding.FoldConstantsPass
-
-    class _KeepParameters(folding):
-        def __init__(self, *args, should_fold=lambda node: None, **kwargs):
-            def keep(node):
-                if any(value is not None and value.name in trainable for value in node.inputs):
-                    return False
-                return should_fold(node)
-
-            super().__init__(*args, should_fold=keep, **kwargs)
-
     default = getattr(rewriter, "_DEFAULT_REWRITE_RULES", ())
     fusions = set(getattr(_fuse_batchnorm, "rules", []))
-    dedup = common_passes.DeduplicateInitializersPass
     rewriter._DEFAULT_REWRITE_RULES = tuple(rule for rule in default if rule not in fusions)
-    common_passes.DeduplicateInitializersPass = _KeepInitializers
-    _constant_folding.FoldConstantsPass = _KeepParameters
+    common_passes.DeduplicateInitializersPass = _source_tensors_unmerged(dedup, frozenset(state))
+    _constant_folding.FoldConstantsPass = _source_computations_kept(folding, frozenset(computed))
     try:
         yield
     finally:
         rewriter._DEFAULT_REWRITE_RULES = default
         common_passes.DeduplicateInitializersPass = dedup
         _constant_folding.FoldConstantsPass = folding
+
+
+def _source_tensors_unmerged(dedup: type, state: frozenset) -> type:
+    """onnx_ir's DeduplicateInitializersPass, with the source's tensors out of its reach: the pass sees
+    only the graph's other initializers (it takes them from `graph.initializers`), and the source's are put
+    back in their original order."""
+
+    class _Unmerged(dedup):
+        def call(self, model):
+            held = []
+            for graph in model.graphs():
+                everything = dict(graph.initializers)
+                held.append((graph, everything))
+                for name in everything:
+                    if name in state:
+                        graph.initializers.pop(name)
+            try:
+                return super().call(model)
+            finally:
+                for graph, everything in held:
+                    kept = dict(graph.initializers)
+                    graph.initializers.clear()
+                    for name, value in everything.items():
+                        if name in kept or name in state:
+                            graph.initializers[name] = value
+
+    return _Unmerged
+
+
+def _source_computations_kept(folding: type, computed: frozenset) -> type:
+    """onnxscript's FoldConstantsPass, never folding a node that reads one of `computed`."""
+
+    class _Kept(folding):
+        def __init__(self, *args, should_fold=lambda node: None, **kwargs):
+            def keep(node):
+                if any(value is not None and value.name in computed for value in node.inputs):
+                    return False
+                return should_fold(node)
+
+            super().__init__(*args, should_fold=keep, **kwargs)
+
+    return _Kept
 
 
 def check_batch_norms(module, model) -> None:

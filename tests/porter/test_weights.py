@@ -154,19 +154,33 @@ def make():
 """
 
 
-def test_a_tensor_the_exporter_folded_into_is_refused(tmp_path):
-    # torch.onnx folds an eval BatchNorm into the conv before it and keeps the name conv.weight: the
-    # checkpoint's raw conv.weight would be wrong there, even with --allow-unused
+def test_an_eval_batch_norm_maps_one_to_one_and_a_rewritten_tensor_is_refused(tmp_path):
+    # eval exports keep BatchNorm (torch.onnx's optimizer no longer folds it into conv.weight): a fine-tuned
+    # checkpoint's conv and BatchNorm tensors, running statistics included, are placed one to one
     (tmp_path / "convbn.py").write_text(_FOLDED)
     out = tmp_path / "out"
     convert(f"{tmp_path / 'convbn.py'}:make", "paddle", out)
     rng = np.random.default_rng(0)
     shapes = {"conv.weight": (4, 3, 3, 3), "conv.bias": (4,), "bn.weight": (4,), "bn.bias": (4,)}
     state = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
-    state.update({"bn.running_mean": np.zeros(4, np.float32), "bn.running_var": np.ones(4, np.float32)})
+    state.update({"bn.running_mean": rng.standard_normal(4, np.float32), "bn.running_var": np.full(4, 2, np.float32)})
     _write_safetensors(tmp_path / "ft.safetensors", state)
+    summary = convert_checkpoint(tmp_path / "ft.safetensors", out / "report.json", tmp_path / "w.npz")
+    assert summary["mapped"] == 6 and not summary["kept_from_conversion"]
+    with np.load(tmp_path / "w.npz") as written:
+        assert np.array_equal(written["conv.weight"], state["conv.weight"])
+        assert np.array_equal(written["bn._mean"], state["bn.running_mean"])
+    # a tensor an exporter rewrote under its own name loses torch.export's metadata (as conv.weight did when
+    # the BatchNorm was folded into it): the checkpoint's raw tensor would be wrong there, even with --allow-unused
+    import onnx  # here, not at the top: only this test edits an export
+
+    source = onnx.load(out / "source.onnx")
+    for value in [*source.graph.input, *source.graph.value_info]:
+        if value.name == "conv.weight":
+            del value.metadata_props[:]
+    onnx.save(source, out / "source.onnx")
     with pytest.raises(PorterError, match="'conv.weight' .* was rewritten by the exporter"):
-        convert_checkpoint(tmp_path / "ft.safetensors", out / "report.json", tmp_path / "w.npz", allow_unused=True)
+        convert_checkpoint(tmp_path / "ft.safetensors", out / "report.json", tmp_path / "w2.npz", allow_unused=True)
 
 
 def test_an_onnx_conversion_maps_back_exactly_and_keeps_what_the_checkpoint_lacks(tmp_path):

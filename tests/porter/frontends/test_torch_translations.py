@@ -33,9 +33,29 @@ def test_train_export_keeps_batch_norm_with_batch_statistics_and_its_own_buffers
     ]
 
 
-def test_an_eval_export_still_folds_batch_norm():
+def test_an_eval_export_keeps_batch_norm_for_inference_under_torchs_names():
     model, _ = export_spec(f"{FACTORIES}:batch_norm_cnn")
-    assert not _batch_norms(model)  # the exporter's fusion stays on for inference (exact there)
+    norms = _batch_norms(model)
+    # as a hand port would: one inference-mode BatchNorm per module, not fused into the Conv/Gemm before it,
+    # its running statistics torch's buffers (not merged with the equal fresh bias)
+    assert len(norms) == 2 and not any(a.name == "training_mode" and a.i for node in norms for a in node.attribute)
+    assert [list(node.input[1:]) for node in norms] == [
+        [f"{m}.weight", f"{m}.bias", f"{m}.running_mean", f"{m}.running_var"] for m in ("bn", "bn1")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "statistics"), [("paddle", ("_mean", "_variance")), ("mindspore", ("moving_mean", "moving_variance"))]
+)
+def test_an_eval_port_holds_torchs_batch_norm_tensors(tmp_path, target, statistics):
+    result = porter.convert(f"{FACTORIES}:batch_norm_cnn", target, tmp_path / "out")
+    places = {row["source"]: row["target"] for row in result.param_map}
+    for module in ("bn", "bn1"):  # the statistics under the framework's own names (docs/structure.md)
+        assert places[f"{module}.running_mean"] == f"{module}.{statistics[0]}"
+        assert places[f"{module}.running_var"] == f"{module}.{statistics[1]}"
+        assert {f"{module}.weight", f"{module}.bias"} <= set(places)
+    code = (tmp_path / "out" / "model.py").read_text()
+    assert code.count("nn.BatchNorm2") == 1 and code.count("nn.BatchNorm1") == 1
 
 
 _UNGUARDED = """
