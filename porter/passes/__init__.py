@@ -7,7 +7,11 @@ module scope), `identity` (Identity elimination in the main graph). onnx_ir's de
 the pipeline.
 """
 
-from porter.passes.matching import FUSED_OPSET_KEY
-from porter.passes.pipeline import optimized
+from porter.deferred import import_onnx_ir
+
+import_onnx_ir()  # before the pass modules import onnx_ir: its sympy loads only if symbolic dims are computed
+
+from porter.passes.matching import FUSED_OPSET_KEY  # noqa: E402
+from porter.passes.pipeline import optimized  # noqa: E402
 
 __all__ = ["FUSED_OPSET_KEY", "optimized"]
