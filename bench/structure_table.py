@@ -1,10 +1,12 @@
 """How the generated code reads, per architecture and depth: lines of model.py, classes, numbered names,
-and whether the port's state_dict has torch's keys and trainable size.
+whether the port's state_dict has torch's keys, shapes and trainable size, and whether torch's own fine-tuned
+checkpoint, loaded as it is (set_state_dict / load_param_into_net, keys renamed only by the framework-naming
+table of docs/structure.md), gives torch's output.
 
     .venv/bin/python bench/structure_table.py [--models llama,bert] [--depths 2,4,8] [--targets paddle,mindspore]
         [--json out.json]
 
-Depth is set through PORTER_HF_LAYERS (bench/hf_models.py). State_dict keys are compared at the first depth
+Depth is set through PORTER_HF_LAYERS (bench/hf_models.py). State_dicts are compared and loaded at the first depth
 only (each side loads in its own process). Prints a Markdown table; bench/README.md keeps the last one.
 """
 
@@ -32,32 +34,72 @@ MINDSPORE_NAMES = {"weight": ("gamma", "embedding_table"), "bias": ("beta",)}
 
 _TORCH = """
 import json, os, sys
+import numpy as np, torch
 sys.path.insert(0, {here!r})
 import hf_models
-model, _ = getattr(hf_models, {name!r})()
+model, inputs = getattr(hf_models, {name!r})()
 keys = {{k: list(v.shape) for k, v in model.state_dict().items()}}
-print(json.dumps({{"keys": keys, "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad)}}))
+trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+# a fine-tuned checkpoint of the same architecture (other weights than the conversion's) and torch's output
+with torch.no_grad():
+    for i, p in enumerate(model.parameters()):
+        p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(i)) * 0.05)
+    out = model(*inputs)
+first = out[0] if isinstance(out, (tuple, list)) or hasattr(out, "to_tuple") else out
+np.savez({state!r}, **{{k: v.numpy() for k, v in model.state_dict().items()}})
+np.savez({io!r}, out=first.numpy(), **{{f"input_{{i}}": x.numpy() for i, x in enumerate(inputs)}})
+print(json.dumps({{"keys": keys, "trainable": trainable}}))
 """
 _PORT = {
     "paddle": """
 import json, importlib.util
+import numpy as np, paddle
 spec = importlib.util.spec_from_file_location("port", {path!r})
 mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
 model = mod.load_model()
 keys = {{k: list(v.shape) for k, v in model.state_dict().items()}}
 trainable = sum(int(p.size) for p in model.parameters() if not p.stop_gradient)
-print(json.dumps({{"keys": keys, "trainable": trainable}}))
+# torch's own checkpoint, as it is (keys renamed by the framework-naming table only)
+with np.load({state!r}) as state:
+    missing, unexpected = model.set_state_dict({{{rename}(k, keys): state[k] for k in state.files}})
+with np.load({io!r}) as io:
+    inputs = [paddle.to_tensor(io[f"input_{{i}}"]) for i in range(len(io.files) - 1)]
+    out = model(*inputs)
+    first = (out[0] if isinstance(out, (tuple, list)) else out).numpy()
+    error = float(np.abs(first - io["out"]).max() / max(1.0, np.abs(io["out"]).max()))
+print(json.dumps({{"keys": keys, "trainable": trainable, "load_error": error, "not_loaded": len(missing) + len(unexpected)}}))
 """,
     "mindspore": """
 import json, importlib.util, sys
 import mindspore
+import numpy as np
 spec = importlib.util.spec_from_file_location("port", {path!r})
 mod = importlib.util.module_from_spec(spec); sys.modules["port"] = mod; spec.loader.exec_module(mod)
 model = mod.load_model()
 keys = {{p.name: list(p.shape) for p in model.get_parameters()}}
-print(json.dumps({{"keys": keys, "trainable": sum(int(p.size) for p in model.trainable_params())}}))
+trainable = sum(int(p.size) for p in model.trainable_params())
+with np.load({state!r}) as state:
+    params = {{{rename}(k, keys): mindspore.Parameter(mindspore.Tensor(state[k])) for k in state.files}}
+    not_loaded, _ = mindspore.load_param_into_net(model, params)
+with np.load({io!r}) as io:
+    inputs = [mindspore.Tensor(io[f"input_{{i}}"]) for i in range(len(io.files) - 1)]
+    out = model(*inputs)
+    first = (out[0] if isinstance(out, (tuple, list)) else out).asnumpy()
+    error = float(np.abs(first - io["out"]).max() / max(1.0, np.abs(io["out"]).max()))
+print(json.dumps({{"keys": keys, "trainable": trainable, "load_error": error, "not_loaded": len(not_loaded)}}))
 """,
 }
+# torch's key as the port names it (the framework-naming table of docs/structure.md), for the checkpoint load
+_RENAME = """
+def _port_key(key, got):
+    if key in got:
+        return key
+    module, _, name = key.rpartition(".")
+    for renamed in {names!r}.get(name, ()):
+        if f"{{module}}.{{renamed}}" in got:
+            return f"{{module}}.{{renamed}}"
+    return key
+"""
 
 
 def assigned_names(code: str) -> list[str]:
@@ -102,8 +144,15 @@ def _mindspore_key(key: str, got: dict) -> str:
 
 
 def compare_keys(name: str, target: str, out: Path) -> dict:
-    torch_side = _run(_TORCH.format(here=str(HERE), name=name))
-    port_side = _run(_PORT[target].format(path=str(out / "model.py")))
+    """The port's state_dict against torch's (keys, shapes, trainable size), and torch's own fine-tuned
+    checkpoint loaded into the port (set_state_dict / load_param_into_net): its output against torch's."""
+    state, io = out / "torch_state.npz", out / "torch_io.npz"
+    torch_side = _run(_TORCH.format(here=str(HERE), name=name, state=str(state), io=str(io)))
+    names = MINDSPORE_NAMES if target == "mindspore" else {}
+    port_code = _RENAME.format(names=names) + _PORT[target].format(
+        path=str(out / "model.py"), state=str(state), io=str(io), rename="_port_key"
+    )
+    port_side = _run(port_code)
     expected = torch_side["keys"]
     got = port_side["keys"]
     if target == "mindspore":  # MindSpore's own layers rename (LayerNorm gamma); a module class keeps torch's
@@ -117,6 +166,8 @@ def compare_keys(name: str, target: str, out: Path) -> dict:
         "transposed": transposed,
         "trainable_equal": torch_side["trainable"] == port_side["trainable"],
         "trainable": [torch_side["trainable"], port_side["trainable"]],
+        "load_error": port_side["load_error"],
+        "not_loaded": port_side["not_loaded"],
     }
 
 
@@ -169,25 +220,29 @@ def main() -> int:
     print(
         "\n| model | target | lines at "
         + " / ".join(map(str, depths))
-        + " | classes | numbered names | keys | trainable |"
+        + " | classes | numbered names | keys and shapes | trainable | torch checkpoint loaded: error |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for target in args.targets.split(","):
         for name in args.models.split(","):
             mine = [r for r in rows if r["model"] == name and r["target"] == target and r["status"] == "ok"]
             if not mine:
-                print(f"| {name} | {target} | refused | | | | |")
+                print(f"| {name} | {target} | refused | | | | | |")
                 continue
             first = mine[0]
             lines = " / ".join(str(r["lines"]) for r in mine)
             numbered = max(r["numbered"] / max(1, r["names"]) for r in mine)
             keys = "equal" if first.get("keys_equal") else f"differ ({first.get('missing')}, {first.get('extra')})"
-            if first.get("transposed"):
-                keys += f" ({first['transposed']} Linear weights [in, out])"
+            if first.get("keys_equal"):
+                differ = first.get("transposed", 0) + first.get("shape_diff", 0)
+                keys += (
+                    f", {differ} shapes differ ({first.get('transposed', 0)} transposed)" if differ else ", same shapes"
+                )
             trainable = "equal" if first.get("trainable_equal") else str(first.get("trainable"))
+            loaded = "" if "load_error" not in first else f"{first['not_loaded']} not loaded, {first['load_error']:.1e}"
             print(
                 f"| {name} | {target} | {lines} | {', '.join(dict.fromkeys(first['classes']))} | {numbered:.0%} "
-                f"| {keys} | {trainable} |"
+                f"| {keys} | {trainable} | {loaded} |"
             )
     return 0
 

@@ -1,7 +1,8 @@
 """`porter inspect`: day-one readiness. Every op, the mapping it would use, and everything that blocks.
 
-It runs the same lowering as `convert` but records each refusal and carries on, so one run lists all
-the problems in a model, with the module path each one sits in. Nothing is written.
+It runs the same graph passes and lowering as `convert` but records each refusal and carries on, so one run
+lists all the problems in a model, with the module path each one sits in, and the ops as convert maps them
+(a fused GELU as Gelu, not its erf arithmetic). Nothing is written.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import onnx
 
 from porter.errors import UnsupportedOp
 from porter.lower import Lowering
+from porter.passes import optimized
 from porter.targets import get_target
 
 
@@ -35,13 +37,15 @@ def inspect_model(source, target: str, dynamic=None) -> dict:
     from porter.convert import to_onnx
 
     model, _info = to_onnx(source, dynamic=dynamic)
-    lowering = Lowering(model, get_target(target), keep_going=True)
-    try:
-        program = lowering.run()
-        graph_problem = None
-    except UnsupportedOp as exc:  # a graph-level refusal (e.g. an input dtype) stops even inspect
-        program, graph_problem = lowering.program, exc
-    nodes_by_name = {n.name or f"{n.op_type}_{i}": n for i, n in enumerate(model.graph.node)}
+    spec = get_target(target)
+    with optimized(model, spec.registry):  # the graph convert lowers: the same fusions, the same refusals
+        lowering = Lowering(model, spec, keep_going=True)
+        try:
+            program = lowering.run()
+            graph_problem = None
+        except UnsupportedOp as exc:  # a graph-level refusal (e.g. an input dtype) stops even inspect
+            program, graph_problem = lowering.program, exc
+        nodes_by_name = {n.name or f"{n.op_type}_{i}": n for i, n in enumerate(model.graph.node)}
     problems = [_problem(p, nodes_by_name) for p in lowering.problems]
     if graph_problem is not None:
         problems.insert(0, _problem(graph_problem, nodes_by_name))

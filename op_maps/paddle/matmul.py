@@ -1,8 +1,10 @@
 """Matrix products: MatMul, Gemm, Einsum, Det, MatMulInteger, ConvInteger.
 
-Gemm with a constant weight (and alpha = beta = 1) becomes nn.Linear, the weight transposed to
-Paddle's [in, out] layout; MatMul by a constant 2-D weight becomes a bias-free nn.Linear (float16 and
-bfloat16 ones hold their weights in that dtype and compute through float32).
+A MatMul or Gemm by a constant 2-D weight becomes a Linear layer holding the weight as the source holds it,
+so nothing is transposed at convert time and a PyTorch checkpoint loads as it is: PyTorch's [out, in] layout
+(Gemm transB=1, or the weights torch.onnx pre-transposed) in `paddle.compat.nn.Linear`, Paddle's own
+[in, out] in `nn.Linear`. A MatMul's Linear takes the bias the next Add adds; float16 and bfloat16 Linear
+layers hold their weights in that dtype and compute through float32.
 """
 
 from porter.op_maps.paddle._registry import op
@@ -12,44 +14,68 @@ from porter.semantics.matmul import gemm_args
 
 _MATMUL_DTYPES = {"float16", "bfloat16", "float32", "float64", "int32", "int64"}
 
+# (class, its functional linear) for each weight layout: torch's [out, in] and Paddle's [in, out]
+_LINEAR = {
+    True: ("paddle.compat.nn.Linear", "paddle.compat.nn.functional.linear"),
+    False: ("nn.Linear", "nn.functional.linear"),
+}
 
-_WIDENED_LINEAR = """
-class WidenedLinear(nn.Linear):
-    \"\"\"nn.Linear holding float16/bfloat16 weights, computed in float32 (Paddle's CPU has no half-precision
+_WIDENED = """
+class {name}({base}):
+    \"\"\"{base} holding float16/bfloat16 weights, computed in float32 (Paddle's CPU has no half-precision
     matmul) and rounded back once, the bias added before the rounding as torch's Linear does.\"\"\"
 
     def forward(self, x):
         bias = None if self.bias is None else paddle.cast(self.bias, 'float32')
-        out = nn.functional.linear(paddle.cast(x, 'float32'), paddle.cast(self.weight, 'float32'), bias)
+        out = {linear}(paddle.cast(x, 'float32'), paddle.cast(self.weight, 'float32'), bias)
         return paddle.cast(out, x.dtype)
 """
 
 
+def _linear_layer(n, weight, onnx_out_in: bool, bias, bias_name) -> str:
+    """A Linear layer for constant weight input 1, held in the source's layout; returns the layer's call.
+
+    `onnx_out_in`: the ONNX tensor is [out, in] (Gemm transB=1). The source holds it transposed from that
+    when torch.onnx pre-transposed it (`n.source_holds_transposed`)."""
+    torch_layout = onnx_out_in != n.source_holds_transposed(1)
+    held = weight if onnx_out_in == torch_layout else weight.T  # a view: written out tile by tile
+    in_features, out_features = (held.shape[1], held.shape[0]) if torch_layout else held.shape
+    params, names = {"weight": held}, {"weight": n.input_source_name(1) or "weight"}
+    if bias is not None:
+        params["bias"], names["bias"] = bias, bias_name or "bias"
+    layer_class, functional = _LINEAR[torch_layout]
+    no_bias = "bias=False" if torch_layout else "bias_attr=False"
+    arguments = f"{in_features}, {out_features}" + ("" if bias is not None else f", {no_bias}")
+    ctor = f"{layer_class}({arguments})"
+    dtype = weight.dtype.name
+    if dtype in ("float16", "bfloat16"):
+        # a half-precision model's Linear keeps its weights in their dtype, in the layer and in the file
+        # (a 7B bfloat16 model stays 14 GB, not 28); Paddle's CPU has no float16/bfloat16 matmul
+        n.warn(f"{dtype} Linear layers compute through float32 and round back (Paddle's CPU kernels lack {dtype})")
+        name = "WidenedTorchLinear" if torch_layout else "WidenedLinear"
+        n.helper(name, _WIDENED.format(name=name, base=layer_class, linear=functional))
+        ctor = f"{name}({arguments}).to(dtype={n.dtype(dtype)})"
+    transforms = {} if held is weight else {"weight": "transpose"}
+    return n.layer(n.layer_hint(1), ctor, params, names, transforms)
+
+
 @op("MatMul", dtypes=_MATMUL_DTYPES)
 def matmul(n):
-    """paddle.matmul (numpy semantics), or nn.Linear for a constant 2-D weight (with the bias the next Add
+    """paddle.matmul (numpy semantics), or a Linear layer for a constant 2-D weight (with the bias the next Add
     adds, when that is torch's Linear split in two)"""
     weight = n.const(1)
     dtype = None if weight is None else weight.dtype.name
     half = dtype in ("float16", "bfloat16") and n.in_dtype(0) == dtype
     if (dtype in ("float32", "float64") or half) and weight.ndim == 2 and n.in_rank(0) not in (None, 1):
-        params, names = {"weight": weight}, {"weight": n.input_source_name(1) or "weight"}
         fused = n.fused_bias()
-        if fused is not None:
-            params["bias"], names["bias"] = fused[0], fused[1] or "bias"
-        ctor = f"nn.Linear({weight.shape[0]}, {weight.shape[1]}{'' if fused is not None else ', bias_attr=False'})"
-        if half:
-            # a half-precision model's Linear keeps its weights in their dtype, in the layer and in the file
-            # (a 7B bfloat16 model stays 14 GB, not 28); Paddle's CPU has no float16/bfloat16 matmul
-            n.warn(f"{dtype} Linear layers compute through float32 and round back (Paddle's CPU kernels lack {dtype})")
-            ctor = f"{n.helper('WidenedLinear', _WIDENED_LINEAR)}{ctor[len('nn.Linear') :]}.to(dtype={n.dtype(dtype)})"
-        return f"{n.layer(n.layer_hint(1), ctor, params, names)}({n.x(0)})"
+        bias, bias_name = fused if fused is not None else (None, None)
+        return f"{_linear_layer(n, weight, False, bias, bias_name)}({n.x(0)})"
     return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"paddle.matmul({a}, {b})")
 
 
 @op("Gemm", dtypes=_MATMUL_DTYPES)
 def gemm(n):
-    """alpha * A' @ B' + beta * C; nn.Linear when B is a constant weight"""
+    """alpha * A' @ B' + beta * C; a Linear layer when B is a constant weight"""
     g = gemm_args(n)
     a = n.x(0)
     if g.trans_a:
@@ -57,17 +83,8 @@ def gemm(n):
     linear = g.linear(n)
     if linear is not None:
         weight, bias = linear
-        # Paddle's Linear weight is [in, out]: a transposed view, transposed as it is written out
-        w = weight.T if g.trans_b else weight
-        params = {"weight": w}
-        names = {"weight": n.input_source_name(1) or "weight"}
-        transforms = {"weight": "transpose"} if g.trans_b else {}
-        if bias is not None:
-            params["bias"] = bias
-            names["bias"] = n.input_source_name(2) or "bias"
-        ctor = f"nn.Linear({w.shape[0]}, {w.shape[1]}" + ("" if bias is not None else ", bias_attr=False") + ")"
-        layer = n.layer(n.layer_hint(1), ctor, params, names, transforms)
-        return f"{layer}({a})"
+        bias_name = n.input_source_name(2) if bias is not None else None
+        return f"{_linear_layer(n, weight, g.trans_b, bias, bias_name)}({a})"
     b = n.x(1)
     if g.trans_b:
         b = f"paddle.t({b})"

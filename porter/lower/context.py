@@ -195,6 +195,13 @@ class NodeContext:
         name = self._low.values[self.proto.input[i]].source_name if self.has_input(i) else None
         return self._low.renamed_weights.get(name, name)
 
+    def source_holds_transposed(self, i: int) -> bool:
+        """The source holds weight input i transposed from its ONNX layout: torch.onnx wrote a Linear's
+        [out, in] weight pre-transposed, under a made-up name (val_152)."""
+        if not self.has_input(i):
+            return False
+        return self._low.values[self.proto.input[i]].source_name in self._low.renamed_weights
+
     # ---- building code ---------------------------------------------------------------------
     def lit(self, value: Any) -> str:
         return py_literal(value)

@@ -12,7 +12,9 @@ on the module that owns them, so the port's state_dict keys are the source's.
 from __future__ import annotations
 
 import ast
+import copy
 import heapq
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -286,21 +288,25 @@ class StructuredLowering:
         owned = _owning_layer(state, state.forward_body, returns, self.low.program.param_map)
         sizes = _layer_sizes(owned[1], owned[2]) if owned is not None else None
         init_for_key = [s.render() for s in state.init_body]
+        # the forward as written, or (a layer subclass) with its sizes read from self: GPT-2's Conv1D reshapes to
+        # its own out_features, a different literal in each instance, one class in the source
+        candidates: list[tuple[list[Statement], list[str]]] = [(list(state.forward_body), list(returns))]
         if sizes is not None:  # every size of the layer is one class: the key leaves the sizes out
             init_for_key = [
                 f"{owned[1]}({sizes[2]})" if s.attribute_target == owned[0] else s.render() for s in state.init_body
             ]
-        key = (
-            scope.class_name,
-            len(state.params),
-            *init_for_key,
-            _canonical(state.forward_body, returns, state.params),
-        )
+            candidates = _sizes_from_self(state.forward_body, returns, sizes[0], sizes[1]) + candidates
+        keys = [
+            (scope.class_name, len(state.params), *init_for_key, _canonical(body, outs, state.params))
+            for body, outs in candidates
+        ]
         call_args = ", ".join(sizes[1]) if sizes is not None else ""
         if owned is not None:  # the class is that layer: its parameters are the module's own (c_attn.weight)
             self._rekey(state, owned[0])  # every instance's keys, the class written once
-        if key in self._class_keys:
-            return self._class_keys[key], call_args
+        for key in keys:
+            if key in self._class_keys:
+                return self._class_keys[key], call_args
+        key, (forward_body, returns) = keys[0], candidates[0]
         base = identifier(scope.class_name, "Module")
         base = base[0].upper() + base[1:]
         name, n = base, 1
@@ -310,7 +316,7 @@ class StructuredLowering:
         self._class_keys[key] = name
         # inlined once the class is known: how far a value can be inlined depends on the names' lengths,
         # which differ between instances that are the same class
-        lines, returns = list(state.forward_body), list(returns)
+        lines, returns = list(forward_body), list(returns)
         inline_single_use(lines, returns)
         init_body, base, init_params = state.init_body, None, []
         if owned is not None:
@@ -324,6 +330,9 @@ class StructuredLowering:
             if sizes is not None:  # one class for every size of the layer: Conv1D(32, 96), Conv1D(32, 32)
                 init_params = list(sizes[0])
                 base = (layer_class, ", ".join([*sizes[0], *([sizes[2]] if sizes[2] else [])]))
+                read = [size for size in sizes[0] if _reads_self_attr(lines, returns, size)]
+                # kept under the constructor's own name (not every framework's layer keeps its sizes)
+                init_body = [*init_body, *(Statement.declare(size, size) for size in read)]
         self.classes.append(
             ClassDef(name, init_body, state.params, lines, returns, base, dict(state.hints), init_params)
         )
@@ -407,8 +416,11 @@ def _owning_layer(
     return attr, layer_class, args
 
 
-# A framework layer (`nn.Linear`), not one of the frameworks' module lists
-_FRAMEWORK_LAYER = re.compile(r"nn\.(?!LayerList$|CellList$|Sequential$|SequentialCell$)[A-Za-z_]\w*")
+# A framework layer (`nn.Linear`, Paddle's PyTorch-layout `paddle.compat.nn.Linear`), not one of the
+# frameworks' module lists
+_FRAMEWORK_LAYER = re.compile(
+    r"(?:paddle\.compat\.)?nn\.(?!LayerList$|CellList$|Sequential$|SequentialCell$)[A-Za-z_]\w*"
+)
 
 
 # The leading sizes of the framework layers a module class may subclass, by the names the frameworks give
@@ -438,6 +450,67 @@ def _layer_sizes(layer_class: str, args: str) -> tuple[tuple[str, ...], tuple[st
         return None
     rest = ", ".join(ast.unparse(k) for k in call.keywords)
     return names, tuple(ast.unparse(a) for a in call.args), rest
+
+
+def _sizes_from_self(
+    body: list[Statement], returns: list[str], names: tuple[str, ...], values: tuple[str, ...]
+) -> list[tuple[list[Statement], list[str]]]:
+    """The forward with each integer of a list literal (a shape) that equals one of the layer's sizes read
+    from self (`[-1, self.in_features]`): one version per way to read the integers that equal several sizes
+    (a square layer's), so an instance can match the class an earlier instance made. Empty when no integer
+    is a size."""
+    sizes = {name: int(value) for name, value in zip(names, values)}
+    trees = [stmt.tree for stmt in body] + [expression(text) for text in returns]
+    found: list[list[str | None]] = []
+
+    def collect(value: int) -> None:
+        found.append([name for name, size in sizes.items() if size == value] or [None])
+
+    for tree in trees:
+        _ShapeIntegers(collect).visit(copy.deepcopy(tree))
+    if all(names_here == [None] for names_here in found):
+        return []
+    versions = []
+    for picks in itertools.islice(itertools.product(*found), 16):  # a square layer's sizes read two ways
+        pick = iter(picks)
+        lifted = [_ShapeIntegers(lambda _value, pick=pick: next(pick)).visit(copy.deepcopy(tree)) for tree in trees]
+        statements = [Statement(ast.fix_missing_locations(tree)) for tree in lifted[: len(body)]]
+        versions.append((statements, [render_expr(tree) for tree in lifted[len(body) :]]))
+    return versions
+
+
+class _ShapeIntegers(ast.NodeTransformer):
+    """Visit the integers of shape literals (a list or tuple holding a -1 or a computed size, as a reshape's
+    target does; not a permutation or an axis list) in one fixed order; `choose(value)` says which attribute
+    of self replaces each (None: keep the integer)."""
+
+    def __init__(self, choose):
+        self.choose = choose
+
+    def visit_List(self, node: ast.List | ast.Tuple) -> ast.List | ast.Tuple:
+        self.generic_visit(node)
+        if all(_non_negative_int(element) for element in node.elts):
+            return node
+        elements = []
+        for element in node.elts:
+            if _non_negative_int(element):
+                name = self.choose(element.value)
+                if name is not None:
+                    element = ast.Attribute(value=ast.Name(id="self", ctx=ast.Load()), attr=name, ctx=ast.Load())
+            elements.append(element)
+        node.elts = elements
+        return node
+
+    visit_Tuple = visit_List
+
+
+def _non_negative_int(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value >= 0
+
+
+def _reads_self_attr(lines: list[Statement], returns: list[str], attr: str) -> bool:
+    trees = [stmt.tree for stmt in lines] + [expression(text) for text in returns]
+    return any(is_self_attr(n, attr) for tree in trees for n in ast.walk(tree))
 
 
 def _canonical(body: list[Statement], returns: list[str], params: list[str]) -> tuple[str, ...]:

@@ -59,10 +59,11 @@ def stacked_blocks(depth: int = 2, width: int = 8, metadata: bool = True) -> onn
     return model
 
 
-def reshaped_linear(width: int = 8, scale: bool = False) -> onnx.ModelProto:
+def reshaped_linear(width: int = 8, scale: bool = False, gemm: bool = False) -> onnx.ModelProto:
     """A module that is a Linear between two reshapes, as GPT-2's Conv1D is: x [batch, 4, width] ->
     proj (reshape to rows, MatMul + bias Add, reshape back) -> Relu. With `scale`, the module also holds a
-    parameter of its own that multiplies the result (as DeepSeek's router holds a buffer beside its weight)."""
+    parameter of its own that multiplies the result (as DeepSeek's router holds a buffer beside its weight).
+    With `gemm`, the Linear is one Gemm holding its weight [out, in] (transB=1), as torch's Linear does."""
     rng = np.random.default_rng(1)
     proj = [("proj", "transformers.pytorch_utils.Conv1D")]
     nodes = [
@@ -72,9 +73,11 @@ def reshaped_linear(width: int = 8, scale: bool = False) -> onnx.ModelProto:
         scoped(helper.make_node("Reshape", ["addmm", "back"], ["view_1"]), proj, "view"),
         scoped(helper.make_node("Relu", ["view_1"], ["y"]), [], "relu"),
     ]
+    if gemm:
+        nodes[1:3] = [scoped(helper.make_node("Gemm", ["view", "proj.weight", "proj.bias"], ["addmm"], transB=1), proj, "addmm")]  # fmt: skip
     if scale:
-        nodes[3].output[0] = "view_2"
-        nodes.insert(4, scoped(helper.make_node("Mul", ["view_2", "proj.scale"], ["view_1"]), proj, "mul"))
+        nodes[-2].output[0] = "view_2"
+        nodes.insert(len(nodes) - 1, scoped(helper.make_node("Mul", ["view_2", "proj.scale"], ["view_1"]), proj, "mul"))
     inits = [
         numpy_helper.from_array(rng.standard_normal((width, width)).astype(np.float32), "proj.weight"),
         numpy_helper.from_array(rng.standard_normal(width).astype(np.float32), "proj.bias"),
@@ -83,6 +86,42 @@ def reshaped_linear(width: int = 8, scale: bool = False) -> onnx.ModelProto:
     ]
     if scale:
         inits.append(numpy_helper.from_array(rng.standard_normal(width).astype(np.float32), "proj.scale"))
+    graph = helper.make_graph(
+        nodes,
+        "Net",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, width])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, width])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    return model
+
+
+def two_sized_conv1d(widths: tuple[int, int] = (8, 16)) -> onnx.ModelProto:
+    """GPT-2's MLP: two Conv1D modules of different sizes (c_fc width -> hidden, c_proj hidden -> width), each a
+    reshape to rows, MatMul + bias Add, and a reshape back to [batch, 4, out]: one class in the source."""
+    rng = np.random.default_rng(2)
+    width, hidden = widths
+    nodes, inits, h = [], [], "x"
+    for name, n_in, n_out in (("c_fc", width, hidden), ("c_proj", hidden, width)):
+        scope = [("mlp", "tests.MLP"), (f"mlp.{name}", "transformers.pytorch_utils.Conv1D")]
+        nodes += [
+            scoped(helper.make_node("Reshape", [h, f"{name}.rows"], [f"{name}_view"]), scope, "view"),
+            scoped(helper.make_node("MatMul", [f"{name}_view", f"mlp.{name}.weight"], [f"{name}_mm"]), scope, "addmm"),
+            scoped(helper.make_node("Add", [f"{name}_mm", f"mlp.{name}.bias"], [f"{name}_addmm"]), scope, "addmm"),
+            scoped(helper.make_node("Reshape", [f"{name}_addmm", f"{name}.back"], [f"{name}_out"]), scope, "view"),
+        ]
+        inits += [
+            numpy_helper.from_array(rng.standard_normal((n_in, n_out)).astype(np.float32), f"mlp.{name}.weight"),
+            numpy_helper.from_array(rng.standard_normal(n_out).astype(np.float32), f"mlp.{name}.bias"),
+            numpy_helper.from_array(np.array([-1, n_in], np.int64), f"{name}.rows"),
+            numpy_helper.from_array(np.array([-1, 4, n_out], np.int64), f"{name}.back"),
+        ]
+        if name == "c_fc":
+            nodes.append(scoped(helper.make_node("Relu", [f"{name}_out"], ["act"]), [("mlp", "tests.MLP")], "relu"))
+            h = "act"
+    nodes[-1].output[0] = "y"
     graph = helper.make_graph(
         nodes,
         "Net",

@@ -11,11 +11,13 @@ import time
 import zipfile
 
 import numpy as np
+import onnx
 import pytest
 
 from porter import convert
 from porter.errors import OutputExists, PorterError
 from porter.weights import conversion_weights, convert_checkpoint, load_checkpoint, read_safetensors
+from tests.op_maps.harness import NodeCase, build_model
 from tests.porter.frontends.test_torch_source import FACTORIES
 from tests.porter.test_cli import porter_cli
 
@@ -81,8 +83,8 @@ def test_a_fine_tuned_checkpoint_gives_pytorchs_outputs(tmp_path, checkpoint, ta
     convert(f"{FACTORIES}:block", target, out, dynamic=["batch", "seq"])
     report = json.loads((out / "report.json").read_text())
     rows = {r["source"]: r for r in report["parameters"]}
-    # Paddle's nn.Linear holds its weight [in, out], torch's transposed; MindSpore's nn.Dense as torch does
-    assert rows["proj.weight"]["transform"] == ("transpose" if target == "paddle" else None)
+    # Paddle's compat Linear and MindSpore's nn.Dense hold the weight [out, in] as torch does: no transpose
+    assert rows["proj.weight"]["transform"] is None
     tuned = tmp_path / "tuned"
     tuned.mkdir()
     for name in ("model.py", "report.json"):
@@ -112,7 +114,7 @@ def test_wrong_checkpoints_and_outputs_are_clear_errors(tmp_path, checkpoint):
         with pytest.raises(PorterError, match=match):
             convert_checkpoint(tmp_path / name, report, tmp_path / out_file, **kwargs)
 
-    refused("bad.safetensors", dict(state, **{"proj.weight": np.zeros((16, 9), np.float32)}), r"'proj.weight' has shape \[9, 16\]")  # fmt: skip
+    refused("bad.safetensors", dict(state, **{"proj.weight": np.zeros((16, 9), np.float32)}), r"'proj.weight' has shape \[16, 9\]")  # fmt: skip
     refused("int.safetensors", dict(state, **{"norm.bias": np.zeros(16, np.int64)}), "'norm.bias' is int64")
     # a parameter source.onnx marks, and a Linear weight torch.onnx renamed (val_N) that porter mapped back
     for key in ("norm.weight", "proj.weight"):
@@ -128,7 +130,7 @@ def test_wrong_checkpoints_and_outputs_are_clear_errors(tmp_path, checkpoint):
     summary = convert_checkpoint(tmp_path / "extra.safetensors", report, tmp_path / "exists.npz", force=True, allow_unused=True)  # fmt: skip
     assert summary["unused"] == ["extra.weight"] and summary["mapped"] == 6
     with np.load(tmp_path / "exists.npz") as written:
-        assert np.array_equal(written["proj.weight"], state["proj.weight"].T)
+        assert np.array_equal(written["proj.weight"], state["proj.weight"])  # held [out, in], as torch holds it
     assert not list(tmp_path.glob(".*tmp*"))  # nothing half-written
 
 
@@ -171,7 +173,8 @@ def test_an_onnx_conversion_maps_back_exactly_and_keeps_what_the_checkpoint_lack
     out = tmp_path / "out"
     convert("examples/tiny_cnn.onnx", "paddle", out)
     rows = json.loads((out / "report.json").read_text())["parameters"]
-    assert any(r["transform"] == "transpose" for r in rows)
+    # the Gemm head (transB=1) is held as stored, in paddle.compat.nn.Linear: nothing to undo
+    assert not any(r["transform"] for r in rows)
     with np.load(out / "model.npz") as data:
         weights = {k: data[k] for k in data.files}
     # the state_dict the conversion came from, undoing each transform: converting it must give model.npz back
@@ -190,6 +193,24 @@ def test_an_onnx_conversion_maps_back_exactly_and_keeps_what_the_checkpoint_lack
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "part.pdparams")], capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(sorted(weights))
+
+
+def test_a_weight_transposed_at_conversion_maps_back_transposed(tmp_path):
+    # MindSpore's nn.Dense holds [out, in]: a MatMul's [in, out] initializer is transposed as it is written
+    model = build_model(NodeCase("mm", "MatMul", {"x": np.ones((2, 4), np.float32), "w": np.ones((4, 3), np.float32)}, consts=("w",)))  # fmt: skip
+    onnx.save(model, tmp_path / "mm.onnx")
+    out = tmp_path / "out"
+    convert(tmp_path / "mm.onnx", "mindspore", out)
+    (row,) = json.loads((out / "report.json").read_text())["parameters"]
+    assert row["source"] == "w" and row["transform"] == "transpose"
+    w = np.arange(12, dtype=np.float32).reshape(4, 3)
+    _write_safetensors(tmp_path / "w.safetensors", {"w": w})
+    tuned = tmp_path / "tuned"
+    tuned.mkdir()
+    for name in ("model.py", "report.json"):
+        shutil.copy(out / name, tuned / name)
+    convert_checkpoint(tmp_path / "w.safetensors", out / "report.json", tuned / "model.ckpt")
+    assert np.array_equal(conversion_weights(tuned, "mindspore")[row["target"]], w.T)
 
 
 _WRAPPED = """

@@ -13,8 +13,9 @@ import pytest
 import porter
 from porter.codegen.statements import Statement, render_all
 from porter.lower.structure import inline_single_use
+from porter.validators.tolerances import tolerance_for
 from tests.op_maps.harness import run_target
-from tests.porter.scoped_models import reshaped_linear, stacked_blocks
+from tests.porter.scoped_models import reshaped_linear, stacked_blocks, two_sized_conv1d
 
 FACTORIES = Path(__file__).parents[1] / "frontends" / "torch_factories.py"
 LIST = {"paddle": "nn.LayerList", "mindspore": "nn.CellList"}
@@ -52,12 +53,29 @@ def test_a_module_that_is_one_layer_among_reshapes_subclasses_it(target, layer):
 
 
 @pytest.mark.parametrize("target", ["paddle", "mindspore"])
-def test_a_module_holding_a_layer_and_a_parameter_of_its_own_subclasses_the_layer(target):
-    """DeepSeek's router: its weight is a Linear's, beside a tensor of its own; the keys stay the module's."""
-    model = reshaped_linear(scale=True)
+@pytest.mark.parametrize("gemm", [False, True], ids=["in-out", "out-in"])
+def test_a_module_holding_a_layer_and_a_parameter_of_its_own_subclasses_the_layer(target, gemm):
+    """DeepSeek's router: its weight is a Linear's, beside a tensor of its own; the keys stay the module's.
+    The layer is Paddle's nn.Linear or its PyTorch-layout paddle.compat.nn.Linear, as the weight is held."""
+    model = reshaped_linear(scale=True, gemm=gemm)
     result = porter.convert(model, target)
-    assert "class Conv1D(nn." in result.code and "self.layer" not in result.code
+    layer = "paddle.compat.nn.Linear" if gemm and target == "paddle" else "nn."
+    assert f"class Conv1D({layer}" in result.code and "self.layer" not in result.code
     assert {row["target"] for row in result.param_map} == {"proj.weight", "proj.bias", "proj.scale"}
+    x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_instances_of_a_layer_class_that_reshape_to_their_own_sizes_are_one_class(target):
+    """GPT-2's Conv1D: each instance reshapes to its own width; read from self, they are the source's one class."""
+    model = two_sized_conv1d()
+    result = porter.convert(model, target)
+    assert result.code.count("class Conv1D") == 1, result.code
+    assert "Conv1D(8, 16)" in result.code and "Conv1D(16, 8)" in result.code
+    sizes = {"paddle": "self.out_features", "mindspore": "self.out_channels"}[target]
+    assert sizes in result.code
     x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
     expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
     np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
@@ -139,13 +157,55 @@ def test_torch_module_tree_names_and_parity(tmp_path, target):
     if target == "mindspore":
         expected = {_rename(k): v for k, v in expected.items()}
     assert set(port_side["keys"]) == set(expected)
-    for key, shape in expected.items():  # Paddle's Linear holds its weight [in, out]: torch's transposed
-        assert port_side["keys"][key] in (shape, shape[::-1]), key
+    assert port_side["keys"] == expected  # shapes too: Linear weights are held [out, in] on both targets
     assert port_side["trainable"] == torch_side["trainable"]
     from porter.validators.validate import validate
 
     report = validate(out)
     assert report["passed"], report
+
+
+# A fine-tuned torch checkpoint (the same architecture, other weights) and torch's outputs with it
+_TORCH_TUNED = """
+import importlib.util, sys, numpy as np, torch
+spec = importlib.util.spec_from_file_location("factories", {path!r})
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+model, (ids,) = mod.tiny_encoder()
+with torch.no_grad():
+    for p in model.parameters():
+        p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())) * 0.1)
+    out = model(ids)
+np.savez(sys.argv[1], **{{k: v.numpy() for k, v in model.state_dict().items()}})
+np.savez(sys.argv[2], ids=ids.numpy(), out=out.numpy())
+"""
+_PADDLE_TUNED = """
+import importlib.util, sys, numpy as np, paddle
+spec = importlib.util.spec_from_file_location("port", {path!r})
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+model = mod.load_model()
+with np.load(sys.argv[1]) as state:
+    missing, unexpected = model.set_state_dict({{k: state[k] for k in state.files}})
+assert not missing and not unexpected, (missing, unexpected)
+with np.load(sys.argv[2]) as io:
+    got = model(paddle.to_tensor(io["ids"])).numpy()
+    print(float(np.abs(got - io["out"]).max()), float(np.abs(io["out"]).max()))
+"""
+
+
+def test_torchs_own_checkpoint_loads_into_the_paddle_port_as_it_is(tmp_path):
+    # the done-means of a port an engineer keeps: torch's state_dict goes into set_state_dict unchanged
+    out = tmp_path / "out"
+    porter.convert(f"{FACTORIES}:tiny_encoder", "paddle", out, dynamic=["batch", "seq"])
+    state, io = tmp_path / "state.npz", tmp_path / "io.npz"
+    torch_side = [sys.executable, "-c", _TORCH_TUNED.format(path=str(FACTORIES)), str(state), str(io)]
+    proc = subprocess.run(torch_side, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    port_side = [sys.executable, "-c", _PADDLE_TUNED.format(path=str(out / "model.py")), str(state), str(io)]
+    proc = subprocess.run(port_side, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    error, scale = map(float, proc.stdout.split()[-2:])
+    tol = tolerance_for("float32")
+    assert error <= tol.atol + tol.rtol * scale, (error, scale)
 
 
 def _rename(key: str) -> str:
