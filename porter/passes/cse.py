@@ -14,9 +14,9 @@ from __future__ import annotations
 import onnx_ir as ir
 
 from porter.folding import NEVER_FOLD
-from porter.passes.matching import CONSTANT_LIMIT, is_onnx
+from porter.passes.matching import is_onnx
+from porter.passes.screen import CONSTANT_LIMIT, SCOPE_KEY
 
-SCOPE_KEY = "pkg.torch.onnx.name_scopes"
 NEVER_MERGE = NEVER_FOLD | {"Dropout"}
 _PLAIN = {
     ir.AttributeType.INT,

@@ -14,6 +14,7 @@ import math
 import onnx_ir as ir
 
 from porter.passes.matching import FusionPass, is_scalar, operands, sole, with_scalar
+from porter.passes.screen import FUSIONS
 
 
 def _halved_product(final: ir.Node):
@@ -42,8 +43,7 @@ class GeluPass(FusionPass):
     x * 0.5 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x ** 3)))  ->  Gelu(approximate='tanh')."""
 
     op_type = "Gelu"
-    since = 20
-    markers = ("Erf", "Tanh")
+    since = FUSIONS[op_type][0]
 
     def match(self, node: ir.Node):
         if node.op_type != "Mul":
@@ -88,8 +88,7 @@ class SiluPass(FusionPass):
     """x * sigmoid(x)  ->  Swish(alpha=1)."""
 
     op_type = "Swish"
-    since = 24
-    markers = ("Sigmoid",)
+    since = FUSIONS[op_type][0]
 
     def match(self, node: ir.Node):
         if node.op_type != "Mul":

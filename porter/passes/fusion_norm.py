@@ -13,14 +13,14 @@ import numpy as np
 import onnx_ir as ir
 
 from porter.passes.matching import FusionPass, constant, is_scalar, operands, scalar, sole
+from porter.passes.screen import FUSIONS
 
 
 class RmsNormPass(FusionPass):
     """scale * (x * 1 / sqrt(mean(x ** 2, last axis) + eps))  ->  RMSNormalization(axis=-1, epsilon=eps)."""
 
     op_type = "RMSNormalization"
-    since = 23
-    markers = ("Reciprocal",)
+    since = FUSIONS[op_type][0]
 
     def match(self, node: ir.Node):
         if node.op_type != "Mul":

@@ -14,8 +14,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import onnx_ir as ir
 
-FUSED_OPSET_KEY = "porter.opset"  # the opset a fused node is written in (the model's own may predate the op)
-CONSTANT_LIMIT = 1024  # elements; a bigger constant is a weight, never read by a pattern
+from porter.passes.screen import CONSTANT_LIMIT, FUSED_OPSET_KEY, fusion_enabled
 
 
 def is_onnx(node: ir.Node) -> bool:
@@ -99,13 +98,12 @@ def replace(
 class FusionPass(ir.passes.InPlacePass):
     """Replace every match of `match` by one `op_type` node, when the target's registry maps that op.
 
-    Subclasses set op_type and since (the opset that defines the op), markers (op types every match contains:
-    a graph without one is not read into onnx_ir for this pass) and implement match(node), which returns
+    Subclasses set op_type and since (the opset that defines the op, from porter.passes.screen's FUSIONS, where
+    the screen also reads the op types every match contains) and implement match(node), which returns
     (inputs, attributes, group) with `node`, the pattern's last node, in the group, or None."""
 
     op_type = ""
     since = 0
-    markers: tuple[str, ...] = ()
 
     def __init__(self, registry):
         super().__init__()
@@ -114,7 +112,7 @@ class FusionPass(ir.passes.InPlacePass):
 
     def enabled(self) -> bool:
         """The target maps the fused op (else the decomposition stays: it is what the port can run)."""
-        return self.registry.lookup(self.op_type, self.since)[0] is not None
+        return fusion_enabled(self.registry, self.op_type)
 
     def match(self, node: ir.Node) -> tuple[list[ir.Value], dict, list[ir.Node]] | None:
         raise NotImplementedError

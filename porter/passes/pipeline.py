@@ -4,7 +4,8 @@
 fusion into the ops the target maps, common subexpressions within one module) and onnx_ir's dead-code
 removal, and, while inside, gives the model the rewritten node list. On exit the original nodes come back:
 the model is also what validation reads, and it must stay the source's graph. A graph none of the passes
-would change (judged on the protos, in milliseconds) is not read into onnx_ir at all.
+would change (judged on the protos, in milliseconds, by porter.passes.screen) is not read into onnx_ir at
+all, and onnx_ir is not even imported.
 
 Weights are never copied or read: onnx_ir wraps each initializer's TensorProto (or its external-data
 reference) without touching its bytes, only the nodes are written back, and the passes read constants of at
@@ -15,25 +16,32 @@ every initializer a rewritten node reads is checked, by name, to still be there.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import onnx
-import onnx_ir as ir
-from onnx_ir.passes.common import RemoveUnusedNodesPass
 
+from porter.deferred import import_onnx_ir
 from porter.errors import PorterError
 from porter.graphs import node_reads
-from porter.passes.cse import SCOPE_KEY, ScopedCsePass
-from porter.passes.fusion_activation import GeluPass, SiluPass
-from porter.passes.fusion_norm import RmsNormPass
-from porter.passes.identity import IdentityPass
-from porter.passes.matching import CONSTANT_LIMIT, FusionPass
+from porter.passes.screen import worth_reading
+
+if TYPE_CHECKING:
+    import onnx_ir as ir
 
 
 def porter_passes(registry) -> list[ir.passes.PassBase]:
     """In order: Identity elimination, fusion (before CSE, which could give a pattern's intermediate a
-    second reader), common subexpressions per module scope, then dead code."""
+    second reader), common subexpressions per module scope, then dead code. The pass modules (onnx_ir, with
+    its sympy deferred) are imported here, when a graph is to be read, not with porter."""
+    import_onnx_ir()
+    from onnx_ir.passes.common import RemoveUnusedNodesPass
+
+    from porter.passes.cse import ScopedCsePass
+    from porter.passes.fusion_activation import GeluPass, SiluPass
+    from porter.passes.fusion_norm import RmsNormPass
+    from porter.passes.identity import IdentityPass
+
     return [
         IdentityPass(),
         RmsNormPass(registry),
@@ -49,12 +57,13 @@ def optimized(model: onnx.ModelProto, registry) -> Iterator[dict[str, int]]:
     """While inside, model.graph's nodes are the optimized ones; yields {pass name: rewrites} for porter's
     own passes (empty when nothing changed). Restored on exit, even on an error."""
     opsets = {(imp.domain or ""): imp.version for imp in model.opset_import}
-    passes = porter_passes(registry)
     onnx_domain = "" in opsets or "ai.onnx" in opsets
     # sparse initializers: lowering refuses them; the passes leave such a graph to it
-    if not onnx_domain or model.graph.sparse_initializer or not _worth_reading(model.graph, passes):
+    if not onnx_domain or model.graph.sparse_initializer or not worth_reading(model.graph, registry):
         yield {}
         return
+    ir = import_onnx_ir()
+    passes = porter_passes(registry)
     with _without_value_info(model.graph):
         ir_model = ir.serde.deserialize_model(model)
     result = ir.passes.PassManager(passes)(ir_model)
@@ -87,46 +96,6 @@ def _without_value_info(graph: onnx.GraphProto) -> Iterator[None]:
         yield
     finally:
         graph.value_info.extend(saved.value_info)
-
-
-def _worth_reading(graph: onnx.GraphProto, passes) -> bool:
-    """Whether some pass may change the graph, judged on the protos: reading a graph into onnx_ir costs
-    about a fifth of lowering it (a CNN from the zoo), so a graph with no Identity, no op a mapped fusion
-    starts from and no two nodes alike in one module is left as it is. (Dead nodes alone are no reason:
-    lowering skips them.)"""
-    markers = {m for p in passes if isinstance(p, FusionPass) and p.enabled() for m in p.markers}
-    outputs = {vi.name for vi in graph.output}
-    alike: dict[tuple, list[onnx.NodeProto]] = {}
-    for node in graph.node:
-        if node.domain not in ("", "ai.onnx"):
-            continue
-        if node.op_type in markers or (node.op_type == "Identity" and not outputs.intersection(node.output)):
-            return True
-        # same op on the same inputs first (cheap, rare); then attributes and module scope
-        group = alike.setdefault((node.op_type, tuple(node.input)), [])
-        if any(_likeness(other) == _likeness(node) for other in group):
-            return True
-        group.append(node)
-    return False
-
-
-def _likeness(node: onnx.NodeProto):
-    """What two nodes that ScopedCsePass may merge share besides op and inputs (a coarse key: the pass
-    decides)."""
-    attributes = tuple((a.name, None if _bulky(a) else a.SerializeToString()) for a in node.attribute)
-    scope = next((p.value for p in node.metadata_props if p.key == SCOPE_KEY), "").rpartition(",")[0]
-    return attributes, scope
-
-
-def _bulky(attr: onnx.AttributeProto) -> bool:
-    """A subgraph or a large tensor: not compared by the screen (CSE merges neither)."""
-    if attr.type == onnx.AttributeProto.TENSOR:
-        return _elements(attr.t) > CONSTANT_LIMIT
-    return attr.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
-
-
-def _elements(tensor: onnx.TensorProto) -> int:
-    return math.prod(max(int(dim), 0) for dim in tensor.dims)
 
 
 def check_reads(nodes: list[onnx.NodeProto], graph: onnx.GraphProto) -> None:

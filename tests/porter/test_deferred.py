@@ -1,0 +1,93 @@
+"""onnx_ir with sympy deferred: the convert path never executes sympy, symbolic-dim arithmetic still gets the
+real one. Each check runs in a fresh interpreter (pytest's own process may have imported sympy already)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import onnx
+from onnx import TensorProto, helper
+
+
+def _run(script: str, *args) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _symbolic_identity_model(path):
+    """x[batch, 4] -> Identity -> Relu: a symbolic dim, and an Identity, so the passes read it into onnx_ir."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    nodes = [helper.make_node("Identity", ["x"], ["h"]), helper.make_node("Relu", ["h"], ["y"])]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save(model, path)
+
+
+def test_convert_path_does_not_execute_sympy(tmp_path):
+    # the whole CLI is imported and a graph with a symbolic dim goes through onnx_ir's reader and passes:
+    # if a module-level `import sympy` (or a use of it) comes back on this path, sympy.core is loaded
+    model = tmp_path / "m.onnx"
+    _symbolic_identity_model(model)
+    result = _run(
+        """
+        import json, sys
+        import porter, porter.cli
+        result = porter.convert(sys.argv[1], "paddle", sys.argv[2])
+        print(json.dumps({"passes": "onnx_ir.serde" in sys.modules, "ops": [r["op_type"] for r in result.ops],
+                          "sympy_loaded": "sympy.core" in sys.modules}))
+        """,
+        model,
+        tmp_path / "out",
+    )
+    assert result["passes"] and result["ops"] == ["Relu"]  # the Identity pass ran on onnx_ir
+    assert not result["sympy_loaded"]
+
+
+def test_symbolic_dims_get_real_sympy():
+    result = _run(
+        """
+        import json, sys
+        before = list(sys.meta_path)
+        from porter.deferred import import_onnx_ir
+        ir = import_onnx_ir()
+        unloaded = "sympy.core" not in sys.modules
+        dim = ir.SymbolicDim("batch") * 2 + 1  # onnx_ir._core's sympy arithmetic
+        largest = ir.SymbolicDim("max(a, b)")  # onnx_ir._symbolic_shapes' parser and function table
+        import sympy
+        print(json.dumps({
+            "unloaded_before_use": unloaded,
+            "hook_removed": sys.meta_path == before,
+            "value": dim.value, "evaluated": dim.evaluate({"batch": 3}),
+            "max": largest.evaluate({"a": 2, "b": 5}),
+            "real_sympy": isinstance(sympy.Symbol("n") + 1, sympy.Expr) and "sympy.core" in sys.modules,
+            "same_module": sys.modules["onnx_ir._symbolic_shapes"].sympy is sympy,
+        }))
+        """
+    )
+    assert result == {
+        "unloaded_before_use": True,
+        "hook_removed": True,
+        "value": "2*batch + 1",
+        "evaluated": 7,
+        "max": 5,
+        "real_sympy": True,
+        "same_module": True,
+    }
+
+
+def test_nothing_deferred_when_sympy_is_already_imported():
+    result = _run(
+        """
+        import json, sys
+        import sympy
+        from porter.deferred import import_onnx_ir
+        ir = import_onnx_ir()
+        print(json.dumps({"same": sys.modules["sympy"] is sympy,
+                          "evaluated": (ir.SymbolicDim("n") + 1).evaluate({"n": 1})}))
+        """
+    )
+    assert result == {"same": True, "evaluated": 2}
