@@ -265,3 +265,17 @@ def _set_ctx(node: ast.expr, ctx: ast.expr_context) -> None:
     if isinstance(node, ast.Tuple | ast.List):
         for elt in node.elts:
             _set_ctx(elt, ctx)
+
+
+def canonical(body: list[Statement], returns: list[str], params: list[str]) -> tuple[str, ...]:
+    """The body with its local names numbered in order of appearance: instances of one class whose
+    bodies differ only in the names of their locals (x vs hidden) are the same class."""
+    names = list(params)
+    for stmt in body:
+        names += stmt.stores
+    mapping = {name: f"__v{i}" for i, name in enumerate(dict.fromkeys(names))}
+    return (
+        *(stmt.substituted(mapping).render() for stmt in body),
+        "#",
+        *(substitute_expr(text, mapping) for text in returns),
+    )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from porter.codegen.statements import (
     Statement,
+    canonical,
     expression,
     is_self_attr,
     name_reads,
@@ -27,6 +28,7 @@ from porter.codegen.statements import (
     substitute_expr,
 )
 from porter.graphs import node_reads
+from porter.lower.constructors import class_base_name, merge_by_constructor
 from porter.lower.hierarchy import Scope, build_module_tree, common_ancestor
 from porter.lower.lowering import Lowering
 from porter.lower.program import ScopeState
@@ -46,7 +48,8 @@ class ClassDef:
     # constructor's arguments); None for the target's plain module class
     base: tuple[str, str] | None = None
     hints: dict[str, str] = field(default_factory=dict)  # local -> the source's variable (renaming's choice)
-    init_params: list[str] = field(default_factory=list)  # a layer subclass's sizes, passed to super()
+    init_params: list[str] = field(default_factory=list)  # constructor arguments (a layer subclass's sizes...)
+    source_class: str = ""  # the source's class (ResNetConvLayer for ResNetConvLayer2 before the merge)
 
 
 @dataclass
@@ -98,6 +101,7 @@ class StructuredLowering:
         root.locals, root.attrs, root.const_cache = low.locals, low.attrs, low._const_cache
         low.enter(root)
         self._lower_scope(tree.root, _ScopeWork(root))
+        merge_by_constructor(self.classes, low.program.init_body)
         low.program.classes = self.classes
         low.program.source_hints = root.hints
         return True
@@ -297,7 +301,7 @@ class StructuredLowering:
             ]
             candidates = _sizes_from_self(state.forward_body, returns, sizes[0], sizes[1]) + candidates
         keys = [
-            (scope.class_name, len(state.params), *init_for_key, _canonical(body, outs, state.params))
+            (scope.class_name, len(state.params), *init_for_key, canonical(body, outs, state.params))
             for body, outs in candidates
         ]
         call_args = ", ".join(sizes[1]) if sizes is not None else ""
@@ -307,8 +311,7 @@ class StructuredLowering:
             if key in self._class_keys:
                 return self._class_keys[key], call_args
         key, (forward_body, returns) = keys[0], candidates[0]
-        base = identifier(scope.class_name, "Module")
-        base = base[0].upper() + base[1:]
+        base = class_base_name(scope.class_name)
         name, n = base, 1
         while name in self._class_names:
             name, n = f"{base}{n + 1}", n + 1
@@ -334,7 +337,9 @@ class StructuredLowering:
                 # kept under the constructor's own name (not every framework's layer keeps its sizes)
                 init_body = [*init_body, *(Statement.declare(size, size) for size in read)]
         self.classes.append(
-            ClassDef(name, init_body, state.params, lines, returns, base, dict(state.hints), init_params)
+            ClassDef(
+                name, init_body, state.params, lines, returns, base, dict(state.hints), init_params, scope.class_name
+            )
         )
         return name, call_args
 
@@ -511,20 +516,6 @@ def _non_negative_int(node: ast.AST) -> bool:
 def _reads_self_attr(lines: list[Statement], returns: list[str], attr: str) -> bool:
     trees = [stmt.tree for stmt in lines] + [expression(text) for text in returns]
     return any(is_self_attr(n, attr) for tree in trees for n in ast.walk(tree))
-
-
-def _canonical(body: list[Statement], returns: list[str], params: list[str]) -> tuple[str, ...]:
-    """The body with its local names numbered in order of appearance: instances of one class whose
-    bodies differ only in the names of their locals (x vs hidden) are the same class."""
-    names = list(params)
-    for stmt in body:
-        names += stmt.stores
-    mapping = {name: f"__v{i}" for i, name in enumerate(dict.fromkeys(names))}
-    return (
-        *(stmt.substituted(mapping).render() for stmt in body),
-        "#",
-        *(substitute_expr(text, mapping) for text in returns),
-    )
 
 
 INLINE_LINE_LIMIT = 100  # an inlined value must leave its consumer's line at most this long

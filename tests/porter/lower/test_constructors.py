@@ -1,0 +1,84 @@
+"""porter.lower.constructors: instances of one source class that differ only in constructor literals are one
+class taking them as arguments."""
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import porter
+from porter.codegen.statements import Statement, render_all
+from porter.lower.constructors import merge_by_constructor
+from porter.lower.structure import ClassDef
+from tests.op_maps.harness import run_target
+from tests.porter.scoped_models import scoped
+
+
+def _block(name: str, width: int, out: int, forward: str = "return self.norm(self.fc(x))") -> ClassDef:
+    init = Statement.parse(f"self.fc = nn.Linear({width}, {out})\nself.norm = nn.LayerNorm({out}, epsilon=1e-05)")
+    return ClassDef(name, init, ["x"], [], [forward.split("return ")[1]], source_class="Block")
+
+
+def test_literals_that_differ_become_arguments_and_every_call_passes_its_own():
+    classes = [_block("Block", 8, 16), _block("Block2", 16, 32)]
+    root = Statement.parse("self.a = Block()\nself.b = Block2()")
+    merge_by_constructor(classes, root)
+    assert [c.name for c in classes] == ["Block"]
+    assert classes[0].init_params == ["in_features", "out_features"]
+    # the norm's width is the Linear's out_features in every instance: one argument, not two
+    assert render_all(classes[0].init_body) == [
+        "self.fc = nn.Linear(in_features, out_features)",
+        "self.norm = nn.LayerNorm(out_features, epsilon=1e-05)",
+    ]
+    assert render_all(root) == ["self.a = Block(8, 16)", "self.b = Block(16, 32)"]
+
+
+def test_a_different_forward_keeps_the_classes_apart():
+    classes = [_block("Block", 8, 16), _block("Block2", 16, 32, "return self.fc(x)")]
+    root = Statement.parse("self.a = Block()\nself.b = Block2()")
+    merge_by_constructor(classes, root)
+    assert [c.name for c in classes] == ["Block", "Block2"] and render_all(root) == ["self.a = Block()", "self.b = Block2()"]  # fmt: skip
+
+
+def _two_blocks():
+    """blocks.0 (Linear 8 -> 16, ReLU) and blocks.1 (Linear 16 -> 4, ReLU): one torch class, two widths."""
+    rng = np.random.default_rng(3)
+    nodes, inits, h = [], [], "x"
+    for i, (n_in, n_out) in enumerate(((8, 16), (16, 4))):
+        block, fc = (f"blocks.{i}", "tests.Block"), (f"blocks.{i}.fc", "torch.nn.modules.linear.Linear")
+        nodes += [
+            scoped(
+                helper.make_node("Gemm", [h, f"blocks.{i}.fc.weight", f"blocks.{i}.fc.bias"], [f"fc{i}"], transB=1),
+                [block, fc],
+                "linear",
+            ),  # fmt: skip
+            scoped(helper.make_node("Relu", [f"fc{i}"], [f"relu{i}"]), [block], "relu"),
+        ]
+        inits += [
+            numpy_helper.from_array(rng.standard_normal((n_out, n_in)).astype(np.float32), f"blocks.{i}.fc.weight"),
+            numpy_helper.from_array(rng.standard_normal(n_out).astype(np.float32), f"blocks.{i}.fc.bias"),
+        ]
+        h = f"relu{i}"
+    nodes[-1].output[0] = "y"
+    graph = helper.make_graph(
+        nodes,
+        "Net",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    return model
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_blocks_of_two_widths_are_one_class_and_compute_the_source(target):
+    model = _two_blocks()
+    result = porter.convert(model, target)
+    assert result.code.count("class Block") == 1, result.code
+    assert "Block(8, 16)" in result.code and "Block(16, 4)" in result.code
+    assert {row["target"] for row in result.param_map} == {f"blocks.{i}.fc.{p}" for i in (0, 1) for p in ("weight", "bias")}  # fmt: skip
+    x = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
