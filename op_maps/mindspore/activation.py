@@ -3,6 +3,7 @@
 import numpy as np
 
 from porter.op_maps.mindspore._registry import REGISTRY, op
+from porter.op_maps.mindspore.elementwise import widened
 from porter.rows import direct
 from porter.semantics import activation as reading
 from porter.semantics import dropout_outputs
@@ -10,7 +11,8 @@ from porter.semantics import dropout_outputs
 _F = {"float32", "float64", "float16"}
 
 direct(REGISTRY, "Relu", "ops.relu", versions=[6, 13, 14], dtypes=_F)
-direct(REGISTRY, "Sigmoid", "ops.sigmoid", versions=[6, 13], dtypes=_F)
+# no bfloat16 Sigmoid kernel on CPU: through float32 (elementwise.widened)
+direct(REGISTRY, "Sigmoid", "ops.sigmoid", versions=[6, 13], dtypes=_F | {"bfloat16"}, wrap=widened)
 direct(REGISTRY, "Softsign", "ops.softsign", dtypes={"float32", "float16"})
 direct(REGISTRY, "HardSwish", "ops.hardswish", dtypes=_F)
 
@@ -144,16 +146,16 @@ def _swish(n, x: str) -> str:
     return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
 
 
-@op("Swish", dtypes=_F)
+@op("Swish", dtypes=_F | {"bfloat16"})
 def swish(n):
-    """x * sigmoid(alpha * x)"""
-    return _swish(n, n.x(0))
+    """x * sigmoid(alpha * x); bfloat16 through float32, rounded once as torch's silu does"""
+    return widened(n, [n.x(0)], n.in_dtype(0), lambda x: _swish(n, x))
 
 
-@op("SwiGLU", dtypes=_F)
+@op("SwiGLU", dtypes=_F | {"bfloat16"})
 def swiglu(n):
     """Swish(a, alpha) * b (a gated linear unit; same shapes, no broadcasting)"""
-    return f"{_swish(n, n.x(0))} * {n.x(1)}"
+    return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"{_swish(n, a)} * {b}")
 
 
 @op("Shrink", dtypes=_F)

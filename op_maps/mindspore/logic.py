@@ -1,6 +1,7 @@
 """Comparisons, boolean logic, Where and bitwise ops for MindSpore."""
 
 from porter.op_maps.mindspore._registry import REGISTRY, op
+from porter.op_maps.mindspore.elementwise import widened
 from porter.rows import direct
 from porter.semantics import legacy_broadcast
 from porter.semantics.logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
@@ -29,10 +30,11 @@ def not_(n):
     return f"ops.logical_not({n.x(0)})"
 
 
-@op("Where", dtypes={"bool"})  # dtypes checks the condition; x and y may be any dtype
+@op("Where", dtypes={"bool"})  # dtypes checks the condition; x and y any dtype (bfloat16 widened)
 def where(n):
-    """ops.where with numpy broadcasting"""
-    return f"ops.where({n.x(0)}, {n.x(1)}, {n.x(2)})"
+    """ops.where with numpy broadcasting; bfloat16 through float32 (exact: the CPU Select kernel lacks it)"""
+    cond = n.x(0)
+    return widened(n, [n.x(1), n.x(2)], n.in_dtype(1), lambda x, y: f"ops.where({cond}, {x}, {y})")
 
 
 for _op, _name in BITWISE.items():
