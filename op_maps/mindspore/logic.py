@@ -10,6 +10,13 @@ _COMPARABLE = {"float16", "float32", "float64", "int8", "int16", "int32", "int64
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
 
 
+def _compared_in_float32(n, inputs: list[str], dtype: str | None, make) -> str:
+    """bfloat16 compared in float32 (exact; the CPU comparison kernels lack bfloat16); a bool result."""
+    if dtype != "bfloat16":
+        return make(*inputs)
+    return make(*[f"ops.cast({x}, mindspore.float32)" for x in inputs])
+
+
 for _op, _call in {
     "Equal": "ops.equal",
     "Greater": "ops.greater",
@@ -17,7 +24,15 @@ for _op, _call in {
     "GreaterOrEqual": "ops.greater_equal",
     "LessOrEqual": "ops.less_equal",
 }.items():
-    direct(REGISTRY, _op, _call, n_inputs=2, dtypes=_COMPARABLE, check=legacy_broadcast)
+    direct(
+        REGISTRY,
+        _op,
+        _call,
+        n_inputs=2,
+        dtypes=_COMPARABLE | {"bfloat16"},
+        check=legacy_broadcast,
+        wrap=_compared_in_float32,
+    )
 
 
 for _op, _name in BOOLEAN.items():
