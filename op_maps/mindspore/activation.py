@@ -79,7 +79,7 @@ def _log_softmax(x, axis):
 """
 
 
-@op("LogSoftmax", dtypes=_F)
+@op("LogSoftmax", dtypes=_F | {"bfloat16"})
 def log_softmax(n):
     """x - max - log(sum(exp(x - max))) along axis (opset < 13: over the flattened trailing block)"""
     return _along_axis(n, n.helper("_log_softmax", _LOG_SOFTMAX))
@@ -101,18 +101,23 @@ def _softmax(x, axis):
 
 
 def _along_axis(n, helper: str) -> str:
-    """helper(x, axis) from opset 13; before, over the input flattened to 2-D at `axis` (static shape)."""
+    """helper(x, axis) from opset 13; before, over the input flattened to 2-D at `axis` (static shape).
+    bfloat16 through float32, rounded once (the CPU's exp, amax and sum lack bfloat16)."""
     axis, coerced = reading.softmax_axis(n)
     if not coerced:
-        return f"{helper}({n.x(0)}, {axis})"
+        return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{helper}({x}, {axis})")
     shape = n.in_shape(0)
     if any(not isinstance(d, int) for d in shape):
         n.refuse("opset < 13 needs a static input shape to flatten at `axis`")
     flat = (-1, int(np.prod(shape[axis:]))) if axis else (1, -1)
-    return f"ops.reshape({helper}(ops.reshape({n.x(0)}, {flat!r}), -1), {tuple(shape)!r})"
+
+    def along(x: str) -> str:
+        return f"ops.reshape({helper}(ops.reshape({x}, {flat!r}), -1), {tuple(shape)!r})"
+
+    return widened(n, [n.x(0)], n.in_dtype(0), along)
 
 
-@op("Softmax", dtypes={"float32", "float16", "float64"})
+@op("Softmax", dtypes=_F | {"bfloat16"})
 def softmax(n):
     """exp(x - max) / sum(exp(x - max)) along axis (opset < 13: over the flattened trailing block)"""
     return _along_axis(n, n.helper("_softmax", _SOFTMAX))

@@ -17,7 +17,7 @@ def test_elementwise(case):
 def test_a_bfloat16_decoder_chain_matches_the_reference_op_by_op():
     """The bfloat16 ops of a decoder block: native where MindSpore's CPU kernels take bfloat16 (Add, Mul, Div,
     Neg), through float32 and rounded back once elsewhere (Sub, Sigmoid and the Swish it fuses into, Sqrt,
-    Abs, Max, Where, Gather, a MatMul of two activations). The reference computes each op in float64 and
+    Abs, Max, Where, Gather, a MatMul of two activations, Softmax). The reference computes each op in float64 and
     rounds it to bfloat16, as a native kernel would."""
     bf16 = ml_dtypes.bfloat16
     rng = np.random.default_rng(4)
@@ -41,7 +41,8 @@ def test_a_bfloat16_decoder_chain_matches_the_reference_op_by_op():
         ("Gather", ["table", "ids"], "g"),  # [1, 3, 4]
         ("Add", ["t11", "g"], "t12"),
         ("Transpose", ["t12"], "t12t"),
-        ("MatMul", ["t12", "t12t"], "y"),
+        ("MatMul", ["t12", "t12t"], "s"),
+        ("Softmax", ["s"], "y"),
     ]
     graph = helper.make_graph(
         [
@@ -75,7 +76,9 @@ def test_a_bfloat16_decoder_chain_matches_the_reference_op_by_op():
         t6 = r(t4 / (1 + np.exp(-t4)))
         t10 = r(np.maximum(r(r(np.sqrt(r(np.abs(t6)))) / 2), b))
         t12 = r(np.where(a > b, t10, -3.0) + np.take(table.astype(np.float64), ids, axis=0))
-        return r(t12 @ t12.transpose(0, 2, 1)).astype(bf16)
+        s = r(t12 @ t12.transpose(0, 2, 1))
+        e = np.exp(s - s.max(-1, keepdims=True))
+        return r(e / e.sum(-1, keepdims=True)).astype(bf16)
 
     again = [rng.standard_normal((2, 3, 4)).astype(bf16) for _ in range(2)] + [np.array([[1, 2, 3]], np.int64)]
     tol = tolerance_for("bfloat16")
