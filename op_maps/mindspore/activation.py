@@ -3,6 +3,7 @@
 import numpy as np
 
 from porter.op_maps.mindspore._registry import REGISTRY, op
+from porter.op_maps.mindspore.elementwise import widened
 from porter.rows import direct
 from porter.semantics import activation as reading
 from porter.semantics import dropout_outputs
@@ -10,7 +11,8 @@ from porter.semantics import dropout_outputs
 _F = {"float32", "float64", "float16"}
 
 direct(REGISTRY, "Relu", "ops.relu", versions=[6, 13, 14], dtypes=_F)
-direct(REGISTRY, "Sigmoid", "ops.sigmoid", versions=[6, 13], dtypes=_F)
+# no bfloat16 Sigmoid kernel on CPU: through float32 (elementwise.widened)
+direct(REGISTRY, "Sigmoid", "ops.sigmoid", versions=[6, 13], dtypes=_F | {"bfloat16"}, wrap=widened)
 direct(REGISTRY, "Softsign", "ops.softsign", dtypes={"float32", "float16"})
 direct(REGISTRY, "HardSwish", "ops.hardswish", dtypes=_F)
 
@@ -77,7 +79,7 @@ def _log_softmax(x, axis):
 """
 
 
-@op("LogSoftmax", dtypes=_F)
+@op("LogSoftmax", dtypes=_F | {"bfloat16"})
 def log_softmax(n):
     """x - max - log(sum(exp(x - max))) along axis (opset < 13: over the flattened trailing block)"""
     return _along_axis(n, n.helper("_log_softmax", _LOG_SOFTMAX))
@@ -99,18 +101,23 @@ def _softmax(x, axis):
 
 
 def _along_axis(n, helper: str) -> str:
-    """helper(x, axis) from opset 13; before, over the input flattened to 2-D at `axis` (static shape)."""
+    """helper(x, axis) from opset 13; before, over the input flattened to 2-D at `axis` (static shape).
+    bfloat16 through float32, rounded once (the CPU's exp, amax and sum lack bfloat16)."""
     axis, coerced = reading.softmax_axis(n)
     if not coerced:
-        return f"{helper}({n.x(0)}, {axis})"
+        return widened(n, [n.x(0)], n.in_dtype(0), lambda x: f"{helper}({x}, {axis})")
     shape = n.in_shape(0)
     if any(not isinstance(d, int) for d in shape):
         n.refuse("opset < 13 needs a static input shape to flatten at `axis`")
     flat = (-1, int(np.prod(shape[axis:]))) if axis else (1, -1)
-    return f"ops.reshape({helper}(ops.reshape({n.x(0)}, {flat!r}), -1), {tuple(shape)!r})"
+
+    def along(x: str) -> str:
+        return f"ops.reshape({helper}(ops.reshape({x}, {flat!r}), -1), {tuple(shape)!r})"
+
+    return widened(n, [n.x(0)], n.in_dtype(0), along)
 
 
-@op("Softmax", dtypes={"float32", "float16", "float64"})
+@op("Softmax", dtypes=_F | {"bfloat16"})
 def softmax(n):
     """exp(x - max) / sum(exp(x - max)) along axis (opset < 13: over the flattened trailing block)"""
     return _along_axis(n, n.helper("_softmax", _SOFTMAX))
@@ -144,16 +151,16 @@ def _swish(n, x: str) -> str:
     return f"{x} * ops.sigmoid({x} * {n.lit(alpha)})" if alpha != 1.0 else f"{x} * ops.sigmoid({x})"
 
 
-@op("Swish", dtypes=_F)
+@op("Swish", dtypes=_F | {"bfloat16"})
 def swish(n):
-    """x * sigmoid(alpha * x)"""
-    return _swish(n, n.x(0))
+    """x * sigmoid(alpha * x); bfloat16 through float32, rounded once as torch's silu does"""
+    return widened(n, [n.x(0)], n.in_dtype(0), lambda x: _swish(n, x))
 
 
-@op("SwiGLU", dtypes=_F)
+@op("SwiGLU", dtypes=_F | {"bfloat16"})
 def swiglu(n):
     """Swish(a, alpha) * b (a gated linear unit; same shapes, no broadcasting)"""
-    return f"{_swish(n, n.x(0))} * {n.x(1)}"
+    return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"{_swish(n, a)} * {b}")
 
 
 @op("Shrink", dtypes=_F)

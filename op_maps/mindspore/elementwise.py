@@ -1,23 +1,46 @@
-"""Elementwise arithmetic and math for MindSpore (the classic mindspore.ops API, CPU/GPU/Ascend)."""
+"""Elementwise arithmetic and math for MindSpore (the classic mindspore.ops API, CPU/GPU/Ascend).
+
+MindSpore 2.10's CPU kernels take bfloat16 for Add, Mul, Div and Neg only (measured under GRAPH_MODE and
+PYNATIVE_MODE; GRAPH_MODE's Sub has none, nor do Sigmoid, MatMul, Gather, Maximum or the math functions):
+the other bfloat16 ops are computed through float32 and rounded back once (`widened`).
+"""
 
 from porter.dtypes import FLOATS
 from porter.op_maps.mindspore._registry import op
 from porter.semantics import legacy_broadcast
-from porter.semantics.elementwise import arithmetic, clip_bounds, is_fmod, is_inf_sides, unary, unary_math, variadic
+from porter.semantics.elementwise import (
+    arithmetic,
+    clip_bounds,
+    is_fmod,
+    is_inf_sides,
+    unary,
+    unary_math,
+    variadic,
+    widening,
+)
 
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
 _NUMERIC = {"float16", "float32", "float64"} | _INTS
 _FLOAT = FLOATS - {"bfloat16"}
+_WITH_BF16 = _NUMERIC | {"bfloat16"}
+# the ops whose CPU kernels take bfloat16 in both modes (a Python operator or call on bfloat16 tensors)
+_BF16_KERNELS = {"Add", "Mul", "Div", "Neg"}
+
+widened = widening(
+    {"bfloat16": "float32"},
+    lambda x, dtype: f"ops.cast({x}, {dtype})",
+    "MindSpore's CPU kernels",
+    native=lambda n, dtype: n.op_type in _BF16_KERNELS,
+)
+
+arithmetic(op, _WITH_BF16, __name__, widened)
 
 
-arithmetic(op, _NUMERIC, __name__)
-
-
-@op("Div", dtypes=_NUMERIC)
+@op("Div", dtypes=_WITH_BF16)
 def div(n):
     """a / b; integer division truncates toward zero as in ONNX"""
     legacy_broadcast(n)
-    if n.in_dtype(0) in _FLOAT:
+    if n.in_dtype(0) in FLOATS:  # bfloat16 included: its CPU kernel rounds once, as float32 then a cast would
         return f"{n.x(0)} / {n.x(1)}"
     return f"ops.cast(ops.trunc(ops.cast({n.x(0)}, mindspore.float64) / ops.cast({n.x(1)}, mindspore.float64)), {n.dtype(n.in_dtype(0))})"
 
@@ -41,10 +64,11 @@ def pow_(n):
     return f"ops.pow({n.x(0)}, {exponent})"
 
 
-variadic(op, "ops.maximum", "ops.minimum", _NUMERIC, __name__)
-unary_math(op, "ops", _FLOAT, __name__)
-unary(op, "Abs", "ops.abs", {"float16", "float32", "float64", "int8", "int16", "int32", "int64"}, __name__)
-unary(op, "Neg", "ops.neg", {"float16", "float32", "float64", "int8", "int16", "int32", "int64"}, __name__)
+variadic(op, "ops.maximum", "ops.minimum", _WITH_BF16, __name__, widened)
+unary_math(op, "ops", FLOATS, __name__, widened)
+_SIGNED = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64"}
+unary(op, "Abs", "ops.abs", _SIGNED, __name__, widened)
+unary(op, "Neg", "ops.neg", _SIGNED, __name__, widened)
 unary(op, "Sign", "ops.sign", {"float16", "float32", "float64", "int32", "int64"}, __name__)
 
 

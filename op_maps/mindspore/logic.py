@@ -1,12 +1,20 @@
 """Comparisons, boolean logic, Where and bitwise ops for MindSpore."""
 
 from porter.op_maps.mindspore._registry import REGISTRY, op
+from porter.op_maps.mindspore.elementwise import widened
 from porter.rows import direct
 from porter.semantics import legacy_broadcast
 from porter.semantics.logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
 
 _COMPARABLE = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
 _INTS = {"int8", "int16", "int32", "int64", "uint8"}
+
+
+def _compared_in_float32(n, inputs: list[str], dtype: str | None, make) -> str:
+    """bfloat16 compared in float32 (exact; the CPU comparison kernels lack bfloat16); a bool result."""
+    if dtype != "bfloat16":
+        return make(*inputs)
+    return make(*[f"ops.cast({x}, mindspore.float32)" for x in inputs])
 
 
 for _op, _call in {
@@ -16,7 +24,15 @@ for _op, _call in {
     "GreaterOrEqual": "ops.greater_equal",
     "LessOrEqual": "ops.less_equal",
 }.items():
-    direct(REGISTRY, _op, _call, n_inputs=2, dtypes=_COMPARABLE, check=legacy_broadcast)
+    direct(
+        REGISTRY,
+        _op,
+        _call,
+        n_inputs=2,
+        dtypes=_COMPARABLE | {"bfloat16"},
+        check=legacy_broadcast,
+        wrap=_compared_in_float32,
+    )
 
 
 for _op, _name in BOOLEAN.items():
@@ -29,10 +45,11 @@ def not_(n):
     return f"ops.logical_not({n.x(0)})"
 
 
-@op("Where", dtypes={"bool"})  # dtypes checks the condition; x and y may be any dtype
+@op("Where", dtypes={"bool"})  # dtypes checks the condition; x and y any dtype (bfloat16 widened)
 def where(n):
-    """ops.where with numpy broadcasting"""
-    return f"ops.where({n.x(0)}, {n.x(1)}, {n.x(2)})"
+    """ops.where with numpy broadcasting; bfloat16 through float32 (exact: the CPU Select kernel lacks it)"""
+    cond = n.x(0)
+    return widened(n, [n.x(1), n.x(2)], n.in_dtype(1), lambda x, y: f"ops.where({cond}, {x}, {y})")
 
 
 for _op, _name in BITWISE.items():

@@ -1,7 +1,10 @@
 """Matrix products for MindSpore: Gemm (nn.Dense for constant weights, whose [out, in] layout is ONNX's
-transB=1 layout), MatMul, Einsum, Det and MatMulInteger."""
+transB=1 layout), MatMul, Einsum, Det and MatMulInteger. MindSpore's CPU has no bfloat16 MatMul: a bfloat16
+MatMul by a constant weight is a `WidenedDense` holding bfloat16 weights and computing in float32, any other
+bfloat16 MatMul is computed through float32 (elementwise.widened)."""
 
 from porter.op_maps.mindspore._registry import op
+from porter.op_maps.mindspore.elementwise import widened
 from porter.semantics import einsum_equation
 from porter.semantics.matmul import gemm_args
 
@@ -29,29 +32,56 @@ def gemm(n):
     return g.scaled_sum(n, f"ops.matmul({a}, {b})")
 
 
-@op("MatMul", dtypes={"float32", "float16", "float64"})
+_WIDENED_DENSE = """
+class WidenedDense(nn.Dense):
+    \"\"\"nn.Dense holding bfloat16 weights, computed in float32 (MindSpore's CPU has no bfloat16 MatMul) and
+    rounded back once, the bias added before the rounding as torch's Linear does.\"\"\"
+
+    def construct(self, x):
+        weight = ops.transpose(self.weight.astype(mindspore.float32), (1, 0))
+        out = ops.matmul(x.astype(mindspore.float32), weight)
+        if self.has_bias:
+            out = out + self.bias.astype(mindspore.float32)
+        return out.astype(x.dtype)
+"""
+
+
+def _dense(n, weight) -> str:
+    """An nn.Dense (or `WidenedDense`) layer for MatMul's constant [in, out] weight, with the bias the next Add
+    adds when that is torch's Linear split in two; returns the layer's call."""
+    params = {"weight": weight.T}  # Dense's weight is [out, in]; transposed as it is written out
+    names = {"weight": n.input_source_name(1) or "weight"}
+    fused = n.fused_bias()
+    if fused is not None:
+        params["bias"], names["bias"] = fused[0], fused[1] or "bias"
+    layer_class, ctor_dtype = "nn.Dense", ""
+    if weight.dtype.name == "bfloat16":
+        # the weights stay bfloat16, in the layer and in the .ckpt (a 7B model stays 13 GB, not 27)
+        n.warn("bfloat16 Dense layers compute through float32 and round back (MindSpore's CPU lacks bfloat16 MatMul)")
+        layer_class = n.helper("WidenedDense", _WIDENED_DENSE)
+        ctor_dtype = f", dtype={n.dtype('bfloat16')}"
+    ctor = (
+        f"{layer_class}({weight.shape[0]}, {weight.shape[1]}, has_bias={fused is not None}, "
+        f"weight_init='zeros', bias_init='zeros'{ctor_dtype})"
+    )
+    layer = n.layer(n.layer_hint(1), ctor, params, names, {"weight": "transpose"})
+    return f"{layer}({n.x(0)})"
+
+
+@op("MatMul", dtypes={"float32", "float16", "float64", "bfloat16"})
 def matmul(n):
-    """ops.matmul (numpy semantics), or nn.Dense for a constant 2-D float32 weight (with the bias the next
-    Add adds, when that is torch's Linear split in two)"""
+    """ops.matmul (numpy semantics), or nn.Dense for a constant 2-D float32 or bfloat16 weight (with the bias
+    the next Add adds, when that is torch's Linear split in two); bfloat16 computed through float32"""
     weight = n.const(1)
-    if weight is not None and weight.dtype.name == "float32" and weight.ndim == 2 and n.in_rank(0) not in (None, 1):
-        params = {"weight": weight.T}  # Dense's weight is [out, in]; transposed as it is written out
-        names = {"weight": n.input_source_name(1) or "weight"}
-        fused = n.fused_bias()
-        if fused is not None:
-            params["bias"], names["bias"] = fused[0], fused[1] or "bias"
-        ctor = (
-            f"nn.Dense({weight.shape[0]}, {weight.shape[1]}, has_bias={fused is not None}, "
-            "weight_init='zeros', bias_init='zeros')"
-        )
-        layer = n.layer(n.layer_hint(1), ctor, params, names, {"weight": "transpose"})
-        return f"{layer}({n.x(0)})"
+    dense = weight is not None and weight.dtype.name in ("float32", "bfloat16") and weight.ndim == 2
+    if dense and n.in_dtype(0) == weight.dtype.name and n.in_rank(0) not in (None, 1):
+        return _dense(n, weight)
     if n.in_dtype(0) == "float16":
         n.warn(
             "float16 under GRAPH_MODE: MindSpore's fused kernels keep float32 intermediates; results can "
             "differ from op-by-op float16 by one or two units in the last place (docs/known-deviations.md)"
         )
-    return f"ops.matmul({n.x(0)}, {n.x(1)})"
+    return widened(n, [n.x(0), n.x(1)], n.in_dtype(0), lambda a, b: f"ops.matmul({a}, {b})")
 
 
 _EINSUM = """

@@ -5,6 +5,7 @@ import numpy as np
 
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_value, int_values
+from porter.op_maps.mindspore.elementwise import widened
 from porter.semantics import embedding_lookup, space_to_depth_order
 from porter.semantics.index import scalar_index
 from porter.semantics.shape import (
@@ -371,9 +372,10 @@ def gather(n):
     axis = int(n.attr("axis", 0))
     x, idx = n.x(0), n.x(1)
     const = n.const(1)
-    if const is not None and (const >= 0).all():  # nothing to wrap
-        return f"ops.gather({x}, {idx}, {axis})"
-    return f"ops.gather({x}, ops.where({idx} < 0, {idx} + {x}.shape[{axis}], {idx}), {axis})"
+    if const is None or (const < 0).any():  # negative indices wrapped
+        idx = f"ops.where({idx} < 0, {idx} + {x}.shape[{axis}], {idx})"
+    # the CPU Gather kernel takes every dtype but bfloat16: that is gathered in float32 (exact both ways)
+    return widened(n, [x], n.in_dtype(0), lambda data: f"ops.gather({data}, {idx}, {axis})")
 
 
 @op("Trilu")

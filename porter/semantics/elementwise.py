@@ -43,6 +43,26 @@ def plain(n, inputs: list[str], dtype: str | None, make: Callable[..., str]) -> 
     return make(*inputs)
 
 
+def widening(widen: dict[str, str], cast: Callable[[str, str], str], kernels: str, native=None):
+    """The `wrap` of a target whose CPU kernels lack some dtypes: the dtypes in `widen` are computed in the
+    wider dtype it names and cast back once (a single float32 op rounded to bfloat16 or float16 is the
+    native kernel's result). `cast(expr, dtype_expr)` is the target's cast, `kernels` names its kernels in
+    the conversion warning, and `native(n, dtype)` says where a node's kernel takes the dtype after all."""
+
+    def wrap(n, inputs: list[str], dtype: str | None, make: Callable[..., str]) -> str:
+        wide = widen.get(dtype or "")
+        if wide is None or (native is not None and native(n, dtype)):
+            return make(*inputs)
+        if wide == "float32":
+            n.warn(
+                f"{dtype} computed through float32 and rounded back ({kernels} lack {dtype}); "
+                "results can differ from a native kernel by one unit in the last place"
+            )
+        return cast(make(*[cast(x, n.dtype(wide)) for x in inputs]), n.dtype(dtype))
+
+    return wrap
+
+
 def arithmetic(op, dtypes: Iterable[str], module: str, wrap=plain) -> None:
     """Add, Sub, Mul: the Python operator (legacy broadcast attributes checked)."""
     for op_type, symbol in ARITHMETIC.items():

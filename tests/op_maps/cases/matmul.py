@@ -36,8 +36,8 @@ CASES = [
         refuse={"mindspore": "int64 is not supported by the mindspore kernel"},
     ),
     NodeCase(
-        # a bfloat16 model's Linear: the weight stays bfloat16 in the file and the layer (Paddle's CPU has no
-        # bfloat16 matmul: computed through float32 and rounded back)
+        # a bfloat16 model's Linear: the weight stays bfloat16 in the file and the layer (neither Paddle's nor
+        # MindSpore's CPU has a bfloat16 matmul: computed through float32 and rounded back)
         "matmul_bfloat16_weight",
         "MatMul",
         {
@@ -45,7 +45,6 @@ CASES = [
             "w": rng.standard_normal((4, 5)).astype(ml_dtypes.bfloat16),
         },
         consts=("w",),
-        refuse={"mindspore": "bfloat16 is not supported by the mindspore kernel"},
     ),
     NodeCase("einsum_bilinear", "Einsum", {"x": A, "y": W}, attrs={"equation": "ij,kj->ik"}),
     NodeCase("det_batched", "Det", {"x": rng.standard_normal((2, 3, 3)).astype(np.float32)}),

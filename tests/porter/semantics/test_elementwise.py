@@ -1,5 +1,6 @@
 """The shared elementwise reading gives both targets the same ONNX rules (their spellings differ)."""
 
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -48,3 +49,16 @@ def test_shared_rows_register_as_the_calling_module():
     assert set(ops) == set(UNARY_MATH)
     sqrt = ops["Sqrt"][-1]
     assert sqrt.module == "elementwise" and sqrt.emit.__name__ == "sqrt" and sqrt.emit.__doc__ == "probe.sqrt"
+
+
+def test_widening_computes_only_the_dtypes_a_target_s_kernels_lack_in_float32():
+    """MindSpore's `widened`: bfloat16 Sub through float32 and cast back once, with a conversion warning;
+    Add, whose CPU kernel takes bfloat16, as it is; float32 untouched."""
+    half = X.astype(ml_dtypes.bfloat16)
+    program, code = generate(build_model(NodeCase("sub", "Sub", {"a": half, "b": half})), "mindspore")
+    assert "ops.cast(ops.cast(a, mindspore.float32) - ops.cast(b, mindspore.float32), mindspore.bfloat16)" in code
+    assert any("bfloat16 computed through float32" in w for w in program.warnings)
+    program, code = generate(build_model(NodeCase("add", "Add", {"a": half, "b": half})), "mindspore")
+    assert "a + b" in code and "ops.cast" not in code and not program.warnings
+    _, code = generate(build_model(NodeCase("sub", "Sub", {"a": X, "b": X})), "mindspore")
+    assert "a - b" in code and "ops.cast" not in code
