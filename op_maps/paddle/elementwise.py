@@ -9,24 +9,24 @@ small integers in int32 (wrap-around preserved by the cast), float16/bfloat16 in
 from porter.dtypes import FLOATS
 from porter.op_maps.paddle._registry import op
 from porter.semantics import legacy_broadcast
-from porter.semantics.elementwise import arithmetic, clip_bounds, is_fmod, is_inf_sides, unary, unary_math, variadic
+from porter.semantics.elementwise import (
+    arithmetic,
+    clip_bounds,
+    is_fmod,
+    is_inf_sides,
+    unary,
+    unary_math,
+    variadic,
+    widening,
+)
 
 WIDEN = {"int8": "int32", "int16": "int32", "uint8": "int32", "float16": "float32", "bfloat16": "float32"}
 _NUMERIC = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"}
 
 
-def widened(n, inputs: list[str], dtype: str | None, make) -> str:  # also rows.direct's `wrap`
-    """make(*inputs) computed in a kernel-supported dtype and cast back to `dtype` when needed."""
-    wide = WIDEN.get(dtype or "")
-    if wide is None:
-        return make(*inputs)
-    if wide == "float32":
-        n.warn(
-            f"{dtype} computed through float32 and rounded back (Paddle's CPU kernels lack {dtype}); "
-            "results can differ from a native kernel by one unit in the last place"
-        )
-    cast_in = [f"paddle.cast({x}, '{wide}')" for x in inputs]
-    return f"paddle.cast({make(*cast_in)}, {n.dtype(dtype)})"
+# make(*inputs) computed in a kernel-supported dtype and cast back to `dtype` when needed (also rows.direct's
+# `wrap`); the one reading is porter.semantics.elementwise.widening, MindSpore's too
+widened = widening(WIDEN, lambda x, dtype: f"paddle.cast({x}, {dtype})", "Paddle's CPU kernels")
 
 
 arithmetic(op, _NUMERIC, __name__, widened)
