@@ -24,6 +24,11 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+# porter's direct sweep runs the CPU kernels in MKL's reproducible mode (porter.conformance.DETERMINISTIC_ENV):
+# so does the bundle, unless its caller set the mode, so that on one machine a bundle gives the direct
+# sweep's numbers bit for bit (measured: without it, float32 Div differs by 1 ulp on an AVX-512 machine).
+# MKL reads it when it loads, so before the framework is imported.
+os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
 
 from numerics import runtime  # noqa: E402  (the target's own porter runtime, shipped in the bundle)
 from numerics.profiles import profile_from_dict  # noqa: E402
