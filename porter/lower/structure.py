@@ -611,36 +611,43 @@ def _nesting(text: str) -> int:
 
 def _fold_loops(work: _ScopeWork, loop_var) -> None:
     """Calls of one class over consecutive members of a module list, each feeding the next, become
-    `for layer in self.layers: h = layer(h, ...)`."""
+    `for layer in self.layers: h = layer(h, ...)`; where the list holds two classes in runs (DeepSeek's
+    dense first layer, then MoE layers), each run of two or more is a loop over its slice
+    (`for layer in self.layers[1:]:`), so the code does not grow with depth."""
     lines = work.state.forward_body
     by_attr: dict[str, list[_Call]] = {}
     for call in work.calls:
         if call.index is not None:
             by_attr.setdefault(call.attr, []).append(call)
-    replaced: dict[int, list[str] | None] = {}
+    replaced: dict[int, list[Statement] | None] = {}
     for attr, calls in by_attr.items():
         members = work.lists.get(attr, {})
-        if len(calls) < 2 or len(calls) != len(members) or sorted(c.index for c in calls) != list(range(len(calls))):
+        if len(calls) < 2 or len(calls) != len(members) or [c.index for c in calls] != list(range(len(calls))):
             continue
-        if [c.index for c in calls] != list(range(len(calls))) or len({c.class_name for c in calls}) != 1:
-            continue
-        if calls[0].class_name is None or [c.line for c in calls] != list(range(calls[0].line, calls[-1].line + 1)):
-            continue
-        carried = _carried_positions(calls, lines)
-        if carried is None:
-            continue
-        last = calls[-1]
-        var = loop_var(work, attr)
-        block = [
-            Statement.assign([last.outs[out]], calls[0].args[pos])
-            for pos, out in carried.items()
-            if calls[0].args[pos] != last.outs[out]
-        ]
-        args = [last.outs[carried[p]] if p in carried else a for p, a in enumerate(calls[0].args)]
-        block += Statement.parse(f"for {var} in self.{attr}:\n    {', '.join(last.outs)} = {var}({', '.join(args)})")
-        replaced[calls[0].line] = block
-        for call in calls[1:]:
-            replaced[call.line] = None
+        for run in _runs(calls):
+            if len(run) < 2 or run[0].class_name is None:
+                continue
+            if [c.line for c in run] != list(range(run[0].line, run[-1].line + 1)):
+                continue
+            carried = _carried_positions(run, lines)
+            if carried is None:
+                continue
+            last = run[-1]
+            var = loop_var(work, attr)
+            block = [
+                Statement.assign([last.outs[out]], run[0].args[pos])
+                for pos, out in carried.items()
+                if run[0].args[pos] != last.outs[out]
+            ]
+            args = [last.outs[carried[p]] if p in carried else a for p, a in enumerate(run[0].args)]
+            start, stop = run[0].index, run[-1].index + 1
+            members_expr = f"self.{attr}" if (start, stop) == (0, len(calls)) else _slice(f"self.{attr}", start, stop, len(calls))  # fmt: skip
+            block += Statement.parse(
+                f"for {var} in {members_expr}:\n    {', '.join(last.outs)} = {var}({', '.join(args)})"
+            )
+            replaced[run[0].line] = block
+            for call in run[1:]:
+                replaced[call.line] = None
     if replaced:
         new_lines = []
         for i, line in enumerate(lines):
@@ -649,6 +656,21 @@ def _fold_loops(work: _ScopeWork, loop_var) -> None:
             elif replaced[i] is not None:
                 new_lines.extend(replaced[i])
         lines[:] = new_lines
+
+
+def _runs(calls: list[_Call]) -> list[list[_Call]]:
+    """The calls split where the class changes."""
+    runs: list[list[_Call]] = []
+    for call in calls:
+        if runs and runs[-1][-1].class_name == call.class_name:
+            runs[-1].append(call)
+        else:
+            runs.append([call])
+    return runs
+
+
+def _slice(expr: str, start: int, stop: int, length: int) -> str:
+    return f"{expr}[{start or ''}:{'' if stop == length else stop}]"
 
 
 def _carried_positions(calls: list[_Call], lines: list[Statement]) -> dict[int, int] | None:

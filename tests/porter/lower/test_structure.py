@@ -86,6 +86,28 @@ def test_code_does_not_grow_with_depth():
     assert lines[2] == lines[8]
 
 
+def test_a_list_of_two_classes_in_runs_loops_over_the_run():
+    """DeepSeek's decoder: a dense first layer, then MoE layers; the MoE run is a loop over its slice, so the
+    code does not grow with depth."""
+    codes = {}
+    for depth in (4, 8):
+        model = stacked_blocks(depth)
+        for node in model.graph.node:  # blocks.0 is another class, with another activation
+            scopes = {p.key: p for p in node.metadata_props}
+            if "'blocks.0'" in scopes["pkg.torch.onnx.name_scopes"].value:
+                hierarchy = scopes["pkg.torch.onnx.class_hierarchy"]
+                hierarchy.value = hierarchy.value.replace("tests.Block", "tests.First", 1)
+                if node.op_type == "Relu":
+                    node.op_type = "Sigmoid"
+        codes[depth] = porter.convert(model, "paddle").code
+        assert "for block in self.blocks[1:]:" in codes[depth], codes[depth]
+        assert "class First(" in codes[depth] and "class Block(" in codes[depth]
+    assert len(codes[4].splitlines()) == len(codes[8].splitlines())
+    x = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(run_target(model, "paddle", [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+
+
 def test_without_metadata_the_code_stays_flat():
     code = porter.convert(stacked_blocks(2, metadata=False), "paddle").code
     assert code.count("class ") == 1 and "for block in" not in code
