@@ -28,7 +28,7 @@ from porter.codegen.statements import (
     substitute_expr,
 )
 from porter.graphs import node_reads
-from porter.lower.constructors import class_base_name, merge_by_constructor
+from porter.lower.constructors import POSITIONAL_NAMES, class_base_name, merge_by_constructor
 from porter.lower.hierarchy import Scope, build_module_tree, common_ancestor
 from porter.lower.lowering import Lowering
 from porter.lower.program import ScopeState
@@ -428,23 +428,12 @@ _FRAMEWORK_LAYER = re.compile(
 )
 
 
-# The leading sizes of the framework layers a module class may subclass, by the names the frameworks give
-# them: a class that is such a layer takes them as constructor arguments, as a hand port does.
-_LAYER_SIZES = {
-    "Linear": ("in_features", "out_features"),
-    "Dense": ("in_channels", "out_channels"),
-    "Conv1D": ("in_channels", "out_channels"),
-    "Conv2D": ("in_channels", "out_channels"),
-    "Conv1d": ("in_channels", "out_channels"),
-    "Conv2d": ("in_channels", "out_channels"),
-    "Embedding": ("num_embeddings", "embedding_dim"),
-}
-
-
 def _layer_sizes(layer_class: str, args: str) -> tuple[tuple[str, ...], tuple[str, ...], str] | None:
     """(size parameter names, their values here, the remaining keyword arguments) of a layer constructor
-    whose leading positional arguments are the sizes _LAYER_SIZES names; None for any other."""
-    names = _LAYER_SIZES.get(layer_class.rsplit(".", 1)[-1])
+    whose leading positional arguments are the sizes POSITIONAL_NAMES names; None for any other."""
+    # the layers' leading sizes, by the names the frameworks give them: a class that is such a layer takes them
+    # as constructor arguments, as a hand port does
+    names = POSITIONAL_NAMES.get(layer_class.rsplit(".", 1)[-1])
     if names is None:
         return None
     try:

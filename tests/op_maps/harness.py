@@ -168,3 +168,12 @@ def check(case: NodeCase, target: str) -> None:
     actual = run_target(model, target, [first, again])
     assert_close(actual[0], reference(model, case, first), case)
     assert_close(actual[1], reference(model, case, again), case, "second call, fresh inputs: ")
+
+
+def assert_matches_onnxruntime(model: onnx.ModelProto, target: str, shape: tuple, rtol=1e-5, atol=1e-5) -> None:
+    """The port of a one-input model computes what onnxruntime computes on the same random x of `shape`."""
+    import onnxruntime as ort
+
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=rtol, atol=atol)

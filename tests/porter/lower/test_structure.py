@@ -6,15 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import onnxruntime as ort
 import pytest
 
 import porter
 from porter.codegen.statements import Statement, render_all
 from porter.lower.structure import inline_single_use
 from porter.validators.tolerances import tolerance_for
-from tests.op_maps.harness import run_target
+from tests.op_maps.harness import assert_matches_onnxruntime
 from tests.porter.scoped_models import reshaped_linear, stacked_blocks, two_sized_conv1d
 
 FACTORIES = Path(__file__).parents[1] / "frontends" / "torch_factories.py"
@@ -31,9 +29,7 @@ def test_repeated_blocks_become_one_class_in_a_loop(target):
     assert "for block in self.blocks:" in code
     keys = {row["target"] for row in result.param_map}
     assert keys == {f"blocks.{i}.fc.{p}" for i in range(3) for p in ("weight", "bias")} | {"head.weight"}
-    x = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
-    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
-    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+    assert_matches_onnxruntime(model, target, (2, 8))
 
 
 @pytest.mark.parametrize(("target", "layer"), [("paddle", "nn.Linear"), ("mindspore", "nn.Dense")])
@@ -47,9 +43,7 @@ def test_a_module_that_is_one_layer_among_reshapes_subclasses_it(target, layer):
     sizes = "in_features, out_features" if target == "paddle" else "in_channels, out_channels"
     assert f"def __init__(self, {sizes}):" in result.code and "self.proj = Conv1D(8, 8" in result.code
     assert {row["target"] for row in result.param_map} == {"proj.weight", "proj.bias"}
-    x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
-    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
-    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+    assert_matches_onnxruntime(model, target, (3, 4, 8))
 
 
 @pytest.mark.parametrize("target", ["paddle", "mindspore"])
@@ -62,9 +56,7 @@ def test_a_module_holding_a_layer_and_a_parameter_of_its_own_subclasses_the_laye
     layer = "paddle.compat.nn.Linear" if gemm and target == "paddle" else "nn."
     assert f"class Conv1D({layer}" in result.code and "self.layer" not in result.code
     assert {row["target"] for row in result.param_map} == {"proj.weight", "proj.bias", "proj.scale"}
-    x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
-    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
-    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+    assert_matches_onnxruntime(model, target, (3, 4, 8))
 
 
 @pytest.mark.parametrize("target", ["paddle", "mindspore"])
@@ -76,9 +68,7 @@ def test_instances_of_a_layer_class_that_reshape_to_their_own_sizes_are_one_clas
     assert "Conv1D(8, 16)" in result.code and "Conv1D(16, 8)" in result.code
     sizes = {"paddle": "self.out_features", "mindspore": "self.out_channels"}[target]
     assert sizes in result.code
-    x = np.random.default_rng(0).standard_normal((3, 4, 8)).astype(np.float32)
-    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
-    np.testing.assert_allclose(run_target(model, target, [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+    assert_matches_onnxruntime(model, target, (3, 4, 8))
 
 
 def test_code_does_not_grow_with_depth():
@@ -103,9 +93,7 @@ def test_a_list_of_two_classes_in_runs_loops_over_the_run():
         assert "for block in self.blocks[1:]:" in codes[depth], codes[depth]
         assert "class First(" in codes[depth] and "class Block(" in codes[depth]
     assert len(codes[4].splitlines()) == len(codes[8].splitlines())
-    x = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
-    expected = ort.InferenceSession(model.SerializeToString()).run(None, {"x": x})[0]
-    np.testing.assert_allclose(run_target(model, "paddle", [[x]])[0][0], expected, rtol=1e-5, atol=1e-5)
+    assert_matches_onnxruntime(model, "paddle", (3, 8))
 
 
 def test_without_metadata_the_code_stays_flat():
