@@ -97,16 +97,19 @@ def paddle_worker(work: Path, batch: int, repeat: int, models: list[str]) -> dic
     results = {}
     image = paddle.to_tensor(rng.standard_normal((batch, 3, 224, 224), dtype=np.float32))
     tokens = paddle.to_tensor(rng.standard_normal((batch, ENCODER["seq"], ENCODER["d_model"]), dtype=np.float32))
-    resnets = {"porter": porter.load(work / f"resnet50_paddle_b{batch}"), "hand": paddle.vision.models.resnet50()}
-    if (work / f"resnet50_x2paddle_b{batch}" / "x2paddle_code.py").is_file():
-        resnets["x2paddle"] = x2paddle_model(work / f"resnet50_x2paddle_b{batch}")
-    layer = paddle.nn.TransformerEncoderLayer(
-        ENCODER["d_model"], ENCODER["nhead"], ENCODER["dim_feedforward"], dropout=0.0
-    )
-    encoders = {
-        "porter": porter.load(work / f"encoder_paddle_b{batch}"),
-        "hand": paddle.nn.TransformerEncoder(layer, ENCODER["layers"]),
-    }
+    resnets, encoders = {}, {}
+    if "resnet50" in models:
+        resnets = {"porter": porter.load(work / f"resnet50_paddle_b{batch}"), "hand": paddle.vision.models.resnet50()}
+        if (work / f"resnet50_x2paddle_b{batch}" / "x2paddle_code.py").is_file():
+            resnets["x2paddle"] = x2paddle_model(work / f"resnet50_x2paddle_b{batch}")
+    if "encoder" in models:
+        layer = paddle.nn.TransformerEncoderLayer(
+            ENCODER["d_model"], ENCODER["nhead"], ENCODER["dim_feedforward"], dropout=0.0
+        )
+        encoders = {
+            "porter": porter.load(work / f"encoder_paddle_b{batch}"),
+            "hand": paddle.nn.TransformerEncoder(layer, ENCODER["layers"]),
+        }
     for model in [*resnets.values(), *encoders.values()]:
         model.eval()
     with paddle.no_grad():
@@ -142,14 +145,15 @@ def mindspore_worker(work: Path, batch: int, repeat: int, models: list[str]) -> 
         layer = mindspore.nn.TransformerEncoderLayer(
             ENCODER["d_model"], ENCODER["nhead"], ENCODER["dim_feedforward"], dropout=0.0, batch_first=True
         )
-        tasks = {
-            "resnet50": ({"porter": porter.load(work / f"resnet50_mindspore_b{batch}"), "hand": create_model("resnet50")}, image),
-            "encoder": ({"porter": porter.load(work / f"encoder_mindspore_b{batch}"),
-                         "hand": mindspore.nn.TransformerEncoder(layer, ENCODER["layers"])}, tokens),
+        tasks = {  # built only when timed
+            "resnet50": (lambda: {"porter": porter.load(work / f"resnet50_mindspore_b{batch}"), "hand": create_model("resnet50")}, image),
+            "encoder": (lambda layer=layer: {"porter": porter.load(work / f"encoder_mindspore_b{batch}"),
+                                             "hand": mindspore.nn.TransformerEncoder(layer, ENCODER["layers"])}, tokens),
         }  # fmt: skip
-        for task, (models_, x) in tasks.items():
+        for task, (build, x) in tasks.items():
             if task not in models:
                 continue
+            models_ = build()
             for model in models_.values():
                 model.set_train(False)
             results[f"{task} {label}"] = _interleaved(
@@ -198,15 +202,16 @@ def run(command: list[str], env: dict | None = None) -> str:
     return proc.stdout
 
 
-def prepare(work: Path, batch: int, x2paddle_path: str) -> None:
-    """Converts what the workers load (once per workdir): the zoo resnet50 and the torch encoder, both targets."""
+def prepare(work: Path, batch: int, x2paddle_path: str, models: list[str]) -> None:
+    """Converts what the workers load (once per workdir): the zoo resnet50 and the torch encoder, both targets
+    (only those of `models`)."""
     from convert_speed import materialize_zoo
     from x2paddle_compare import x2paddle_failure
 
     if batch not in (1, 8):
         raise SystemExit("--batch: 1 or 8 (the encoder's factories)")
     onnx_path = work / f"resnet50_b{batch}.onnx"
-    if not onnx_path.exists():
+    if "resnet50" in models and not onnx_path.exists():
         materialize_zoo("resnet50", onnx_path)
         positive_variances(onnx_path)
         if batch != 1:
@@ -215,10 +220,12 @@ def prepare(work: Path, batch: int, x2paddle_path: str) -> None:
     for target in ("paddle", "mindspore"):
         for name, source in (("resnet50", str(onnx_path)), ("encoder", factory)):
             out = work / f"{name}_{target}_b{batch}"
+            if name not in models:
+                continue
             if not (out / "model.py").is_file():
                 run([sys.executable, "-m", "porter.cli", "convert", source, "--to", target, "-o", str(out), "--force"])
     x2_out = work / f"resnet50_x2paddle_b{batch}"
-    if not (x2_out / "x2paddle_code.py").is_file():
+    if "resnet50" in models and not (x2_out / "x2paddle_code.py").is_file():
         failure = x2paddle_failure(onnx_path, x2_out, x2paddle_path)
         if failure:
             print(f"X2Paddle does not convert resnet50:\n{failure}")
@@ -241,7 +248,7 @@ def main() -> None:
         print("RESULT " + json.dumps(worker(work, args.batch, args.repeat, args.models.split(","))))
         return
     work.mkdir(parents=True, exist_ok=True)
-    prepare(work, args.batch, args.x2paddle_path)
+    prepare(work, args.batch, args.x2paddle_path, args.models.split(","))
     env = {**os.environ, "PYTHONPATH": args.benchdeps}
     print(f"batch {args.batch}, median of {args.repeat} interleaved rounds; load average {os.getloadavg()[0]:.1f}")
     print("| model | mode | porter (ms) | hand-written (ms) | porter / hand | X2Paddle (ms) | X2Paddle / hand |")

@@ -63,7 +63,7 @@ def pow_(n):
     """ops.pow with the exponent cast to the base's dtype"""
     legacy_broadcast(n)
     dtype = n.in_dtype(0)
-    exponent = scalar_literal(n, 1, 0) or n.x(1)
+    exponent = (dtype in FLOATS and scalar_literal(n, 1, 0)) or n.x(1)
     exponent = exponent if n.in_dtype(1) == dtype else f"ops.cast({exponent}, {n.dtype(dtype)})"
     return f"ops.pow({n.x(0)}, {exponent})"
 

@@ -72,7 +72,7 @@ def pow_(n):
     """paddle.pow with the exponent cast to the base's dtype"""
     legacy_broadcast(n)
     dtype = n.in_dtype(0)
-    base, exponent = n.x(0), scalar_literal(n, 1, 0) or n.x(1)
+    base, exponent = n.x(0), (dtype in FLOATS and scalar_literal(n, 1, 0)) or n.x(1)
     if n.in_dtype(1) != dtype:
         exponent = f"paddle.cast({exponent}, {n.dtype(dtype)})"
     if dtype in ("int32", "int64", "int8", "int16", "uint8"):

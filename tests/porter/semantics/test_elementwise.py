@@ -99,3 +99,22 @@ def test_a_scalar_constant_stays_a_tensor_where_a_literal_would_change_the_resul
         _, code = generate(build_model(case), target)
         assert "* 0.5" not in code and "* 0.1" not in code, code
         check(case, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_an_int64_scalar_constant_is_a_python_literal(target):
+    """Shape arithmetic (`seq - 1`): an int64 tensor with a Python int stays int64 in both frameworks."""
+    ints = np.array([[3, -4], [5, 7]], np.int64)
+    case = NodeCase("sub_int", "Sub", {"x": ints, "c": np.array([1], np.int64)}, consts=("c",))
+    _, code = generate(build_model(case), target)
+    assert "x - 1\n" in code or "x - 1)" in code, code
+    check(case, target)
+    power = NodeCase("pow_int", "Pow", {"x": ints, "c": np.int64(2)}, consts=("c",))
+    check(power, target)  # an integer power keeps its exact float64 path, the exponent a tensor
+
+
+def test_paddle_compares_with_a_python_literal():
+    case = NodeCase("eq_int", "Equal", {"x": np.array([1, 2, 1], np.int64), "c": np.int64(1)}, consts=("c",))
+    _, code = generate(build_model(case), "paddle")
+    assert "x == 1" in code, code
+    check(case, "paddle")
