@@ -9,6 +9,8 @@ Ray is an optional dependency (`pip install porter-convert[ray]`), imported only
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
 import tempfile
@@ -65,7 +67,12 @@ def run_on_ray(
         if address and working_dir is not None:
             runtime_env = {"working_dir": str(working_dir), "excludes": [".git", ".venv", ".porter-cache"]}
         local = {} if address else {"include_dashboard": False}  # options Ray refuses for an existing cluster
-        ray.init(address=address or None, runtime_env=runtime_env, log_to_driver=False, **local)
+        try:
+            # logging_level: Ray's start-up notices on stderr would bury the one-line error porter ends with
+            ray.init(address=address or None, runtime_env=runtime_env, log_to_driver=False, logging_level=logging.ERROR, **local)  # fmt: skip
+        except (ConnectionError, RuntimeError, ValueError) as exc:  # no cluster there, or a refused option
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise RayUnavailable(f"--ray {address or '(a local instance)'}: Ray did not start ({first})") from None
         started = True
     try:
         yield from _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_arg, env, ship)
@@ -99,16 +106,32 @@ def _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_
             chunk = group[start : start + size]
             ref = task.options(**options).remote(chunk, func_path, init_path, init_arg, env, timeout)
             pending[ref] = chunk
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            chunk = pending.pop(ref)
-            try:
-                outcomes = ray.get(ref)
-            except ray.exceptions.RayError as exc:  # the Ray worker or its node died: the chunk's items crashed
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-                outcomes = [Outcome(key, False, error=f"Ray task failed: {first}") for key, _ in chunk]
-            yield from outcomes
+    try:
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                chunk = pending.pop(ref)
+                try:
+                    outcomes = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # the Ray worker or its node died: the chunk's items crashed
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+                    outcomes = [Outcome(key, False, error=f"Ray task failed: {first}") for key, _ in chunk]
+                yield from outcomes
+    finally:
+        _cancel(ray, list(pending))
+
+
+def _cancel(ray, refs, timeout: float = 30.0) -> None:
+    """Stop the tasks still running when the caller stops early (an error, Ctrl-C, a closed generator), and
+    wait for them: a cancelled task's run_isolated kills its worker process, so nothing of this run (a
+    weights shard, say) is written after the caller has cleaned up."""
+    if not refs:
+        return
+    for ref in refs:
+        with contextlib.suppress(Exception):  # already finished, or its node is gone
+            ray.cancel(ref)
+    with contextlib.suppress(Exception):
+        ray.wait(refs, num_returns=len(refs), timeout=timeout)
 
 
 def _run_chunk(chunk, func_path, init_path, init_arg, env, timeout) -> list[Outcome]:
