@@ -286,7 +286,9 @@ def _writers(tasks, jobs: int, ray_address: str | None):
         return run_isolated(tasks, "porter.weights:write_shard", jobs=jobs, timeout=24 * 3600)
     from porter.check.ray_backend import run_on_ray  # Ray is optional: imported only when asked for
 
-    return run_on_ray(tasks, "porter.weights:write_shard", address=ray_address or None, chunk_size=1, timeout=24 * 3600)
+    # in the Ray workers themselves (no framework is loaded: numpy writes the files), so porter is imported
+    # once per Ray worker rather than once per shard
+    return run_on_ray(tasks, "porter.weights:write_shard", address=ray_address or None, chunk_size=1, isolated=False)
 
 
 def write_shard(payload) -> str:

@@ -10,6 +10,7 @@ Ray is an optional dependency (`pip install porter-convert[ray]`), imported only
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import math
 import os
@@ -48,6 +49,7 @@ def run_on_ray(
     env: dict | None = None,
     ship: tuple[str, ...] = (),
     working_dir: Path | None = None,
+    isolated: bool = True,
 ) -> Iterator[Outcome]:
     """Yield an Outcome per (key, payload), as run_isolated does, from Ray tasks.
 
@@ -56,6 +58,9 @@ def run_on_ray(
     working_dir, if given, is shipped to the cluster as the tasks' working directory.
     ship: payload keys naming local directories whose files travel with the task (a remote machine has
     no access to this one's temporary files).
+    isolated: False runs the function in the Ray worker itself (which Ray reuses, so its imports are paid
+    once per worker, not once per chunk): for functions that load no framework and need no per-item
+    timeout, such as writing weights files; a crash still fails only that task.
     """
     try:
         import ray
@@ -75,13 +80,15 @@ def run_on_ray(
             raise RayUnavailable(f"--ray {address or '(a local instance)'}: Ray did not start ({first})") from None
         started = True
     try:
-        yield from _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_arg, env, ship)
+        yield from _run(
+            ray, items, func_path, resources, chunk_size, timeout, (init_path, init_arg, env), ship, isolated
+        )
     finally:
         if started:
             ray.shutdown()
 
 
-def _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_arg, env, ship):
+def _run(ray, items, func_path, resources, chunk_size, timeout, worker, ship, isolated):
     available = ray.cluster_resources()
     groups: dict[tuple, list] = {}
     for key, payload in items:
@@ -104,7 +111,7 @@ def _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_
             options["resources"] = need
         for start in range(0, len(group), size):
             chunk = group[start : start + size]
-            ref = task.options(**options).remote(chunk, func_path, init_path, init_arg, env, timeout)
+            ref = task.options(**options).remote(chunk, func_path, *worker, timeout, isolated)
             pending[ref] = chunk
     try:
         while pending:
@@ -134,12 +141,16 @@ def _cancel(ray, refs, timeout: float = 30.0) -> None:
         ray.wait(refs, num_returns=len(refs), timeout=timeout)
 
 
-def _run_chunk(chunk, func_path, init_path, init_arg, env, timeout) -> list[Outcome]:
-    """Inside the Ray task: unpack shipped directories, then run the chunk in one isolated worker."""
+def _run_chunk(chunk, func_path, init_path, init_arg, env, timeout, isolated=True) -> list[Outcome]:
+    """Inside the Ray task: unpack shipped directories, then run the chunk in one isolated worker (or here)."""
     from porter.workers import run_isolated
 
     with tempfile.TemporaryDirectory(prefix="porter-ray-") as tmp:
         items = [(key, unpack_payload(payload, Path(tmp) / str(n))) for n, (key, payload) in enumerate(chunk)]
+        if not isolated:
+            module, name = func_path.rsplit(":", 1)
+            func = getattr(importlib.import_module(module), name)
+            return [Outcome(key, True, func(payload)) for key, payload in items]
         return list(
             run_isolated(items, func_path, jobs=1, timeout=timeout, init_path=init_path, init_arg=init_arg, env=env)
         )
