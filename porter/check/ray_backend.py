@@ -14,7 +14,9 @@ import importlib
 import logging
 import math
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -74,7 +76,7 @@ def run_on_ray(
         local = {} if address else {"include_dashboard": False}  # options Ray refuses for an existing cluster
         try:
             # logging_level: Ray's start-up notices on stderr would bury the one-line error porter ends with
-            ray.init(address=address or None, runtime_env=runtime_env, log_to_driver=False, logging_level=logging.ERROR, **local)  # fmt: skip
+            _init(ray, address=address or None, runtime_env=runtime_env, log_to_driver=False, logging_level=logging.ERROR, **local)  # fmt: skip
         except (ConnectionError, RuntimeError, ValueError) as exc:  # no cluster there, or a refused option
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
             raise RayUnavailable(f"--ray {address or '(a local instance)'}: Ray did not start ({first})") from None
@@ -86,6 +88,19 @@ def run_on_ray(
     finally:
         if started:
             ray.shutdown()
+
+
+def _init(ray, **options) -> None:
+    """ray.init, keeping the SIGTERM handler this process installed (porter's command line raises
+    KeyboardInterrupt, so a run unwinds: tasks cancelled, temporaries removed, "aborted"). Ray replaces it
+    with one that exits at once, and its driver then crashes in C++ with a stack dump, leaving partial outputs."""
+    own = threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGTERM))
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        ray.init(**options)
+    finally:
+        if own:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _run(ray, items, func_path, resources, chunk_size, timeout, worker, ship, isolated):

@@ -380,10 +380,10 @@ def test_an_unwritable_folder_is_one_line_exit_2(heavy_conversion):
     assert "permission denied" in proc.stderr and proc.stderr.count("\n") == 1 and "internal error" not in proc.stderr
 
 
-def _weights_interrupted(heavy_conversion, out, sig):
+def _weights_interrupted(heavy_conversion, out, sig, *options):
     proc = subprocess.Popen(
         [sys.executable, "-m", "porter.cli", "weights", str(heavy_conversion / "ft.safetensors"),
-         "--map", str(heavy_conversion / "out" / "report.json"), "-o", str(out), "--force"],
+         "--map", str(heavy_conversion / "out" / "report.json"), "-o", str(out), "--force", *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300
@@ -599,3 +599,13 @@ def test_without_ray_installed_weights_ray_is_a_usage_error(cnn, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 3 and "--ray needs Ray: pip install 'porter-convert[ray]'" in proc.stderr, proc.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_sigterm_while_ray_tasks_write_is_aborted_and_cleaned(heavy_conversion, tmp_path, local_ray):
+    # Ray's driver installs a SIGTERM handler that exits with a C++ stack dump: porter keeps its own, so the
+    # task is cancelled and waited for, and its temporary removed
+    out = _previous(tmp_path)
+    code, stderr = _weights_interrupted(heavy_conversion, out, signal.SIGTERM, "--ray", local_ray)
+    assert code == 2 and stderr.strip() == "aborted", stderr
+    assert out.read_bytes() == b"the previous weights"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tuned.npz"]
