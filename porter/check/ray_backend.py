@@ -145,8 +145,8 @@ def _run(ray, items, func_path, resources, chunk_size, timeout, worker, ship, is
 
 def _cancel(ray, refs, timeout: float = 30.0) -> None:
     """Stop the tasks still running when the caller stops early (an error, Ctrl-C, a closed generator), and
-    wait for them: a cancelled task's run_isolated kills its worker process, so nothing of this run (a
-    weights shard, say) is written after the caller has cleaned up."""
+    wait for them: Ray interrupts a cancelled task (KeyboardInterrupt), whose run_isolated then kills its
+    worker process, so nothing of this run (a weights shard, say) is written after the caller cleaned up."""
     if not refs:
         return
     for ref in refs:

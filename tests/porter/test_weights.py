@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -609,3 +610,31 @@ def test_sigterm_while_ray_tasks_write_is_aborted_and_cleaned(heavy_conversion, 
     assert code == 2 and stderr.strip() == "aborted", stderr
     assert out.read_bytes() == b"the previous weights"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tuned.npz"]
+
+
+_TORCH_SAVE = """
+import sys, numpy as np, torch
+with np.load(sys.argv[1]) as state:
+    torch.save({k: torch.from_numpy(state[k]) for k in state.files}, sys.argv[2])
+"""
+
+
+def test_state_dict_shards_for_a_ray_cluster_are_dumped_beside_the_output(cnn, tmp_path, local_ray):
+    # a cluster's nodes see -o's folder, not this machine's temporary one: the torch dumps go there, and go
+    state = load_checkpoint(cnn / "paddle.safetensors")
+    np.savez(tmp_path / "state.npz", **state)
+    subprocess.run([sys.executable, "-c", _TORCH_SAVE, tmp_path / "state.npz", tmp_path / "ft.pt"], check=True, timeout=300)  # fmt: skip
+    report = cnn / "paddle" / "report.json"
+    serial = convert_checkpoint(tmp_path / "ft.pt", report, tmp_path / "one" / "model.npz", max_shard_size=1500)
+    on_ray = convert_checkpoint(tmp_path / "ft.pt", report, tmp_path / "ray" / "model.npz", max_shard_size=1500, ray_address=local_ray)  # fmt: skip
+    assert on_ray["files"] == serial["files"]
+    assert sorted(p.name for p in (tmp_path / "ray").iterdir()) == sorted(serial["files"])  # the dumps are gone
+    from porter.weights import _dump_folder
+
+    with _dump_folder(tmp_path / "ft.pt", tmp_path / "ray" / "model.npz", local_ray) as dumps:
+        assert Path(dumps).parent == tmp_path / "ray" and Path(dumps).name.startswith(".model.npz.porter-")
+    with _dump_folder(cnn / "paddle-shards", tmp_path / "ray" / "model.npz", local_ray) as dumps:
+        assert Path(dumps).parent != tmp_path / "ray"  # safetensors shards are read where they are
+    for name in serial["files"]:
+        read = _members if name.endswith(".npz") else (lambda p: p.read_bytes())
+        assert read(tmp_path / "ray" / name) == read(tmp_path / "one" / name)
