@@ -7,7 +7,9 @@
 Models (ResNet-50: the onnx wheel's zoo resnet50 with real-sized random weights, bench/convert_speed.py):
 - Paddle process: porter's Paddle port of the zoo resnet50; paddle.vision.models.resnet50 (hand-written);
   X2Paddle 1.6's generated code for the same ONNX file (converted with the older onnx it needs, see
-  bench/x2paddle_compare.py); each eager and under paddle.jit.to_static(full_graph=True).
+  bench/x2paddle_compare.py); porter's port with `--linear-layout framework` (nn.Linear, [in, out]) beside
+  its default (paddle.compat.nn.Linear, torch's [out, in]); each eager, under
+  paddle.jit.to_static(full_graph=True) and in paddle.inference (jit.save, then a CPU Predictor).
 - MindSpore process: porter's MindSpore port against mindcv 0.3's resnet50, PYNATIVE_MODE and GRAPH_MODE.
 - Transformer encoder: torch.nn.TransformerEncoder (d_model 256, 4 heads, feed-forward 1024, 2 layers,
   sequence 64, batch_first) ported by porter, against paddle.nn.TransformerEncoder and
@@ -93,6 +95,25 @@ def paddle_worker(work: Path, batch: int, repeat: int, models: list[str]) -> dic
         spec = [paddle.static.InputSpec(shape, "float32")]
         return paddle.jit.to_static(model, input_spec=spec, full_graph=True)
 
+    def predictor(model, shape, folder: Path):
+        """paddle.inference, as a deployment runs it: the model saved by jit.save, then a CPU Predictor
+        with its default IR passes (what `porter convert --export inference` writes)."""
+        import paddle.inference as inference
+
+        paddle.jit.save(compiled(model, shape), str(folder / "model"))
+        config = inference.Config(*[str(p) for p in _saved_program(folder)])
+        config.disable_gpu()
+        run = inference.create_predictor(config)
+        feed = run.get_input_handle(run.get_input_names()[0])
+        fetch = run.get_output_handle(run.get_output_names()[0])
+
+        def call(x):
+            feed.copy_from_cpu(x.numpy())
+            run.run()
+            return fetch.copy_to_cpu()
+
+        return call
+
     rng = np.random.default_rng(0)
     results = {}
     image = paddle.to_tensor(rng.standard_normal((batch, 3, 224, 224), dtype=np.float32))
@@ -100,6 +121,7 @@ def paddle_worker(work: Path, batch: int, repeat: int, models: list[str]) -> dic
     resnets, encoders = {}, {}
     if "resnet50" in models:
         resnets = {"porter": porter.load(work / f"resnet50_paddle_b{batch}"), "hand": paddle.vision.models.resnet50()}
+        resnets["porter, framework layout"] = porter.load(work / f"resnet50_paddle_framework_b{batch}")
         if (work / f"resnet50_x2paddle_b{batch}" / "x2paddle_code.py").is_file():
             resnets["x2paddle"] = x2paddle_model(work / f"resnet50_x2paddle_b{batch}")
     if "encoder" in models:
@@ -109,6 +131,7 @@ def paddle_worker(work: Path, batch: int, repeat: int, models: list[str]) -> dic
         encoders = {
             "porter": porter.load(work / f"encoder_paddle_b{batch}"),
             "hand": paddle.nn.TransformerEncoder(layer, ENCODER["layers"]),
+            "porter, framework layout": porter.load(work / f"encoder_paddle_framework_b{batch}"),
         }
     for model in [*resnets.values(), *encoders.values()]:
         model.eval()
@@ -124,7 +147,16 @@ def paddle_worker(work: Path, batch: int, repeat: int, models: list[str]) -> dic
             results[f"{task} to_static"] = _interleaved(
                 {k: (lambda m=m, x=x: m(x).numpy()) for k, m in static.items()}, repeat
             )
+            saved = Path(tempfile.mkdtemp(prefix="inference-", dir=work))
+            runs = {k: predictor(m, list(x.shape), saved / str(i)) for i, (k, m) in enumerate(models_.items())}
+            results[f"{task} inference"] = _interleaved({k: (lambda r=r, x=x: r(x)) for k, r in runs.items()}, repeat)
     return results
+
+
+def _saved_program(folder: Path) -> tuple[Path, Path]:
+    """jit.save's program file (.json under PIR, .pdmodel before it) and its parameters."""
+    program = folder / "model.json"
+    return (program if program.exists() else folder / "model.pdmodel"), folder / "model.pdiparams"
 
 
 def mindspore_worker(work: Path, batch: int, repeat: int, models: list[str]) -> dict:
@@ -224,6 +256,11 @@ def prepare(work: Path, batch: int, x2paddle_path: str, models: list[str]) -> No
                 continue
             if not (out / "model.py").is_file():
                 run([sys.executable, "-m", "porter.cli", "convert", source, "--to", target, "-o", str(out), "--force"])
+    for name, source in (("resnet50", str(onnx_path)), ("encoder", factory)):
+        out = work / f"{name}_paddle_framework_b{batch}"
+        if name in models and not (out / "model.py").is_file():
+            command = [sys.executable, "-m", "porter.cli", "convert", source, "--to", "paddle", "-o", str(out)]
+            run([*command, "--force", "--linear-layout", "framework"])
     x2_out = work / f"resnet50_x2paddle_b{batch}"
     if "resnet50" in models and not (x2_out / "x2paddle_code.py").is_file():
         failure = x2paddle_failure(onnx_path, x2_out, x2paddle_path)
@@ -251,8 +288,9 @@ def main() -> None:
     prepare(work, args.batch, args.x2paddle_path, args.models.split(","))
     env = {**os.environ, "PYTHONPATH": args.benchdeps}
     print(f"batch {args.batch}, median of {args.repeat} interleaved rounds; load average {os.getloadavg()[0]:.1f}")
-    print("| model | mode | porter (ms) | hand-written (ms) | porter / hand | X2Paddle (ms) | X2Paddle / hand |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | mode | porter (ms) | hand-written (ms) | porter / hand | porter, framework layout / hand "
+          "| X2Paddle (ms) | X2Paddle / hand |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     for target in args.targets.split(","):
         out = run([sys.executable, __file__, "--worker", target, "--workdir", str(work), "--batch", str(args.batch),
                    "--repeat", str(args.repeat), "--models", args.models], env)  # fmt: skip
@@ -261,8 +299,10 @@ def main() -> None:
             task, mode = key.split(" ")
             x2 = times.get("x2paddle")
             x2_cells = f"{x2 * 1e3:.1f} | {x2 / times['hand']:.2f}" if x2 else "- | -"
+            framework = times.get("porter, framework layout")
+            framework_cell = f"{framework / times['hand']:.2f}" if framework else "-"
             print(f"| {task} ({target}) | {mode} | {times['porter'] * 1e3:.1f} | {times['hand'] * 1e3:.1f} | "
-                  f"{times['porter'] / times['hand']:.2f} | {x2_cells} |", flush=True)  # fmt: skip
+                  f"{times['porter'] / times['hand']:.2f} | {framework_cell} | {x2_cells} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

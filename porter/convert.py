@@ -44,12 +44,20 @@ class Result:
         return None if self.out_dir is None else self.out_dir / MODEL_FILE
 
 
-def lower_model(model: onnx.ModelProto, target: str, device: str = "cpu", roles: dict | None = None) -> Program:
+LINEAR_LAYOUTS = ("source", "framework")
+
+
+def lower_model(
+    model: onnx.ModelProto, target: str, device: str = "cpu", roles: dict | None = None, linear_layout: str = "source"
+) -> Program:
     """roles: a PyTorch source's {"parameters": [...], "buffers": {name: persistent}} (torch_source)."""
+    if linear_layout not in LINEAR_LAYOUTS:
+        raise PorterError(f"linear_layout {linear_layout!r}: use one of {', '.join(LINEAR_LAYOUTS)}")
     spec = _target_spec(target)
     class_name = _class_name(model)
     with optimized(model, spec.registry):
-        program = Lowering(model, spec, class_name, device=device, roles=roles).run()
+        program = Lowering(model, spec, class_name, device=device, roles=roles, linear_layout=linear_layout).run()
+    program.linear_layout = linear_layout
     program.device = device
     opset = {imp.domain or "ai.onnx": imp.version for imp in model.opset_import}.get("ai.onnx", "?")
     # the header names the model by its sanitized class name: no text from the file reaches the source raw
@@ -82,12 +90,20 @@ def to_onnx(source, *, example_inputs=None, dynamic=None, training: bool = False
 
 
 def generate(
-    source, target: str = "paddle", *, example_inputs=None, dynamic=None, device: str = "cpu", training: bool = False
+    source,
+    target: str = "paddle",
+    *,
+    example_inputs=None,
+    dynamic=None,
+    device: str = "cpu",
+    training: bool = False,
+    linear_layout: str = "source",
 ) -> tuple[Program, str]:
     """Convert in memory: (lowered program, model.py source). Nothing is written."""
     model, info = to_onnx(source, example_inputs=example_inputs, dynamic=dynamic, training=training)
     try:
-        program = lower_model(model, target, device, roles=info if "parameters" in info else None)
+        roles = info if "parameters" in info else None
+        program = lower_model(model, target, device, roles=roles, linear_layout=linear_layout)
     except UnsupportedOp as exc:
         _name_source_module(exc, model)
         raise
@@ -112,6 +128,7 @@ def convert(
     training: bool = False,
     plugins=(),
     max_shard_size: int | None = None,
+    linear_layout: str = "source",
 ) -> Result:
     """Convert `source` for `target` ("paddle" or "mindspore").
 
@@ -128,6 +145,11 @@ def convert(
     map (docs/plugins.md); they stay loaded for the process.
     max_shard_size: bytes; the weights are written as shards of at most this size plus an index json
     (model-00001-of-0000N.npz / .ckpt, model.npz.index.json), which load_model() follows.
+    linear_layout: "source" (default): a Linear layer holds its weight as the source does, so the port's
+    state_dict is a PyTorch checkpoint's (Paddle: paddle.compat.nn.Linear for [out, in]); "framework": the
+    framework's own layer and layout (Paddle: nn.Linear, [in, out], written transposed; report.json records
+    the transpose, which `porter weights` applies to a checkpoint), which Paddle's CPU inference runs faster
+    (bench/README.md). MindSpore's nn.Dense holds [out, in] either way.
     Writes OUT/model.py, the weights and report.json atomically when out_dir is given.
     """
     from porter import plugins as extensions
@@ -140,7 +162,13 @@ def convert(
         raise PorterError("an export needs an output directory")
     start = time.perf_counter()
     program, code = generate(
-        source, target, example_inputs=example_inputs, dynamic=dynamic, device=device, training=training
+        source,
+        target,
+        example_inputs=example_inputs,
+        dynamic=dynamic,
+        device=device,
+        training=training,
+        linear_layout=linear_layout,
     )
     label = os.fspath(source) if isinstance(source, str | os.PathLike) else type(source).__name__
     result = Result(
@@ -205,6 +233,7 @@ def write_program(
         "export": program.export_info,
         "eager_only": program.eager_only,
         "device": program.device,
+        "linear_layout": program.linear_layout,
         "values": program.value_map,
         "plugins": _plugins(),
     }

@@ -36,8 +36,10 @@ def _linear_layer(n, weight, onnx_out_in: bool, bias, bias_name) -> str:
     """A Linear layer for constant weight input 1, held in the source's layout; returns the layer's call.
 
     `onnx_out_in`: the ONNX tensor is [out, in] (Gemm transB=1). The source holds it transposed from that
-    when torch.onnx pre-transposed it (`n.source_holds_transposed`)."""
-    torch_layout = onnx_out_in != n.source_holds_transposed(1)
+    when torch.onnx pre-transposed it (`n.source_holds_transposed`). Under `--linear-layout framework` every
+    Linear is nn.Linear, [in, out]: Paddle's CPU inference fuses its matmul and bias, not the compat layer's
+    transposed matmul (bench/README.md)."""
+    torch_layout = onnx_out_in != n.source_holds_transposed(1) and n.linear_layout == "source"
     held = weight if onnx_out_in == torch_layout else weight.T  # a view: written out tile by tile
     in_features, out_features = (held.shape[1], held.shape[0]) if torch_layout else held.shape
     params, names = {"weight": held}, {"weight": n.input_source_name(1) or "weight"}

@@ -70,9 +70,21 @@ from porter.weights import MAX_SHARD_SIZE_OPTION
     is_flag=True,
     help="PyTorch sources: export in train mode so Dropout is kept, active under train()/set_train() as in the source.",
 )
+@click.option(
+    "--linear-layout",
+    type=click.Choice(["source", "framework"]),
+    default="source",
+    show_default=True,
+    help="source: Linear layers hold weights as the source does, so the port's state_dict is the PyTorch "
+    "checkpoint's (Paddle: paddle.compat.nn.Linear). framework: the framework's own layer and layout (Paddle: "
+    "nn.Linear, [in, out], written transposed; `porter weights` transposes a checkpoint to match), which "
+    "Paddle's CPU inference runs faster. MindSpore's nn.Dense is [out, in] either way.",
+)
 @MAX_SHARD_SIZE_OPTION
 @PLUGIN_OPTION
-def convert(source, target, out_dir, force, validate, seed, dynamic, export, device, training, max_shard_size):
+def convert(
+    source, target, out_dir, force, validate, seed, dynamic, export, device, training, linear_layout, max_shard_size
+):
     """Convert SOURCE into a standalone model for the target framework.
 
     \b
@@ -100,6 +112,7 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
                 device="ascend" if device == "npu" else device,
                 training=training,
                 max_shard_size=max_shard_size,
+                linear_layout=linear_layout,
             )
     except UnsupportedOp as exc:
         exc.next_step = _unsupported_next_step(exc, source, target)

@@ -232,6 +232,11 @@ class NodeContext:
         return trainable is None or self.input_source_name(i) in trainable
 
     @property
+    def linear_layout(self) -> str:
+        """ "source" (Linear layers hold weights in the source's layout) or "framework" (`--linear-layout`)."""
+        return self._low.linear_layout
+
+    @property
     def training_port(self) -> bool:
         """The source was exported in train mode for a port that trains (`porter convert --train`)."""
         return self._low.training_port

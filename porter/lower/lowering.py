@@ -56,8 +56,12 @@ class Lowering:
         keep_going: bool = False,
         device: str = "cpu",
         roles: dict | None = None,
+        linear_layout: str = "source",
     ):
         self.model = model
+        # "source": Linear layers hold their weights as the source holds them (a PyTorch checkpoint loads as
+        # it is); "framework": as the framework's own Linear does (paddle.nn.Linear's [in, out])
+        self.linear_layout = linear_layout
         # a PyTorch source says which tensors are trainable: everything else (buffers, constants the
         # exporter folded) is declared non-trainable; without it every float initializer is a parameter
         self.trainable = set(roles["parameters"]) if roles else None

@@ -60,6 +60,7 @@ class Program:
     source_model: object = None  # the ONNX ModelProto that was lowered
     eager_only: list[str] = field(default_factory=list)  # why the code must run eagerly (not compiled)
     device: str = "cpu"  # the device the mapping rows were chosen for
+    linear_layout: str = "source"  # how Linear layers hold their weights (`--linear-layout`)
     # ONNX value -> the local variable holding it in forward/construct (layerwise validation taps these)
     value_map: list[dict] = field(default_factory=list)
     # the source's module classes (porter.lower.structure.ClassDef), children before their parents; [] when flat

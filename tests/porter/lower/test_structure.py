@@ -186,6 +186,7 @@ with torch.no_grad():
         p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())) * 0.1)
     out = model(ids)
 np.savez(sys.argv[1], **{{k: v.numpy() for k, v in model.state_dict().items()}})
+torch.save(model.state_dict(), sys.argv[1] + ".pt")
 np.savez(sys.argv[2], ids=ids.numpy(), out=out.numpy())
 """
 _PADDLE_TUNED = """
@@ -211,6 +212,28 @@ def test_torchs_own_checkpoint_loads_into_the_paddle_port_as_it_is(tmp_path):
     proc = subprocess.run(torch_side, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     port_side = [sys.executable, "-c", _PADDLE_TUNED.format(path=str(out / "model.py")), str(state), str(io)]
+    proc = subprocess.run(port_side, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    error, scale = map(float, proc.stdout.split()[-2:])
+    tol = tolerance_for("float32")
+    assert error <= tol.atol + tol.rtol * scale, (error, scale)
+
+
+def test_a_framework_layout_port_takes_torchs_checkpoint_through_porter_weights(tmp_path):
+    """--linear-layout framework: nn.Linear holds [in, out]; `porter weights` transposes torch's own
+    fine-tuned checkpoint by report.json's map, and the port then gives torch's outputs."""
+    from porter.weights import convert_checkpoint
+
+    out = tmp_path / "out"
+    result = porter.convert(f"{FACTORIES}:tiny_encoder", "paddle", out, linear_layout="framework")
+    assert "nn.Linear(" in result.code and "compat" not in result.code, result.code
+    state, io = tmp_path / "state.npz", tmp_path / "io.npz"
+    torch_side = [sys.executable, "-c", _TORCH_TUNED.format(path=str(FACTORIES)), str(state), str(io)]
+    proc = subprocess.run(torch_side, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    tuned = tmp_path / "tuned.npz"
+    convert_checkpoint(tmp_path / "state.npz.pt", out / "report.json", tuned)
+    port_side = [sys.executable, "-c", _PADDLE_TUNED.format(path=str(out / "model.py")), str(tuned), str(io)]
     proc = subprocess.run(port_side, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     error, scale = map(float, proc.stdout.split()[-2:])
