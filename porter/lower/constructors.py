@@ -17,6 +17,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from porter.codegen.statements import Statement, canonical, render_expr
+from porter.lower.optional import align_optional
 from porter.naming import identifier
 
 if TYPE_CHECKING:  # structure imports this module
@@ -51,6 +52,9 @@ def merge_by_constructor(classes: list[ClassDef], root_init: list[Statement]) ->
     for _ in range(_MERGE_ROUNDS):
         renames: dict[str, tuple[str, list[ast.expr], list[str | None]]] = {}
         known = {c.name: c.init_params for c in classes if c.init_params}
+        # instances differing in an optional sub-module (an activation or an identity) call it unconditionally
+        while align_optional(classes, lambda c, known=known: _key(c, known)):
+            pass
         for members in _groups(classes, known):
             renames.update(_merge(members, known))
         if not renames:
@@ -96,20 +100,26 @@ def _groups(classes: list[ClassDef], known: dict[str, list[str]]) -> list[list[t
         if c.base is not None or c.init_params or not c.source_class:  # a layer subclass has its own sizes
             continue
         literals: list[tuple[ast.expr, str]] = []
-
-        def placeholder(node: ast.expr, name: str, found=literals) -> ast.expr:
-            found.append((node, name))
-            return ast.Name(id="_", ctx=ast.Load())
-
-        template = [_Literals(placeholder, known).visit(copy.deepcopy(s.tree)) for s in c.init_body]
-        key = (
-            c.source_class,
-            len(c.params),
-            tuple(ast.dump(t) for t in template),
-            canonical(c.forward_body, c.return_exprs, c.params),
-        )
-        groups.setdefault(key, []).append((c, literals))
+        groups.setdefault(_key(c, known, literals), []).append((c, literals))
     return [members for members in groups.values() if len(members) > 1]
+
+
+def _key(c: ClassDef, known: dict[str, list[str]], literals: list | None = None) -> tuple:
+    """What instances of one class share: the source class, the forward, and `__init__` up to its
+    constructor literals (collected into `literals`, with their argument names)."""
+    found = [] if literals is None else literals
+
+    def placeholder(node: ast.expr, name: str) -> ast.expr:
+        found.append((node, name))
+        return ast.Name(id="_", ctx=ast.Load())
+
+    template = [_Literals(placeholder, known).visit(copy.deepcopy(s.tree)) for s in c.init_body]
+    return (
+        c.source_class,
+        len(c.params),
+        tuple(ast.dump(t) for t in template),
+        canonical(c.forward_body, c.return_exprs, c.params),
+    )
 
 
 def _merge(members, known: dict[str, list[str]]) -> dict[str, tuple[str, list[ast.expr], list[str | None]]]:
@@ -212,7 +222,24 @@ class _Literals(ast.NodeTransformer):
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
             self.attr = target.attr
         self.parameter = is_parameter_declaration(node.value)
-        node.value = self.visit(node.value)
+        value = node.value
+        if isinstance(value, ast.Call) and len(value.args) == 1 and isinstance(value.args[0], ast.List):
+            # a module list: each member is a layer of its own (`layer.0`, `layer.1`), so the second conv's
+            # in_channels can be the first's out_channels
+            attr = self.attr
+            for index, member in enumerate(value.args[0].elts):
+                self.attr = f"{attr}.{index}"
+                value.args[0].elts[index] = self.visit(member)
+            self.attr = attr
+            return node
+        node.value = self.visit(value)
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.IfExp:
+        """`nn.ReLU() if True else nn.Identity()` (porter.lower.optional): the choice is a literal too."""
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant) and type(node.test.value) is bool:
+            node.test = self.replace(node.test, f"{self.attr}.{self.attr}")
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.Call:
