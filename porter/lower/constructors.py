@@ -16,8 +16,8 @@ import ast
 import copy
 from typing import TYPE_CHECKING
 
-from porter.codegen.statements import Statement, canonical, render_expr
-from porter.lower.optional import align_optional
+from porter.codegen.statements import Statement, render_expr
+from porter.lower.optional import align_optional, forward_key
 from porter.naming import identifier
 
 if TYPE_CHECKING:  # structure imports this module
@@ -118,7 +118,7 @@ def _key(c: ClassDef, known: dict[str, list[str]], literals: list | None = None)
         c.source_class,
         len(c.params),
         tuple(ast.dump(t) for t in template),
-        canonical(c.forward_body, c.return_exprs, c.params),
+        forward_key(c.forward_body, c.return_exprs, c.params),
     )
 
 
@@ -223,13 +223,14 @@ class _Literals(ast.NodeTransformer):
             self.attr = target.attr
         self.parameter = is_parameter_declaration(node.value)
         value = node.value
-        if isinstance(value, ast.Call) and len(value.args) == 1 and isinstance(value.args[0], ast.List):
+        members = value.args[0] if isinstance(value, ast.Call) and len(value.args) == 1 else None
+        if isinstance(members, ast.List) and members.elts and all(isinstance(e, ast.Call) for e in members.elts):
             # a module list: each member is a layer of its own (`layer.0`, `layer.1`), so the second conv's
             # in_channels can be the first's out_channels
             attr = self.attr
-            for index, member in enumerate(value.args[0].elts):
+            for index, member in enumerate(members.elts):
                 self.attr = f"{attr}.{index}"
-                value.args[0].elts[index] = self.visit(member)
+                members.elts[index] = self.visit(member)
             self.attr = attr
             return node
         node.value = self.visit(value)

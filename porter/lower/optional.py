@@ -21,7 +21,7 @@ import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from porter.codegen.statements import Statement, canonical, expression, is_self_attr, render_expr
+from porter.codegen.statements import Statement, expression, is_self_attr, render_expr, substitute_expr
 
 if TYPE_CHECKING:
     from porter.lower.structure import ClassDef
@@ -53,6 +53,20 @@ def align_optional(classes: list[ClassDef], key: Callable[[ClassDef], tuple]) ->
                     _apply(full, bare, site, plan)
                     return True
     return False
+
+
+def forward_key(body: list[Statement], returns: list[str], params: list[str]) -> tuple[str, ...]:
+    """The forward with its locals numbered in order of appearance (`x` and `hidden` are the same local) and
+    inlined again under those names: each class was inlined under its own names, and a longer name can keep
+    a value on a line of its own in one instance (`h = ...`) that another's shorter name inlined."""
+    from porter.lower.structure import inline_single_use  # structure imports this package's merge step
+
+    names = list(params) + [name for stmt in body for name in stmt.stores]
+    mapping = {name: f"v{i}" for i, name in enumerate(dict.fromkeys(names))}
+    lines = [stmt.substituted(mapping) for stmt in body]
+    outs = [substitute_expr(text, mapping) for text in returns]
+    inline_single_use(lines, outs)
+    return (*(stmt.render() for stmt in lines), "#", *outs)
 
 
 def _trees(c: ClassDef) -> list[ast.AST]:
@@ -104,12 +118,9 @@ def _choice(layer: str, chosen: bool) -> ast.expr:
 def _plan(full: ClassDef, bare: ClassDef, site, key) -> tuple | None:
     """(full's rewritten forward, its init, bare's init) when taking the site's call out of full's forward
     gives bare's forward and full's init without the sub-module is bare's; else None."""
-    from porter.lower.structure import inline_single_use  # structure imports this module's caller
-
     index, attr, layer = site
     lines, returns = _replace_call(full, index, lambda call: call.args[0])
-    inline_single_use(lines, returns)  # as bare's was inlined: its lines are shorter by the call
-    if canonical(lines, returns, full.params) != canonical(bare.forward_body, bare.return_exprs, bare.params):
+    if forward_key(lines, returns, full.params) != forward_key(bare.forward_body, bare.return_exprs, bare.params):
         return None
     self_call = lambda call: ast.Call(  # noqa: E731
         func=ast.Attribute(value=ast.Name(id="self", ctx=ast.Load()), attr=attr, ctx=ast.Load()),
