@@ -77,23 +77,60 @@ def _calls(trees: list[ast.AST]) -> list[ast.Call]:
     return [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Call)]
 
 
-def _sites(c: ClassDef) -> list[tuple[int, str, str | None]]:
-    """(index of the call among the forward's calls, the attribute that will hold the sub-module, the layer
-    to declare, None when it is declared already) for each call that could be an optional sub-module."""
+def _sites(c: ClassDef) -> list[tuple[int, str, str, str | None]]:
+    """(index of the call among the forward's calls, the attribute that holds the sub-module, its kind, the
+    layer to declare for an activation) for each call that could be an optional sub-module: an activation
+    function, a sub-module called once, or the calls of a whole module list one after the other (ConvNeXt's
+    downsampling layers, an empty nn.ModuleList in the stages that keep their size)."""
     declared = [s.attribute_target for s in c.init_body]
+    trees = _trees(c)
     sites = []
-    for index, call in enumerate(_calls(_trees(c))):
+    for index, call in enumerate(_calls(trees)):
         if len(call.args) != 1 or call.keywords or isinstance(call.args[0], ast.Starred):
             continue
         name = render_expr(call.func).rsplit(".", 1)[-1]
+        attr = _list_attr(call.func) if isinstance(call.func, ast.Subscript) else None
         if name in ACTIVATION_LAYERS and not is_self_attr(call.func) and "activation" not in declared:
-            sites.append((index, "activation", f"nn.{ACTIVATION_LAYERS[name]}()"))
+            sites.append((index, "activation", "activation", f"nn.{ACTIVATION_LAYERS[name]}()"))
         elif is_self_attr(call.func) and declared.count(call.func.attr) == 1:
-            uses = sum(1 for tree in _trees(c) for n in ast.walk(tree) if is_self_attr(n, call.func.attr))
+            uses = sum(1 for tree in trees for n in ast.walk(tree) if is_self_attr(n, call.func.attr))
             decl = c.init_body[declared.index(call.func.attr)]
             if uses == 1 and isinstance(decl.value, ast.Call):
-                sites.append((index, call.func.attr, None))
+                sites.append((index, call.func.attr, "module", None))
+        elif attr is not None and declared.count(attr) == 1 and _whole_list(c, call, attr, trees):
+            sites.append((index, attr, "list", None))
     return sites
+
+
+def _list_attr(node: ast.Subscript) -> str | None:
+    """`L` of `self.L[k]` with a literal k."""
+    if is_self_attr(node.value) and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int:
+        return node.value.attr
+    return None
+
+
+def _chain(call: ast.Call, attr: str) -> list[ast.Call]:
+    """The calls `self.L[k](self.L[k - 1](...))` from the outermost in."""
+    chain = []
+    while isinstance(call, ast.Call) and isinstance(call.func, ast.Subscript) and _list_attr(call.func) == attr:
+        chain.append(call)
+        if len(call.args) != 1 or call.keywords:
+            break
+        call = call.args[0]
+    return chain
+
+
+def _whole_list(c: ClassDef, call: ast.Call, attr: str, trees: list[ast.AST]) -> bool:
+    """The call is the last of a chain calling every member of the list once, in order, on a named value."""
+    decl = c.init_body[[s.attribute_target for s in c.init_body].index(attr)].value
+    if not (isinstance(decl, ast.Call) and len(decl.args) == 1 and isinstance(decl.args[0], ast.List)):
+        return False
+    chain = _chain(call, attr)
+    size = len(decl.args[0].elts)
+    if [link.func.slice.value for link in chain] != list(range(size - 1, -1, -1)):
+        return False
+    uses = sum(1 for tree in trees for n in ast.walk(tree) if is_self_attr(n, attr))
+    return uses == size and isinstance(chain[-1].args[0], ast.Name)
 
 
 def _replace_call(c: ClassDef, index: int, make: Callable[[ast.Call], ast.expr]) -> tuple[list, list]:
@@ -111,59 +148,100 @@ def _replace_call(c: ClassDef, index: int, make: Callable[[ast.Call], ast.expr])
     return [Statement(tree) for tree in trees[:n]], [render_expr(tree) for tree in trees[n:]]
 
 
-def _choice(layer: str, chosen: bool) -> ast.expr:
-    return ast.IfExp(test=ast.Constant(chosen), body=expression(layer), orelse=expression(_IDENTITY))
+def _innermost(call: ast.Call, attr: str) -> ast.Name:
+    return _chain(call, attr)[-1].args[0]
+
+
+def _looped(c: ClassDef, index: int, attr: str) -> tuple[list, list]:
+    """The forward with the list's chain of calls written as the source's loop over the list
+    (`for layer in self.downsampling_layer: features = layer(features)`), which an empty list skips."""
+    trees = _trees(c)
+    outer = _calls(trees)[index]
+    value = _innermost(outer, attr).id
+    names = {n.id for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    reads = sum(1 for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == value)
+    carried = value if reads == 1 else _fresh("hidden", names)  # the value itself, unless read again later
+    loop_var = _fresh(attr[:-1] if attr.endswith("s") else "layer", names | {carried})
+    at = next(i for i, tree in enumerate(trees) if any(n is outer for n in ast.walk(tree)))
+    lines, returns = _replace_call(c, index, lambda _call: ast.Name(id=carried, ctx=ast.Load()))
+    loop = Statement.parse(f"for {loop_var} in self.{attr}:\n    {carried} = {loop_var}({carried})")
+    if carried != value:
+        loop = [Statement.assign([carried], value), *loop]
+    at = min(at, len(lines))  # a chain in a return expression: the loop ends the body
+    return [*lines[:at], *loop, *lines[at:]], returns
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
+def _declared(kind: str, value: ast.expr, chosen: bool) -> ast.expr:
+    """The declaration holding the choice as a boolean literal: the sub-module or an identity, the list's
+    members or none."""
+    value = copy.deepcopy(value)
+    if kind == "list":
+        members = value.args[0]
+        value.args = [ast.IfExp(test=ast.Constant(chosen), body=members, orelse=ast.List(elts=[], ctx=ast.Load()))]
+        return value
+    return ast.IfExp(test=ast.Constant(chosen), body=value, orelse=expression(_IDENTITY))
 
 
 def _plan(full: ClassDef, bare: ClassDef, site, key) -> tuple | None:
-    """(full's rewritten forward, its init, bare's init) when taking the site's call out of full's forward
-    gives bare's forward and full's init without the sub-module is bare's; else None."""
-    index, attr, layer = site
-    lines, returns = _replace_call(full, index, lambda call: call.args[0])
+    """(full's rewritten forward, the declaration's position, its value in full) when taking the site's
+    call out of full's forward gives bare's forward and full's init without the sub-module is bare's."""
+    index, attr, kind, layer = site
+    if kind == "list":
+        lines, returns = _replace_call(full, index, lambda call: _innermost(call, attr))
+    else:
+        lines, returns = _replace_call(full, index, lambda call: call.args[0])
     if forward_key(lines, returns, full.params) != forward_key(bare.forward_body, bare.return_exprs, bare.params):
         return None
-    self_call = lambda call: ast.Call(  # noqa: E731
-        func=ast.Attribute(value=ast.Name(id="self", ctx=ast.Load()), attr=attr, ctx=ast.Load()),
-        args=call.args,
-        keywords=[],
-    )
-    forward = _replace_call(full, index, self_call)
-    if layer is not None:  # an activation: declared last, as the source declares it after the layers it follows
-        full_init = [*full.init_body, Statement.declare(attr, _choice(layer, True))]
-        bare_init = [*bare.init_body, Statement.declare(attr, _choice(layer, False))]
+    if kind == "list":
+        forward = _looped(full, index, attr)
+    else:
+        self_call = lambda call: ast.Call(  # noqa: E731
+            func=ast.Attribute(value=ast.Name(id="self", ctx=ast.Load()), attr=attr, ctx=ast.Load()),
+            args=call.args,
+            keywords=[],
+        )
+        forward = _replace_call(full, index, self_call)
+    if kind == "activation":  # declared last, as the source declares it after the layers it follows
+        at, value = len(full.init_body), expression(layer)
     else:
         at = [s.attribute_target for s in full.init_body].index(attr)
-        layer = render_expr(full.init_body[at].value)
-        full_init = [*full.init_body[:at], Statement.declare(attr, _choice(layer, True)), *full.init_body[at + 1 :]]
-        bare_init = [*bare.init_body[:at], Statement.declare(attr, _choice(layer, False)), *bare.init_body[at:]]
-    merged_full = copy.copy(full)
-    merged_full.init_body, (merged_full.forward_body, merged_full.return_exprs) = full_init, forward
-    merged_bare = copy.copy(bare)
-    merged_bare.init_body = bare_init
-    merged_bare.forward_body, merged_bare.return_exprs, merged_bare.params = forward[0], forward[1], full.params
+        value = full.init_body[at].value
+    merged_full = _rewritten(full, forward, at, kind, attr, value, True, full)
+    merged_bare = _rewritten(bare, forward, at, kind, attr, value, False, full)
     if key(merged_full) != key(merged_bare):  # the rest of __init__ differs beyond literals: two classes
         return None
-    return forward, full_init, bare_init
+    return forward, at, value
+
+
+def _rewritten(c: ClassDef, forward, at: int, kind: str, attr: str, value, chosen: bool, template) -> ClassDef:
+    """A copy of c with the template's forward and the declaration of the choice: its own declaration
+    where it has the sub-module (chosen), the template's otherwise."""
+    replaced = 1 if chosen and kind != "activation" else 0
+    own = c.init_body[at].value if replaced else value
+    init = [*c.init_body[:at], Statement.declare(attr, _declared(kind, own, chosen)), *c.init_body[at + replaced :]]
+    rewritten = copy.copy(c)
+    rewritten.init_body = init
+    rewritten.forward_body, rewritten.return_exprs = list(forward[0]), list(forward[1])
+    rewritten.params, rewritten.hints = list(template.params), dict(template.hints)
+    return rewritten
 
 
 def _apply(full: list[ClassDef], bare: list[ClassDef], site, plan) -> None:
     """Give every class of both groups the forward that calls the sub-module and the declaration of its
-    choice; the other declarations (their literals) stay each instance's own."""
-    index, attr, layer = site
+    choice; the other declarations (their literals) stay each instance's own; a bare instance declares the
+    template's sub-module, never built."""
+    _, attr, kind, _ = site
+    forward, at, value = plan
     template = full[0]
-    forward, full_init, bare_init = plan
-    for c in full:
-        if c is template:
-            c.init_body = full_init
-        else:
-            at = len(c.init_body) if layer is not None else [s.attribute_target for s in c.init_body].index(attr)
-            value = c.init_body[at].value if layer is None else expression(layer)
-            c.init_body = [*c.init_body[:at], Statement.declare(attr, _choice(render_expr(value), True)), *c.init_body[at + (layer is None) :]]  # fmt: skip
-        c.forward_body, c.return_exprs = list(forward[0]), list(forward[1])
-        c.params, c.hints = list(template.params), dict(template.hints)
-    declared = bare_init[len(bare[0].init_body) if layer is not None else [s.attribute_target for s in template.init_body].index(attr)]  # fmt: skip
-    for c in bare:
-        at = len(c.init_body) if layer is not None else [s.attribute_target for s in template.init_body].index(attr)
-        c.init_body = [*c.init_body[:at], declared, *c.init_body[at:]]
-        c.forward_body, c.return_exprs = list(forward[0]), list(forward[1])
-        c.params, c.hints = list(template.params), dict(template.hints)
+    for group, chosen in ((full, True), (bare, False)):
+        for c in group:
+            new = _rewritten(c, forward, at, kind, attr, value, chosen, template)
+            c.init_body, c.forward_body, c.return_exprs = new.init_body, new.forward_body, new.return_exprs
+            c.params, c.hints = new.params, new.hints

@@ -100,15 +100,21 @@ def _convert_and_validate(tmp_path, factory: str, target: str) -> str:
 @pytest.mark.parametrize("target", ["paddle", "mindspore"])
 def test_blocks_whose_widths_reach_a_parameter_shape_are_one_class(tmp_path, target):
     """ConvNeXt's blocks and DeepSeek's RMSNorms: the width is in a parameter's shape (and a depthwise conv's
-    groups, and a Linear's 4 * dim); one class each, as in the source."""
+    groups, and a Linear's 4 * dim); ConvNeXt's stages: downsampling layers or none. One class each, as in
+    the source."""
     code = _convert_and_validate(tmp_path, "two_widths", target)
     assert code.count("class Block(") == 1 and code.count("class RMSNorm(") == 1, code
     assert "class Block2" not in code and "class RMSNorm2" not in code
-    assert "Block(4, 4)" in code and "Block(8, 8)" in code, code
+    # each stage passes its width on to its block
+    assert "Stage(4, 4, downsampling_layer=False)" in code and "Stage(8, 8, downsampling_layer=True)" in code
+    assert "Block(in_channels, out_channels)" in code
     groups = {"paddle": "groups", "mindspore": "group"}[target]  # the depthwise conv's groups: its width too
     assert "4 * out_channels" in code and f"{groups}=out_channels" in code
     assert "RMSNorm(in_channels)" not in code and "def __init__(self, dim):" in code
-    assert code.count("class ") == 3  # Block, RMSNorm, TwoWidths
+    # the stage without downsampling holds an empty list, and the forward loops over it as the source does
+    assert code.count("class Stage(") == 1 and "for layer in self.downsampling_layer:" in code
+    assert "if downsampling_layer else [])" in code
+    assert code.count("class ") == 4  # Block, RMSNorm, Stage, TwoWidths
 
 
 @pytest.mark.parametrize("target", ["paddle", "mindspore"])

@@ -1,6 +1,7 @@
-"""Small torch modules shaped like the transformers classes whose instances differ (ConvNeXt's blocks of two
-widths, DeepSeek's RMSNorms of two widths, ResNet's conv layers with and without activation and its basic
-layers with and without a shortcut): `porter convert tests/porter/lower/torch_modules.py:NAME` sources."""
+"""Small torch modules shaped like the transformers classes whose instances differ: ConvNeXt's blocks of two
+widths and its stages with and without downsampling, DeepSeek's RMSNorms of two widths, ResNet's conv layers
+with and without activation and its basic layers with and without a shortcut. Sources for
+`porter convert tests/porter/lower/torch_modules.py:NAME`."""
 
 from __future__ import annotations
 
@@ -34,15 +35,32 @@ class Block(nn.Module):
         return x + h.permute(0, 3, 1, 2)
 
 
+class Stage(nn.Module):
+    """ConvNeXt's stage: downsampling layers where the width changes (an empty nn.ModuleList otherwise)."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        down = [nn.Conv2d(cin, cout, kernel_size=2, stride=2), nn.Conv2d(cout, cout, kernel_size=1)]
+        self.downsampling_layer = nn.ModuleList(down if cin != cout else [])
+        self.layers = nn.ModuleList([Block(cout)])
+
+    def forward(self, x):
+        for layer in self.downsampling_layer:
+            x = layer(x)
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
 class TwoWidths(nn.Module):
     def __init__(self):
         super().__init__()
-        self.first = Block(4)
-        self.down = nn.Conv2d(4, 8, kernel_size=2, stride=2)
-        self.second = Block(8)
+        self.stages = nn.ModuleList([Stage(4, 4), Stage(4, 8)])
 
     def forward(self, x):
-        return self.second(self.down(self.first(x)))
+        for stage in self.stages:
+            x = stage(x)
+        return x
 
 
 class ConvLayer(nn.Module):
