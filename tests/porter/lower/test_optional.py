@@ -43,3 +43,16 @@ def test_another_computation_keeps_the_classes_apart():
     # the same optional call, but the rest of __init__ differs beyond literals
     classes, _ = _merged(_layer("Layer", 8, "nn.functional.relu(self.fc(x))", "\nself.w = P()"), _layer("Layer2", 8, "self.fc(x)"))  # fmt: skip
     assert [c.name for c in classes] == ["Layer", "Layer2"]
+
+
+def test_a_module_list_called_whole_or_empty_is_looped_over():
+    """ConvNeXt's stages: downsampling layers where the width changes, an empty list elsewhere."""
+    down = "self.down = nn.LayerList([nn.Conv2D(4, 8, 2), nn.Conv2D(8, 8, 1)])\n"
+    full = ClassDef("Stage", Statement.parse(f"{down}self.fc = nn.Linear(8, 8)"), ["x"], [], ["self.fc(self.down[1](self.down[0](x)))"], source_class="Stage")  # fmt: skip
+    bare = ClassDef("Stage2", Statement.parse("self.fc = nn.Linear(4, 4)"), ["x"], [], ["self.fc(x)"], source_class="Stage")  # fmt: skip
+    classes, root = _merged(full, bare)
+    assert [c.name for c in classes] == ["Stage"]
+    assert render_all(classes[0].forward_body) == ["for layer in self.down:", "    x = layer(x)"]
+    assert classes[0].return_exprs == ["self.fc(x)"]
+    assert render_all(classes[0].init_body)[0].endswith("if down else [])")
+    assert root == ["self.m0 = Stage(8, 8, down=True)", "self.m1 = Stage(4, 4, down=False)"]
