@@ -4,10 +4,7 @@ group in porter.cli.app.
 Exit codes: 0 success, 1 parity failure, 2 conversion failure (unsupported op, bad input), 3 usage.
 """
 
-from porter.cli import check, conformance, convert, inspect, kernels, validate  # noqa: F401  (they register)
+from porter.cli import check, conformance, convert, inspect, kernels, validate, weights  # noqa: F401  (they register)
 from porter.cli.app import main
-from porter.weights import weights_command
-
-main.add_command(weights_command)
 
 __all__ = ["main"]
