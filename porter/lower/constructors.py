@@ -16,7 +16,8 @@ import ast
 import copy
 from typing import TYPE_CHECKING
 
-from porter.codegen.statements import Statement, canonical, render_expr
+from porter.codegen.statements import Statement, render_expr
+from porter.lower.optional import align_optional, forward_key
 from porter.naming import identifier
 
 if TYPE_CHECKING:  # structure imports this module
@@ -51,6 +52,9 @@ def merge_by_constructor(classes: list[ClassDef], root_init: list[Statement]) ->
     for _ in range(_MERGE_ROUNDS):
         renames: dict[str, tuple[str, list[ast.expr], list[str | None]]] = {}
         known = {c.name: c.init_params for c in classes if c.init_params}
+        # instances differing in an optional sub-module (an activation or an identity) call it unconditionally
+        while align_optional(classes, lambda c, known=known: _key(c, known)):
+            pass
         for members in _groups(classes, known):
             renames.update(_merge(members, known))
         if not renames:
@@ -96,20 +100,26 @@ def _groups(classes: list[ClassDef], known: dict[str, list[str]]) -> list[list[t
         if c.base is not None or c.init_params or not c.source_class:  # a layer subclass has its own sizes
             continue
         literals: list[tuple[ast.expr, str]] = []
-
-        def placeholder(node: ast.expr, name: str, found=literals) -> ast.expr:
-            found.append((node, name))
-            return ast.Name(id="_", ctx=ast.Load())
-
-        template = [_Literals(placeholder, known).visit(copy.deepcopy(s.tree)) for s in c.init_body]
-        key = (
-            c.source_class,
-            len(c.params),
-            tuple(ast.dump(t) for t in template),
-            canonical(c.forward_body, c.return_exprs, c.params),
-        )
-        groups.setdefault(key, []).append((c, literals))
+        groups.setdefault(_key(c, known, literals), []).append((c, literals))
     return [members for members in groups.values() if len(members) > 1]
+
+
+def _key(c: ClassDef, known: dict[str, list[str]], literals: list | None = None) -> tuple:
+    """What instances of one class share: the source class, the forward, and `__init__` up to its
+    constructor literals (collected into `literals`, with their argument names)."""
+    found = [] if literals is None else literals
+
+    def placeholder(node: ast.expr, name: str) -> ast.expr:
+        found.append((node, name))
+        return ast.Name(id="_", ctx=ast.Load())
+
+    template = [_Literals(placeholder, known).visit(copy.deepcopy(s.tree)) for s in c.init_body]
+    return (
+        c.source_class,
+        len(c.params),
+        tuple(ast.dump(t) for t in template),
+        forward_key(c.forward_body, c.return_exprs, c.params),
+    )
 
 
 def _merge(members, known: dict[str, list[str]]) -> dict[str, tuple[str, list[ast.expr], list[str | None]]]:
@@ -123,30 +133,39 @@ def _merge(members, known: dict[str, list[str]]) -> dict[str, tuple[str, list[as
     if not varying:
         return {}
     # a literal equal to another layer's varying one in every instance takes its argument (the nearest
-    # before it: a BatchNorm's num_features is the out_channels of the conv before it); one layer's own
-    # literals stay apart (a square conv keeps in_channels and out_channels)
-    same_as: dict[int, int] = {}
+    # before it: a BatchNorm's num_features is the out_channels of the conv before it), one that is a fixed
+    # multiple of it takes `4 * out_channels` (a ConvNeXt block's pwconv1); one layer's own sizes stay apart
+    # (a square conv keeps in_channels and out_channels), its keywords may not (a depthwise conv's groups)
+    values = [[node for node, _ in found] for _, found in members]
+    alias: dict[int, tuple[int, int]] = {}  # literal -> (the literal whose argument it takes, the factor)
     for k, i in enumerate(varying):
-        layer = literals[i][1].rsplit(".", 1)[0]
-        same_as[i] = next(
-            (
-                j
-                for j in reversed(varying[:k])
-                if same_as[j] == j and literals[j][1].rsplit(".", 1)[0] != layer and all(d[i] == d[j] for d in dumps)
-            ),
-            i,
-        )
-    own = [i for i in varying if same_as[i] == i]
+        layer, positional_here = literals[i][1].rsplit(".", 1)[0], _is_positional(literals[i][1])
+        for j in reversed(varying[:k]):
+            if j in alias or (literals[j][1].rsplit(".", 1)[0] == layer and positional_here):
+                continue
+            if all(d[i] == d[j] for d in dumps):
+                alias[i] = (j, 1)
+                break
+            factor = _factor([v[i] for v in values], [v[j] for v in values])
+            if factor and literals[j][1].rsplit(".", 1)[0] != layer:
+                alias[i] = (j, factor)
+                break
+    own = [i for i in varying if i not in alias]
     positional = [i for i in own if _is_positional(literals[i][1])]
     keyword = [i for i in own if i not in positional]
     order = positional + keyword
     names = dict(zip(order, _argument_names([literals[i][1] for i in order])))
-    by_position = {i: names[same_as[i]] for i in varying}
     counter = iter(range(len(literals)))
 
     def parameter(node: ast.expr, _name: str) -> ast.expr:
         index = next(counter)
-        return ast.Name(id=by_position[index], ctx=ast.Load()) if index in by_position else node
+        if index in names:
+            return ast.Name(id=names[index], ctx=ast.Load())
+        if index in alias:
+            j, factor = alias[index]
+            name = ast.Name(id=names[j], ctx=ast.Load())
+            return name if factor == 1 else ast.BinOp(left=ast.Constant(factor), op=ast.Mult(), right=name)
+        return node
 
     first.init_body = [
         Statement(ast.fix_missing_locations(_Literals(parameter, known).visit(copy.deepcopy(s.tree))))
@@ -157,10 +176,21 @@ def _merge(members, known: dict[str, list[str]]) -> dict[str, tuple[str, list[as
     return {c.name: (first.name, [found[i][0] for i in order], keywords) for c, found in members}
 
 
+def _factor(values: list[ast.expr], of: list[ast.expr]) -> int | None:
+    """The integer k > 1 with value == k * base in every instance, if there is one."""
+    pairs = [
+        (v.value, b.value) for v, b in zip(values, of) if isinstance(v, ast.Constant) and isinstance(b, ast.Constant)
+    ]
+    if len(pairs) != len(values) or not all(type(v) is int and type(b) is int and b > 0 for v, b in pairs):
+        return None
+    factors = {v // b if v % b == 0 else 0 for v, b in pairs}
+    return factors.pop() if len(factors) == 1 and min(factors) > 1 else None
+
+
 def _is_positional(slot: str) -> bool:
     """A literal the layer takes positionally (its sizes); `_Literals` names the others after their keyword."""
     argument = slot.rsplit(".", 1)[1]
-    return argument.startswith("arg") or any(argument in names for names in POSITIONAL_NAMES.values())
+    return argument.startswith(("arg", "dim")) or any(argument in names for names in POSITIONAL_NAMES.values())
 
 
 def _argument_names(slots: list[str]) -> list[str]:
@@ -185,17 +215,44 @@ class _Literals(ast.NodeTransformer):
         self.replace = replace
         self.known = known
         self.attr = "layer"
+        self.parameter = False
 
     def visit_Assign(self, node: ast.Assign) -> ast.Assign:
         target = node.targets[0] if len(node.targets) == 1 else None
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
             self.attr = target.attr
-        node.value = self.visit(node.value)
+        self.parameter = is_parameter_declaration(node.value)
+        value = node.value
+        members = value.args[0] if isinstance(value, ast.Call) and len(value.args) == 1 else None
+        if isinstance(members, ast.List) and members.elts and all(isinstance(e, ast.Call) for e in members.elts):
+            # a module list: each member is a layer of its own (`layer.0`, `layer.1`), so the second conv's
+            # in_channels can be the first's out_channels
+            attr = self.attr
+            for index, member in enumerate(members.elts):
+                self.attr = f"{attr}.{index}"
+                members.elts[index] = self.visit(member)
+            self.attr = attr
+            return node
+        node.value = self.visit(value)
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.IfExp:
+        """`nn.ReLU() if True else nn.Identity()` (porter.lower.optional): the choice is a literal too."""
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant) and type(node.test.value) is bool:
+            node.test = self.replace(node.test, f"{self.attr}.{self.attr}")
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.Call:
         self.generic_visit(node)
         layer = render_expr(node.func).rsplit(".", 1)[-1]
+        if self.parameter and node.args and _shape_literal(node.args[0]):
+            # a parameter's shape (`create_parameter([32], ...)`, `Parameter(ops.zeros([32], ...))`): each size
+            # on its own, so an RMSNorm's width is its constructor's argument, `[dim]`, as a hand port writes it
+            sizes = node.args[0].elts
+            slots = ["dim"] if len(sizes) == 1 else [f"dim{k}" for k in range(len(sizes))]
+            node.args[0].elts = [self.replace(e, f"{self.attr}.{slot}") for e, slot in zip(sizes, slots)]
+            return node
         if not (layer[:1].isupper() and isinstance(node.func, ast.Name | ast.Attribute)):
             return node  # a function (paddle.to_tensor), not a layer's constructor
         positional = POSITIONAL_NAMES.get(layer) or tuple(self.known.get(layer, ()))
@@ -209,6 +266,21 @@ class _Literals(ast.NodeTransformer):
             if keyword.arg and _literal(keyword.value):
                 keyword.value = self.replace(keyword.value, f"{self.attr}.{keyword.arg}")
         return node
+
+
+def is_parameter_declaration(value: ast.expr) -> bool:
+    """A bare parameter (Paddle's `self.create_parameter(...)`, MindSpore's `mindspore.Parameter(...)`), not a
+    layer."""
+    text = render_expr(value)
+    return "create_parameter" in text or "Parameter(" in text
+
+
+def _shape_literal(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.List | ast.Tuple)
+        and bool(node.elts)
+        and all(isinstance(e, ast.Constant) and type(e.value) is int and e.value >= 0 for e in node.elts)
+    )
 
 
 def _literal(node: ast.expr) -> bool:

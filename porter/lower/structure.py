@@ -28,7 +28,7 @@ from porter.codegen.statements import (
     substitute_expr,
 )
 from porter.graphs import node_reads
-from porter.lower.constructors import POSITIONAL_NAMES, class_base_name, merge_by_constructor
+from porter.lower.constructors import POSITIONAL_NAMES, class_base_name, is_parameter_declaration, merge_by_constructor
 from porter.lower.hierarchy import Scope, build_module_tree, common_ancestor
 from porter.lower.lowering import Lowering
 from porter.lower.program import ScopeState
@@ -367,7 +367,7 @@ def _single_layer(state: ScopeState, returns: list[str]) -> tuple[str, str, str]
     if attr is None or not isinstance(decl.value, ast.Call):
         return None
     ctor = render_expr(decl.value)
-    if "create_parameter" in ctor or "Parameter(" in ctor:  # a bare parameter, not a layer
+    if is_parameter_declaration(decl.value):  # a bare parameter, not a layer
         return None
     body = state.forward_body
     if not body:

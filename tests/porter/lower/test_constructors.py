@@ -1,6 +1,8 @@
 """porter.lower.constructors: instances of one source class that differ only in constructor literals are one
 class taking them as arguments."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
@@ -79,3 +81,50 @@ def test_blocks_of_two_widths_are_one_class_and_compute_the_source(target):
     assert "Block(8, 16)" in result.code and "Block(16, 4)" in result.code
     assert {row["target"] for row in result.param_map} == {f"blocks.{i}.fc.{p}" for i in (0, 1) for p in ("weight", "bias")}  # fmt: skip
     assert_matches_onnxruntime(model, target, (3, 8))
+
+
+TORCH_MODULES = Path(__file__).parent / "torch_modules.py"
+
+
+def _convert_and_validate(tmp_path, factory: str, target: str) -> str:
+    """model.py of the port of a torch module, after checking its outputs against torch's."""
+    from porter.validators.validate import validate
+
+    out = tmp_path / "out"
+    porter.convert(f"{TORCH_MODULES}:{factory}", target, out, dynamic=["batch"])
+    report = validate(out)
+    assert report["passed"], report
+    return (out / "model.py").read_text()
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_blocks_whose_widths_reach_a_parameter_shape_are_one_class(tmp_path, target):
+    """ConvNeXt's blocks and DeepSeek's RMSNorms: the width is in a parameter's shape (and a depthwise conv's
+    groups, and a Linear's 4 * dim); ConvNeXt's stages: downsampling layers or none. One class each, as in
+    the source."""
+    code = _convert_and_validate(tmp_path, "two_widths", target)
+    assert code.count("class Block(") == 1 and code.count("class RMSNorm(") == 1, code
+    assert "class Block2" not in code and "class RMSNorm2" not in code
+    # each stage passes its width on to its block
+    assert "Stage(4, 4, downsampling_layer=False)" in code and "Stage(8, 8, downsampling_layer=True)" in code
+    assert "Block(in_channels, out_channels)" in code
+    groups = {"paddle": "groups", "mindspore": "group"}[target]  # the depthwise conv's groups: its width too
+    assert "4 * out_channels" in code and f"{groups}=out_channels" in code
+    assert "RMSNorm(in_channels)" not in code and "def __init__(self, dim):" in code
+    # the stage without downsampling holds an empty list, and the forward loops over it as the source does
+    assert code.count("class Stage(") == 1 and "for layer in self.downsampling_layer:" in code
+    assert "if downsampling_layer else [])" in code
+    assert code.count("class ") == 4  # Block, RMSNorm, Stage, TwoWidths
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_an_optional_activation_and_shortcut_are_constructor_choices(tmp_path, target):
+    """ResNet: a conv layer without activation and a basic layer without shortcut hold nn.Identity() in the
+    source; the port is one class each, whose forward calls the sub-module unconditionally."""
+    code = _convert_and_validate(tmp_path, "tiny_resnet", target)
+    for name in ("ConvLayer", "BasicLayer", "ShortCut", "TinyResNet"):
+        assert code.count(f"class {name}(") == 1, code
+    assert code.count("class ") == 4, code
+    assert "self.activation = nn.ReLU() if activation else nn.Identity()" in code
+    assert "self.shortcut = ShortCut() if shortcut else nn.Identity()" in code
+    assert "activation=False" in code and "shortcut=False" in code and "shortcut=True" in code

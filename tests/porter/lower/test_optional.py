@@ -1,0 +1,58 @@
+"""porter.lower.optional: instances differing only in an optional sub-module (an identity in some) are one
+class whose constructor takes the choice; any other difference keeps them apart."""
+
+from porter.codegen.statements import Statement, render_all
+from porter.lower.constructors import merge_by_constructor
+from porter.lower.structure import ClassDef
+
+
+def _layer(name: str, width: int, returns: str, extra: str = "") -> ClassDef:
+    init = Statement.parse(f"self.fc = nn.Linear({width}, {width}){extra}")
+    return ClassDef(name, init, ["x"], [], [returns], source_class="Layer")
+
+
+def _merged(*classes: ClassDef) -> tuple[list[ClassDef], list[str]]:
+    classes = list(classes)
+    root = Statement.parse("\n".join(f"self.m{i} = {c.name}()" for i, c in enumerate(classes)))
+    merge_by_constructor(classes, root)
+    return classes, render_all(root)
+
+
+def test_an_activation_in_some_instances_is_a_constructor_choice():
+    classes, root = _merged(_layer("Layer", 8, "nn.functional.relu(self.fc(x))"), _layer("Layer2", 16, "self.fc(x)"))
+    assert [c.name for c in classes] == ["Layer"]
+    assert render_all(classes[0].init_body)[-1] == "self.activation = nn.ReLU() if activation else nn.Identity()"
+    assert classes[0].return_exprs == ["self.activation(self.fc(x))"]
+    assert root == ["self.m0 = Layer(8, 8, activation=True)", "self.m1 = Layer(16, 16, activation=False)"]
+
+
+def test_a_sub_module_in_some_instances_is_a_constructor_choice():
+    with_shortcut = _layer("Layer", 8, "self.fc(x) + self.shortcut(x)", "\nself.shortcut = ShortCut()")
+    classes, root = _merged(with_shortcut, _layer("Layer2", 8, "self.fc(x) + x"))
+    assert [c.name for c in classes] == ["Layer"]
+    assert "self.shortcut = ShortCut() if shortcut else nn.Identity()" in render_all(classes[0].init_body)
+    assert root == ["self.m0 = Layer(shortcut=True)", "self.m1 = Layer(shortcut=False)"]
+
+
+def test_another_computation_keeps_the_classes_apart():
+    # relu against sigmoid, and an activation against another place in the forward: not one optional call
+    classes, _ = _merged(_layer("Layer", 8, "nn.functional.relu(self.fc(x))"), _layer("Layer2", 8, "nn.functional.sigmoid(self.fc(x))"))  # fmt: skip
+    assert [c.name for c in classes] == ["Layer", "Layer2"]
+    classes, _ = _merged(_layer("Layer", 8, "nn.functional.relu(self.fc(x)) * 2"), _layer("Layer2", 8, "self.fc(x)"))
+    assert [c.name for c in classes] == ["Layer", "Layer2"]
+    # the same optional call, but the rest of __init__ differs beyond literals
+    classes, _ = _merged(_layer("Layer", 8, "nn.functional.relu(self.fc(x))", "\nself.w = P()"), _layer("Layer2", 8, "self.fc(x)"))  # fmt: skip
+    assert [c.name for c in classes] == ["Layer", "Layer2"]
+
+
+def test_a_module_list_called_whole_or_empty_is_looped_over():
+    """ConvNeXt's stages: downsampling layers where the width changes, an empty list elsewhere."""
+    down = "self.down = nn.LayerList([nn.Conv2D(4, 8, 2), nn.Conv2D(8, 8, 1)])\n"
+    full = ClassDef("Stage", Statement.parse(f"{down}self.fc = nn.Linear(8, 8)"), ["x"], [], ["self.fc(self.down[1](self.down[0](x)))"], source_class="Stage")  # fmt: skip
+    bare = ClassDef("Stage2", Statement.parse("self.fc = nn.Linear(4, 4)"), ["x"], [], ["self.fc(x)"], source_class="Stage")  # fmt: skip
+    classes, root = _merged(full, bare)
+    assert [c.name for c in classes] == ["Stage"]
+    assert render_all(classes[0].forward_body) == ["for layer in self.down:", "    x = layer(x)"]
+    assert classes[0].return_exprs == ["self.fc(x)"]
+    assert render_all(classes[0].init_body)[0].endswith("if down else [])")
+    assert root == ["self.m0 = Stage(8, 8, down=True)", "self.m1 = Stage(4, 4, down=False)"]
