@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from porter.cli.app import main
+from porter.cli.options import MAX_SHARD_SIZE_OPTION
 from porter.cli.shared import (
     PLUGIN_DOCS,
     PLUGIN_OPTION,
@@ -17,13 +18,11 @@ from porter.cli.shared import (
     dynamic_axes,
     out_console,
 )
-from porter.cli.validate import emit_validation
 from porter.errors import (
     EXIT_OK,
     UnsupportedOp,
 )
 from porter.text import markup, plain
-from porter.weights import MAX_SHARD_SIZE_OPTION
 
 
 @main.command()
@@ -113,6 +112,7 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
             highlight=False,
         )
     if validate:
+        from porter.cli.validate import emit_validation
         from porter.validators.validate import validate as run_validation
 
         against = None if (out_dir / "source.onnx").exists() else source  # PyTorch sources: PyTorch itself
