@@ -17,6 +17,7 @@ from porter.cli.shared import (
     console,
     dynamic_axes,
     out_console,
+    status,
 )
 from porter.errors import (
     EXIT_OK,
@@ -88,7 +89,7 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
             f"{export} is not a {target} export; use --export {offered} with --to {target}", param_hint="--export"
         )
     try:
-        with console.status(markup(f"converting {source} for {target} ...")):
+        with status(markup(f"converting {source} for {target} ...")):
             result = do_convert(
                 source,
                 target,
@@ -116,9 +117,9 @@ def convert(source, target, out_dir, force, validate, seed, dynamic, export, dev
         from porter.validators.validate import validate as run_validation
 
         against = None if (out_dir / "source.onnx").exists() else source  # PyTorch sources: PyTorch itself
-        with console.status("validating ...") as status:
+        with console.status("validating ...") as shown:
             report = run_validation(
-                out_dir, against, seed=seed, device=device, progress=lambda m: status.update(markup(m))
+                out_dir, against, seed=seed, device=device, progress=lambda m: shown.update(markup(m))
             )
         return emit_validation(report, None, None)
     return EXIT_OK
