@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="keep the zoo models and outputs here (default: a temp dir)")
     parser.add_argument("--baseline", help="another checkout's python: its porter runs the same commands alongside")
     args = parser.parse_args()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="startup_time_"))
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="startup_time_"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     zoo = args.zoo.split(",")
     for name in zoo:
@@ -61,6 +61,9 @@ def main() -> None:
         commands[f"porter convert tiny_cnn{suffix}"] = _convert(python, ROOT / "examples" / "tiny_cnn.onnx", out)
         for name in zoo:
             commands[f"porter convert {name}{suffix}"] = _convert(python, workdir / f"{name}.onnx", out)
+    # outside the checkout: `python -m` puts the working directory first on sys.path, where this checkout's
+    # porter would shadow the baseline's
+    os.chdir(workdir)
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.repeat):
         for name, command in commands.items():
