@@ -34,7 +34,8 @@ FOLD_OUTPUT_LIMIT = 1 << 22  # a folded output bigger than this stays a run-time
 
 
 def fold_node(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> list[np.ndarray] | None:
-    """Run one node with onnx.reference on constant inputs; None when it cannot be evaluated."""
+    """One node's outputs on constant inputs, as onnx.reference computes them (numpy directly for the forms in
+    porter/numpy_folds.py, onnx.reference itself for the rest); None when it cannot be evaluated."""
     quick = _numpy_fold(node, arrays, opsets)
     if quick is not None:
         return [quick]
@@ -60,6 +61,7 @@ _INT_ATTRIBUTES = (onnx.AttributeProto.INT, onnx.AttributeProto.INTS)
 
 
 def _reference_fold(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> list[np.ndarray] | None:
+    """The node alone in a model, run by onnx.reference (imported here, on the first fold that needs it)."""
     import warnings
 
     from onnx.reference import ReferenceEvaluator
