@@ -1,7 +1,8 @@
 """Runtime of porter's generated models against each framework's hand-written ones, same process (issue 16).
 
     python bench/generated_runtime.py [--batch 1] [--repeat 20] [--workdir DIR] [--targets paddle,mindspore]
-    python bench/generated_runtime.py --gather-check [--repeat 15] [--workdir DIR]   # the encoder diagnosis
+                                      [--models resnet50,encoder]
+    python bench/paddle_kernel_costs.py     # the Paddle encoder's measured causes, kernel by kernel
 
 Models (ResNet-50: the onnx wheel's zoo resnet50 with real-sized random weights, bench/convert_speed.py):
 - Paddle process: porter's Paddle port of the zoo resnet50; paddle.vision.models.resnet50 (hand-written);
@@ -72,7 +73,7 @@ def _interleaved(fns: dict, repeat: int, warmup: int = 2) -> dict:
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def paddle_worker(work: Path, batch: int, repeat: int) -> dict:
+def paddle_worker(work: Path, batch: int, repeat: int, models: list[str]) -> dict:
     import importlib.util
 
     import numpy as np
@@ -96,80 +97,37 @@ def paddle_worker(work: Path, batch: int, repeat: int) -> dict:
     results = {}
     image = paddle.to_tensor(rng.standard_normal((batch, 3, 224, 224), dtype=np.float32))
     tokens = paddle.to_tensor(rng.standard_normal((batch, ENCODER["seq"], ENCODER["d_model"]), dtype=np.float32))
-    resnets = {"porter": porter.load(work / f"resnet50_paddle_b{batch}"), "hand": paddle.vision.models.resnet50()}
-    if (work / f"resnet50_x2paddle_b{batch}" / "x2paddle_code.py").is_file():
-        resnets["x2paddle"] = x2paddle_model(work / f"resnet50_x2paddle_b{batch}")
-    layer = paddle.nn.TransformerEncoderLayer(
-        ENCODER["d_model"], ENCODER["nhead"], ENCODER["dim_feedforward"], dropout=0.0
-    )
-    encoders = {
-        "porter": porter.load(work / f"encoder_paddle_b{batch}"),
-        "hand": paddle.nn.TransformerEncoder(layer, ENCODER["layers"]),
-    }
+    resnets, encoders = {}, {}
+    if "resnet50" in models:
+        resnets = {"porter": porter.load(work / f"resnet50_paddle_b{batch}"), "hand": paddle.vision.models.resnet50()}
+        if (work / f"resnet50_x2paddle_b{batch}" / "x2paddle_code.py").is_file():
+            resnets["x2paddle"] = x2paddle_model(work / f"resnet50_x2paddle_b{batch}")
+    if "encoder" in models:
+        layer = paddle.nn.TransformerEncoderLayer(
+            ENCODER["d_model"], ENCODER["nhead"], ENCODER["dim_feedforward"], dropout=0.0
+        )
+        encoders = {
+            "porter": porter.load(work / f"encoder_paddle_b{batch}"),
+            "hand": paddle.nn.TransformerEncoder(layer, ENCODER["layers"]),
+        }
     for model in [*resnets.values(), *encoders.values()]:
         model.eval()
     with paddle.no_grad():
-        for task, models, x in (("resnet50", resnets, image), ("encoder", encoders, tokens)):
+        for task, models_, x in (("resnet50", resnets, image), ("encoder", encoders, tokens)):
+            if task not in models:
+                continue
             # .numpy() waits for the result.
             results[f"{task} eager"] = _interleaved(
-                {k: (lambda m=m, x=x: m(x).numpy()) for k, m in models.items()}, repeat
+                {k: (lambda m=m, x=x: m(x).numpy()) for k, m in models_.items()}, repeat
             )
-            static = {k: compiled(m, list(x.shape)) for k, m in models.items()}
+            static = {k: compiled(m, list(x.shape)) for k, m in models_.items()}
             results[f"{task} to_static"] = _interleaved(
                 {k: (lambda m=m, x=x: m(x).numpy()) for k, m in static.items()}, repeat
             )
     return results
 
 
-def encoder_gather_check(work: Path, batch: int, repeat: int) -> dict:
-    """The Paddle encoder's diagnosis: porter's port as generated, the same module with its `_gather` helper
-    swapped for basic indexing (q/k/v are picked from the packed projection by a scalar index on axis 0),
-    and paddle.nn.TransformerEncoder, interleaved; plus Python calls per forward (cProfile)."""
-    import cProfile
-    import pstats
-
-    import numpy as np
-    import paddle
-
-    from porter.loading import import_generated
-
-    out = work / f"encoder_paddle_b{batch}"
-    module = import_generated(out)
-    generated_gather = module._gather
-    ported = module.load_model(out)
-    layer = paddle.nn.TransformerEncoderLayer(
-        ENCODER["d_model"], ENCODER["nhead"], ENCODER["dim_feedforward"], dropout=0.0
-    )
-    hand = paddle.nn.TransformerEncoder(layer, ENCODER["layers"])
-    hand.eval()
-    x = paddle.to_tensor(
-        np.random.default_rng(0).standard_normal((batch, ENCODER["seq"], ENCODER["d_model"]), dtype=np.float32)
-    )
-
-    def run(gather):
-        module._gather = gather
-        return ported(x).numpy()
-
-    def indexed(tensor, index, axis):
-        return tensor[int(index)] if axis == 0 and index.ndim == 0 else generated_gather(tensor, index, axis)
-
-    fns = {
-        "porter": lambda: run(generated_gather),
-        "porter, x[i]": lambda: run(indexed),
-        "hand": lambda: hand(x).numpy(),
-    }
-    with paddle.no_grad():
-        result = {"max diff": float(np.abs(run(generated_gather) - run(indexed)).max())}
-        result.update(_interleaved(fns, repeat))
-        for name in ("porter", "hand"):
-            profile = cProfile.Profile()
-            profile.runcall(lambda fn=fns[name]: [fn() for _ in range(10)])
-            result[f"{name} Python calls per forward"] = pstats.Stats(profile).total_calls // 10
-    module._gather = generated_gather
-    return result
-
-
-def mindspore_worker(work: Path, batch: int, repeat: int) -> dict:
+def mindspore_worker(work: Path, batch: int, repeat: int, models: list[str]) -> dict:
     import mindspore
     import numpy as np
 
@@ -187,16 +145,19 @@ def mindspore_worker(work: Path, batch: int, repeat: int) -> dict:
         layer = mindspore.nn.TransformerEncoderLayer(
             ENCODER["d_model"], ENCODER["nhead"], ENCODER["dim_feedforward"], dropout=0.0, batch_first=True
         )
-        tasks = {
-            "resnet50": ({"porter": porter.load(work / f"resnet50_mindspore_b{batch}"), "hand": create_model("resnet50")}, image),
-            "encoder": ({"porter": porter.load(work / f"encoder_mindspore_b{batch}"),
-                         "hand": mindspore.nn.TransformerEncoder(layer, ENCODER["layers"])}, tokens),
+        tasks = {  # built only when timed
+            "resnet50": (lambda: {"porter": porter.load(work / f"resnet50_mindspore_b{batch}"), "hand": create_model("resnet50")}, image),
+            "encoder": (lambda layer=layer: {"porter": porter.load(work / f"encoder_mindspore_b{batch}"),
+                                             "hand": mindspore.nn.TransformerEncoder(layer, ENCODER["layers"])}, tokens),
         }  # fmt: skip
-        for task, (models, x) in tasks.items():
-            for model in models.values():
+        for task, (build, x) in tasks.items():
+            if task not in models:
+                continue
+            models_ = build()
+            for model in models_.values():
                 model.set_train(False)
             results[f"{task} {label}"] = _interleaved(
-                {k: (lambda m=m, x=x: m(x).asnumpy()) for k, m in models.items()}, repeat
+                {k: (lambda m=m, x=x: m(x).asnumpy()) for k, m in models_.items()}, repeat
             )
     return results
 
@@ -241,15 +202,16 @@ def run(command: list[str], env: dict | None = None) -> str:
     return proc.stdout
 
 
-def prepare(work: Path, batch: int, x2paddle_path: str) -> None:
-    """Converts what the workers load (once per workdir): the zoo resnet50 and the torch encoder, both targets."""
+def prepare(work: Path, batch: int, x2paddle_path: str, models: list[str]) -> None:
+    """Converts what the workers load (once per workdir): the zoo resnet50 and the torch encoder, both targets
+    (only those of `models`)."""
     from convert_speed import materialize_zoo
     from x2paddle_compare import x2paddle_failure
 
     if batch not in (1, 8):
         raise SystemExit("--batch: 1 or 8 (the encoder's factories)")
     onnx_path = work / f"resnet50_b{batch}.onnx"
-    if not onnx_path.exists():
+    if "resnet50" in models and not onnx_path.exists():
         materialize_zoo("resnet50", onnx_path)
         positive_variances(onnx_path)
         if batch != 1:
@@ -258,10 +220,12 @@ def prepare(work: Path, batch: int, x2paddle_path: str) -> None:
     for target in ("paddle", "mindspore"):
         for name, source in (("resnet50", str(onnx_path)), ("encoder", factory)):
             out = work / f"{name}_{target}_b{batch}"
+            if name not in models:
+                continue
             if not (out / "model.py").is_file():
                 run([sys.executable, "-m", "porter.cli", "convert", source, "--to", target, "-o", str(out), "--force"])
     x2_out = work / f"resnet50_x2paddle_b{batch}"
-    if not (x2_out / "x2paddle_code.py").is_file():
+    if "resnet50" in models and not (x2_out / "x2paddle_code.py").is_file():
         failure = x2paddle_failure(onnx_path, x2_out, x2paddle_path)
         if failure:
             print(f"X2Paddle does not convert resnet50:\n{failure}")
@@ -273,30 +237,25 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--targets", default="paddle,mindspore")
+    parser.add_argument("--models", default="resnet50,encoder", help="which of resnet50,encoder to time")
     parser.add_argument("--x2paddle-path", default="/tmp/benchdeps-onnx:/tmp/benchdeps")
     parser.add_argument("--benchdeps", default="/tmp/benchdeps", help="PYTHONPATH with x2paddle and mindcv")
-    parser.add_argument("--worker", choices=["paddle", "mindspore", "gather"], help=argparse.SUPPRESS)
-    parser.add_argument("--gather-check", action="store_true", help="the Paddle encoder's diagnosis instead")
+    parser.add_argument("--worker", choices=["paddle", "mindspore"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="generated_runtime_"))
     if args.worker:
-        worker = {"paddle": paddle_worker, "mindspore": mindspore_worker, "gather": encoder_gather_check}[args.worker]
-        print("RESULT " + json.dumps(worker(work, args.batch, args.repeat)))
+        worker = {"paddle": paddle_worker, "mindspore": mindspore_worker}[args.worker]
+        print("RESULT " + json.dumps(worker(work, args.batch, args.repeat, args.models.split(","))))
         return
     work.mkdir(parents=True, exist_ok=True)
-    prepare(work, args.batch, args.x2paddle_path)
+    prepare(work, args.batch, args.x2paddle_path, args.models.split(","))
     env = {**os.environ, "PYTHONPATH": args.benchdeps}
-    if args.gather_check:
-        out = run([sys.executable, __file__, "--worker", "gather", "--workdir", str(work),
-                   "--batch", str(args.batch), "--repeat", str(args.repeat)], env)  # fmt: skip
-        print(next(ln for ln in out.splitlines() if ln.startswith("RESULT ")))
-        return
     print(f"batch {args.batch}, median of {args.repeat} interleaved rounds; load average {os.getloadavg()[0]:.1f}")
     print("| model | mode | porter (ms) | hand-written (ms) | porter / hand | X2Paddle (ms) | X2Paddle / hand |")
     print("|---|---|---|---|---|---|---|")
     for target in args.targets.split(","):
-        out = run([sys.executable, __file__, "--worker", target, "--workdir", str(work),
-                   "--batch", str(args.batch), "--repeat", str(args.repeat)], env)  # fmt: skip
+        out = run([sys.executable, __file__, "--worker", target, "--workdir", str(work), "--batch", str(args.batch),
+                   "--repeat", str(args.repeat), "--models", args.models], env)  # fmt: skip
         line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
         for key, times in json.loads(line[len("RESULT ") :]).items():
             task, mode = key.split(" ")

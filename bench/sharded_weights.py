@@ -6,15 +6,18 @@ weights, as a fine-tune would have) is written the way Hugging Face ships one: s
 `safetensors` package, from numpy) and model.safetensors.index.json, with PyTorch's logits on a small
 input beside it. Then, per target:
 
-- `porter weights SHARDS --map OUT/report.json -o TUNED/model.npz --max-shard-size S -j 1` (and -j 2) in a
-  fresh interpreter: wall time (best of --repeat) against reading the shards' bytes and writing them to one
-  file (same run, best of --repeat), also less the same command's time on a tiny model (start-up), and peak RSS (the child's ru_maxrss: with -j 2, the largest single process) above the
-  baseline (the same command on examples/tiny_cnn.onnx's conversion) against the largest shard's bytes;
-- the -j 1 and -j 2 outputs compared byte for byte (each .npz member, each .ckpt file);
+- `porter weights SHARDS --map OUT/report.json -o TUNED/model.npz --max-shard-size S -j 1` (and -j 2, and with
+  --ray: `--ray ADDRESS` of a local Ray instance with 2 CPUs that this script starts before the clock, as
+  bench/check_speedup.py does) in a fresh interpreter: wall time (best of --repeat) against reading the
+  shards' bytes and writing them to one file (same run, best of --repeat), also less the same command's
+  time on a tiny model (start-up), and peak RSS (the child's ru_maxrss: with -j 2, the largest single
+  process; with --ray, the driver's alone, the writers being Ray's processes) above the baseline (the
+  same command on examples/tiny_cnn.onnx's conversion) against the largest shard's bytes;
+- the -j 2 and --ray outputs compared with -j 1's byte for byte (each .npz member, each .ckpt file, the index);
 - the sharded output loaded by the generated load_model() (it follows the index) and its logits compared
   with PyTorch's on the same checkpoint.
 
-Run: python bench/sharded_weights.py [--targets paddle,mindspore] [--repeat 2] [--layers 8] [--folder DIR]
+Run: python bench/sharded_weights.py [--targets paddle,mindspore] [--repeat 2] [--folder DIR] [--ray]
 """
 
 from __future__ import annotations
@@ -165,7 +168,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--shard-mb", type=int, default=250, help="Input and output shard size (MB).")
     parser.add_argument("--folder", type=Path, default=None, help="Work here (kept) instead of a temporary folder.")
+    parser.add_argument("--ray", action="store_true", help="Also time --ray, on a local Ray instance with 2 CPUs.")
     args = parser.parse_args()
+    modes = {"1": ["-j", "1"], "2": ["-j", "2"]}
+    if args.ray:  # started before any clock; each command attaches to it by its address, as to a cluster
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        modes["ray"] = ["--ray", ray.get_runtime_context().gcs_address]
     folder = args.folder or Path(tempfile.mkdtemp(prefix="porter-shards-"))
     folder.mkdir(parents=True, exist_ok=True)
     shards = folder / "checkpoint"
@@ -192,36 +202,42 @@ def main() -> None:
             print(f"{target}: porter convert {seconds:.1f}s, peak RSS {rss / 2**30:.2f} GiB")
         base, start_up = baseline(folder, target)
         results = {}
-        for jobs in (1, 2):
-            tuned = folder / f"tuned-{target}-j{jobs}"
+        for mode, options in modes.items():
+            tuned = folder / f"tuned-{target}-{'j' if mode.isdigit() else ''}{mode}"
             command = ["weights", str(shards), "--map", str(out / "report.json"), "-o", str(tuned / WEIGHTS_FILE[target]),
-                       "--max-shard-size", f"{args.shard_mb}MB", "-j", str(jobs)]  # fmt: skip
+                       "--max-shard-size", f"{args.shard_mb}MB", *options]  # fmt: skip
             runs = []
             for _ in range(args.repeat):
                 shutil.rmtree(tuned, ignore_errors=True)  # outside the timing, as for the disk reference
                 runs.append(speed.cli_run(command))
             rss, seconds = max(r[0] for r in runs), min(r[1] for r in runs)
-            results[jobs] = (rss, seconds, tuned)
-        same = _contents(results[1][2]) == _contents(results[2][2])
-        tuned = results[1][2]
+            results[mode] = (rss, seconds, tuned)
+        serial = _contents(results["1"][2])
+        same = all(_contents(result[2]) == serial for result in results.values())
+        for mode, result in results.items():  # 1.2 GB each: only -j 1's is kept (it is loaded below)
+            if mode != "1":
+                shutil.rmtree(result[2])
+        tuned = results["1"][2]
         for name in ("model.py", "report.json"):
             shutil.copy(out / name, tuned / name)
         y_path = folder / f"y-{target}.npy"
         subprocess.run([sys.executable, "-c", _RUN_PORT, target, str(tuned), str(folder / "expected.npz"), str(y_path)], check=True)  # fmt: skip
         expected = np.load(folder / "expected.npz")["logits"]
         error = float(np.max(np.abs(np.load(y_path) - expected)) / max(1.0, float(np.max(np.abs(expected)))))
-        for jobs, (rss, seconds, _) in results.items():
+        for mode, (rss, seconds, _) in results.items():
             rows.append(
-                f"| {target} | {jobs} | {seconds:.2f} | {start_up:.2f} | {disk:.2f} | {seconds / disk:.2f} | "
+                f"| {target} | {mode if mode.isdigit() else '--ray (2 CPUs)'} | {seconds:.2f} | {start_up:.2f} | {disk:.2f} | {seconds / disk:.2f} | "
                 f"{(seconds - start_up) / disk:.2f} | {rss / 2**30:.2f} | "
                 f"{base / 2**30:.2f} | {largest / 2**30:.2f} | {(rss - base) / largest:.2f} | "
                 f"{'equal' if same else 'DIFFER'} | {error:.1e} |"
             )
-    print("| target | -j | porter weights (s) | the same on a tiny model (s) | read+write the shards (s) | ratio | ratio "
+    print("| target | -j or --ray | porter weights (s) | the same on a tiny model (s) | read+write the shards (s) | ratio | ratio "
           "less start-up | peak RSS (GiB) | baseline (GiB) | largest shard (GiB) | (peak - baseline) / largest shard "
-          "| -j 1 vs -j 2 output | logits max error / max(1, abs(ref)) |")  # fmt: skip
+          "| outputs of every mode vs -j 1 | logits max error / max(1, abs(ref)) |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    if args.ray:
+        ray.shutdown()
     if args.folder is None:
         shutil.rmtree(folder)
 

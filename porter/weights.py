@@ -8,7 +8,7 @@ this writes the target's weights file, or shards of it and their index: every ma
 the checkpoint, checked against the conversion's shape and dtype, and the rest (constants porter or the
 exporter made) copied from the conversion. Every check runs on the headers before anything is written;
 then each output file is written one tensor at a time from memory-mapped inputs (in worker processes
-with -j), so memory stays within a shard, not the model.
+with -j, as Ray tasks with --ray), so memory stays within a shard, not the model.
 
 Wrong answers must not pass silently, so three things are errors:
 - a parameter the map needs that the checkpoint lacks. For PyTorch conversions, OUT/source.onnx says
@@ -22,21 +22,23 @@ Wrong answers must not pass silently, so three things are errors:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import pickle  # only for its exception class: torch.load(weights_only=True) raises it
 import re
+import socket
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-import click
 import numpy as np
 
 from porter import launcher
 from porter.checkpoints import (  # noqa: F401  (read_safetensors: this module's API before the split)
+    TORCH_SUFFIXES,
     Checkpoint,
     TensorRef,
     conversion_refs,
@@ -44,8 +46,8 @@ from porter.checkpoints import (  # noqa: F401  (read_safetensors: this module's
     open_checkpoint,
     open_tensors,
     read_safetensors,
+    shard_files,
 )
-from porter.cli.options import MAX_SHARD_SIZE_OPTION
 from porter.codegen import shards
 from porter.codegen.shards import index_name, shard_pattern
 from porter.codegen.tensors import release, write_npz
@@ -111,12 +113,17 @@ def convert_checkpoint(
     allow_unused: bool = False,
     max_shard_size: int | None = None,
     jobs: int = 1,
+    ray_address: str | None = None,
 ) -> dict:
     """Write the target weights for `checkpoint` (a file or a sharded directory) by the map in report_path;
-    as shards of at most max_shard_size bytes plus an index when given, `jobs` shards at a time. Returns
-    {"mapped": n, "kept_from_conversion": [target names], "unused": [checkpoint keys], "cast": [...],
-    "notes": [...], "written": path, "files": [files written]}."""
+    as shards of at most max_shard_size bytes plus an index when given, `jobs` shards at a time, or as Ray
+    tasks when ray_address is not None ("": a local instance, or the one this process already attached to;
+    else a cluster's address, whose nodes must see the checkpoint, the conversion and out_path at the same
+    paths). Returns {"mapped": n, "kept_from_conversion": [target names], "unused": [checkpoint keys],
+    "cast": [...], "notes": [...], "written": path, "files": [files written]}."""
     report_path, out_path = Path(report_path), Path(out_path)
+    if ray_address is not None:  # a Ray worker runs in a folder of Ray's, maybe on another machine
+        checkpoint, report_path, out_path = Path(checkpoint).absolute(), report_path.absolute(), out_path.absolute()
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
         target, rows = report["target"], report["parameters"]
@@ -134,12 +141,23 @@ def convert_checkpoint(
     reference = conversion_refs(report_path.parent, target)
     # without source.onnx's metadata nothing tells a parameter from a constant the exporter named
     stored, others = _export_kinds(report_path.parent) or (set(), set())
-    with tempfile.TemporaryDirectory(prefix="porter-weights-") as dumps:  # state_dict shards, as .npz
+    with _dump_folder(Path(checkpoint), out_path, ray_address) as dumps:  # state_dict shards, as .npz
         source = open_checkpoint(checkpoint, Path(dumps), jobs)
         plan, summary = _plan(source, reference, rows, report_path, stored, others, allow_unused)
-        summary["files"] = _write_all(plan, out_path, max_shard_size, jobs)
+        summary["files"] = _write_all(plan, out_path, max_shard_size, jobs, ray_address)
     summary["written"] = str(out_path)
     return summary
+
+
+def _dump_folder(checkpoint: Path, out_path: Path, ray_address: str | None):
+    """Where state_dict shards are dumped: a temporary folder; for a Ray cluster, beside the output (its nodes
+    see out_path's folder, not this machine's temporary one), named so that a killed run's is removed by the
+    next run (porter.output.remove_stale_temporaries)."""
+    files, _ = shard_files(checkpoint) if ray_address and checkpoint.exists() else ([], None)
+    if not any(file.suffix in TORCH_SUFFIXES for file, _ in files):  # safetensors are read where they are
+        return tempfile.TemporaryDirectory(prefix="porter-weights-")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=f".{out_path.name}.porter-{os.getpid()}-dumps-", dir=out_path.parent)
 
 
 def _plan(source: Checkpoint, reference: dict[str, TensorRef], rows, report_path, stored, others, allow_unused):
@@ -208,11 +226,12 @@ def _previous_outputs(out_path: Path) -> list[Path]:
     return [p for p in found if p.exists()] + numbered
 
 
-def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> list[str]:
+def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int, ray_address: str | None) -> list[str]:
     """Write the planned tensors as out_path, or as its shards and index. The files appear together: all
     are written as hidden temporaries beside them (named after out_path and this process, so a killed
-    run's are removed by the next), then renamed into place with SIGINT/SIGTERM held, the index last;
-    what an earlier run left under these names and the new set does not use is removed after."""
+    run's are removed by the next; by worker processes or Ray tasks too), then renamed into place with
+    SIGINT/SIGTERM held, the index last; what an earlier run left under these names and the new set does
+    not use is removed after."""
     sizes = [(i, math.prod(ref.shape) * numpy_dtype(dtype).itemsize) for i, (_, ref, _, dtype) in enumerate(plan)]
     groups = shards.plan(sizes, max_shard_size) if max_shard_size else [[i for i, _ in sizes]]
     previous = _previous_outputs(out_path)
@@ -225,11 +244,19 @@ def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> l
         remove_stale_temporaries(out_path)
         files = names[: len(groups)]  # the weights files (the index, if any, comes after them)
         tasks = [(name, (str(temporary[name]), [plan[i] for i in group])) for name, group in zip(files, groups, strict=True)]  # fmt: skip
-        if jobs > 1 and len(tasks) > 1:  # each worker process writes whole files, one tensor at a time
-            for outcome in run_isolated(tasks, "porter.weights:write_shard", jobs=jobs, timeout=24 * 3600):
-                error = outcome.value if outcome.ok else f"the writer died ({outcome.error})"
-                if error:
-                    raise PorterError(f"{out_path.parent / outcome.key}: {error}")
+        if ray_address is not None or (jobs > 1 and len(tasks) > 1):  # whole files each, one tensor at a time
+            # closed before the temporaries are removed below: the writers still running are stopped first
+            with contextlib.closing(_writers(tasks, jobs, ray_address)) as outcomes:
+                for outcome in outcomes:
+                    error = outcome.value if outcome.ok else f"the writer died ({outcome.error})"
+                    if error:
+                        raise PorterError(f"{out_path.parent / outcome.key}: {error}")
+            for name in files:  # a node that wrote the file into its own folder of that name, not the shared one
+                if not temporary[name].is_file():
+                    raise PorterError(
+                        f"{out_path.parent / name}: a Ray task wrote it, but not into {out_path.parent} as this "
+                        f"machine ({socket.gethostname()}) sees it; -o must be on storage every node sees"
+                    )
         else:
             for _, (path, entries) in tasks:
                 _write_file(entries, Path(path))
@@ -252,9 +279,26 @@ def _write_all(plan, out_path: Path, max_shard_size: int | None, jobs: int) -> l
     return names
 
 
+def _writers(tasks, jobs: int, ray_address: str | None):
+    """The Outcome of each writer task: worker processes here, or Ray tasks (one file each)."""
+    if ray_address is None:
+        return run_isolated(tasks, "porter.weights:write_shard", jobs=jobs, timeout=24 * 3600)
+    from porter.check.ray_backend import run_on_ray  # Ray is optional: imported only when asked for
+
+    # in the Ray workers themselves (no framework is loaded: numpy writes the files), so porter is imported
+    # once per Ray worker rather than once per shard
+    return run_on_ray(tasks, "porter.weights:write_shard", address=ray_address or None, chunk_size=1, isolated=False)
+
+
 def write_shard(payload) -> str:
     """A worker's task (porter.workers): write one file of the plan; returns "" or the error, in one line."""
     path, entries = payload
+    unseen = _unseen(Path(path), entries)
+    if unseen:
+        return (
+            f"{unseen} does not exist on {socket.gethostname()}, where this file was to be written (with --ray on "
+            "a cluster, the checkpoint, the conversion and -o must be on storage every node sees, at the same path)"
+        )
     try:
         _write_file(entries, Path(path))
     except PorterError as exc:
@@ -262,6 +306,13 @@ def write_shard(payload) -> str:
     except OSError as exc:
         return situation(exc) or f"{type(exc).__name__}: {exc}"
     return ""
+
+
+def _unseen(path: Path, entries) -> str:
+    """The first input file or output folder of a task that this machine does not have, or ""."""
+    if not path.parent.is_dir():
+        return str(path.parent)
+    return next((ref.file for _, ref, _, _ in entries if not os.path.isfile(ref.file)), "")
 
 
 class _Tensors(Mapping):
@@ -310,70 +361,6 @@ def _write_file(entries, out_path: Path) -> None:
                 launcher.run(argv, "paddle.save", timeout=3600)
             except launcher.HelperFailed as exc:
                 raise PorterError(f"{out_path}: paddle.save failed ({exc.reason})") from None
-
-
-@click.command("weights")
-@click.argument("checkpoint", type=click.Path(path_type=Path))
-@click.option("--map", "report_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="OUT/report.json of a conversion of this architecture (its weights must be beside it).")  # fmt: skip
-@click.option("-o", "--out", "out_path", type=click.Path(path_type=Path), required=True,
-              help="The target weights: .npz (what porter's Paddle model.py loads) or .pdparams; .ckpt for MindSpore.")  # fmt: skip
-@click.option("--force", is_flag=True, help="Replace the output (a file, or an index and its shards) if it exists.")
-@click.option("--allow-unused", is_flag=True, help="Accept float checkpoint tensors the map does not place.")
-@MAX_SHARD_SIZE_OPTION
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes writing output shards (and reading state_dict shards) at once.")  # fmt: skip
-def weights_command(checkpoint, report_path, out_path, force, allow_unused, max_shard_size, jobs):
-    """Convert another checkpoint of a converted architecture (a fine-tune) with OUT/report.json's map.
-
-    \b
-    CHECKPOINT: a .safetensors; a state_dict .pt/.pth/.bin (torch.load
-    weights_only=True, in its own process; a dict holding it under
-    "state_dict" or "model" too); or a directory of shards with
-    model.safetensors.index.json / pytorch_model.bin.index.json (or that
-    index file). Shards are read one tensor at a time, memory-mapped (a
-    state_dict shard whole, in its torch process): memory stays within the
-    largest shard, not the model. Each tensor is placed by the map
-    (transposed where the conversion transposed it) and checked against
-    the conversion's shape; constants porter or the exporter made are
-    copied from the conversion. Errors, since the result would be wrong:
-    a parameter the checkpoint lacks, a tensor the exporter rewrote (a
-    BatchNorm folded into a conv), a float tensor the map cannot place
-    (unless --allow-unused); an index naming a missing shard, a file
-    outside its directory, or a key its shard lacks (exit 2).
-    The output is written atomically. To run it, copy OUT's model.py and
-    report.json beside it as model.npz / model.ckpt and porter.load() that.
-
-    \b
-    Example:
-      porter weights finetuned.safetensors --map out/report.json -o tuned/model.npz
-      porter weights Qwen2-7B/ --map out/report.json -o tuned/model.npz --max-shard-size 2GB -j 2
-    """
-    summary = convert_checkpoint(
-        checkpoint,
-        report_path,
-        out_path,
-        force=force,
-        allow_unused=allow_unused,
-        max_shard_size=max_shard_size,
-        jobs=jobs,
-    )
-    files = summary["files"]
-    where = summary["written"] if len(files) == 1 else f"{len(files) - 1} shards and {files[-1]} in {out_path.parent}"
-    click.echo(
-        f"wrote {where}: {summary['mapped']} tensors from the checkpoint, "
-        f"{len(summary['kept_from_conversion'])} kept from the conversion, {len(summary['unused'])} unused"
-    )
-    casts: dict[str, int] = {}
-    for line in summary["cast"]:
-        kind = line.rsplit(": ", 1)[1]
-        casts[kind] = casts.get(kind, 0) + 1
-    lines = [f"cast {n} tensor(s) {kind}" for kind, n in casts.items()] + summary["notes"]
-    unused = summary["unused"]
-    if unused:
-        lines.append("unused: " + ", ".join(unused[:10]) + (f" (+{len(unused) - 10} more)" if len(unused) > 10 else ""))
-    for line in lines:
-        click.echo(f"  {line}")
 
 
 def dump_checkpoint(checkpoint: str, out_dir: str) -> int:

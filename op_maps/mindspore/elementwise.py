@@ -13,6 +13,8 @@ from porter.semantics.elementwise import (
     clip_bounds,
     is_fmod,
     is_inf_sides,
+    operands,
+    scalar_literal,
     unary,
     unary_math,
     variadic,
@@ -41,7 +43,8 @@ def div(n):
     """a / b; integer division truncates toward zero as in ONNX"""
     legacy_broadcast(n)
     if n.in_dtype(0) in FLOATS:  # bfloat16 included: its CPU kernel rounds once, as float32 then a cast would
-        return f"{n.x(0)} / {n.x(1)}"
+        a, b = operands(n)
+        return f"{a} / {b}"
     return f"ops.cast(ops.trunc(ops.cast({n.x(0)}, mindspore.float64) / ops.cast({n.x(1)}, mindspore.float64)), {n.dtype(n.in_dtype(0))})"
 
 
@@ -60,7 +63,8 @@ def pow_(n):
     """ops.pow with the exponent cast to the base's dtype"""
     legacy_broadcast(n)
     dtype = n.in_dtype(0)
-    exponent = n.x(1) if n.in_dtype(1) == dtype else f"ops.cast({n.x(1)}, {n.dtype(dtype)})"
+    exponent = (dtype in FLOATS and scalar_literal(n, 1, 0)) or n.x(1)
+    exponent = exponent if n.in_dtype(1) == dtype else f"ops.cast({exponent}, {n.dtype(dtype)})"
     return f"ops.pow({n.x(0)}, {exponent})"
 
 

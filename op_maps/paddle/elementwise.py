@@ -14,6 +14,8 @@ from porter.semantics.elementwise import (
     clip_bounds,
     is_fmod,
     is_inf_sides,
+    operands,
+    scalar_literal,
     unary,
     unary_math,
     variadic,
@@ -37,9 +39,9 @@ def div(n):
     """a / b; integer division truncates toward zero as in ONNX"""
     legacy_broadcast(n)
     dtype = n.in_dtype(0)
-    a, b = n.x(0), n.x(1)
     if dtype in FLOATS:
-        return widened(n, [a, b], dtype, lambda x, y: f"{x} / {y}")
+        return widened(n, operands(n), dtype, lambda x, y: f"{x} / {y}")
+    a, b = n.x(0), n.x(1)
     # exact for |values| < 2**53, which covers every int32 and realistic int64 operands
     return f"paddle.cast(paddle.trunc(paddle.cast({a}, 'float64') / paddle.cast({b}, 'float64')), {n.dtype(dtype)})"
 
@@ -70,7 +72,7 @@ def pow_(n):
     """paddle.pow with the exponent cast to the base's dtype"""
     legacy_broadcast(n)
     dtype = n.in_dtype(0)
-    base, exponent = n.x(0), n.x(1)
+    base, exponent = n.x(0), (dtype in FLOATS and scalar_literal(n, 1, 0)) or n.x(1)
     if n.in_dtype(1) != dtype:
         exponent = f"paddle.cast({exponent}, {n.dtype(dtype)})"
     if dtype in ("int32", "int64", "int8", "int16", "uint8"):

@@ -4,6 +4,7 @@ from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
 from porter.semantics import legacy_broadcast
+from porter.semantics.elementwise import operands
 from porter.semantics.logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
 
 _COMPARABLE = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
@@ -14,7 +15,7 @@ def _compare(op_type: str, symbol: str):
     @op(op_type, dtypes=_COMPARABLE)
     def emit(n):
         legacy_broadcast(n)
-        a, b = n.x(0), n.x(1)
+        a, b = operands(n)
         if n.in_dtype(0) in ("float16", "bfloat16"):
             a, b = f"paddle.cast({a}, 'float32')", f"paddle.cast({b}, 'float32')"
         return f"{a} {symbol} {b}"

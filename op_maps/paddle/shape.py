@@ -52,12 +52,23 @@ def _axes_from_attr_or_input(n, attr_since: int, input_index: int = 1):
     return int_list(n, input_index, "axes")
 
 
+# Paddle 3 returns views from these (strided tensors sharing the input's memory), and reshaping a view can
+# leave strides its CPU kernels then copy element by element: a [1, 4, 64, 64] attention operand made by
+# reshape(transpose(...)) has a size-1 axis with a non-unit stride, and matmul's copy of it took 240 us for
+# 16K floats, against 17 us for the copy made before the reshape (measured; the hand-written layer's
+# operands keep standard strides). So a Reshape of a view copies it first; .contiguous() of a tensor that
+# already is returns it as it is.
+_VIEWS = frozenset({"Transpose", "Squeeze", "Unsqueeze", "Gather", "Slice", "Split", "Flatten"})
+
+
 @op("Reshape", versions=[5, 13, 14, 19, 21, 23, 24, 25])
 def reshape(n):
     """paddle.reshape; 0 copies the input dim unless allowzero=1"""
     allowzero = allows_zero(n)
     shape = n.const_list(1)
     x = n.x(0)
+    if n.producer(0) in _VIEWS:
+        x = f"{x}.contiguous()"
     if shape is not None:
         shape = [int(v) for v in shape]
         if allowzero and 0 in shape:

@@ -9,9 +9,14 @@ Ray is an optional dependency (`pip install porter-convert[ray]`), imported only
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import logging
 import math
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -46,6 +51,7 @@ def run_on_ray(
     env: dict | None = None,
     ship: tuple[str, ...] = (),
     working_dir: Path | None = None,
+    isolated: bool = True,
 ) -> Iterator[Outcome]:
     """Yield an Outcome per (key, payload), as run_isolated does, from Ray tasks.
 
@@ -54,6 +60,9 @@ def run_on_ray(
     working_dir, if given, is shipped to the cluster as the tasks' working directory.
     ship: payload keys naming local directories whose files travel with the task (a remote machine has
     no access to this one's temporary files).
+    isolated: False runs the function in the Ray worker itself (which Ray reuses, so its imports are paid
+    once per worker, not once per chunk): for functions that load no framework and need no per-item
+    timeout, such as writing weights files; a crash still fails only that task.
     """
     try:
         import ray
@@ -65,16 +74,36 @@ def run_on_ray(
         if address and working_dir is not None:
             runtime_env = {"working_dir": str(working_dir), "excludes": [".git", ".venv", ".porter-cache"]}
         local = {} if address else {"include_dashboard": False}  # options Ray refuses for an existing cluster
-        ray.init(address=address or None, runtime_env=runtime_env, log_to_driver=False, **local)
+        try:
+            # logging_level: Ray's start-up notices on stderr would bury the one-line error porter ends with
+            _init(ray, address=address or None, runtime_env=runtime_env, log_to_driver=False, logging_level=logging.ERROR, **local)  # fmt: skip
+        except (ConnectionError, RuntimeError, ValueError) as exc:  # no cluster there, or a refused option
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise RayUnavailable(f"--ray {address or '(a local instance)'}: Ray did not start ({first})") from None
         started = True
     try:
-        yield from _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_arg, env, ship)
+        yield from _run(
+            ray, items, func_path, resources, chunk_size, timeout, (init_path, init_arg, env), ship, isolated
+        )
     finally:
         if started:
             ray.shutdown()
 
 
-def _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_arg, env, ship):
+def _init(ray, **options) -> None:
+    """ray.init, keeping the SIGTERM handler this process installed (porter's command line raises
+    KeyboardInterrupt, so a run unwinds: tasks cancelled, temporaries removed, "aborted"). Ray replaces it
+    with one that exits at once, and its driver then crashes in C++ with a stack dump, leaving partial outputs."""
+    own = threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGTERM))
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        ray.init(**options)
+    finally:
+        if own:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(ray, items, func_path, resources, chunk_size, timeout, worker, ship, isolated):
     available = ray.cluster_resources()
     groups: dict[tuple, list] = {}
     for key, payload in items:
@@ -97,26 +126,46 @@ def _run(ray, items, func_path, resources, chunk_size, timeout, init_path, init_
             options["resources"] = need
         for start in range(0, len(group), size):
             chunk = group[start : start + size]
-            ref = task.options(**options).remote(chunk, func_path, init_path, init_arg, env, timeout)
+            ref = task.options(**options).remote(chunk, func_path, *worker, timeout, isolated)
             pending[ref] = chunk
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            chunk = pending.pop(ref)
-            try:
-                outcomes = ray.get(ref)
-            except ray.exceptions.RayError as exc:  # the Ray worker or its node died: the chunk's items crashed
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-                outcomes = [Outcome(key, False, error=f"Ray task failed: {first}") for key, _ in chunk]
-            yield from outcomes
+    try:
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                chunk = pending.pop(ref)
+                try:
+                    outcomes = ray.get(ref)
+                except ray.exceptions.RayError as exc:  # the Ray worker or its node died: the chunk's items crashed
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+                    outcomes = [Outcome(key, False, error=f"Ray task failed: {first}") for key, _ in chunk]
+                yield from outcomes
+    finally:
+        _cancel(ray, list(pending))
 
 
-def _run_chunk(chunk, func_path, init_path, init_arg, env, timeout) -> list[Outcome]:
-    """Inside the Ray task: unpack shipped directories, then run the chunk in one isolated worker."""
+def _cancel(ray, refs, timeout: float = 30.0) -> None:
+    """Stop the tasks still running when the caller stops early (an error, Ctrl-C, a closed generator), and
+    wait for them: Ray interrupts a cancelled task (KeyboardInterrupt), whose run_isolated then kills its
+    worker process, so nothing of this run (a weights shard, say) is written after the caller cleaned up."""
+    if not refs:
+        return
+    for ref in refs:
+        with contextlib.suppress(Exception):  # already finished, or its node is gone
+            ray.cancel(ref)
+    with contextlib.suppress(Exception):
+        ray.wait(refs, num_returns=len(refs), timeout=timeout)
+
+
+def _run_chunk(chunk, func_path, init_path, init_arg, env, timeout, isolated=True) -> list[Outcome]:
+    """Inside the Ray task: unpack shipped directories, then run the chunk in one isolated worker (or here)."""
     from porter.workers import run_isolated
 
     with tempfile.TemporaryDirectory(prefix="porter-ray-") as tmp:
         items = [(key, unpack_payload(payload, Path(tmp) / str(n))) for n, (key, payload) in enumerate(chunk)]
+        if not isolated:
+            module, name = func_path.rsplit(":", 1)
+            func = getattr(importlib.import_module(module), name)
+            return [Outcome(key, True, func(payload)) for key, payload in items]
         return list(
             run_isolated(items, func_path, jobs=1, timeout=timeout, init_path=init_path, init_arg=init_arg, env=env)
         )

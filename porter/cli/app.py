@@ -30,7 +30,7 @@ COMMANDS = {
     "ops": "porter.cli.inspect:ops",
     "report": "porter.cli.validate:report",
     "validate": "porter.cli.validate:validate",
-    "weights": "porter.weights:weights_command",
+    "weights": "porter.cli.weights:weights_command",
 }
 
 

@@ -65,15 +65,17 @@ def bundle_option(what: str):
     )
 
 
-RAY_OPTION = click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[ADDRESS]",
-    help="Run the work items as Ray tasks that request the device ({'NPU': 1}, a GPU): on a new local Ray "
-    "instance, or on the cluster at ADDRESS (e.g. auto, ray://head:10001). Needs porter-convert[ray].",
+def ray_option(help: str):
+    """--ray [ADDRESS] as porter.check.ray_backend.run_on_ray takes it: None when not given, "" for a local
+    Ray instance (bare --ray), else the cluster's address; `help` says what runs there."""
+    return click.option(
+        "--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]", help=help
+    )
+
+
+RAY_OPTION = ray_option(
+    "Run the work items as Ray tasks that request the device ({'NPU': 1}, a GPU): on a new local Ray "
+    "instance, or on the cluster at ADDRESS (e.g. auto, ray://head:10001). Needs porter-convert[ray]."
 )
 
 

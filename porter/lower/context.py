@@ -190,6 +190,10 @@ class NodeContext:
             return None
         return self._low.values[self.proto.output[i]].shape
 
+    def producer(self, i: int) -> str | None:
+        """The op type of the node whose output input i is (None for a model input or a constant)."""
+        return self._low.values[self.proto.input[i]].producer if self.has_input(i) else None
+
     def input_source_name(self, i: int) -> str | None:
         """The source model's name for a weight input (a state_dict key for PyTorch sources)."""
         name = self._low.values[self.proto.input[i]].source_name if self.has_input(i) else None

@@ -427,7 +427,7 @@ class Lowering:
             ctx.warn(f"known deviation: {mapping.deviation} (see docs/known-deviations.md)")
         for out in node.output:
             if out:
-                self.values.setdefault(out, ValueInfo(out))
+                self.values.setdefault(out, ValueInfo(out)).producer = node.op_type
         result = mapping.emit(ctx)
         leftover = ctx.unused_attrs()
         if leftover:

@@ -33,6 +33,7 @@ class ValueInfo:
         return self.is_initializer and float_ and self.const.size > 1
 
     sym: SymValue | None = None  # a small int tensor whose elements are known as shape expressions
+    producer: str | None = None  # the op type of the node that computed it in the forward (None: an input, a constant)
 
 
 @dataclass

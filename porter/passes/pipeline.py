@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 def porter_passes(registry) -> list[ir.passes.PassBase]:
     """In order: Identity elimination, fusion (before CSE, which could give a pattern's intermediate a
-    second reader), common subexpressions per module scope, then dead code. The pass modules (onnx_ir, with
+    second reader), transpose composition, common subexpressions per module scope, then dead code. The pass modules (onnx_ir, with
     its sympy deferred) are imported here, when a graph is to be read, not with porter."""
     import_onnx_ir()
     from onnx_ir.passes.common import RemoveUnusedNodesPass
@@ -41,12 +41,14 @@ def porter_passes(registry) -> list[ir.passes.PassBase]:
     from porter.passes.fusion_activation import GeluPass, SiluPass
     from porter.passes.fusion_norm import RmsNormPass
     from porter.passes.identity import IdentityPass
+    from porter.passes.transpose import TransposePass
 
     return [
         IdentityPass(),
         RmsNormPass(registry),
         GeluPass(registry),
         SiluPass(registry),
+        TransposePass(),
         ScopedCsePass(),
         RemoveUnusedNodesPass(),
     ]

@@ -32,16 +32,21 @@ def fusion_enabled(registry, op_type: str) -> bool:
 def worth_reading(graph: onnx.GraphProto, registry) -> bool:
     """Whether some pass may change the graph, judged on the protos: reading a graph into onnx_ir costs
     about a fifth of lowering it (a CNN from the zoo), so a graph with no Identity, no op a mapped fusion
-    starts from and no two nodes alike in one module is left as it is. (Dead nodes alone are no reason:
+    starts from, no transpose or squeeze of a transpose and no two nodes alike in one module is left as it is. (Dead nodes alone are no reason:
     lowering skips them.)"""
     markers = {m for op_type, (_, found_in) in FUSIONS.items() if fusion_enabled(registry, op_type) for m in found_in}
     outputs = {vi.name for vi in graph.output}
+    transposed: set[str] = set()  # outputs of Transpose nodes: a Transpose of one is composed
     alike: dict[tuple, list[onnx.NodeProto]] = {}
     for node in graph.node:
         if node.domain not in ("", "ai.onnx"):
             continue
         if node.op_type in markers or (node.op_type == "Identity" and not outputs.intersection(node.output)):
             return True
+        if node.op_type in ("Transpose", "Squeeze") and node.input and node.input[0] in transposed:
+            return True  # composed, or an axis added, moved and removed again: the pass decides
+        if node.op_type == "Transpose":
+            transposed.update(node.output)
         # same op on the same inputs first (cheap, rare); then attributes and module scope
         group = alike.setdefault((node.op_type, tuple(node.input)), [])
         if any(_likeness(other) == _likeness(node) for other in group):

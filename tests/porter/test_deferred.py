@@ -61,6 +61,7 @@ NOT_ON_THE_CONVERT_PATH = (
     "porter.cli.inspect",
     "porter.cli.kernels",
     "porter.cli.validate",
+    "porter.cli.weights",
     "porter.weights",
     "porter.checkpoints",
     "porter.validators",

@@ -1,5 +1,6 @@
 """`porter weights`: a further checkpoint of a converted architecture, through report.json's map."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -379,10 +381,10 @@ def test_an_unwritable_folder_is_one_line_exit_2(heavy_conversion):
     assert "permission denied" in proc.stderr and proc.stderr.count("\n") == 1 and "internal error" not in proc.stderr
 
 
-def _weights_interrupted(heavy_conversion, out, sig):
+def _weights_interrupted(heavy_conversion, out, sig, *options):
     proc = subprocess.Popen(
         [sys.executable, "-m", "porter.cli", "weights", str(heavy_conversion / "ft.safetensors"),
-         "--map", str(heavy_conversion / "out" / "report.json"), "-o", str(out), "--force"],
+         "--map", str(heavy_conversion / "out" / "report.json"), "-o", str(out), "--force", *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 300
@@ -526,3 +528,113 @@ def test_a_bad_index_is_exit_2_naming_the_shard(cnn, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "'../outside.safetensors'" in proc.stderr and "lies outside" in proc.stderr, proc.stderr
     assert not (tmp_path / "w.npz").exists()
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray instance (2 CPUs) for the module's Ray tests; its address, as a cluster's is given."""
+    ray = pytest.importorskip("ray")  # the [ray] extra; CI installs it with [all]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+def test_ray_writes_the_shards_and_index_one_process_writes(cnn, tmp_path, local_ray):
+    report = cnn / "mindspore" / "report.json"
+    one, on_ray = tmp_path / "one" / "model.ckpt", tmp_path / "ray" / "model.ckpt"
+    first = convert_checkpoint(cnn / "mindspore-shards", report, one, max_shard_size=1500)
+    second = convert_checkpoint(cnn / "mindspore-shards", report, on_ray, max_shard_size=1500, ray_address="")
+    assert first["files"] == second["files"] and len(first["files"]) > 3  # shards and the index
+    assert sorted(p.name for p in on_ray.parent.iterdir()) == sorted(first["files"])  # no temporary left
+    for name in first["files"]:
+        assert (one.parent / name).read_bytes() == (on_ray.parent / name).read_bytes()
+    # the command line, given the instance's address as a cluster's would be, with paths relative to its folder
+    shutil.copytree(cnn / "paddle-shards", tmp_path / "shards")
+    proc = porter_cli("weights", "shards", "--map", cnn / "paddle" / "report.json", "-o", "tuned/model.npz",
+                      "--max-shard-size", "1500", "--ray", local_ray, cwd=tmp_path)  # fmt: skip
+    serial = convert_checkpoint(cnn / "paddle-shards", cnn / "paddle" / "report.json", tmp_path / "serial" / "model.npz", max_shard_size=1500)  # fmt: skip
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert f"wrote {len(serial['files']) - 1} shards and model.npz.index.json" in proc.stdout, proc.stdout
+    assert sorted(p.name for p in (tmp_path / "tuned").iterdir()) == sorted(serial["files"])
+    for name in serial["files"]:
+        read = _members if name.endswith(".npz") else (lambda p: p.read_bytes())
+        assert read(tmp_path / "tuned" / name) == read(tmp_path / "serial" / name)
+
+
+def test_a_shard_a_ray_task_cannot_write_is_named_and_nothing_is_left(cnn, tmp_path, local_ray):
+    from porter.checkpoints import conversion_refs
+    from porter.weights import _write_all
+
+    # one shard's input is not where its task runs (as on a node that lacks the shared storage): it fails
+    # after the others were written; none of them, nor the index, replaces the previous output
+    refs = conversion_refs(cnn / "mindspore", "mindspore")
+    elsewhere = tmp_path / "elsewhere.ckpt"
+    plan = [(name, ref, None, ref.dtype) for name, ref in refs.items()]
+    name, ref, _, dtype = plan[-1]
+    plan[-1] = (name, dataclasses.replace(ref, file=str(elsewhere)), None, dtype)
+    out = tmp_path / "out" / "model.ckpt"
+    out.parent.mkdir()
+    out.write_bytes(b"the previous weights")
+    with pytest.raises(PorterError) as error:
+        _write_all(plan, out, 1500, 1, "")
+    message = str(error.value)
+    assert message.startswith(f"{out.parent}/model-0000") and f"{elsewhere} does not exist on " in message, message
+    assert "storage every node sees" in message
+    assert sorted(p.name for p in out.parent.iterdir()) == ["model.ckpt"]
+    assert out.read_bytes() == b"the previous weights"
+    # an output folder no process may write in (sysfs refuses even root): exit 2, one line naming the shard
+    if os.path.isdir("/sys/kernel"):
+        proc = porter_cli("weights", cnn / "paddle-shards", "--map", cnn / "paddle" / "report.json",
+                          "-o", "/sys/kernel/model.npz", "--max-shard-size", "1500", "--ray", local_ray)  # fmt: skip
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "error: /sys/kernel/model-0000" in proc.stderr and "permission denied" in proc.stderr, proc.stderr
+
+
+def test_without_ray_installed_weights_ray_is_a_usage_error(cnn, tmp_path):
+    # ray made unimportable in the porter process, as where the [ray] extra is not installed
+    code = "import sys; sys.modules['ray'] = None; from porter.cli import main; main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "weights", str(cnn / "paddle-shards"), "--map", str(cnn / "paddle" / "report.json"),
+         "-o", str(tmp_path / "model.npz"), "--ray"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 3 and "--ray needs Ray: pip install 'porter-convert[ray]'" in proc.stderr, proc.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_sigterm_while_ray_tasks_write_is_aborted_and_cleaned(heavy_conversion, tmp_path, local_ray):
+    # Ray's driver installs a SIGTERM handler that exits with a C++ stack dump: porter keeps its own, so the
+    # task is cancelled and waited for, and its temporary removed
+    out = _previous(tmp_path)
+    code, stderr = _weights_interrupted(heavy_conversion, out, signal.SIGTERM, "--ray", local_ray)
+    assert code == 2 and stderr.strip() == "aborted", stderr
+    assert out.read_bytes() == b"the previous weights"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tuned.npz"]
+
+
+_TORCH_SAVE = """
+import sys, numpy as np, torch
+with np.load(sys.argv[1]) as state:
+    torch.save({k: torch.from_numpy(state[k]) for k in state.files}, sys.argv[2])
+"""
+
+
+def test_state_dict_shards_for_a_ray_cluster_are_dumped_beside_the_output(cnn, tmp_path, local_ray):
+    # a cluster's nodes see -o's folder, not this machine's temporary one: the torch dumps go there, and go
+    state = load_checkpoint(cnn / "paddle.safetensors")
+    np.savez(tmp_path / "state.npz", **state)
+    subprocess.run([sys.executable, "-c", _TORCH_SAVE, tmp_path / "state.npz", tmp_path / "ft.pt"], check=True, timeout=300)  # fmt: skip
+    report = cnn / "paddle" / "report.json"
+    serial = convert_checkpoint(tmp_path / "ft.pt", report, tmp_path / "one" / "model.npz", max_shard_size=1500)
+    on_ray = convert_checkpoint(tmp_path / "ft.pt", report, tmp_path / "ray" / "model.npz", max_shard_size=1500, ray_address=local_ray)  # fmt: skip
+    assert on_ray["files"] == serial["files"]
+    assert sorted(p.name for p in (tmp_path / "ray").iterdir()) == sorted(serial["files"])  # the dumps are gone
+    from porter.weights import _dump_folder
+
+    with _dump_folder(tmp_path / "ft.pt", tmp_path / "ray" / "model.npz", local_ray) as dumps:
+        assert Path(dumps).parent == tmp_path / "ray" and Path(dumps).name.startswith(".model.npz.porter-")
+    with _dump_folder(cnn / "paddle-shards", tmp_path / "ray" / "model.npz", local_ray) as dumps:
+        assert Path(dumps).parent != tmp_path / "ray"  # safetensors shards are read where they are
+    for name in serial["files"]:
+        read = _members if name.endswith(".npz") else (lambda p: p.read_bytes())
+        assert read(tmp_path / "ray" / name) == read(tmp_path / "one" / name)

@@ -52,6 +52,13 @@ def test_tasks_request_the_device_and_a_missing_resource_is_refused(local_ray):
         list(run_on_ray([("c/gpu", "z")], "os.path:basename", resources=lambda key: {"GPU": 1.0}))
 
 
+def test_items_run_in_the_ray_workers_themselves_when_not_isolated(local_ray):
+    items = [("a", "x/y.onnx"), ("b", "p/q.py"), ("c", 5)]  # basename(5) raises: that task fails alone
+    outcomes = {o.key: o for o in run_on_ray(items, "os.path:basename", isolated=False)}
+    assert (outcomes["a"].ok, outcomes["a"].value, outcomes["b"].value) == (True, "y.onnx", "q.py")
+    assert not outcomes["c"].ok and outcomes["c"].error.startswith("Ray task failed"), outcomes["c"]
+
+
 def test_check_on_ray_gives_the_local_verdicts(local_ray, tmp_path):
     config = load_config(make_project(tmp_path, CONFIG))
     local = run_check(config, jobs=2, ray_address=LOCAL, use_cache=False)

@@ -8,7 +8,7 @@ from porter.convert import generate
 from porter.errors import UnsupportedOp
 from porter.registry import Registry
 from porter.semantics.elementwise import UNARY_MATH, unary_math
-from tests.op_maps.harness import NodeCase, build_model
+from tests.op_maps.harness import NodeCase, build_model, check
 
 TARGETS = ("paddle", "mindspore")
 X = np.array([[-2.5, 0.5], [1.5, 3.0]], np.float32)
@@ -62,3 +62,59 @@ def test_widening_computes_only_the_dtypes_a_target_s_kernels_lack_in_float32():
     assert "a + b" in code and "ops.cast" not in code and not program.warnings
     _, code = generate(build_model(NodeCase("sub", "Sub", {"a": X, "b": X})), "mindspore")
     assert "a - b" in code and "ops.cast" not in code
+
+
+SCALAR_OPS = [("Mul", "*"), ("Add", "+"), ("Sub", "-"), ("Div", "/")]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(("op_type", "symbol"), SCALAR_OPS)
+@pytest.mark.parametrize("const_first", [False, True], ids=["x_op_c", "c_op_x"])
+def test_a_float32_scalar_constant_is_a_python_literal(target, op_type, symbol, const_first):
+    """`x * 0.35355338`, not a tensor built from a list on every call; the same numbers either side."""
+    inputs = {"c": np.array([0.35355338], np.float32), "x": X} if const_first else {"x": X, "c": np.float32(0.125)}
+    case = NodeCase(f"scalar_{op_type}", op_type, inputs, consts=("c",))
+    _, code = generate(build_model(case), target)
+    literal = "0.35355338" if const_first else "0.125"
+    assert (f"{literal} {symbol} x" if const_first else f"x {symbol} {literal}") in code, code
+    assert "to_tensor" not in code and "Tensor(" not in code, code
+    check(case, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_scalar_exponent_is_a_python_literal(target):
+    case = NodeCase("pow_scalar", "Pow", {"x": np.abs(X), "c": np.float32(2.0)}, consts=("c",))
+    _, code = generate(build_model(case), target)
+    assert "pow(x, 2.0)" in code, code
+    check(case, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_scalar_constant_stays_a_tensor_where_a_literal_would_change_the_result(target):
+    """Against a 0-d input, a [1] constant makes the result [1] (a literal would leave it 0-d); a float64
+    constant stays a tensor too (a framework may round a Python scalar to float32)."""
+    rank0 = NodeCase("rank0", "Mul", {"x": np.float32(3.0), "c": np.array([0.5], np.float32)}, consts=("c",))
+    f64 = NodeCase("f64", "Mul", {"x": X.astype(np.float64), "c": np.float64(0.1)}, consts=("c",))
+    for case in (rank0, f64):
+        _, code = generate(build_model(case), target)
+        assert "* 0.5" not in code and "* 0.1" not in code, code
+        check(case, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_an_int64_scalar_constant_is_a_python_literal(target):
+    """Shape arithmetic (`seq - 1`): an int64 tensor with a Python int stays int64 in both frameworks."""
+    ints = np.array([[3, -4], [5, 7]], np.int64)
+    case = NodeCase("sub_int", "Sub", {"x": ints, "c": np.array([1], np.int64)}, consts=("c",))
+    _, code = generate(build_model(case), target)
+    assert "x - 1\n" in code or "x - 1)" in code, code
+    check(case, target)
+    power = NodeCase("pow_int", "Pow", {"x": ints, "c": np.int64(2)}, consts=("c",))
+    check(power, target)  # an integer power keeps its exact float64 path, the exponent a tensor
+
+
+def test_paddle_compares_with_a_python_literal():
+    case = NodeCase("eq_int", "Equal", {"x": np.array([1, 2, 1], np.int64), "c": np.int64(1)}, consts=("c",))
+    _, code = generate(build_model(case), "paddle")
+    assert "x == 1" in code, code
+    check(case, "paddle")

@@ -1,0 +1,97 @@
+"""Transpose composition: `Transpose(Transpose(x, p1), p2)` is one `Transpose(x, p1[p2])`; an axis added
+only to be moved and removed again, `Squeeze(Transpose(Unsqueeze(x, a), p), b)` with `p[b] == a`, is one
+transpose of x; and a transpose that leaves every axis in place is dropped.
+
+torch.onnx writes each `.transpose()` / `.permute()` / `.unsqueeze()` of the source as its own node, so a
+module that permutes a permuted tensor (nn.MultiheadAttention's key, [1, 0, 2] then [0, 2, 1]) or unpacks a
+packed projection (`unflatten(...).unsqueeze(0).transpose(0, -2).squeeze(-2)`) lowers to several calls where
+one reads the same. Moving axes is exact, so the result is the same numbers. A node is merged only when
+nothing else reads its output (else both would be computed).
+"""
+
+from __future__ import annotations
+
+import onnx_ir as ir
+
+from porter.passes.matching import constant, is_onnx, replace, sole
+
+
+def permutation(node: ir.Node, rank: int | None) -> list[int] | None:
+    """A Transpose's perm (its default, the reversed axes, needs the rank)."""
+    perm = node.attributes.get("perm")
+    if perm is not None:
+        return list(perm.as_ints())
+    return None if rank is None else list(reversed(range(rank)))
+
+
+def _rank(value: ir.Value | None) -> int | None:
+    return None if value is None or value.shape is None else len(value.shape)
+
+
+def _single_axis(node: ir.Node, rank: int) -> int | None:
+    """The one axis of an Unsqueeze / Squeeze (an attribute before opset 13, an input from then on), made
+    non-negative for `rank` (the rank the axis indexes into)."""
+    attribute = node.attributes.get("axes")
+    if attribute is not None:
+        axes = list(attribute.as_ints())
+    else:
+        array = constant(node.inputs[1]) if len(node.inputs) > 1 else None
+        axes = None if array is None else array.reshape(-1).tolist()
+    if axes is None or len(axes) != 1 or not -rank <= axes[0] < rank:
+        return None
+    return int(axes[0]) % rank
+
+
+def _moved_axis(squeeze: ir.Node) -> tuple[ir.Node, ir.Node, list[int]] | None:
+    """For Squeeze(Transpose(Unsqueeze(x, a), p), b) with p[b] == a: (unsqueeze, transpose, the permutation
+    of x that gives the same tensor)."""
+    transpose = sole(squeeze.inputs[0], "Transpose")
+    unsqueeze = transpose and sole(transpose.inputs[0], "Unsqueeze")
+    if unsqueeze is None or unsqueeze.inputs[0] is None:
+        return None
+    # the permutation's length is the rank (the pipeline reads the graph without its inferred shapes)
+    perm = permutation(transpose, _rank(transpose.inputs[0]))
+    if perm is None:
+        return None
+    rank = len(perm) - 1
+    added, removed = _single_axis(unsqueeze, rank + 1), _single_axis(squeeze, rank + 1)
+    if added is None or removed is None or perm[removed] != added:
+        return None
+    return unsqueeze, transpose, [axis - (axis > added) for i, axis in enumerate(perm) if i != removed]
+
+
+class TransposePass(ir.passes.InPlacePass):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def call(self, model: ir.Model) -> ir.passes.PassResult:
+        graph = model.graph
+        count = 0
+        for node in list(graph):
+            if node.graph is not None and node.op_type == "Squeeze" and is_onnx(node) and node.inputs[0] is not None:
+                moved = _moved_axis(node)
+                if moved is not None:
+                    unsqueeze, transpose, perm = moved
+                    group = [unsqueeze, transpose, node]
+                    replace(node, group, "Transpose", [unsqueeze.inputs[0]], {"perm": perm}, 1)
+                    count += 1
+                continue
+            if node.graph is None or node.op_type != "Transpose" or not is_onnx(node) or node.inputs[0] is None:
+                continue
+            inner = sole(node.inputs[0], "Transpose")
+            outer_perm = permutation(node, _rank(node.inputs[0]))
+            if inner is not None and outer_perm is not None:
+                inner_perm = permutation(inner, _rank(inner.inputs[0]))
+                if inner_perm is not None and inner.inputs[0] is not None:
+                    composed = [inner_perm[axis] for axis in outer_perm]
+                    # since 1: the model's own opset stays (Transpose is the same op in every version)
+                    node = replace(node, [inner, node], "Transpose", [inner.inputs[0]], {"perm": composed}, 1)
+                    outer_perm = composed
+                    count += 1
+            if outer_perm is not None and outer_perm == sorted(outer_perm) and not node.outputs[0].is_graph_output():
+                ir.convenience.replace_all_uses_with(node.outputs[0], node.inputs[0])
+                graph.remove(node, safe=True)
+                count += 1
+        self.count += count
+        return ir.passes.PassResult(model, modified=bool(count))
