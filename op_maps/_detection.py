@@ -4,8 +4,7 @@ carries; the target supplies how a tensor reaches the host and comes back."""
 
 from __future__ import annotations
 
-import inspect
-
+from porter.op_maps._source import lazy_source
 from porter.semantics import register_emitter
 
 
@@ -47,9 +46,9 @@ def non_max_suppression(boxes, scores, max_per_class, iou_threshold, score_thres
     return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
-_HELPER = (
-    inspect.getsource(non_max_suppression)
-    + """
+_HELPER = lazy_source(
+    non_max_suppression,
+    """
 
 def _nms(boxes, scores, max_per_class, iou_threshold, score_threshold, center_point_box):
     # ONNX NonMaxSuppression on the host: optional inputs are None when absent
@@ -59,7 +58,7 @@ def _nms(boxes, scores, max_per_class, iou_threshold, score_threshold, center_po
     selected = non_max_suppression({host}(boxes), {host}(scores), max_per_class, scalar(iou_threshold, 0.0),
                                    threshold, center_point_box)
     return {tensor}(selected)
-"""
+""",
 )
 
 
@@ -69,7 +68,7 @@ def nms_call(n, vocab: dict) -> str:
         n.refuse(f"center_point_box={center} is not an ONNX value")
     n.require_eager("NonMaxSuppression's output size depends on the scores")
     optional = [n.x(i) if n.has_input(i) else "None" for i in (2, 3, 4)]
-    helper = n.helper("_nms", _HELPER.format(**vocab))
+    helper = n.helper("_nms", _HELPER().format(**vocab))
     return f"{helper}({n.x(0)}, {n.x(1)}, {', '.join(optional)}, {center})"
 
 
@@ -114,9 +113,9 @@ def roi_align_weights(rois, out_h, out_w, height, width, scale, sampling_ratio, 
     return wy, wx
 
 
-_ROI_ALIGN = (
-    inspect.getsource(roi_align_weights)
-    + """
+_ROI_ALIGN = lazy_source(
+    roi_align_weights,
+    """
 
 def _roi_align(x, rois, batch_indices, out_h, out_w, scale, sampling_ratio, half_pixel):
     # ONNX RoiAlign (avg): sampling weights made on the host from the RoI values, applied as two products
@@ -125,7 +124,7 @@ def _roi_align(x, rois, batch_indices, out_h, out_w, scale, sampling_ratio, half
     wy = {unsqueeze}({tensor}(wy).astype(x.dtype), 1)
     wx = {unsqueeze}({tensor}(wx).astype(x.dtype), 1)
     return {matmul}({matmul}(wy, features), {transpose}(wx, (0, 1, 3, 2)))
-"""
+""",
 )
 
 
@@ -142,7 +141,7 @@ def roi_align_call(n, vocab: dict) -> str:
     ratio = int(n.attr("sampling_ratio", 0))
     scale = float(n.attr("spatial_scale", 1.0))
     n.require_eager("RoiAlign's sampling weights are made on the host from the RoI values")
-    helper = n.helper("_roi_align", _ROI_ALIGN.format(**vocab))
+    helper = n.helper("_roi_align", _ROI_ALIGN().format(**vocab))
     return f"{helper}({n.x(0)}, {n.x(1)}, {n.x(2)}, {out_h}, {out_w}, {n.lit(scale)}, {ratio}, {ctm == 'half_pixel'})"
 
 

@@ -4,8 +4,7 @@ a plain numpy function: at convert time when the shapes are constants, else at r
 
 from __future__ import annotations
 
-import inspect
-
+from porter.op_maps._source import lazy_source
 from porter.semantics import register_emitter
 
 _MAX_ENTRIES = 1 << 24  # the dense 0/1 matrix stays under 64 MiB of float32
@@ -38,14 +37,14 @@ def _col2im(x, matrix, image):
     return {reshape}(y, (x.shape[0], -1) + tuple(image))
 """
 
-_RUNTIME = (
-    inspect.getsource(col2im_matrix)
-    + """
+_RUNTIME = lazy_source(
+    col2im_matrix,
+    """
 
 def _col2im_runtime(x, image, block, dilations, pads, strides):
     # shapes known only at run time: the same matrix, made on the host
     return _col2im(x, {tensor}(col2im_matrix(image, block, dilations, pads, strides)), image)
-"""
+""",
 )
 
 
@@ -67,7 +66,7 @@ def col2im_call(n, vocab: dict, read_ints) -> str:
         if matrix.size > _MAX_ENTRIES:
             n.refuse(f"the block-to-image matrix would hold {matrix.size} entries (limit {_MAX_ENTRIES})")
         return f"{apply}({n.x(0)}, {n.tensor(matrix, 'col2im_matrix')}, {tuple(image)!r})"
-    helper = n.helper("_col2im_runtime", _RUNTIME.format(**vocab))
+    helper = n.helper("_col2im_runtime", _RUNTIME().format(**vocab))
     return (
         f"{helper}({n.x(0)}, {read_ints(n, 1, 'image_shape')}, {read_ints(n, 2, 'block_shape')}, "
         f"{dilations}, {pads}, {strides})"

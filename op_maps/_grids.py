@@ -4,8 +4,7 @@ the grid is their product with each theta."""
 
 from __future__ import annotations
 
-import inspect
-
+from porter.op_maps._source import lazy_source
 from porter.semantics import register_emitter
 
 
@@ -34,15 +33,15 @@ def _affine_grid(theta, base, spatial):
     return {reshape}(grid, (theta.shape[0],) + tuple(spatial) + (theta.shape[1],))
 """
 
-_RUNTIME = (
-    inspect.getsource(affine_base_grid)
-    + """
+_RUNTIME = lazy_source(
+    affine_base_grid,
+    """
 
 def _affine_grid_runtime(theta, size, align_corners):
     # a size known only at run time: the same coordinates, made on the host
     spatial = tuple(size[2:])
     return _affine_grid(theta, {tensor}(affine_base_grid(spatial, align_corners)), spatial)
-"""
+""",
 )
 
 
@@ -58,7 +57,7 @@ def affine_grid_call(n, vocab: dict, read_ints) -> str:
         spatial = tuple(int(v) for v in size[2:])
         base = affine_base_grid(spatial, align).astype(n.in_dtype(0))
         return f"{apply}({n.x(0)}, {n.tensor(base, 'grid_base')}, {spatial!r})"
-    helper = n.helper("_affine_grid_runtime", _RUNTIME.format(**vocab))
+    helper = n.helper("_affine_grid_runtime", _RUNTIME().format(**vocab))
     return f"{helper}({n.x(0)}, {read_ints(n, 1, 'size')}, {align})"
 
 

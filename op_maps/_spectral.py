@@ -8,8 +8,7 @@ target's vocabulary (`{matmul}`, `{moveaxis}`, ...), as porter/semantics/attenti
 
 from __future__ import annotations
 
-import inspect
-
+from porter.op_maps._source import lazy_source
 from porter.semantics import register_emitter, vocabulary
 
 
@@ -58,25 +57,25 @@ def _dft_apply(x, axis, a, b, c, d):
     return {moveaxis}(y, -2, axis)
 """
 
-_DFT_PLAN = (
-    inspect.getsource(dft_matrices)
-    + """
+_DFT_PLAN = lazy_source(
+    dft_matrices,
+    """
 
 def _dft_plan(x, axis, length, inverse, onesided):
     # the DFT matrices for an axis or length known only at run time
     mats = dft_matrices(x.shape[axis], length, inverse, onesided)
     return [None if m is None else {tensor}(m).astype(x.dtype) for m in mats]
-"""
+""",
 )
 
-_WINDOW = (
-    inspect.getsource(window_values)
-    + """
+_WINDOW = lazy_source(
+    window_values,
+    """
 
 def _window(kind, size, periodic, dtype):
     # a window whose size is known only at run time
     return {tensor}(window_values(kind, size, periodic)).astype(dtype)
-"""
+""",
 )
 
 WINDOW_KINDS = {"HannWindow": "hann", "HammingWindow": "hamming", "BlackmanWindow": "blackman"}
@@ -101,7 +100,7 @@ def window_call(n, vocab: dict, read_int) -> str:
     size = n.const_list(0)
     if size is not None:
         return n.tensor(window_values(kind, int(size[0]), periodic).astype(dtype), f"{kind}_window")
-    helper = n.helper("_window", _fill(_WINDOW, vocab))
+    helper = n.helper("_window", _fill(_WINDOW(), vocab))
     return f"{helper}({kind!r}, {read_int(n, 0, 'the window size')}, {periodic}, {target_dtype})"
 
 
@@ -130,7 +129,7 @@ def dft_call(n, vocab: dict, read_int) -> str:
             return f"{apply}({n.x(0)}, {axis}, {', '.join(mats)})"
     axis = str(int(axis_const[0]) % rank) if axis_const is not None else f"{read_int(n, 2, 'axis')} % {rank}"
     length = "None" if length_const == [None] else read_int(n, 1, "dft_length")
-    plan = n.helper("_dft_plan", _fill(_DFT_PLAN, vocab))
+    plan = n.helper("_dft_plan", _fill(_DFT_PLAN(), vocab))
     n.require_eager("DFT's matrices are made from sizes known at run time")
     return f"{apply}({n.x(0)}, {axis}, *{plan}({n.x(0)}, {axis}, {length}, {inverse}, {onesided}))"
 
@@ -191,7 +190,7 @@ def stft_call(n, vocab: dict, read_int) -> str:
         ]
         return f"{stft}({n.x(0)}, {window}, {n.tensor(index, 'frame_index')}, {', '.join(mats)})"
     n.require_eager("STFT's frames and matrices are made from sizes known at run time")
-    n.helper("_dft_plan", _fill(_DFT_PLAN, vocab))  # defines dft_matrices, which _stft_plan calls
+    n.helper("_dft_plan", _fill(_DFT_PLAN(), vocab))  # defines dft_matrices, which _stft_plan calls
     plan = n.helper("_stft_plan", _fill(_STFT_PLAN, vocab))
     length_src = str(length) if length is not None else read_int(n, 3, "frame_length")
     step_src = read_int(n, 1, "frame_step") if step_const is None else str(int(step_const[0]))
@@ -221,14 +220,14 @@ def mel_weight_matrix(num_mel_bins, dft_length, sample_rate, lower_edge_hertz, u
     return out
 
 
-_MEL = (
-    inspect.getsource(mel_weight_matrix)
-    + """
+_MEL = lazy_source(
+    mel_weight_matrix,
+    """
 
 def _mel_weight_matrix(num_mel_bins, dft_length, sample_rate, lower_edge_hertz, upper_edge_hertz, dtype):
     # sizes and frequencies known only at run time
     return {tensor}(mel_weight_matrix(num_mel_bins, dft_length, sample_rate, lower_edge_hertz, upper_edge_hertz)).astype(dtype)
-"""
+""",
 )
 
 
@@ -243,7 +242,7 @@ def mel_call(n, vocab: dict, host_scalar) -> str:
     if all(v is not None for v in values):
         args = [v[0] for v in values]
         return n.tensor(mel_weight_matrix(*args).astype(dtype), "mel_weights")
-    helper = n.helper("_mel_weight_matrix", _fill(_MEL, vocab))
+    helper = n.helper("_mel_weight_matrix", _fill(_MEL(), vocab))
     args = ", ".join(host_scalar(n, i) for i in range(5))
     return f"{helper}({args}, {target_dtype})"
 

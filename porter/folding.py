@@ -1,10 +1,15 @@
 """Constant folding: a node whose inputs are all known at convert time runs once, in onnx.reference,
-and its outputs become constants of the port (shape arithmetic, constant subgraphs), within size limits."""
+and its outputs become constants of the port (shape arithmetic, constant subgraphs), within size limits.
+The small shape ops folding meets most are computed with numpy as the reference does
+(porter/numpy_folds.py), so a conversion that folds only those never imports onnx.reference."""
 
 from __future__ import annotations
 
 import numpy as np
 import onnx
+
+from porter.numpy_folds import fold_with_numpy
+from porter.registry import resolve_since
 
 # Ops whose value must not be computed at convert time: random draws, and ops with side structure.
 NEVER_FOLD = frozenset(
@@ -29,7 +34,34 @@ FOLD_OUTPUT_LIMIT = 1 << 22  # a folded output bigger than this stays a run-time
 
 
 def fold_node(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> list[np.ndarray] | None:
-    """Run one node with onnx.reference on constant inputs; None when it cannot be evaluated."""
+    """One node's outputs on constant inputs, as onnx.reference computes them (numpy directly for the forms in
+    porter/numpy_folds.py, onnx.reference itself for the rest); None when it cannot be evaluated."""
+    quick = _numpy_fold(node, arrays, opsets)
+    if quick is not None:
+        return [quick]
+    return _reference_fold(node, arrays, opsets)
+
+
+def _numpy_fold(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> np.ndarray | None:
+    """A one-output ONNX-domain node of porter/numpy_folds.py's forms, else None."""
+    if node.domain or len(node.output) != 1 or not node.output[0]:
+        return None
+    if len(arrays) != len(node.input) or any(not name for name in node.input):
+        return None
+    if any(a.ref_attr_name or a.type not in _INT_ATTRIBUTES for a in node.attribute):
+        return None
+    since = resolve_since(node.op_type, opsets.get("", 0))
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    out = fold_with_numpy(node.op_type, since, attrs, list(arrays))
+    return None if out is None or out.dtype.kind in "OUSV" else out
+
+
+# the attribute types of every op in porter/numpy_folds.py (axes, axis, allowzero, start, end)
+_INT_ATTRIBUTES = (onnx.AttributeProto.INT, onnx.AttributeProto.INTS)
+
+
+def _reference_fold(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) -> list[np.ndarray] | None:
+    """The node alone in a model, run by onnx.reference (imported here, on the first fold that needs it)."""
     import warnings
 
     from onnx.reference import ReferenceEvaluator

@@ -34,7 +34,6 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-import click
 import numpy as np
 
 from porter import launcher
@@ -50,7 +49,7 @@ from porter.checkpoints import (  # noqa: F401  (read_safetensors: this module's
     shard_files,
 )
 from porter.codegen import shards
-from porter.codegen.shards import index_name, parse_size, shard_pattern
+from porter.codegen.shards import index_name, shard_pattern
 from porter.codegen.tensors import release, write_npz
 from porter.errors import OutputExists, PorterError, situation
 from porter.output import raise_situation, remove_stale_temporaries, signals_deferred
@@ -362,22 +361,6 @@ def _write_file(entries, out_path: Path) -> None:
                 launcher.run(argv, "paddle.save", timeout=3600)
             except launcher.HelperFailed as exc:
                 raise PorterError(f"{out_path}: paddle.save failed ({exc.reason})") from None
-
-
-def _size(ctx, param, value):
-    try:
-        return None if value is None else parse_size(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-MAX_SHARD_SIZE_OPTION = click.option(
-    "--max-shard-size",
-    callback=_size,
-    metavar="SIZE",
-    help="Write the weights as shards of at most SIZE (2GB, 500MB, 1GiB) plus an index json, as Hugging Face "
-    "checkpoints ship; model.py's load_model() follows the index. A tensor larger than SIZE is a shard alone.",
-)
 
 
 def dump_checkpoint(checkpoint: str, out_dir: str) -> int:

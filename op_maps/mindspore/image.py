@@ -5,12 +5,11 @@ plan at run time (PYNATIVE_MODE). The coordinate formulas are ONNX's own
 (porter/semantics.py: resample_plan), which nn.ResizeBilinear-style kernels do not all match.
 GridSample; NonMaxSuppression on the host."""
 
-import inspect
-
 import numpy as np
 
 from porter.op_maps import _detection as detection
 from porter.op_maps import _grids as grids
+from porter.op_maps._source import lazy_source
 from porter.op_maps.mindspore._registry import op
 from porter.op_maps.mindspore._runtime_values import int_values
 from porter.semantics import grid_sample_args, resample_plan
@@ -54,11 +53,11 @@ def resize_targets(in_sizes, sizes, scales, policy):
 
 
 # The run-time form computes the same plan from the same functions' source (one definition of ONNX's rules).
-_RESIZE_RUNTIME = (
-    inspect.getsource(resample_plan)
-    + "\n\n"
-    + inspect.getsource(resize_targets)
-    + """
+_RESIZE_RUNTIME = lazy_source(
+    resample_plan,
+    "\n\n",
+    resize_targets,
+    """
 
 def _resize(x, sizes, scales, axes, policy, mode, ctm, nearest_mode, cubic_a, exclude):
     # sizes / scales read at run time (PYNATIVE_MODE): gathers and blends of a plan made on the host
@@ -78,7 +77,7 @@ def _resize(x, sizes, scales, axes, policy, mode, ctm, nearest_mode, cubic_a, ex
             y = term if y is None else y + term
         x = y
     return x
-"""
+""",
 )
 
 
@@ -112,7 +111,7 @@ def _resize(n, scales_input: int | None, sizes_input: int | None, mode: str, c: 
         for axis, size, s in zip(axes, out, scale):
             out_sizes[axis], scales[axis] = size, s
         return _resize_from_plan(n, n.x(0), shape, out_sizes, scales, mode, c)
-    helper = n.helper("_resize", _RESIZE_RUNTIME)
+    helper = n.helper("_resize", _RESIZE_RUNTIME())
     read = _runtime_floats(n, chosen, "sizes" if use_sizes else "scales")
     sizes, scales = (read, "None") if use_sizes else ("None", read)
     return (

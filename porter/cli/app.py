@@ -4,6 +4,7 @@ Exit codes: 0 success, 1 parity failure, 2 conversion failure (unsupported op, b
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 
@@ -19,6 +20,19 @@ from porter.errors import (
 )
 from porter.text import plain
 
+# command name -> "module:attribute" of its click command, imported on first use (porter.cli's docstring)
+COMMANDS = {
+    "check": "porter.cli.check:check",
+    "conformance": "porter.cli.conformance:conformance",
+    "convert": "porter.cli.convert:convert",
+    "inspect": "porter.cli.inspect:inspect",
+    "kernels": "porter.cli.kernels:kernels",
+    "ops": "porter.cli.inspect:ops",
+    "report": "porter.cli.validate:report",
+    "validate": "porter.cli.validate:validate",
+    "weights": "porter.cli.weights:weights_command",
+}
+
 
 def _terminate(signum, frame):
     raise KeyboardInterrupt  # so SIGTERM unwinds like Ctrl-C: partial outputs are removed
@@ -33,6 +47,16 @@ def _quiet_leftovers() -> None:
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx):
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx, name):
+        if name in COMMANDS and name not in self.commands:
+            module, attribute = COMMANDS[name].split(":")
+            # a porter.cli module registers its commands on `main` as it is imported; others are added here
+            self.commands.setdefault(name, getattr(importlib.import_module(module), attribute))
+        return self.commands.get(name)
+
     def main(self, *args, **kwargs):
         kwargs.setdefault("standalone_mode", False)
         signal.signal(signal.SIGTERM, _terminate)

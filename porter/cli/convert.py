@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from porter.cli.app import main
+from porter.cli.options import MAX_SHARD_SIZE_OPTION
 from porter.cli.shared import (
     PLUGIN_DOCS,
     PLUGIN_OPTION,
@@ -16,14 +17,13 @@ from porter.cli.shared import (
     console,
     dynamic_axes,
     out_console,
+    status,
 )
-from porter.cli.validate import emit_validation
 from porter.errors import (
     EXIT_OK,
     UnsupportedOp,
 )
 from porter.text import markup, plain
-from porter.weights import MAX_SHARD_SIZE_OPTION
 
 
 @main.command()
@@ -101,7 +101,7 @@ def convert(
             f"{export} is not a {target} export; use --export {offered} with --to {target}", param_hint="--export"
         )
     try:
-        with console.status(markup(f"converting {source} for {target} ...")):
+        with status(markup(f"converting {source} for {target} ...")):
             result = do_convert(
                 source,
                 target,
@@ -126,12 +126,13 @@ def convert(
             highlight=False,
         )
     if validate:
+        from porter.cli.validate import emit_validation
         from porter.validators.validate import validate as run_validation
 
         against = None if (out_dir / "source.onnx").exists() else source  # PyTorch sources: PyTorch itself
-        with console.status("validating ...") as status:
+        with console.status("validating ...") as shown:
             report = run_validation(
-                out_dir, against, seed=seed, device=device, progress=lambda m: status.update(markup(m))
+                out_dir, against, seed=seed, device=device, progress=lambda m: shown.update(markup(m))
             )
         return emit_validation(report, None, None)
     return EXIT_OK

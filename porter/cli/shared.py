@@ -3,6 +3,7 @@ outputs, the consoles, the progress bar, --dynamic parsing."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -76,6 +77,12 @@ RAY_OPTION = ray_option(
     "Run the work items as Ray tasks that request the device ({'NPU': 1}, a GPU): on a new local Ray "
     "instance, or on the cluster at ADDRESS (e.g. auto, ray://head:10001). Needs porter-convert[ray]."
 )
+
+
+def status(message: str):
+    """console.status(message) on a terminal. Elsewhere rich draws no spinner (it is transient, and only a
+    terminal shows one), so none is started: rich.live's import and refresh thread cost ~5 ms a command."""
+    return console.status(message) if console.is_terminal else contextlib.nullcontext()
 
 
 def progress_bar():

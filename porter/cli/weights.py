@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from porter.cli.app import main
+from porter.cli.options import MAX_SHARD_SIZE_OPTION
 from porter.cli.shared import ray_option
-from porter.weights import MAX_SHARD_SIZE_OPTION, convert_checkpoint
+from porter.weights import convert_checkpoint
 
 
 @main.command("weights")

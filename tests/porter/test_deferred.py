@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import onnx
 from onnx import TensorProto, helper
@@ -45,6 +46,73 @@ def test_convert_path_does_not_execute_sympy(tmp_path):
     )
     assert result["passes"] and result["ops"] == ["Relu"]  # the Identity pass ran on onnx_ir
     assert not result["sympy_loaded"]
+
+
+# What `porter convert` of a CNN never uses, and what each cost a fresh process when it was imported anyway:
+# onnx.reference ~0.13 s (constant folding of Unsqueeze & co. is numpy now, porter/numpy_folds.py), the
+# other commands' modules and what porter.weights imports (multiprocessing, concurrent.futures, logging),
+# the validators, and any framework.
+NOT_ON_THE_CONVERT_PATH = (
+    "sympy.core",
+    "onnx_ir",
+    "onnx.reference",
+    "porter.cli.check",
+    "porter.cli.conformance",
+    "porter.cli.inspect",
+    "porter.cli.kernels",
+    "porter.cli.validate",
+    "porter.cli.weights",
+    "porter.weights",
+    "porter.checkpoints",
+    "porter.validators",
+    "multiprocessing",
+    "concurrent.futures",
+    "torch",
+    "paddle",
+    "mindspore",
+    "onnxruntime",
+)
+
+
+def _folded_unsqueeze_model(path):
+    """A BatchNorm scale unsqueezed to [C, 1, 1] and multiplied in, as densenet121 does 242 times: the
+    Unsqueeze of an initializer is folded at convert time."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 4])
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [3], [1.0, 2.0, 3.0])
+    nodes = [
+        helper.make_node("Unsqueeze", ["scale"], ["s"], axes=[1, 2]),
+        helper.make_node("Mul", ["x", "s"], ["y"]),
+    ]
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=[scale])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 9)]), path)
+
+
+def test_the_convert_command_imports_only_what_it_uses(tmp_path):
+    # the command as a user runs it (argv through click), on a CNN and on a graph with a folded node
+    tiny_cnn = Path(__file__).resolve().parents[2] / "examples" / "tiny_cnn.onnx"
+    folded = tmp_path / "folded.onnx"
+    _folded_unsqueeze_model(folded)
+    for model in (tiny_cnn, folded):
+        result = _run(
+            """
+            import json, sys
+            from porter.cli import main
+            model, out, unused = sys.argv[1], sys.argv[2], sys.argv[3:]
+            sys.argv = ["porter", "convert", model, "--to", "paddle", "-o", out]
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code
+            print(json.dumps({"exit": code, "loaded": [m for m in unused if m in sys.modules]}))
+            """,
+            model,
+            tmp_path / f"out_{model.stem}",
+            *NOT_ON_THE_CONVERT_PATH,
+        )
+        assert result == {"exit": 0, "loaded": []}, model.name
+    report = json.loads((tmp_path / "out_folded" / "report.json").read_text())
+    assert [(r["op_type"], r["mapping"]) for r in report["ops"]][0] == ("Unsqueeze", "folded")
 
 
 def test_symbolic_dims_get_real_sympy():
