@@ -14,7 +14,7 @@ from __future__ import annotations
 import onnx_ir as ir
 
 from porter.folding import NEVER_FOLD
-from porter.passes.matching import is_onnx
+from porter.passes.matching import RewritePass, is_onnx
 from porter.passes.screen import CONSTANT_LIMIT, SCOPE_KEY
 
 NEVER_MERGE = NEVER_FOLD | {"Dropout"}
@@ -59,26 +59,21 @@ def _key(node: ir.Node):
     return (node.op_type, node.overload, len(node.outputs), inputs, tuple(attributes), module_scope(node))
 
 
-class ScopedCsePass(ir.passes.InPlacePass):
-    """Merge equal nodes (same op, inputs, attributes) of one module scope; the first one stays."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
+class ScopedCsePass(RewritePass):
+    """Merge equal nodes (same op, inputs, attributes) of one module scope; the first one stays. The nodes
+    come in topological order: an earlier merge makes later nodes' inputs equal."""
 
     def call(self, model: ir.Model) -> ir.passes.PassResult:
-        graph = model.graph
-        first: dict = {}
-        count = 0
-        for node in list(graph):  # topological order: an earlier merge makes later nodes' inputs equal
-            key = _key(node)
-            if key is None:
-                continue
-            kept = first.setdefault(key, node)
-            if kept is node:
-                continue
-            ir.convenience.replace_all_uses_with(list(node.outputs), list(kept.outputs))
-            graph.remove(node, safe=True)
-            count += 1
-        self.count += count
-        return ir.passes.PassResult(model, modified=bool(count))
+        self._first: dict = {}  # key -> the node kept, for this graph
+        return super().call(model)
+
+    def rewrite(self, node: ir.Node) -> int:
+        key = _key(node)
+        if key is None:
+            return 0
+        kept = self._first.setdefault(key, node)
+        if kept is node:
+            return 0
+        ir.convenience.replace_all_uses_with(list(node.outputs), list(kept.outputs))
+        node.graph.remove(node, safe=True)
+        return 1

@@ -11,25 +11,16 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from porter.passes.matching import is_onnx
+from porter.passes.matching import RewritePass, is_onnx
 
 
-class IdentityPass(ir.passes.InPlacePass):
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def call(self, model: ir.Model) -> ir.passes.PassResult:
-        graph = model.graph
-        count = 0
-        for node in list(graph):
-            if node.op_type != "Identity" or not is_onnx(node) or len(node.inputs) != 1 or len(node.outputs) != 1:
-                continue
-            source, copy = node.inputs[0], node.outputs[0]
-            if source is None or copy.is_graph_output():
-                continue
-            ir.convenience.replace_all_uses_with(copy, source)
-            graph.remove(node, safe=True)
-            count += 1
-        self.count += count
-        return ir.passes.PassResult(model, modified=bool(count))
+class IdentityPass(RewritePass):
+    def rewrite(self, node: ir.Node) -> int:
+        if node.op_type != "Identity" or not is_onnx(node) or len(node.inputs) != 1 or len(node.outputs) != 1:
+            return 0
+        source, copy = node.inputs[0], node.outputs[0]
+        if source is None or copy.is_graph_output():
+            return 0
+        ir.convenience.replace_all_uses_with(copy, source)
+        node.graph.remove(node, safe=True)
+        return 1

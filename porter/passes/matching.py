@@ -95,7 +95,32 @@ def replace(
     return fused
 
 
-class FusionPass(ir.passes.InPlacePass):
+class RewritePass(ir.passes.InPlacePass):
+    """A pass over the main graph's nodes in order that counts its rewrites (the pipeline reports them).
+    Subclasses implement rewrite(node), returning how many rewrites it made there (0: the node stays as it
+    is); a node an earlier rewrite removed is not visited, and nothing runs unless enabled()."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def enabled(self) -> bool:
+        return True
+
+    def rewrite(self, node: ir.Node) -> int:
+        raise NotImplementedError
+
+    def call(self, model: ir.Model) -> ir.passes.PassResult:
+        count = 0
+        if self.enabled():
+            for node in list(model.graph):
+                if node.graph is not None:
+                    count += self.rewrite(node)
+        self.count += count
+        return ir.passes.PassResult(model, modified=bool(count))
+
+
+class FusionPass(RewritePass):
     """Replace every match of `match` by one `op_type` node, when the target's registry maps that op.
 
     Subclasses set op_type and since (the opset that defines the op, from porter.passes.screen's FUSIONS, where
@@ -108,7 +133,6 @@ class FusionPass(ir.passes.InPlacePass):
     def __init__(self, registry):
         super().__init__()
         self.registry = registry
-        self.count = 0
 
     def enabled(self) -> bool:
         """The target maps the fused op (else the decomposition stays: it is what the port can run)."""
@@ -117,17 +141,10 @@ class FusionPass(ir.passes.InPlacePass):
     def match(self, node: ir.Node) -> tuple[list[ir.Value], dict, list[ir.Node]] | None:
         raise NotImplementedError
 
-    def call(self, model: ir.Model) -> ir.passes.PassResult:
-        if not self.enabled():
-            return ir.passes.PassResult(model, modified=False)
-        count = 0
-        for node in list(model.graph):
-            if node.graph is None or not is_onnx(node):  # removed by an earlier match
-                continue
-            found = self.match(node)
-            if found is not None:
-                inputs, attributes, group = found
-                replace(node, group, self.op_type, inputs, attributes, self.since)
-                count += 1
-        self.count += count
-        return ir.passes.PassResult(model, modified=bool(count))
+    def rewrite(self, node: ir.Node) -> int:
+        found = self.match(node) if is_onnx(node) else None
+        if found is None:
+            return 0
+        inputs, attributes, group = found
+        replace(node, group, self.op_type, inputs, attributes, self.since)
+        return 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from porter.passes.matching import constant, is_onnx, replace, sole
+from porter.passes.matching import RewritePass, constant, is_onnx, replace, sole
 
 
 def permutation(node: ir.Node, rank: int | None) -> list[int] | None:
@@ -60,38 +60,32 @@ def _moved_axis(squeeze: ir.Node) -> tuple[ir.Node, ir.Node, list[int]] | None:
     return unsqueeze, transpose, [axis - (axis > added) for i, axis in enumerate(perm) if i != removed]
 
 
-class TransposePass(ir.passes.InPlacePass):
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def call(self, model: ir.Model) -> ir.passes.PassResult:
-        graph = model.graph
+class TransposePass(RewritePass):
+    def rewrite(self, node: ir.Node) -> int:
+        if not is_onnx(node) or not node.inputs or node.inputs[0] is None:
+            return 0
+        if node.op_type == "Squeeze":
+            moved = _moved_axis(node)
+            if moved is None:
+                return 0
+            unsqueeze, transpose, perm = moved
+            # since 1: the model's own opset stays (Transpose is the same op in every version)
+            replace(node, [unsqueeze, transpose, node], "Transpose", [unsqueeze.inputs[0]], {"perm": perm}, 1)
+            return 1
+        if node.op_type != "Transpose":
+            return 0
         count = 0
-        for node in list(graph):
-            if node.graph is not None and node.op_type == "Squeeze" and is_onnx(node) and node.inputs[0] is not None:
-                moved = _moved_axis(node)
-                if moved is not None:
-                    unsqueeze, transpose, perm = moved
-                    group = [unsqueeze, transpose, node]
-                    replace(node, group, "Transpose", [unsqueeze.inputs[0]], {"perm": perm}, 1)
-                    count += 1
-                continue
-            if node.graph is None or node.op_type != "Transpose" or not is_onnx(node) or node.inputs[0] is None:
-                continue
-            inner = sole(node.inputs[0], "Transpose")
-            outer_perm = permutation(node, _rank(node.inputs[0]))
-            if inner is not None and outer_perm is not None:
-                inner_perm = permutation(inner, _rank(inner.inputs[0]))
-                if inner_perm is not None and inner.inputs[0] is not None:
-                    composed = [inner_perm[axis] for axis in outer_perm]
-                    # since 1: the model's own opset stays (Transpose is the same op in every version)
-                    node = replace(node, [inner, node], "Transpose", [inner.inputs[0]], {"perm": composed}, 1)
-                    outer_perm = composed
-                    count += 1
-            if outer_perm is not None and outer_perm == sorted(outer_perm) and not node.outputs[0].is_graph_output():
-                ir.convenience.replace_all_uses_with(node.outputs[0], node.inputs[0])
-                graph.remove(node, safe=True)
+        inner = sole(node.inputs[0], "Transpose")
+        outer_perm = permutation(node, _rank(node.inputs[0]))
+        if inner is not None and outer_perm is not None:
+            inner_perm = permutation(inner, _rank(inner.inputs[0]))
+            if inner_perm is not None and inner.inputs[0] is not None:
+                composed = [inner_perm[axis] for axis in outer_perm]
+                node = replace(node, [inner, node], "Transpose", [inner.inputs[0]], {"perm": composed}, 1)
+                outer_perm = composed
                 count += 1
-        self.count += count
-        return ir.passes.PassResult(model, modified=bool(count))
+        if outer_perm is not None and outer_perm == sorted(outer_perm) and not node.outputs[0].is_graph_output():
+            ir.convenience.replace_all_uses_with(node.outputs[0], node.inputs[0])
+            node.graph.remove(node, safe=True)
+            count += 1
+        return count

@@ -203,20 +203,32 @@ with np.load(sys.argv[2]) as io:
 """
 
 
-def test_torchs_own_checkpoint_loads_into_the_paddle_port_as_it_is(tmp_path):
-    # the done-means of a port an engineer keeps: torch's state_dict goes into set_state_dict unchanged
-    out = tmp_path / "out"
-    porter.convert(f"{FACTORIES}:tiny_encoder", "paddle", out, dynamic=["batch", "seq"])
+def _torch_fine_tune(tmp_path) -> tuple[Path, Path]:
+    """torch's tiny encoder, its parameters moved (a fine-tune): (its state_dict as .npz, inputs and outputs);
+    the same state_dict is also torch.save'd beside the .npz (`state.npz.pt`)."""
     state, io = tmp_path / "state.npz", tmp_path / "io.npz"
     torch_side = [sys.executable, "-c", _TORCH_TUNED.format(path=str(FACTORIES)), str(state), str(io)]
     proc = subprocess.run(torch_side, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    port_side = [sys.executable, "-c", _PADDLE_TUNED.format(path=str(out / "model.py")), str(state), str(io)]
+    return state, io
+
+
+def _assert_port_gives_torchs_outputs(model_py: Path, state: Path, io: Path) -> None:
+    """The Paddle port, `state` loaded with set_state_dict as it is, computes torch's outputs."""
+    port_side = [sys.executable, "-c", _PADDLE_TUNED.format(path=str(model_py)), str(state), str(io)]
     proc = subprocess.run(port_side, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     error, scale = map(float, proc.stdout.split()[-2:])
     tol = tolerance_for("float32")
     assert error <= tol.atol + tol.rtol * scale, (error, scale)
+
+
+def test_torchs_own_checkpoint_loads_into_the_paddle_port_as_it_is(tmp_path):
+    # the done-means of a port an engineer keeps: torch's state_dict goes into set_state_dict unchanged
+    out = tmp_path / "out"
+    porter.convert(f"{FACTORIES}:tiny_encoder", "paddle", out, dynamic=["batch", "seq"])
+    state, io = _torch_fine_tune(tmp_path)
+    _assert_port_gives_torchs_outputs(out / "model.py", state, io)
 
 
 def test_a_framework_layout_port_takes_torchs_checkpoint_through_porter_weights(tmp_path):
@@ -227,18 +239,10 @@ def test_a_framework_layout_port_takes_torchs_checkpoint_through_porter_weights(
     out = tmp_path / "out"
     result = porter.convert(f"{FACTORIES}:tiny_encoder", "paddle", out, linear_layout="framework")
     assert "nn.Linear(" in result.code and "compat" not in result.code, result.code
-    state, io = tmp_path / "state.npz", tmp_path / "io.npz"
-    torch_side = [sys.executable, "-c", _TORCH_TUNED.format(path=str(FACTORIES)), str(state), str(io)]
-    proc = subprocess.run(torch_side, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    state, io = _torch_fine_tune(tmp_path)
     tuned = tmp_path / "tuned.npz"
-    convert_checkpoint(tmp_path / "state.npz.pt", out / "report.json", tuned)
-    port_side = [sys.executable, "-c", _PADDLE_TUNED.format(path=str(out / "model.py")), str(tuned), str(io)]
-    proc = subprocess.run(port_side, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    error, scale = map(float, proc.stdout.split()[-2:])
-    tol = tolerance_for("float32")
-    assert error <= tol.atol + tol.rtol * scale, (error, scale)
+    convert_checkpoint(state.with_name("state.npz.pt"), out / "report.json", tuned)
+    _assert_port_gives_torchs_outputs(out / "model.py", tuned, io)
 
 
 def _rename(key: str) -> str:
