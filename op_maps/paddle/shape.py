@@ -54,9 +54,9 @@ def _axes_from_attr_or_input(n, attr_since: int, input_index: int = 1):
 
 # Paddle 3 returns views from these (strided tensors sharing the input's memory), and reshaping a view can
 # leave strides its CPU kernels then copy element by element: a [1, 4, 64, 64] attention operand made by
-# reshape(transpose(...)) has a size-1 axis with a non-unit stride, and matmul's copy of it took 240 us for
-# 16K floats, against 17 us for the copy made before the reshape (measured; the hand-written layer's
-# operands keep standard strides). So a Reshape of a view copies it first; .contiguous() of a tensor that
+# reshape(transpose(...)) has a size-1 axis with a non-unit stride, and a matmul on it took 372 us for 16K
+# floats, against 17 us on the copy made before the reshape (bench/paddle_kernel_costs.py; the hand-written
+# layer's operands keep standard strides). So a Reshape of a view copies it first; .contiguous() of a tensor that
 # already is returns it as it is.
 _VIEWS = frozenset({"Transpose", "Squeeze", "Unsqueeze", "Gather", "Slice", "Split", "Flatten"})
 

@@ -42,6 +42,9 @@ ARITHMETIC = {"Add": "+", "Sub": "-", "Mul": "*"}
 # same number) and an int64 tensor with a Python int in int64, where other dtypes may promote (an int32
 # tensor with a large int) or round the scalar (float64 in a float32 scale attribute).
 SCALAR_LITERAL_DTYPES = frozenset({"float32", "int64"})
+# Paddle passes a Python int scalar through a double: int64 + (2**53 + 1) came out one less (measured). Ints
+# up to int32's range are literals; a larger one stays a tensor.
+INT_LITERAL_LIMIT = 2**31 - 1
 
 
 def operands(n) -> list[str]:
@@ -55,7 +58,7 @@ def operands(n) -> list[str]:
 
 
 def scalar_literal(n, i: int, other: int) -> str | None:
-    """Input i as a Python float literal when `operands` may write it so, else None."""
+    """Input i as a Python literal when `operands` may write it so, else None."""
     value = n.const(i)
     dtype = n.in_dtype(i)
     if value is None or value.size != 1 or dtype not in SCALAR_LITERAL_DTYPES or n.const(other) is not None:
@@ -64,6 +67,8 @@ def scalar_literal(n, i: int, other: int) -> str | None:
     if other_rank is None or other_rank < value.ndim or n.in_dtype(other) != dtype:
         return None
     if n.info(i).is_initializer and n.is_trainable(i) and n.training_port:
+        return None
+    if dtype == "int64" and abs(int(value.reshape(-1)[0])) > INT_LITERAL_LIMIT:
         return None
     return array_literal(value.reshape(()))
 

@@ -118,3 +118,13 @@ def test_paddle_compares_with_a_python_literal():
     _, code = generate(build_model(case), "paddle")
     assert "x == 1" in code, code
     check(case, "paddle")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_large_int64_constant_stays_a_tensor(target):
+    """Paddle passes a Python int through a double: x + (2**53 + 1) would come out one less."""
+    big = np.int64(2**53 + 1)
+    case = NodeCase("add_big", "Add", {"x": np.array([2**40, 5], np.int64), "c": big}, consts=("c",))
+    _, code = generate(build_model(case), target)
+    assert f"x + {int(big)}" not in code, code
+    check(case, target)
