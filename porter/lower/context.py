@@ -191,8 +191,16 @@ class NodeContext:
         return self._low.values[self.proto.output[i]].shape
 
     def producer(self, i: int) -> str | None:
-        """The op type of the node whose output input i is (None for a model input or a constant)."""
-        return self._low.values[self.proto.input[i]].producer if self.has_input(i) else None
+        """The op type of the node whose output input i is, in the module being lowered: None for a model
+        input, a constant, or a value the module's caller passes in (what the caller computed differs between
+        instances of one class, and their code must read alike to be one class)."""
+        if not self.has_input(i):
+            return None
+        self.x(i)  # a value from outside the module becomes one of its inputs here
+        state = self._low.state
+        if state is not None and self.proto.input[i] in state.inputs:
+            return None
+        return self._low.values[self.proto.input[i]].producer
 
     def input_source_name(self, i: int) -> str | None:
         """The source model's name for a weight input (a state_dict key for PyTorch sources)."""

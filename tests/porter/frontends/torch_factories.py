@@ -243,3 +243,32 @@ class DerivedWeights(torch.nn.Module):
 def derived_weights():
     torch.manual_seed(0)
     return DerivedWeights().eval(), (torch.randn(2, 5, 4),)
+
+
+class Flattening(torch.nn.Module):
+    """Reshapes its input before a Linear (transformers' Conv1D does): the first node it runs is a Reshape."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.proj(x.reshape(-1, 8)).reshape(2, 3, 8)
+
+
+class ViewFed(torch.nn.Module):
+    """Two Flattening instances, one fed a transposed tensor (`.contiguous()` is no node in the export, so its
+    Reshape reads a Transpose): they are one class all the same."""
+
+    def __init__(self):
+        super().__init__()
+        self.plain = Flattening()
+        self.transposed = Flattening()
+
+    def forward(self, x):
+        return self.plain(x) + self.transposed(x.transpose(0, 1).contiguous())
+
+
+def view_fed():
+    torch.manual_seed(0)
+    return ViewFed().eval(), (torch.randn(2, 3, 8),)

@@ -12,6 +12,7 @@ import porter
 from porter.codegen.statements import Statement, render_all
 from porter.lower.structure import inline_single_use
 from porter.validators.tolerances import tolerance_for
+from porter.validators.validate import validate
 from tests.op_maps.harness import assert_matches_onnxruntime
 from tests.porter.scoped_models import reshaped_linear, stacked_blocks, two_sized_conv1d
 
@@ -201,6 +202,17 @@ with np.load(sys.argv[2]) as io:
     got = model(paddle.to_tensor(io["ids"])).numpy()
     print(float(np.abs(got - io["out"]).max()), float(np.abs(io["out"]).max()))
 """
+
+
+def test_instances_fed_a_view_and_a_tensor_are_one_class(tmp_path):
+    """Paddle copies a view before reshaping it, judged inside the module: a copy chosen by what the caller
+    passed in would make two instances of one source class read differently (two classes)."""
+    out = tmp_path / "out"
+    result = porter.convert(f"{FACTORIES}:view_fed", "paddle", out)
+    classes = [line.split("(")[0][6:] for line in result.code.splitlines() if line.startswith("class ")]
+    assert classes == ["Flattening", "ViewFed"], result.code
+    verdict = validate(out)
+    assert verdict["passed"], verdict
 
 
 def _torch_fine_tune(tmp_path) -> tuple[Path, Path]:
