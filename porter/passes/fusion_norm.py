@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from porter.passes.matching import FusionPass, constant, is_scalar, operands, scalar, sole
+from porter.passes.matching import FusionPass, axes, constant, is_scalar, operands, scalar, sole
 from porter.passes.screen import FUSIONS
 
 
@@ -69,8 +69,4 @@ def _reduces_last_axis_keeping_dims(mean: ir.Node) -> bool:
     noop = mean.attributes.get("noop_with_empty_axes")
     if (keepdims is not None and keepdims.as_int() != 1) or (noop is not None and noop.as_int() != 0):
         return False
-    axes = mean.attributes.get("axes")
-    if axes is not None:
-        return list(axes.as_ints()) == [-1]
-    array = constant(mean.inputs[1]) if len(mean.inputs) > 1 else None
-    return array is not None and array.reshape(-1).tolist() == [-1]
+    return axes(mean) == [-1]

@@ -52,6 +52,16 @@ def constant(value: ir.Value | None) -> np.ndarray | None:
     return tensor.numpy()
 
 
+def axes(node: ir.Node) -> list[int] | None:
+    """A reduction's or (un)squeeze's axes: its `axes` attribute (before opset 13 / 18) or its constant
+    second input; None when they are not known here (absent, or computed at run time)."""
+    attribute = node.attributes.get("axes")
+    if attribute is not None:
+        return list(attribute.as_ints())
+    array = constant(node.inputs[1]) if len(node.inputs) > 1 else None
+    return None if array is None else [int(a) for a in array.reshape(-1).tolist()]
+
+
 def scalar(value: ir.Value | None) -> float | None:
     array = constant(value)
     return float(array.reshape(-1)[0]) if array is not None and array.size == 1 else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from porter.passes.matching import RewritePass, constant, is_onnx, replace, sole
+from porter.passes.matching import RewritePass, axes, is_onnx, replace, sole
 
 
 def permutation(node: ir.Node, rank: int | None) -> list[int] | None:
@@ -31,15 +31,10 @@ def _rank(value: ir.Value | None) -> int | None:
 def _single_axis(node: ir.Node, rank: int) -> int | None:
     """The one axis of an Unsqueeze / Squeeze (an attribute before opset 13, an input from then on), made
     non-negative for `rank` (the rank the axis indexes into)."""
-    attribute = node.attributes.get("axes")
-    if attribute is not None:
-        axes = list(attribute.as_ints())
-    else:
-        array = constant(node.inputs[1]) if len(node.inputs) > 1 else None
-        axes = None if array is None else array.reshape(-1).tolist()
-    if axes is None or len(axes) != 1 or not -rank <= axes[0] < rank:
+    found = axes(node)
+    if found is None or len(found) != 1 or not -rank <= found[0] < rank:
         return None
-    return int(axes[0]) % rank
+    return found[0] % rank
 
 
 def _moved_axis(squeeze: ir.Node) -> tuple[ir.Node, ir.Node, list[int]] | None:
