@@ -100,8 +100,8 @@ def _reference_fold(node: onnx.NodeProto, arrays: list, opsets: dict[str, int]) 
 
 
 def reads_trainable(sources, trainable: set[str] | None) -> bool:
-    """A node reading a trainable parameter of the source (`sources`: its inputs' initializer names). In a
-    port that trains it stays a run-time op: folded, its output would be a new constant the optimizer
-    never updates (MoE experts' transposed weights, weight_norm's weight from weight_g and weight_v) and
-    the parameter would be lost."""
+    """A node reading a trainable parameter of the source (`sources`: its inputs' initializer names). It
+    stays a run-time op in every port, as in the source: folded, its output would be a new constant the
+    optimizer never updates and a checkpoint never fills (MoE experts' transposed weights, weight_norm's
+    weight from weight_g and weight_v), and the parameter, with its state_dict key, would be lost."""
     return trainable is not None and any(source in trainable for source in sources if source)

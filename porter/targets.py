@@ -36,6 +36,7 @@ class TargetSpec:
     export_dir: str = "export"  # where it is written inside OUT
     notes: dict[str, str] = field(default_factory=dict)
     module_list: str = ""  # the container of numbered submodules (nn.LayerList / nn.CellList)
+    module_dict: str = ""  # the container of named submodules (nn.LayerDict / nn.CellDict)
     identity_layer: str = ""  # a parameter-free placeholder that keeps a module list's numbering
 
     def load_runtime(self):

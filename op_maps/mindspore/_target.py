@@ -91,5 +91,6 @@ TARGET = TargetSpec(
     export_dir="mindir",
     runtime="porter.op_maps.mindspore._runtime",
     module_list="nn.CellList",
+    module_dict="nn.CellDict",
     identity_layer="nn.Identity()",
 )

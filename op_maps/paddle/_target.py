@@ -89,5 +89,6 @@ TARGET = TargetSpec(
     export_dir="inference",
     runtime="porter.op_maps.paddle._runtime",
     module_list="nn.LayerList",
+    module_dict="nn.LayerDict",
     identity_layer="nn.Identity()",
 )

@@ -157,10 +157,10 @@ def export_module(
         warnings.simplefilter("ignore")
         try:
             table = translation_table()  # porter's own translations for ops the exporter lacks
-            # every port keeps torch's tensors; one that trains also the computations on its parameters
-            # (inference folds them, for now)
+            # every port keeps torch's tensors and the computations on its parameters (weight_norm's
+            # g * v / |v|, MoE experts' transposes): folded, their keys would be lost
             state = [*info["parameters"], *info["buffers"]]
-            with source_state_kept(state, computed=info["parameters"] if training else ()):
+            with source_state_kept(state, computed=info["parameters"]):
                 program = torch.onnx.export(
                     module,
                     example_inputs,
@@ -171,11 +171,13 @@ def export_module(
                     custom_translation_table=table or None,
                     verbose=False,
                 )
+            proto = program.model_proto  # serialized anew at every read of the property
             if training:
-                check_batch_norms(module, program.model_proto)
+                check_batch_norms(module, proto)
+            add_unread_parameters(module, proto)
             info["exporter"] = "dynamo"
             info["porter_translations"] = sorted(str(k) for k in table)
-            return program.model_proto, info
+            return proto, info
         except Exception as exc:  # the exporter raises many types; the reason is what matters
             info["failures"]["dynamo"] = _first_line(exc)
             root = exc
@@ -226,6 +228,23 @@ def _translation_pointer(info: dict) -> str:
         f"; a torch.onnx translation for {namespace}::{name}.{found.group(2)} can come from a plugin "
         "(`--plugin FILE.py` with plugins.torch_translation, see docs/plugins.md)"
     )
+
+
+def add_unread_parameters(module, model: onnx.ModelProto) -> None:
+    """Give the exported model, as initializers no node reads, the parameters its forward never reads (wav2vec2's
+    masked_spec_embed, used only when training masks time steps): the exporter drops them, and the port, which
+    declares every source tensor on the module its key names, then has torch's whole state_dict, so a torch
+    checkpoint loads without unexpected keys. Parameters only: a buffer the forward does not read
+    (BatchNorm's num_batches_tracked) has no counterpart in the framework's own layers."""
+    present = {init.name for init in model.graph.initializer}
+    for name, parameter in module.named_parameters():
+        if name in present:
+            continue
+        try:
+            array = parameter.detach().cpu().numpy()
+        except TypeError:  # a dtype numpy lacks (bfloat16): left out, as the exporter left it
+            continue
+        model.graph.initializer.append(onnx.numpy_helper.from_array(array, name))
 
 
 def tensor_roles(module) -> dict:

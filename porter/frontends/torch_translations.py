@@ -85,8 +85,8 @@ def source_state_kept(state=(), computed=()):
       operations instead of 124);
     - constant folding of a node that reads a parameter of `computed` (torch's names): MoE experts'
       Transpose(gate_up_proj) became a new constant `transpose_4`, weight_norm's g * v / |v| one computed
-      weight, and the parameters were lost. Only a `--train` export passes `computed` for now: porter's
-      lowering folds such nodes again unless it converts for training (porter/lower/lowering.py).
+      weight, and the parameters were lost. Every export passes them, and porter's lowering does not fold
+      such nodes either (porter.folding.reads_trainable), so a torch checkpoint loads into any port.
     The optimizer looks them up when it runs, so swapping them for the export is enough; `check_batch_norms`
     then proves a train-mode export's BatchNorm nodes survived, whatever onnxscript version is installed."""
     import onnx_ir.passes.common as common_passes
@@ -137,11 +137,16 @@ def _source_tensors_unmerged(dedup: type, state: frozenset) -> type:
 
 
 def _source_computations_kept(folding: type, computed: frozenset) -> type:
-    """onnxscript's FoldConstantsPass, never folding a node that reads one of `computed`."""
+    """onnxscript's FoldConstantsPass, never folding a node that reads one of `computed`, except the
+    transpose of torch's Linear weight (aten.linear's own Transpose): folded, it is the weight [in, out] that
+    porter.torch_graph.linear_weights names back to `<module>.weight` and lowering writes as the
+    framework's Linear layer; kept, every Linear would be a matmul with a transpose."""
 
     class _Kept(folding):
         def __init__(self, *args, should_fold=lambda node: None, **kwargs):
             def keep(node):
+                if _linear_weight_transpose(node):
+                    return should_fold(node)
                 if any(value is not None and value.name in computed for value in node.inputs):
                     return False
                 return should_fold(node)
@@ -149,6 +154,11 @@ def _source_computations_kept(folding: type, computed: frozenset) -> type:
             super().__init__(*args, should_fold=keep, **kwargs)
 
     return _Kept
+
+
+def _linear_weight_transpose(node) -> bool:
+    """An onnx_ir node: the Transpose torch.onnx writes for aten.linear's weight."""
+    return node.op_type == "Transpose" and "aten.linear" in node.metadata_props.get("pkg.torch.onnx.fx_node", "")
 
 
 def check_batch_norms(module, model) -> None:

@@ -9,7 +9,8 @@ scopes, one per source module, and assigns every node to the innermost scope tha
 - a value that one scope computes and a sibling scope reads (the exporter shares common shape
   arithmetic between decoder layers) is computed in their common ancestor instead, where possible, so
   that the repeated blocks keep identical bodies and one class serves them all;
-- the weights of the source model live on the scope that uses them (the common ancestor when several do).
+- the weights of the source model live on the module its state_dict key names, when that module is a scope,
+  else on the scope that uses them (the common ancestor when several do).
 
 Graphs without the metadata (ONNX files, the TorchScript exporter) give no tree: lowering stays flat.
 """
@@ -81,6 +82,9 @@ def common_ancestor(scopes) -> Scope | None:
 class ModuleTree:
     root: Scope
     node_scope: dict[int, Scope]  # node index -> the scope that computes it
+    # a source tensor -> the module that holds it, read from its state_dict key (`conv.parametrizations.
+    # weight.original0` is held by `conv.parametrizations.weight`), where that module is a scope
+    owner: dict[str, Scope] = field(default_factory=dict)
 
     def scopes(self) -> list[Scope]:
         found, stack = [], [self.root]
@@ -107,10 +111,14 @@ def _parse_list(text: str) -> list[str]:
     return [s.strip().strip("'\"") for s in text.strip().strip("[]").split(",")]
 
 
-def build_module_tree(graph: onnx.GraphProto, live: set[int], weights: set[str]) -> ModuleTree | None:
+def build_module_tree(
+    graph: onnx.GraphProto, live: set[int], weights: set[str], source_state: frozenset[str] = frozenset()
+) -> ModuleTree | None:
     """The scope of every live node, or None when the graph carries no module metadata.
 
     weights: names of the initializers that become parameters (a leaf scope that uses one is a class).
+    source_state: the source's state_dict keys among them (a PyTorch source's parameters and buffers): each
+    is held by the module its key names, not only by the modules that read it.
     """
     chains = {i: _module_chain(graph.node[i]) for i in live}
     unplaced = sorted(i for i, c in chains.items() if c is None)  # nodes the exporter's own passes added
@@ -130,7 +138,7 @@ def build_module_tree(graph: onnx.GraphProto, live: set[int], weights: set[str])
             scope = child
         node_scope[index] = scope
     _place_unlabelled(graph, unplaced, node_scope, root)
-    tree = ModuleTree(root, node_scope)
+    tree = ModuleTree(root, node_scope, _owners(by_path, weights & source_state))
     _make_weightless_leaves_transparent(graph, tree, weights)
     _hoist_shared_values(graph, tree, weights)
     return tree
@@ -148,8 +156,30 @@ def _place_unlabelled(graph: onnx.GraphProto, unplaced: list[int], node_scope: d
         node_scope[index] = common_ancestor(scopes) or root
 
 
+def _owners(by_path: dict[str, Scope], names) -> dict[str, Scope]:
+    """The scope each state_dict key names as its holder: the key less its last part, when that is a scope."""
+    owners = {}
+    for name in names:
+        path, _, attr = name.rpartition(".")
+        if attr.isidentifier() and path in by_path:
+            owners[name] = by_path[path]
+    return owners
+
+
 def _make_weightless_leaves_transparent(graph: onnx.GraphProto, tree: ModuleTree, weights: set[str]) -> None:
-    uses_weights = {scope for i, scope in tree.node_scope.items() if any(x in weights for x in graph.node[i].input)}
+    """A leaf that holds no weight is computed inline by its parent. A leaf that reads only weights its
+    ancestors hold (torch's _WeightNorm, called with its ParametrizationList's original0 and original1)
+    holds none either."""
+
+    def held_elsewhere(name: str, scope: Scope) -> bool:
+        owner = tree.owner.get(name)
+        return owner is not None and owner is not scope and scope.within(owner)
+
+    uses_weights = {
+        scope
+        for i, scope in tree.node_scope.items()
+        if any(x in weights and not held_elsewhere(x, scope) for x in graph.node[i].input)
+    }
     for scope in tree.scopes():
         if scope.parent is not None and not scope.children and scope not in uses_weights:
             parent = scope.parent

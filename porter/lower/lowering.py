@@ -526,7 +526,7 @@ class Lowering:
             return True
         if not inputs or any(name and (info is None or info.const is None) for name, info in zip(node.input, inputs)):
             return False
-        if self.training_port and reads_trainable([i.source_name for i in inputs if i is not None], self.trainable):
+        if reads_trainable([i.source_name for i in inputs if i is not None], self.trainable):
             return False
         if sum(info.const.size for info in inputs if info is not None) > FOLD_INPUT_LIMIT:
             return False

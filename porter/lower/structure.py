@@ -64,9 +64,10 @@ class _Call:
 
 @dataclass
 class _ChildPlan:
-    attr: str  # attribute on the parent ('self_attn', or the list 'layers')
+    attr: str  # attribute on the parent ('self_attn', or the list 'layers', or the dict 'parametrizations')
     index: int | None
     prefix: str  # state_dict key prefix ('layers.0.')
+    key: str | None = None  # the name in a dict of modules (torch's ModuleDict: 'weight')
 
 
 @dataclass
@@ -74,6 +75,7 @@ class _ScopeWork:
     state: ScopeState
     calls: list[_Call] = field(default_factory=list)
     lists: dict[str, dict[int, str]] = field(default_factory=dict)  # list attr -> index -> constructor
+    dicts: dict[str, dict[str, str]] = field(default_factory=dict)  # dict attr -> key -> constructor
     list_lines: dict[str, int] = field(default_factory=dict)  # list attr -> its declaration's index in init_body
 
 
@@ -89,7 +91,8 @@ class StructuredLowering:
     def run(self, live: set[int]) -> bool:
         low, graph = self.low, self.graph
         weights = {i.name for i in graph.initializer if low.values[i.name].is_weight}
-        tree = build_module_tree(graph, live, weights)
+        source_state = frozenset(low.trainable or ()) | frozenset(low.buffers)
+        tree = build_module_tree(graph, live, weights, source_state)
         if tree is None or not tree.root.children:
             return False
         self.tree = tree
@@ -113,7 +116,8 @@ class StructuredLowering:
         for scope in reversed(list(self.tree.scopes())):
             if scope.parent is None or not scope.children:
                 continue
-            if all(child.relative_name().isdigit() for child in scope.children):
+            holds_state = scope in self.tree.owner.values()  # torch's ParametrizationList: a list with tensors
+            if not holds_state and all(child.relative_name().isdigit() for child in scope.children):
                 for index, where in list(self.tree.node_scope.items()):
                     if where is scope:
                         self.tree.node_scope[index] = scope.parent
@@ -138,8 +142,18 @@ class StructuredLowering:
                 low.value_home[vi.name] = tree.root
         for name in weights:
             home = common_ancestor(self.readers.get(name, ()))
+            owner = tree.owner.get(name)
+            if owner is not None and (home is None or home.within(owner)):
+                home = owner  # the module that holds it in the source, read by its submodules
             if home is not None:
                 low.value_home[name] = home
+        # a tensor of the source that the export never reads (wav2vec2's masked_spec_embed, used only in
+        # training) is still declared on its module: the port's state_dict is torch's
+        self.unread: dict[Scope, list[str]] = {}
+        for name in sorted(weights):
+            # (a Linear weight the exporter transposed is declared under its name by the transposed copy)
+            if name in tree.owner and name not in self.readers and name not in low.transposed_sources:
+                self.unread.setdefault(tree.owner[name], []).append(name)
 
     # ---- the order of a scope's statements and calls ----------------------------------------
     def _items(self, scope: Scope) -> list[tuple[int, object]]:
@@ -200,6 +214,8 @@ class StructuredLowering:
     # ---- lowering one scope ------------------------------------------------------------------
     def _lower_scope(self, scope: Scope, work: _ScopeWork) -> None:
         low = self.low
+        for name in self.unread.get(scope, ()):
+            low.expr_of(name)  # declares it
         plans = self._plan_children(scope, work.state.prefix)
         for _, item in self._items(scope):
             if isinstance(item, Scope):
@@ -217,6 +233,8 @@ class StructuredLowering:
             base, _, index = relative.rpartition(".")
             if base.isidentifier() and index.isdigit():
                 lists.setdefault(base, []).append((int(index), child))
+            elif base.isidentifier() and index.isidentifier():  # held in a ModuleDict, which is not called
+                plans[child] = _ChildPlan(base, None, f"{prefix}{relative}.", key=index)
             else:
                 attr = relative if relative.isidentifier() else identifier(relative, "module")
                 plans[child] = _ChildPlan(attr, None, f"{prefix}{attr}.")
@@ -239,7 +257,10 @@ class StructuredLowering:
         outs = [work.state.locals.fresh(low.value_hint(v), "v") for v in outputs]
         for value, name in zip(outputs, outs):
             work.state.bindings[value] = name
-        target = f"self.{plan.attr}" if plan.index is None else f"self.{plan.attr}[{plan.index}]"
+        if plan.key is not None:
+            target = f"self.{plan.attr}[{plan.key!r}]"  # MindSpore's GRAPH_MODE reads a CellDict by key only
+        else:
+            target = f"self.{plan.attr}" if plan.index is None else f"self.{plan.attr}[{plan.index}]"
         layer = _single_layer(state, returns)
         if layer is not None:  # the module is one framework layer: it is that layer
             attr, ctor, expr = layer
@@ -253,13 +274,16 @@ class StructuredLowering:
             ctor = f"{class_name}({ctor_args})"
             call_expr = f"{target}({', '.join(args)})"
         work.state.weight_keys += state.weight_keys  # the parent holds its children's parameters too
-        if plan.index is None:
+        if plan.index is None and plan.key is None:
             work.state.init_body.append(Statement.declare(plan.attr, ctor))
         else:
-            if plan.attr not in work.lists:
+            if plan.attr not in work.list_lines:
                 work.list_lines[plan.attr] = len(work.state.init_body)
-                work.state.init_body.append(Statement.one("pass"))  # the list, once every member is known
-            work.lists.setdefault(plan.attr, {})[plan.index] = ctor
+                work.state.init_body.append(Statement.one("pass"))  # the container, once every member is known
+            if plan.key is not None:
+                work.dicts.setdefault(plan.attr, {})[plan.key] = ctor
+            else:
+                work.lists.setdefault(plan.attr, {})[plan.index] = ctor
         if outs:
             work.state.forward_body.append(Statement.assign(outs, call_expr))
             work.calls.append(_Call(len(work.state.forward_body) - 1, plan.attr, plan.index, class_name, args, outs))
@@ -352,6 +376,11 @@ class StructuredLowering:
             else:
                 body = "[" + ", ".join(ctors) + "]"
             work.state.init_body[work.list_lines[attr]] = Statement.declare(attr, f"{module_list}({body})")
+        for attr, members in work.dicts.items():
+            body = ", ".join(f"{key!r}: {ctor}" for key, ctor in members.items())
+            work.state.init_body[work.list_lines[attr]] = Statement.declare(
+                attr, f"{self.low.target.module_dict}({{{body}}})"
+            )
 
     def _loop_var(self, work: _ScopeWork, attr: str) -> str:
         singular = attr[:-1] if attr.endswith("s") and len(attr) > 1 else f"{attr}_item"

@@ -272,3 +272,24 @@ class ViewFed(torch.nn.Module):
 def view_fed():
     torch.manual_seed(0)
     return ViewFed().eval(), (torch.randn(2, 3, 8),)
+
+
+class WeightNormed(torch.nn.Module):
+    """wav2vec2's positional conv in small: a weight_norm convolution (its parameters live on a
+    ParametrizationList inside a ModuleDict, `conv.parametrizations.weight.original0`) and a parameter the
+    eval forward never reads (wav2vec2's masked_spec_embed)."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(4, 4)
+        conv = torch.nn.Conv1d(4, 4, 3, padding=1, groups=2)
+        self.conv = torch.nn.utils.parametrizations.weight_norm(conv, name="weight", dim=2)
+        self.masked_spec_embed = torch.nn.Parameter(torch.rand(4))
+
+    def forward(self, x):  # [batch, seq, 4]
+        return self.conv(self.proj(x).transpose(1, 2)).transpose(1, 2)
+
+
+def weight_normed():
+    torch.manual_seed(0)
+    return WeightNormed().eval(), (torch.randn(2, 5, 4),)

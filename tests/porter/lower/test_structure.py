@@ -176,6 +176,35 @@ def test_torch_module_tree_names_and_parity(tmp_path, target):
     assert report["passed"], report
 
 
+_TORCH_WEIGHT_NORMED_KEYS = _TORCH_KEYS.replace("mod.tiny_encoder()", "mod.weight_normed()")
+_DICT = {"paddle": "nn.LayerDict", "mindspore": "nn.CellDict"}
+_EXPORTS = {"paddle": "inference", "mindspore": "mindir"}
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_weight_norm_and_an_unread_parameter_keep_torchs_keys(tmp_path, target):
+    """wav2vec2's positional conv: weight_norm's g and v live on torch's ParametrizationList, held in a
+    ModuleDict, which the port writes as the framework's dict of layers; the weight is computed from them at
+    run time, not folded; a parameter the forward never reads is declared all the same. The keys, shapes and
+    trainable size are torch's, and the port compiles (paddle.inference / MindIR, GRAPH_MODE)."""
+    out = tmp_path / "out"
+    result = porter.convert(
+        f"{FACTORIES}:weight_normed", target, out, dynamic=["batch", "seq"], export=_EXPORTS[target]
+    )
+    code = result.code
+    assert f"self.parametrizations = {_DICT[target]}({{'weight': ParametrizationList()}})" in code, code
+    assert "self.parametrizations['weight']()" in code and "self.masked_spec_embed = " in code
+    torch_side = _state_dict_keys(_TORCH_WEIGHT_NORMED_KEYS.format(path=str(FACTORIES)))
+    port_side = _state_dict_keys(_PORT_KEYS[target].format(path=str(out / "model.py")))
+    expected = torch_side["keys"]
+    if target == "mindspore":  # the Linear is nn.Dense, which names its tensors as torch does
+        assert set(port_side["keys"]) == set(expected), (port_side, expected)
+    assert port_side == torch_side
+    assert all(check["passed"] for check in result.export["checks"]), result.export
+    verdict = validate(out)
+    assert verdict["passed"], verdict
+
+
 # A fine-tuned torch checkpoint (the same architecture, other weights) and torch's outputs with it
 _TORCH_TUNED = """
 import importlib.util, sys, numpy as np, torch
