@@ -24,16 +24,17 @@ import onnx
 from porter.deferred import import_onnx_ir
 from porter.errors import PorterError
 from porter.graphs import node_reads
-from porter.passes.screen import worth_reading
+from porter.passes.screen import value_shapes, worth_reading
 
 if TYPE_CHECKING:
     import onnx_ir as ir
 
 
-def porter_passes(registry) -> list[ir.passes.PassBase]:
+def porter_passes(registry, shapes: dict[str, tuple] | None = None) -> list[ir.passes.PassBase]:
     """In order: Identity elimination, fusion (before CSE, which could give a pattern's intermediate a
-    second reader), transpose composition, common subexpressions per module scope, then dead code. The pass modules (onnx_ir, with
-    its sympy deferred) are imported here, when a graph is to be read, not with porter."""
+    second reader), transpose composition, index grids (`shapes`: porter.passes.screen.value_shapes), common
+    subexpressions per module scope, then dead code. The pass modules (onnx_ir, with its sympy deferred) are
+    imported here, when a graph is to be read, not with porter."""
     import_onnx_ir()
     from onnx_ir.passes.common import RemoveUnusedNodesPass
 
@@ -41,6 +42,7 @@ def porter_passes(registry) -> list[ir.passes.PassBase]:
     from porter.passes.fusion_activation import GeluPass, SiluPass
     from porter.passes.fusion_norm import RmsNormPass
     from porter.passes.identity import IdentityPass
+    from porter.passes.index_grid import IndexGridPass
     from porter.passes.transpose import TransposePass
 
     return [
@@ -49,6 +51,7 @@ def porter_passes(registry) -> list[ir.passes.PassBase]:
         GeluPass(registry),
         SiluPass(registry),
         TransposePass(),
+        IndexGridPass(shapes or {}),
         ScopedCsePass(),
         RemoveUnusedNodesPass(),
     ]
@@ -65,7 +68,8 @@ def optimized(model: onnx.ModelProto, registry) -> Iterator[dict[str, int]]:
         yield {}
         return
     ir = import_onnx_ir()
-    passes = porter_passes(registry)
+    gathers = any(node.op_type == "GatherND" for node in model.graph.node)
+    passes = porter_passes(registry, value_shapes(model.graph) if gathers else None)
     with _without_value_info(model.graph):
         ir_model = ir.serde.deserialize_model(model)
     result = ir.passes.PassManager(passes)(ir_model)

@@ -37,22 +37,46 @@ def worth_reading(graph: onnx.GraphProto, registry) -> bool:
     markers = {m for op_type, (_, found_in) in FUSIONS.items() if fusion_enabled(registry, op_type) for m in found_in}
     outputs = {vi.name for vi in graph.output}
     transposed: set[str] = set()  # outputs of Transpose nodes: a Transpose of one is composed
+    concatenated: set[str] = set()  # outputs of Concat nodes: a GatherND's index tuples are built by one
+    scalars = {init.name for init in graph.initializer if not init.dims} | {
+        out for node in graph.node if node.op_type == "Constant" for out in node.output
+    }
     alike: dict[tuple, list[onnx.NodeProto]] = {}
     for node in graph.node:
         if node.domain not in ("", "ai.onnx"):
             continue
         if node.op_type in markers or (node.op_type == "Identity" and not outputs.intersection(node.output)):
             return True
+        if node.op_type in ("And", "Or") and any(name in scalars for name in node.input):
+            return True  # with a 0-d bool constant, perhaps the op's neutral element: IdentityPass decides
         if node.op_type in ("Transpose", "Squeeze") and node.input and node.input[0] in transposed:
             return True  # composed, or an axis added, moved and removed again: the pass decides
         if node.op_type == "Transpose":
             transposed.update(node.output)
+        if node.op_type == "Concat":
+            concatenated.update(node.output)
+        if node.op_type == "GatherND" and len(node.input) > 1 and node.input[1] in concatenated:
+            return True  # an index grid of aranges, perhaps: IndexGridPass decides
         # same op on the same inputs first (cheap, rare); then attributes and module scope
         group = alike.setdefault((node.op_type, tuple(node.input)), [])
         if any(_likeness(other) == _likeness(node) for other in group):
             return True
         group.append(node)
     return False
+
+
+def value_shapes(graph: onnx.GraphProto) -> dict[str, tuple]:
+    """{value: its shape} from the graph's value_info, inputs and outputs (each dim an int, a symbolic dim's
+    name, or None): what onnx_ir is not given to read (porter.passes.pipeline) for the passes that need it."""
+    shapes = {}
+    for vi in (*graph.value_info, *graph.input, *graph.output):
+        tensor = vi.type.tensor_type
+        if vi.type.WhichOneof("value") == "tensor_type" and tensor.HasField("shape"):
+            dims = tensor.shape.dim
+            shapes[vi.name] = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in dims)
+    for init in graph.initializer:
+        shapes[init.name] = tuple(int(d) for d in init.dims)
+    return shapes
 
 
 def _likeness(node: onnx.NodeProto):

@@ -1,5 +1,6 @@
 """porter.passes.identity: Identity nodes of the main graph dropped, branch outputs and graph outputs kept."""
 
+import pytest
 from onnx import helper
 
 from porter.passes import optimized
@@ -59,3 +60,36 @@ def test_an_identity_of_a_weight_reads_the_weight():
     with optimized(built, REGISTRY):
         assert _nodes(built) == [("Add", ["x", "w"], ["y"])]
     assert_port_matches(built, "paddle", None)
+
+
+def _logical(op_type: str, value, shape=()):
+    """m = x > 0; y = Where(op(m, constant), x, -x): the constant a bool of `shape`."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    nodes = [
+        helper.make_node("Greater", ["x", "zero"], ["m"]),
+        helper.make_node(op_type, ["c", "m"], ["k"]),
+        helper.make_node("Neg", ["x"], ["n"]),
+        helper.make_node("Where", ["k", "x", "n"], ["y"]),
+    ]
+    built = model(nodes, {"zero": 0.0})
+    built.graph.initializer.append(numpy_helper.from_array(np.full(shape, value, dtype=bool), "c"))
+    return built
+
+
+@pytest.mark.parametrize(("op_type", "neutral"), [("And", True), ("Or", False)])
+def test_a_logical_op_with_its_neutral_scalar_is_dropped(op_type, neutral):
+    """transformers' masks start from `new_ones(()) & causal`: And with a 0-d True is its other operand."""
+    built = _logical(op_type, neutral)
+    with optimized(built, REGISTRY) as counts:
+        assert counts == {"IdentityPass": 1} and op_type not in [n.op_type for n in built.graph.node]
+    assert_port_matches(built, "paddle", None)
+
+
+@pytest.mark.parametrize(("value", "shape"), [(False, ()), (True, (1, 1, 1, 1))], ids=["absorbing", "broadcasting-up"])
+def test_a_logical_op_that_changes_its_operand_stays(value, shape):
+    """And with False is not an identity; a [1, 1, 1, 1] True would add an axis to x [2, 3, 8]."""
+    built = _logical("And", value, shape)
+    with optimized(built, REGISTRY) as counts:
+        assert "IdentityPass" not in counts and "And" in [n.op_type for n in built.graph.node]
