@@ -43,7 +43,7 @@ def random_inputs(model: onnx.ModelProto, seed: int = 0, dim_values: dict[str, i
     return arrays
 
 
-def _run(args: list[str], what: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:
+def run_side(args: list[str], what: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:
     """Run one side in its own process; None on success, else why it failed (crash, signal, timeout)."""
     try:
         launcher.run(launcher.python_command("porter.validators.runners", *args), what, timeout=timeout)

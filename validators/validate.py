@@ -21,7 +21,7 @@ from porter.errors import PorterError
 from porter.frontends.onnx_source import load_onnx
 from porter.validators.golden import golden_outputs
 from porter.validators.layerwise import locate
-from porter.validators.parity import _run, random_inputs
+from porter.validators.parity import random_inputs, run_side
 from porter.validators.profiles import load_profile
 from porter.validators.verdict import judge
 
@@ -166,7 +166,7 @@ def validate(
         if first_failure is not None and layerwise:
             say("a verdict failed: locating the first divergent node")
             result["layerwise"] = locate(
-                out_dir, model, report, first_failure["arrays"], chosen, _run, tmp, device=device, progress=say
+                out_dir, model, report, first_failure["arrays"], chosen, run_side, tmp, device=device, progress=say
             )
             result["layerwise"]["input_set"] = first_failure["label"]
     result["golden"] = next((s["golden"] for s in result["sets"] if "golden" in s), None)
@@ -177,9 +177,9 @@ def validate(
 def run_source(tmp: Path, inputs: Path, out: Path, torch_spec: str | None) -> None:
     """The source side, in its own process: PyTorch for a factory spec, else onnxruntime on the graph."""
     if torch_spec:
-        problem = _run(["torch", torch_spec, str(inputs), str(out)], "PyTorch")
+        problem = run_side(["torch", torch_spec, str(inputs), str(out)], "PyTorch")
     else:
-        problem = _run(["onnxruntime", str(tmp / "source.onnx"), str(inputs), str(out)], "onnxruntime")
+        problem = run_side(["onnxruntime", str(tmp / "source.onnx"), str(inputs), str(out)], "onnxruntime")
     if problem:  # the source itself failing is not a verdict on the port
         raise PorterError(problem)
 
@@ -193,7 +193,7 @@ def _validate_set(out_dir, target, device, model, names, case, profile, tmp: Pat
         "inputs": [{"shape": list(a.shape), "dtype": a.dtype.name} for a in arrays],
     }
     run_source(tmp.parent, tmp / "inputs.npz", tmp / "src.npz", torch_spec)
-    crash = _run(
+    crash = run_side(
         ["target", target, str(out_dir), str(tmp / "inputs.npz"), str(tmp / "out.npz"), device],
         f"the generated {target} model",
     )
