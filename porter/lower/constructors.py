@@ -65,6 +65,7 @@ def merge_by_constructor(classes: list[ClassDef], root_init: list[Statement]) ->
             body[:] = [_with_arguments(stmt, renames) for stmt in body]
     if merged:
         _renumber(classes, root_init)
+        _common_values_as_defaults(classes, root_init)
 
 
 def _renumber(classes: list[ClassDef], root_init: list[Statement]) -> None:
@@ -85,6 +86,72 @@ def _renumber(classes: list[ClassDef], root_init: list[Statement]) -> None:
         c.name = wanted[c.name]
     for body in [*(c.init_body for c in classes), root_init]:
         body[:] = [_with_arguments(stmt, renames) for stmt in body]
+
+
+def _common_values_as_defaults(classes: list[ClassDef], root_init: list[Statement]) -> None:
+    """A keyword argument that most calls of a class pass the same literal (ResNetConvLayer's `activation=True`,
+    `padding=[1, 1]`) gets that literal as its default, as the source's signature has one, and the calls that
+    pass it leave it out: `ResNetConvLayer(out_channels, out_channels, stride=[1, 1], activation=False)`.
+    Only where every call passes the argument by keyword as a literal, at least two calls and more than half
+    of them agree."""
+    bodies = [*(c.init_body for c in classes), root_init]
+    calls: dict[str, list[ast.Call]] = {c.name: [] for c in classes if c.init_params}
+    for body in bodies:
+        for stmt in body:
+            for node in ast.walk(stmt.tree):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in calls:
+                    calls[node.func.id].append(node)
+    defaults: dict[str, dict[str, str]] = {}  # class -> argument -> the literal's source
+    for c in classes:
+        found = calls.get(c.name, [])
+        for param in c.init_params:
+            passed = [next((k.value for k in call.keywords if k.arg == param), None) for call in found]
+            if not passed or not all(v is not None and _literal_value(v) for v in passed):
+                continue
+            dumps = [ast.dump(v) for v in passed]
+            common = max(dumps, key=dumps.count)
+            if dumps.count(common) >= 2 and 2 * dumps.count(common) > len(dumps):
+                defaults.setdefault(c.name, {})[param] = render_expr(passed[dumps.index(common)])
+    if not defaults:
+        return
+    for c in classes:
+        chosen = defaults.get(c.name, {})
+        # defaults last: every argument that has one is passed by keyword, so the calls stay right; a list is
+        # written as a tuple (a mutable default is shared between calls), which both frameworks' layers take
+        signature = [f"{p}={_immutable(v)}" for p, v in chosen.items()]
+        c.init_params = [p for p in c.init_params if p not in chosen] + signature
+    for body in bodies:
+        body[:] = [_without_defaults(stmt, defaults) for stmt in body]
+
+
+def _immutable(source: str) -> str:
+    value = ast.literal_eval(source)
+    return repr(tuple(value)) if isinstance(value, list) else source
+
+
+def _literal_value(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _without_defaults(stmt: Statement, defaults: dict[str, dict[str, str]]) -> Statement:
+    """The statement with every keyword argument equal to its class's default left out of the call."""
+
+    def dropped(call: ast.Call) -> list[ast.keyword]:
+        chosen = defaults.get(call.func.id, {}) if isinstance(call.func, ast.Name) else {}
+        return [k for k in call.keywords if k.arg in chosen and render_expr(k.value) == chosen[k.arg]]
+
+    if not any(isinstance(n, ast.Call) and dropped(n) for n in ast.walk(stmt.tree)):
+        return stmt
+    tree = copy.deepcopy(stmt.tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            gone = {id(k) for k in dropped(node)}
+            node.keywords = [k for k in node.keywords if id(k) not in gone]
+    return Statement(ast.fix_missing_locations(tree))
 
 
 def class_base_name(source_class: str) -> str:

@@ -34,6 +34,26 @@ def test_literals_that_differ_become_arguments_and_every_call_passes_its_own():
     assert render_all(root) == ["self.a = Block(8, 16)", "self.b = Block(16, 32)"]
 
 
+def _conv(name: str, width: int, stride: int, kernel: int = 3) -> ClassDef:
+    init = Statement.parse(f"self.conv = nn.Conv2D({width}, {width}, kernel_size=[{kernel}, {kernel}], stride=[{stride}, {stride}])")  # fmt: skip
+    return ClassDef(name, init, ["x"], [], ["self.conv(x)"], source_class="ConvLayer")
+
+
+def test_a_literal_most_calls_pass_is_the_arguments_default():
+    """ResNet's conv layers: kernel 3 in two calls of three is the default, written as a tuple; stride differs
+    in every call and keeps no default; the calls leave out what equals the default."""
+    classes = [_conv("ConvLayer", 4, 1), _conv("ConvLayer2", 8, 2), _conv("ConvLayer3", 16, 4, kernel=7)]
+    root = Statement.parse("self.a = ConvLayer()\nself.b = ConvLayer2()\nself.c = ConvLayer3()")
+    merge_by_constructor(classes, root)
+    assert [c.name for c in classes] == ["ConvLayer"]
+    assert classes[0].init_params == ["in_channels", "out_channels", "stride", "kernel_size=(3, 3)"]
+    assert render_all(root) == [
+        "self.a = ConvLayer(4, 4, stride=[1, 1])",
+        "self.b = ConvLayer(8, 8, stride=[2, 2])",
+        "self.c = ConvLayer(16, 16, kernel_size=[7, 7], stride=[4, 4])",
+    ]
+
+
 def test_a_different_forward_keeps_the_classes_apart():
     classes = [_block("Block", 8, 16), _block("Block2", 16, 32, "return self.fc(x)")]
     root = Statement.parse("self.a = Block()\nself.b = Block2()")

@@ -26,6 +26,13 @@ def test_an_activation_in_some_instances_is_a_constructor_choice():
     assert root == ["self.m0 = Layer(8, 8, activation=True)", "self.m1 = Layer(16, 16, activation=False)"]
 
 
+def test_a_choice_most_instances_make_is_the_default():
+    relu = "nn.functional.relu(self.fc(x))"
+    classes, root = _merged(_layer("Layer", 8, relu), _layer("Layer2", 16, relu), _layer("Layer3", 32, "self.fc(x)"))
+    assert classes[0].init_params[-1] == "activation=True"
+    assert root == ["self.m0 = Layer(8, 8)", "self.m1 = Layer(16, 16)", "self.m2 = Layer(32, 32, activation=False)"]
+
+
 def test_a_sub_module_in_some_instances_is_a_constructor_choice():
     with_shortcut = _layer("Layer", 8, "self.fc(x) + self.shortcut(x)", "\nself.shortcut = ShortCut()")
     classes, root = _merged(with_shortcut, _layer("Layer2", 8, "self.fc(x) + x"))
