@@ -4,6 +4,7 @@ from porter.op_maps.mindspore._registry import REGISTRY, op
 from porter.op_maps.mindspore.elementwise import widened
 from porter.rows import direct
 from porter.semantics import legacy_broadcast
+from porter.semantics.elementwise import pair_with_literal
 from porter.semantics.logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
 
 _COMPARABLE = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
@@ -49,7 +50,7 @@ def not_(n):
 def where(n):
     """ops.where with numpy broadcasting; bfloat16 through float32 (exact: the CPU Select kernel lacks it)"""
     cond = n.x(0)
-    return widened(n, [n.x(1), n.x(2)], n.in_dtype(1), lambda x, y: f"ops.where({cond}, {x}, {y})")
+    return widened(n, pair_with_literal(n, 1, 2), n.in_dtype(1), lambda x, y: f"ops.where({cond}, {x}, {y})")
 
 
 for _op, _name in BITWISE.items():

@@ -4,7 +4,7 @@ from porter.op_maps.paddle._registry import REGISTRY, op
 from porter.op_maps.paddle.elementwise import widened
 from porter.rows import direct
 from porter.semantics import legacy_broadcast
-from porter.semantics.elementwise import operands
+from porter.semantics.elementwise import operands, pair_with_literal
 from porter.semantics.logic import BIT_WIDTH, BITWISE, BOOLEAN, bit_shift_args
 
 _COMPARABLE = {"float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
@@ -47,7 +47,7 @@ def where(n):
     """paddle.where with numpy broadcasting"""
     dtype = n.in_dtype(1)
     cond = n.x(0)
-    return widened(n, [n.x(1), n.x(2)], dtype, lambda x, y: f"paddle.where({cond}, {x}, {y})")
+    return widened(n, pair_with_literal(n, 1, 2), dtype, lambda x, y: f"paddle.where({cond}, {x}, {y})")
 
 
 # small integer types through int32 (Paddle's CPU kernels lack them)

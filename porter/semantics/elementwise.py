@@ -52,9 +52,15 @@ def operands(n) -> list[str]:
     not a tensor built from a list on every call: 11% of a small encoder's eager time in Paddle, measured).
     Only where the literal broadcasts to the same result: the other input is a tensor of at least the
     constant's rank, and the constant is not a parameter of the source (a port that trains keeps it)."""
-    right = scalar_literal(n, 1, 0)
-    left = None if right is not None else scalar_literal(n, 0, 1)  # one side only: two would make a number
-    return [left or n.x(0), right or n.x(1)]
+    return pair_with_literal(n, 0, 1)
+
+
+def pair_with_literal(n, first: int, second: int) -> list[str]:
+    """Inputs `first` and `second` (a binary op's operands, Where's two choices), one of them written as a
+    Python literal under the rule of `operands`: `paddle.where(isnan, 0.0, x)`."""
+    right = scalar_literal(n, second, first)
+    left = None if right is not None else scalar_literal(n, first, second)  # one side only: two make a number
+    return [left or n.x(first), right or n.x(second)]
 
 
 def scalar_literal(n, i: int, other: int) -> str | None:

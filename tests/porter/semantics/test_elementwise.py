@@ -128,3 +128,18 @@ def test_a_large_int64_constant_stays_a_tensor(target):
     _, code = generate(build_model(case), target)
     assert f"x + {int(big)}" not in code, code
     check(case, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_where_takes_a_scalar_choice_as_a_python_literal(target):
+    """Attention's `where(isnan(p), 0.0, p)`: one choice a literal beside a tensor of the same dtype; two
+    constant choices stay tensors (two literals would leave the result's dtype to the framework's default)."""
+    cond = np.array([[True, False], [False, True]])
+    case = NodeCase("where_lit", "Where", {"m": cond, "c": np.float32(0.0), "x": X}, consts=("c",))
+    _, code = generate(build_model(case), target)
+    assert "where(m, 0.0, x)" in code, code
+    check(case, target)
+    both = NodeCase("where_two", "Where", {"m": cond, "a": np.float32(0.0), "b": np.float32(-1.0)}, consts=("a", "b"))
+    _, code = generate(build_model(both), target)
+    assert "where(m, 0.0, -1.0)" not in code, code
+    check(both, target)
