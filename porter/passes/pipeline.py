@@ -50,7 +50,7 @@ def porter_passes(registry, shapes: dict[str, tuple] | None = None) -> list[ir.p
         RmsNormPass(registry),
         GeluPass(registry),
         SiluPass(registry),
-        TransposePass(),
+        TransposePass(shapes),
         IndexGridPass(shapes or {}),
         ScopedCsePass(),
         RemoveUnusedNodesPass(),
@@ -68,8 +68,8 @@ def optimized(model: onnx.ModelProto, registry) -> Iterator[dict[str, int]]:
         yield {}
         return
     ir = import_onnx_ir()
-    gathers = any(node.op_type == "GatherND" for node in model.graph.node)
-    passes = porter_passes(registry, value_shapes(model.graph) if gathers else None)
+    # the exporter's shapes, for the rewrites proved on them (index grids, a transpose with axes merged)
+    passes = porter_passes(registry, value_shapes(model.graph))
     with _without_value_info(model.graph):
         ir_model = ir.serde.deserialize_model(model)
     result = ir.passes.PassManager(passes)(ir_model)

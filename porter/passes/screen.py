@@ -49,8 +49,8 @@ def worth_reading(graph: onnx.GraphProto, registry) -> bool:
             return True
         if node.op_type in ("And", "Or") and any(name in scalars for name in node.input):
             return True  # with a 0-d bool constant, perhaps the op's neutral element: IdentityPass decides
-        if node.op_type in ("Transpose", "Squeeze") and node.input and node.input[0] in transposed:
-            return True  # composed, or an axis added, moved and removed again: the pass decides
+        if node.op_type in ("Transpose", "Squeeze", "Reshape") and node.input and node.input[0] in transposed:
+            return True  # composed, or an axis added (or axes merged), moved and taken back: the pass decides
         if node.op_type == "Transpose":
             transposed.update(node.output)
         if node.op_type == "Concat":

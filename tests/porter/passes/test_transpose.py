@@ -1,10 +1,12 @@
 """porter.passes.transpose: a transpose of a transpose is one transpose; one that moves nothing is dropped."""
 
+import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
 from porter.passes import optimized
 from porter.targets import get_target
+from tests.op_maps.harness import run_target
 from tests.porter.passes.builders import SHAPE, assert_port_matches, model
 
 REGISTRY = get_target("paddle").registry
@@ -136,3 +138,50 @@ def test_a_transpose_of_unknown_rank_without_perm_is_left_as_it_is():
     with optimized(built, REGISTRY) as counts:
         assert counts == {}
         assert [n.op_type for n in built.graph.node] == ["Transpose", "Transpose"]
+
+
+def _merged_key(perm=(0, 2, 1), split=(2, 4, 8, 3)):
+    """x [2, 4, 3, 8] -> Reshape [-1, 3, 8] -> Transpose perm -> Reshape `split`: torch's SDPA decomposition
+    transposing a grouped-query key with its batch and head axes merged."""
+    from onnx import numpy_helper
+
+    info = helper.make_tensor_value_info
+    moved = [[8, 3, 8][axis] for axis in perm]
+    nodes = [
+        helper.make_node("Reshape", ["x", "merge"], ["r"]),
+        helper.make_node("Transpose", ["r"], ["t"], perm=list(perm)),
+        helper.make_node("Reshape", ["t", "split"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "k",
+        [info("x", TensorProto.FLOAT, [2, 4, 3, 8])],
+        [info("y", TensorProto.FLOAT, list(split))],
+        initializer=[
+            numpy_helper.from_array(np.array([-1, 3, 8], np.int64), "merge"),
+            numpy_helper.from_array(np.array(split, np.int64), "split"),
+        ],
+        value_info=[info("r", TensorProto.FLOAT, [8, 3, 8]), info("t", TensorProto.FLOAT, moved)],
+    )
+    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    built.ir_version = 9
+    return built
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_a_transpose_with_leading_axes_merged_and_split_back_is_one_transpose(target):
+    built = _merged_key()
+    with optimized(built, get_target(target).registry) as counts:
+        assert counts == {"TransposePass": 1}
+        assert [(n.op_type, list(n.input)) for n in built.graph.node] == [("Transpose", ["x"])]
+        assert list(built.graph.node[0].attribute[0].ints) == [0, 1, 3, 2]
+    x = np.random.default_rng(0).standard_normal((2, 4, 3, 8)).astype(np.float32)
+    np.testing.assert_array_equal(run_target(built, target, [[x]])[0][0], x.transpose(0, 1, 3, 2))
+
+
+@pytest.mark.parametrize(("perm", "split"), [((1, 0, 2), (3, 8, 8)), ((0, 2, 1), (4, 2, 8, 3))])
+def test_a_merged_axis_moved_or_split_otherwise_stays(perm, split):
+    """The merged axis moved by the transpose, or split back into other sizes: not a transpose of x."""
+    built = _merged_key(perm, split)
+    with optimized(built, REGISTRY) as counts:
+        assert "TransposePass" not in counts and len(built.graph.node) == 3
