@@ -442,6 +442,9 @@ class Lowering:
             self.values.setdefault(add_output, ValueInfo(add_output)).expr = self.values[node.output[0]].expr
             self._fused.add(add_output)
         self._record_sym(ctx)
+        if self.state is not None:
+            scope = self.state.scope
+            self.state.computed += [o for o in node.output if o and self.value_home.get(o) is scope]
         self.program.op_report.append(
             {
                 "node": label,
@@ -491,11 +494,36 @@ class Lowering:
         if self.state is None or not self._sym_values:
             return sym
 
+        def own(match: re.Match) -> str:
+            found = self._own_dim(self._sym_values[match.group(1)], int(match.group(2)))
+            return match.group(0) if found is None else found
+
         def bind(expr: str) -> str:
+            expr = _SYM_SHAPE_READ.sub(own, expr)
             return _SYM_TOKEN.sub(lambda m: self.expr_of(self._sym_values[m.group(0)]), expr)
 
         dims = tuple(replace(d, expr=bind(d.expr)) for d in sym.dims)
         return replace(sym, dims=dims)
+
+    def _own_dim(self, value: str, axis: int) -> str | None:
+        """`value.shape[axis]` read from the current class's own tensors, as a hand port writes
+        `bsz, q_len, _ = hidden_states.shape`: None when `value` is already at hand here (read it as it is),
+        or when nothing here has that symbolic dim (then the value is passed in, the caller's tensor).
+        The first of the class's inputs, then of the values it computed, whose shape has the same dim."""
+        state = self.state
+        if value in state.bindings or self.value_home.get(value) is state.scope:
+            return None
+        shape = self.values[value].shape if value in self.values else None
+        dim = shape[axis] if shape is not None and axis < len(shape) else None
+        if not isinstance(dim, str):
+            return None
+        for name in [*state.inputs, *state.computed]:
+            info = self.values.get(name)
+            expr = state.bindings.get(name) or (info.expr if info is not None else None)
+            if info is None or info.shape is None or dim not in info.shape or not (expr and expr.isidentifier()):
+                continue
+            return f"{expr}.shape[{info.shape.index(dim)}]"
+        return None
 
     def _fold_static_shape(self, node: onnx.NodeProto, label: str, since: int, info: ValueInfo | None) -> bool:
         """Shape/Size of a value whose shape is fully static is a constant: shape arithmetic then folds
@@ -604,6 +632,7 @@ class Lowering:
 
 
 _SYM_TOKEN = re.compile(r"__value\d+__")
+_SYM_SHAPE_READ = re.compile(r"(__value\d+__)\.shape\[(\d+)\]")
 
 
 def _const_hint(name: str) -> str:
