@@ -29,7 +29,7 @@ from porter.lower.program import Program, ScopeState, ValueInfo
 from porter.naming import Namer, identifier
 from porter.passes import FUSED_OPSET_KEY
 from porter.plugins import POINTER
-from porter.symdims import ABSENT, SymValue, propagate, shape_of
+from porter.symdims import ABSENT, Dim, SymValue, monomial, propagate, shape_of
 from porter.targets import TargetSpec
 from porter.torch_graph import (
     MACHINE_NAME,
@@ -490,39 +490,55 @@ class Lowering:
         return token
 
     def bind_sym(self, sym: SymValue) -> SymValue:
-        """Shape expressions as the current class sees them (placeholders replaced by its own variables)."""
+        """Shape expressions as the current class sees them (placeholders replaced by its own variables).
+        A size whose tensor is not at hand in this class is read from one of the class's own tensors with
+        that size (`hidden_states.shape[0]`, as a hand port writes it) before that tensor is passed in."""
         if self.state is None or not self._sym_values:
             return sym
 
         def own(match: re.Match) -> str:
-            found = self._own_dim(self._sym_values[match.group(1)], int(match.group(2)))
+            value, axis = self._sym_values[match.group(1)], int(match.group(2))
+            shape = self.values[value].shape if value in self.values else None
+            dim = shape[axis] if shape is not None and axis < len(shape) else None
+            found = None if self._at_hand(value) else self._own_size(monomial(dim))
             return match.group(0) if found is None else found
 
-        def bind(expr: str) -> str:
-            expr = _SYM_SHAPE_READ.sub(own, expr)
-            return _SYM_TOKEN.sub(lambda m: self.expr_of(self._sym_values[m.group(0)]), expr)
+        def bind(d: Dim) -> Dim:
+            tokens = _SYM_TOKEN.findall(d.expr)
+            if not tokens:
+                return d
+            expr = None
+            if not all(self._at_hand(self._sym_values[t]) for t in tokens):
+                expr = self._own_size(d.factors)  # the whole size (`hidden_states.shape[0] * 2`)
+            if expr is None:  # each dim it reads, where this class has it; else the tensor is passed in
+                expr = _SYM_SHAPE_READ.sub(own, d.expr)
+                expr = _SYM_TOKEN.sub(lambda m: self.expr_of(self._sym_values[m.group(0)]), expr)
+            return replace(d, expr=expr)
 
-        dims = tuple(replace(d, expr=bind(d.expr)) for d in sym.dims)
-        return replace(sym, dims=dims)
+        return replace(sym, dims=tuple(bind(d) for d in sym.dims))
 
-    def _own_dim(self, value: str, axis: int) -> str | None:
-        """`value.shape[axis]` read from the current class's own tensors, as a hand port writes
-        `bsz, q_len, _ = hidden_states.shape`: None when `value` is already at hand here (read it as it is),
-        or when nothing here has that symbolic dim (then the value is passed in, the caller's tensor).
-        The first of the class's inputs, then of the values it computed, whose shape has the same dim."""
+    def _at_hand(self, value: str) -> bool:
+        """Whether the current class already holds `value` (passed in, or computed here)."""
+        return value in self.state.bindings or self.value_home.get(value) is self.state.scope
+
+    def _own_size(self, factors: tuple[int, tuple[str, ...]] | None) -> str | None:
+        """A symbolic size (a product of named dims, `Dim.factors`) read from the current class's own tensors:
+        the first of its inputs, then of the values it computed, with a dim that is that size, or divides it by
+        an integer (`hidden_states.shape[0] * 2` for torch's '2*seq*batch'); None when none has it."""
+        if factors is None or not factors[1] or factors[0] <= 0:
+            return None
+        coefficient, names = factors
         state = self.state
-        if value in state.bindings or self.value_home.get(value) is state.scope:
-            return None
-        shape = self.values[value].shape if value in self.values else None
-        dim = shape[axis] if shape is not None and axis < len(shape) else None
-        if not isinstance(dim, str):
-            return None
         for name in [*state.inputs, *state.computed]:
             info = self.values.get(name)
             expr = state.bindings.get(name) or (info.expr if info is not None else None)
-            if info is None or info.shape is None or dim not in info.shape or not (expr and expr.isidentifier()):
+            if info is None or info.shape is None or not (expr and expr.isidentifier()):
                 continue
-            return f"{expr}.shape[{info.shape.index(dim)}]"
+            for axis, dim in enumerate(info.shape):
+                have = monomial(dim)
+                if have is not None and have[1] == names and coefficient % have[0] == 0:
+                    times = coefficient // have[0]
+                    return f"{expr}.shape[{axis}]" + (f" * {times}" if times != 1 else "")
         return None
 
     def _fold_static_shape(self, node: onnx.NodeProto, label: str, since: int, info: ValueInfo | None) -> bool:
