@@ -25,6 +25,7 @@ from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold
 from porter.frontends.onnx_source import tensor_array
 from porter.graphs import live_nodes
 from porter.lower.context import NodeContext
+from porter.lower.hierarchy import module_classes
 from porter.lower.program import Program, ScopeState, ValueInfo
 from porter.naming import Namer, identifier
 from porter.passes import FUSED_OPSET_KEY
@@ -143,11 +144,79 @@ class Lowering:
             return None
         if home.within(state.scope):
             raise RuntimeError(f"value {name!r} of a called module is read before the call")
+        if self._recomputable(name, info, 0):
+            return self._recompute(name, info)
         param = state.locals.fresh(self.value_hint(name), "x")
         state.inputs.append(name)
         state.params.append(param)
         state.bindings[name] = param
         return param
+
+    def _recomputable(self, name: str, info: ValueInfo, depth: int) -> bool:
+        """Whether the current class can compute `name` itself rather than take it as an argument: a literal
+        the port writes in its code (an exporter-made constant, a short non-persistent buffer), or a value the
+        source computed in a module of this class from sizes and such literals alone, which the exporter
+        computes once and shares between the instances (DeepSeek's MoE experts' `arange(tokens * top_k)`):
+        each instance then computes it, as the source does, and all have the forward of the first."""
+        if info.const is not None:
+            return self._written_as_literal(info)
+        if info.sym is not None and depth > 0:
+            return True  # a size: the emitters read it as `x.shape[i]` (porter.symdims)
+        node = self.producer.get(name)
+        if (
+            node is None
+            or depth >= _RECOMPUTE_DEPTH
+            or node.op_type not in _RECOMPUTED_OPS
+            or node.domain not in ("", "ai.onnx")
+            or self.state.scope.class_path not in module_classes(node)
+        ):
+            return False
+        for value in node.input:
+            if not value or value in self.state.bindings or self.value_home.get(value) is self.state.scope:
+                continue
+            known = self.values.get(value)
+            if known is None or not self._recomputable(value, known, depth + 1):
+                return False
+        return True
+
+    def _written_as_literal(self, info: ValueInfo) -> bool:
+        """A constant the port writes as a literal, in no state_dict: inline, or a short tensor the source's
+        state_dict does not hold (const_expr's rule)."""
+        if not info.is_weight and info.const.size <= INLINE_CONST_LIMIT:
+            return True
+        if self.trainable is None or not info.is_initializer:
+            return False
+        source = self.renamed_weights.get(info.source_name, info.source_name)
+        if source in self.trainable or self.buffers.get(source, False):
+            return False
+        return info.const.size <= (NONPERSISTENT_LITERAL_LIMIT if source in self.buffers else EXPORTER_LITERAL_LIMIT)
+
+    def _recompute(self, name: str, info: ValueInfo) -> str:
+        """`name` computed in the current class (see _recomputable): its node lowered here once more, its
+        inputs in turn as they are found here."""
+        state = self.state
+        if info.const is not None:
+            hint = self._const_name(name, info)
+            hint = self.relative_to_scope(hint) if info.is_weight else _const_hint(hint)
+            state.bindings[name] = self.const_expr(info.const, hint, cache_key=name, as_weight=info.is_weight)
+            return state.bindings[name]
+        node = self.producer[name]
+        outputs = [out for out in node.output if out]
+        saved = {out: (self.values[out].expr, self.value_home.get(out)) for out in outputs}
+        reported = len(self.program.op_report)
+        try:
+            for out in outputs:  # lowered as a value of this class, under a name of its own
+                self.values[out].expr = None
+                self.value_home[out] = state.scope
+            self._lower_node(node)
+            for out in outputs:
+                state.bindings[out] = self.values[out].expr
+        finally:
+            del self.program.op_report[reported:]  # the node is reported once, where the exporter has it
+            for out, (expr, home) in saved.items():
+                self.values[out].expr = expr
+                self.value_home[out] = home
+        return state.bindings[name]
 
     def _const_name(self, name: str, info: ValueInfo) -> str:
         """What a convert-time constant is called: a weight by its source name; a value folded at convert time
@@ -529,7 +598,8 @@ class Lowering:
             return None
         coefficient, names = factors
         state = self.state
-        for name in [*state.inputs, *state.computed]:
+        # (the results of its children's calls are bound here too)
+        for name in dict.fromkeys([*state.inputs, *state.computed, *state.bindings]):
             info = self.values.get(name)
             expr = state.bindings.get(name) or (info.expr if info is not None else None)
             if info is None or info.shape is None or not (expr and expr.isidentifier()):
@@ -648,6 +718,20 @@ class Lowering:
 
 
 _SYM_TOKEN = re.compile(r"__value\d+__")
+# What a class computes again rather than take from the module the exporter moved it to (Lowering._recompute):
+# ops that make a tensor from sizes and literals or rearrange one, a few deep
+_RECOMPUTED_OPS = {
+    "Range",
+    "ConstantOfShape",
+    "Transpose",
+    "Unsqueeze",
+    "Squeeze",
+    "Reshape",
+    "Expand",
+    "Cast",
+    "Slice",
+}
+_RECOMPUTE_DEPTH = 6
 _SYM_SHAPE_READ = re.compile(r"(__value\d+__)\.shape\[(\d+)\]")
 
 

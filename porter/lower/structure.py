@@ -239,7 +239,6 @@ class StructuredLowering:
         outs = [work.state.locals.fresh(low.value_hint(v), "v") for v in outputs]
         for value, name in zip(outputs, outs):
             work.state.bindings[value] = name
-        work.state.computed += outputs
         target = f"self.{plan.attr}" if plan.index is None else f"self.{plan.attr}[{plan.index}]"
         layer = _single_layer(state, returns)
         if layer is not None:  # the module is one framework layer: it is that layer
