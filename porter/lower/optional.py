@@ -319,12 +319,19 @@ def _class_called(value: ast.expr) -> str | None:
 
 def choice_name(chosen: str, other: str) -> str | None:
     """The constructor argument that picks `chosen` over `other`: what tells their names apart, after the
-    longest common prefix ending at a word (DeepseekV3MoE against DeepseekV3MLP: `moe`); None when nothing does."""
+    longest common prefix and suffix that end and start at a word (DeepseekV3MoE against DeepseekV3MLP: `moe`,
+    SparseMLP against DenseMLP: `sparse`); None when nothing does."""
     cut = 0
     for k in range(1, min(len(chosen), len(other)) + 1):
         if chosen[:k] != other[:k]:
             break
         if k < len(chosen) and k < len(other) and chosen[k].isupper() and other[k].isupper():
             cut = k
-    rest = chosen[cut:].lower()
+    end = len(chosen)
+    for k in range(1, min(len(chosen), len(other)) - cut):  # and the longest common suffix starting a word
+        if chosen[-k:] != other[-k:]:
+            break
+        if chosen[-k].isupper() and other[-k].isupper():
+            end = len(chosen) - k
+    rest = chosen[cut:end].lower()
     return rest if rest.isidentifier() and not keyword.iskeyword(rest) else None
