@@ -13,7 +13,7 @@ Target-neutral: `.shape[i]` and + - * // on its elements mean the same in Paddle
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import onnx
@@ -34,10 +34,29 @@ class Dim:
     nonneg: bool
     key: str  # equal keys = equal values (the ONNX dim_param, or the expression itself)
     value: int | None = None  # the int, when it is a literal
+    # a product of named dims, (coefficient, sorted names): `seq * batch * 2` is (2, ('batch', 'seq')), the
+    # size torch names '2*seq*batch'; lets a module read it from any tensor of its own that has that dim
+    factors: tuple[int, tuple[str, ...]] | None = field(default=None, compare=False)
 
     @staticmethod
     def of(value: int) -> Dim:
-        return Dim(str(int(value)), value >= 0, str(int(value)), int(value))
+        return Dim(str(int(value)), value >= 0, str(int(value)), int(value), (int(value), ()))
+
+
+def monomial(dim_param: object) -> tuple[int, tuple[str, ...]] | None:
+    """A symbolic dim's name as a product, as `Dim.factors`: torch names a flattened size 'seq*batch' or
+    '2*seq*batch', an input's dim 'batch'; None for any other form ('seq + 1')."""
+    if not isinstance(dim_param, str) or not dim_param:
+        return None
+    coefficient, names = 1, []
+    for part in dim_param.replace(" ", "").split("*"):
+        if part.isdigit():
+            coefficient *= int(part)
+        elif part.isidentifier():
+            names.append(part)
+        else:
+            return None
+    return coefficient, tuple(sorted(names))
 
 
 @dataclass(frozen=True)
@@ -75,10 +94,10 @@ def shape_of(expr: str, shape: tuple | None, start: int, end: int | None, dim_ex
         if isinstance(d, int):
             dims.append(Dim.of(d))
         elif isinstance(d, str) and d in dim_exprs:
-            dims.append(Dim(dim_exprs[d], True, d))
+            dims.append(Dim(dim_exprs[d], True, d, factors=monomial(d)))
         else:
             source = f"{expr}.shape[{axis}]"
-            dims.append(Dim(source, True, d if isinstance(d, str) else source))
+            dims.append(Dim(source, True, d if isinstance(d, str) else source, factors=monomial(d)))
     picked = dims[slice(start, end)]
     if len(picked) > MAX_ELEMENTS:
         return None
@@ -122,7 +141,10 @@ def _arith(op_type: str, a: Dim, b: Dim) -> Dim | None:
         if a.value == 1:
             return b
         expr = f"{_atom(a)} * {_atom(b)}"
-        return Dim(expr, a.nonneg and b.nonneg, expr)
+        factors = None
+        if a.factors is not None and b.factors is not None:
+            factors = (a.factors[0] * b.factors[0], tuple(sorted(a.factors[1] + b.factors[1])))
+        return Dim(expr, a.nonneg and b.nonneg, expr, factors=factors)
     # Div: Python's // floors and ONNX truncates; they agree when neither side is negative
     if b.value == 1:
         return a

@@ -17,7 +17,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from porter.codegen.statements import Statement, render_expr
-from porter.lower.optional import align_optional, forward_key
+from porter.lower.optional import align_optional, choice_name, forward_key
 from porter.naming import identifier
 
 if TYPE_CHECKING:  # structure imports this module
@@ -307,7 +307,11 @@ class _Literals(ast.NodeTransformer):
         """`nn.ReLU() if True else nn.Identity()` (porter.lower.optional): the choice is a literal too."""
         self.generic_visit(node)
         if isinstance(node.test, ast.Constant) and type(node.test.value) is bool:
-            node.test = self.replace(node.test, f"{self.attr}.{self.attr}")
+            name = self.attr
+            if all(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) for n in (node.body, node.orelse)):
+                # one class or another (DeepseekV3MoE or DeepseekV3MLP): named for what the first one is, `moe`
+                name = choice_name(node.body.func.id, node.orelse.func.id) or name
+            node.test = self.replace(node.test, f"{self.attr}.{name}")
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.Call:

@@ -288,3 +288,9 @@ def _size_arithmetic(graph: onnx.GraphProto) -> set[str]:
         ):
             found.update(out for out in node.output if out)
     return found
+
+
+def module_classes(node: onnx.NodeProto) -> set[str]:
+    """The class paths of the modules the source computed `node` in (empty without metadata): where the
+    exporter placed it may differ (a value it shared between decoder layers)."""
+    return {class_path for _, class_path in _module_chain(node) or ()}

@@ -25,11 +25,12 @@ from porter.folding import FOLD_INPUT_LIMIT, FOLD_OUTPUT_LIMIT, NEVER_FOLD, fold
 from porter.frontends.onnx_source import tensor_array
 from porter.graphs import live_nodes
 from porter.lower.context import NodeContext
+from porter.lower.hierarchy import module_classes
 from porter.lower.program import Program, ScopeState, ValueInfo
 from porter.naming import Namer, identifier
 from porter.passes import FUSED_OPSET_KEY
 from porter.plugins import POINTER
-from porter.symdims import ABSENT, SymValue, propagate, shape_of
+from porter.symdims import ABSENT, Dim, SymValue, monomial, propagate, shape_of
 from porter.targets import TargetSpec
 from porter.torch_graph import (
     MACHINE_NAME,
@@ -143,11 +144,79 @@ class Lowering:
             return None
         if home.within(state.scope):
             raise RuntimeError(f"value {name!r} of a called module is read before the call")
+        if self._recomputable(name, info, 0):
+            return self._recompute(name, info)
         param = state.locals.fresh(self.value_hint(name), "x")
         state.inputs.append(name)
         state.params.append(param)
         state.bindings[name] = param
         return param
+
+    def _recomputable(self, name: str, info: ValueInfo, depth: int) -> bool:
+        """Whether the current class can compute `name` itself rather than take it as an argument: a literal
+        the port writes in its code (an exporter-made constant, a short non-persistent buffer), or a value the
+        source computed in a module of this class from sizes and such literals alone, which the exporter
+        computes once and shares between the instances (DeepSeek's MoE experts' `arange(tokens * top_k)`):
+        each instance then computes it, as the source does, and all have the forward of the first."""
+        if info.const is not None:
+            return self._written_as_literal(info)
+        if info.sym is not None and depth > 0:
+            return True  # a size: the emitters read it as `x.shape[i]` (porter.symdims)
+        node = self.producer.get(name)
+        if (
+            node is None
+            or depth >= _RECOMPUTE_DEPTH
+            or node.op_type not in _RECOMPUTED_OPS
+            or node.domain not in ("", "ai.onnx")
+            or self.state.scope.class_path not in module_classes(node)
+        ):
+            return False
+        for value in node.input:
+            if not value or value in self.state.bindings or self.value_home.get(value) is self.state.scope:
+                continue
+            known = self.values.get(value)
+            if known is None or not self._recomputable(value, known, depth + 1):
+                return False
+        return True
+
+    def _written_as_literal(self, info: ValueInfo) -> bool:
+        """A constant the port writes as a literal, in no state_dict: inline, or a short tensor the source's
+        state_dict does not hold (const_expr's rule)."""
+        if not info.is_weight and info.const.size <= INLINE_CONST_LIMIT:
+            return True
+        if self.trainable is None or not info.is_initializer:
+            return False
+        source = self.renamed_weights.get(info.source_name, info.source_name)
+        if source in self.trainable or self.buffers.get(source, False):
+            return False
+        return info.const.size <= (NONPERSISTENT_LITERAL_LIMIT if source in self.buffers else EXPORTER_LITERAL_LIMIT)
+
+    def _recompute(self, name: str, info: ValueInfo) -> str:
+        """`name` computed in the current class (see _recomputable): its node lowered here once more, its
+        inputs in turn as they are found here."""
+        state = self.state
+        if info.const is not None:
+            hint = self._const_name(name, info)
+            hint = self.relative_to_scope(hint) if info.is_weight else _const_hint(hint)
+            state.bindings[name] = self.const_expr(info.const, hint, cache_key=name, as_weight=info.is_weight)
+            return state.bindings[name]
+        node = self.producer[name]
+        outputs = [out for out in node.output if out]
+        saved = {out: (self.values[out].expr, self.value_home.get(out)) for out in outputs}
+        reported = len(self.program.op_report)
+        try:
+            for out in outputs:  # lowered as a value of this class, under a name of its own
+                self.values[out].expr = None
+                self.value_home[out] = state.scope
+            self._lower_node(node)
+            for out in outputs:
+                state.bindings[out] = self.values[out].expr
+        finally:
+            del self.program.op_report[reported:]  # the node is reported once, where the exporter has it
+            for out, (expr, home) in saved.items():
+                self.values[out].expr = expr
+                self.value_home[out] = home
+        return state.bindings[name]
 
     def _const_name(self, name: str, info: ValueInfo) -> str:
         """What a convert-time constant is called: a weight by its source name; a value folded at convert time
@@ -442,6 +511,9 @@ class Lowering:
             self.values.setdefault(add_output, ValueInfo(add_output)).expr = self.values[node.output[0]].expr
             self._fused.add(add_output)
         self._record_sym(ctx)
+        if self.state is not None:
+            scope = self.state.scope
+            self.state.computed += [o for o in node.output if o and self.value_home.get(o) is scope]
         self.program.op_report.append(
             {
                 "node": label,
@@ -487,15 +559,57 @@ class Lowering:
         return token
 
     def bind_sym(self, sym: SymValue) -> SymValue:
-        """Shape expressions as the current class sees them (placeholders replaced by its own variables)."""
+        """Shape expressions as the current class sees them (placeholders replaced by its own variables).
+        A size whose tensor is not at hand in this class is read from one of the class's own tensors with
+        that size (`hidden_states.shape[0]`, as a hand port writes it) before that tensor is passed in."""
         if self.state is None or not self._sym_values:
             return sym
 
-        def bind(expr: str) -> str:
-            return _SYM_TOKEN.sub(lambda m: self.expr_of(self._sym_values[m.group(0)]), expr)
+        def own(match: re.Match) -> str:
+            value, axis = self._sym_values[match.group(1)], int(match.group(2))
+            shape = self.values[value].shape if value in self.values else None
+            dim = shape[axis] if shape is not None and axis < len(shape) else None
+            found = None if self._at_hand(value) else self._own_size(monomial(dim))
+            return match.group(0) if found is None else found
 
-        dims = tuple(replace(d, expr=bind(d.expr)) for d in sym.dims)
-        return replace(sym, dims=dims)
+        def bind(d: Dim) -> Dim:
+            tokens = _SYM_TOKEN.findall(d.expr)
+            if not tokens:
+                return d
+            expr = None
+            if not all(self._at_hand(self._sym_values[t]) for t in tokens):
+                expr = self._own_size(d.factors)  # the whole size (`hidden_states.shape[0] * 2`)
+            if expr is None:  # each dim it reads, where this class has it; else the tensor is passed in
+                expr = _SYM_SHAPE_READ.sub(own, d.expr)
+                expr = _SYM_TOKEN.sub(lambda m: self.expr_of(self._sym_values[m.group(0)]), expr)
+            return replace(d, expr=expr)
+
+        return replace(sym, dims=tuple(bind(d) for d in sym.dims))
+
+    def _at_hand(self, value: str) -> bool:
+        """Whether the current class already holds `value` (passed in, or computed here)."""
+        return value in self.state.bindings or self.value_home.get(value) is self.state.scope
+
+    def _own_size(self, factors: tuple[int, tuple[str, ...]] | None) -> str | None:
+        """A symbolic size (a product of named dims, `Dim.factors`) read from the current class's own tensors:
+        the first of its inputs, then of the values it computed, with a dim that is that size, or divides it by
+        an integer (`hidden_states.shape[0] * 2` for torch's '2*seq*batch'); None when none has it."""
+        if factors is None or not factors[1] or factors[0] <= 0:
+            return None
+        coefficient, names = factors
+        state = self.state
+        # (the results of its children's calls are bound here too)
+        for name in dict.fromkeys([*state.inputs, *state.computed, *state.bindings]):
+            info = self.values.get(name)
+            expr = state.bindings.get(name) or (info.expr if info is not None else None)
+            if info is None or info.shape is None or not (expr and expr.isidentifier()):
+                continue
+            for axis, dim in enumerate(info.shape):
+                have = monomial(dim)
+                if have is not None and have[1] == names and coefficient % have[0] == 0:
+                    times = coefficient // have[0]
+                    return f"{expr}.shape[{axis}]" + (f" * {times}" if times != 1 else "")
+        return None
 
     def _fold_static_shape(self, node: onnx.NodeProto, label: str, since: int, info: ValueInfo | None) -> bool:
         """Shape/Size of a value whose shape is fully static is a constant: shape arithmetic then folds
@@ -604,6 +718,21 @@ class Lowering:
 
 
 _SYM_TOKEN = re.compile(r"__value\d+__")
+# What a class computes again rather than take from the module the exporter moved it to (Lowering._recompute):
+# ops that make a tensor from sizes and literals or rearrange one, a few deep
+_RECOMPUTED_OPS = {
+    "Range",
+    "ConstantOfShape",
+    "Transpose",
+    "Unsqueeze",
+    "Squeeze",
+    "Reshape",
+    "Expand",
+    "Cast",
+    "Slice",
+}
+_RECOMPUTE_DEPTH = 6
+_SYM_SHAPE_READ = re.compile(r"(__value\d+__)\.shape\[(\d+)\]")
 
 
 def _const_hint(name: str) -> str:

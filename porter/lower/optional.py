@@ -8,6 +8,11 @@ for an identity, so one instance's forward reads `relu(h)` or `h + self.shortcut
     ...
     return self.activation(self.normalization(self.convolution(x)))
 
+Instances that hold different classes in one attribute, called alike (DeepSeek-V3's decoder layer holds a
+DeepseekV3MLP in its first layers, a DeepseekV3MoE in the others), are one class the same way:
+
+    self.mlp = DeepseekV3MoE() if moe else DeepseekV3MLP(64)
+
 Only where that call is the whole difference: the forwards must be the same once it is taken out, and the
 `__init__` bodies the same up to constructor literals and that one declaration. The choice is written as a
 boolean literal in each instance's declaration (`nn.ReLU() if True else nn.Identity()`), which
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import keyword
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -52,6 +58,8 @@ def align_optional(classes: list[ClassDef], key: Callable[[ClassDef], tuple]) ->
                 if plan is not None:
                     _apply(full, bare, site, plan)
                     return True
+            if _align_alternative(full, bare, classes, key):
+                return True
     return False
 
 
@@ -62,10 +70,15 @@ def forward_key(body: list[Statement], returns: list[str], params: list[str]) ->
     from porter.lower.structure import inline_single_use  # structure imports this package's merge step
 
     names = list(params) + [name for stmt in body for name in stmt.stores]
-    mapping = {name: f"v{i}" for i, name in enumerate(dict.fromkeys(names))}
+    mapping = {name: f"v_{i}" for i, name in enumerate(dict.fromkeys(names))}
     lines = [stmt.substituted(mapping) for stmt in body]
     outs = [substitute_expr(text, mapping) for text in returns]
     inline_single_use(lines, outs)
+    # numbered again once inlined: a local that one instance kept on a line of its own shifts no later number
+    names = list(mapping[p] for p in params) + [name for stmt in lines for name in stmt.stores]
+    mapping = {name: f"v{i}" for i, name in enumerate(dict.fromkeys(names))}
+    lines = [stmt.substituted(mapping) for stmt in lines]
+    outs = [substitute_expr(text, mapping) for text in outs]
     return (*(stmt.render() for stmt in lines), "#", *outs)
 
 
@@ -245,3 +258,80 @@ def _apply(full: list[ClassDef], bare: list[ClassDef], site, plan) -> None:
             new = _rewritten(c, forward, at, kind, attr, value, chosen, template)
             c.init_body, c.forward_body, c.return_exprs = new.init_body, new.forward_body, new.return_exprs
             c.params, c.hints = new.params, new.hints
+
+
+def _align_alternative(first: list[ClassDef], other: list[ClassDef], classes: list[ClassDef], key) -> bool:
+    """Rewrite both groups when their forwards are the same and their `__init__` bodies differ only in which
+    class one attribute holds (classes of two source classes: two classes of one source class may still
+    merge by their literals): each declares `Other(...) if choice else First(...)`, its own constructor
+    call in its branch, the other group's first instance's in the other branch (never built)."""
+    a, b = first[0], other[0]
+    if forward_key(a.forward_body, a.return_exprs, a.params) != forward_key(b.forward_body, b.return_exprs, b.params):
+        return False
+    at = _alternative_slot(a, b, {c.name: c.source_class for c in classes})
+    if at is None:
+        return False
+    first_call, other_call = a.init_body[at].value, b.init_body[at].value
+    attr = a.init_body[at].attribute_target
+
+    def rewritten(c: ClassDef, chosen: bool) -> ClassDef:
+        own = c.init_body[at].value
+        body, orelse = (own, first_call) if chosen else (other_call, own)
+        choice = ast.IfExp(test=ast.Constant(chosen), body=copy.deepcopy(body), orelse=copy.deepcopy(orelse))
+        new = copy.copy(c)
+        new.init_body = [*c.init_body[:at], Statement.declare(attr, choice), *c.init_body[at + 1 :]]
+        return new
+
+    if key(rewritten(a, False)) != key(rewritten(b, True)):  # the rest of __init__ differs beyond literals
+        return False
+    for group, chosen in ((first, False), (other, True)):
+        for c in group:
+            c.init_body = rewritten(c, chosen).init_body
+    return True
+
+
+def _alternative_slot(a: ClassDef, b: ClassDef, source_of: dict[str, str]) -> int | None:
+    """The position of the one declaration where a and b construct generated classes of two different source
+    classes under one attribute; None unless every other declaration assigns the same attribute."""
+    if len(a.init_body) != len(b.init_body):
+        return None
+    found = None
+    for k, (x, y) in enumerate(zip(a.init_body, b.init_body)):
+        if x.attribute_target is None or x.attribute_target != y.attribute_target:
+            return None
+        names = [_class_called(s.value) for s in (x, y)]
+        if names[0] is None or names[1] is None or names[0] == names[1]:
+            continue
+        if names[0] not in source_of or names[1] not in source_of or source_of[names[0]] == source_of[names[1]]:
+            return None
+        if found is not None:
+            return None
+        found = k
+    return found
+
+
+def _class_called(value: ast.expr) -> str | None:
+    """`Name` of a constructor call `Name(...)` (a generated class), else None."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        return value.func.id
+    return None
+
+
+def choice_name(chosen: str, other: str) -> str | None:
+    """The constructor argument that picks `chosen` over `other`: what tells their names apart, after the
+    longest common prefix and suffix that end and start at a word (DeepseekV3MoE against DeepseekV3MLP: `moe`,
+    SparseMLP against DenseMLP: `sparse`); None when nothing does."""
+    cut = 0
+    for k in range(1, min(len(chosen), len(other)) + 1):
+        if chosen[:k] != other[:k]:
+            break
+        if k < len(chosen) and k < len(other) and chosen[k].isupper() and other[k].isupper():
+            cut = k
+    end = len(chosen)
+    for k in range(1, min(len(chosen), len(other)) - cut):  # and the longest common suffix starting a word
+        if chosen[-k:] != other[-k:]:
+            break
+        if chosen[-k].isupper() and other[-k].isupper():
+            end = len(chosen) - k
+    rest = chosen[cut:end].lower()
+    return rest if rest.isidentifier() and not keyword.iskeyword(rest) else None

@@ -85,3 +85,6 @@ class ScopeState:
     params: list[str] = field(default_factory=list)  # the forward's parameter names for them
     weight_keys: list[str] = field(default_factory=list)  # state_dict keys declared here
     hints: dict[str, str] = field(default_factory=dict)  # local -> the source's variable for its value
+    # values this module's forward has assigned so far from its own nodes, in order:
+    # where a size can be read from (`hidden_states.shape[0]`) besides its inputs
+    computed: list[str] = field(default_factory=list)

@@ -105,6 +105,9 @@ class StructuredLowering:
         low.enter(root)
         self._lower_scope(tree.root, _ScopeWork(root))
         merge_by_constructor(self.classes, low.program.init_body)
+        for body in [low.program.init_body, *(c.init_body for c in self.classes)]:
+            body[:] = [_compact_list(stmt, low.target.module_list) for stmt in body]
+        self.classes[:] = _defined_before_use(self.classes)
         low.program.classes = self.classes
         low.program.source_hints = root.hints
         return True
@@ -224,7 +227,7 @@ class StructuredLowering:
                 low.node_index = item
                 low._lower_node_or_record(self.graph.node[item])
         self._write_lists(work)
-        _fold_loops(work, self._loop_var)
+        _fold_loops(work, self._loop_var, self._source_class)
 
     def _plan_children(self, scope: Scope, prefix: str) -> dict[Scope, _ChildPlan]:
         plans, lists = {}, {}
@@ -382,9 +385,77 @@ class StructuredLowering:
                 attr, f"{self.low.target.module_dict}({{{body}}})"
             )
 
+    def _source_class(self, name: str | None) -> str | None:
+        """The source class of a generated class (None for a framework layer)."""
+        return next((c.source_class for c in self.classes if c.name == name), None)
+
     def _loop_var(self, work: _ScopeWork, attr: str) -> str:
         singular = attr[:-1] if attr.endswith("s") and len(attr) > 1 else f"{attr}_item"
         return work.state.locals.fresh(singular, "module")
+
+
+def _compact_list(stmt: Statement, module_list: str) -> Statement:
+    """A module list of one class whose members differ only in one boolean argument, False for the first ones
+    and True for the rest (DeepSeek's dense, then MoE decoder layers, once one class), as a comprehension
+    over the index: `nn.LayerList([DeepseekV3DecoderLayer(moe=i >= 1) for i in range(8)])`, as the source
+    builds it; a list of equal members as `[... for _ in range(8)]`."""
+    value = stmt.value if stmt.attribute_target is not None else None
+    if not (isinstance(value, ast.Call) and render_expr(value.func) == module_list and len(value.args) == 1):
+        return stmt
+    members = value.args[0]
+    if not isinstance(members, ast.List) or len(members.elts) < 2:
+        return stmt
+    if not all(isinstance(m, ast.Call) and isinstance(m.func, ast.Name) for m in members.elts):
+        return stmt
+    dumps = [ast.dump(m) for m in members.elts]
+    first = members.elts[0]
+    if len(set(dumps)) == 1:
+        member, index = first, "_"
+    else:
+        split = [_one_flag(m) for m in members.elts]
+        if any(found is None for found in split) or len({(rest, arg) for rest, arg, _ in split}) != 1:
+            return stmt
+        values = [flag for _, _, flag in split]
+        switch = values.index(True) if True in values else -1
+        if switch <= 0 or not all(values[switch:]):
+            return stmt
+        member, index = copy.deepcopy(first), "i"
+        for k in member.keywords:
+            if k.arg == split[0][1]:
+                k.value = expression(f"i >= {switch}")
+    text = f"self.{stmt.attribute_target} = {module_list}([{render_expr(member)} for {index} in range({len(members.elts)})])"
+    return Statement.parse(text)[0]
+
+
+def _one_flag(call: ast.Call) -> tuple[str, str, bool] | None:
+    """(the call without it, the keyword, its value) for a call with exactly one boolean keyword argument."""
+    flags = [k for k in call.keywords if isinstance(k.value, ast.Constant) and type(k.value.value) is bool]
+    if len(flags) != 1:
+        return None
+    rest = ast.Call(func=call.func, args=call.args, keywords=[k for k in call.keywords if k is not flags[0]])
+    return ast.dump(rest), flags[0].arg, flags[0].value.value
+
+
+def _defined_before_use(classes: list[ClassDef]) -> list[ClassDef]:
+    """The classes in their order, each moved after the classes its `__init__` constructs (a merged class
+    takes its first instance's place, which can come before a class one of its instances holds)."""
+    by_name = {c.name: c for c in classes}
+    ordered: list[ClassDef] = []
+    placed: set[str] = set()
+
+    def place(c: ClassDef, seen: frozenset) -> None:
+        if c.name in placed or c.name in seen:
+            return
+        for stmt in c.init_body:
+            for node in ast.walk(stmt.tree):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in by_name:
+                    place(by_name[node.func.id], seen | {c.name})
+        placed.add(c.name)
+        ordered.append(c)
+
+    for c in classes:
+        place(c, frozenset())
+    return ordered
 
 
 def _single_layer(state: ScopeState, returns: list[str]) -> tuple[str, str, str] | None:
@@ -627,11 +698,12 @@ def _nesting(text: str) -> int:
     return deepest
 
 
-def _fold_loops(work: _ScopeWork, loop_var) -> None:
-    """Calls of one class over consecutive members of a module list, each feeding the next, become
-    `for layer in self.layers: h = layer(h, ...)`; where the list holds two classes in runs (DeepSeek's
-    dense first layer, then MoE layers), each run of two or more is a loop over its slice
-    (`for layer in self.layers[1:]:`), so the code does not grow with depth."""
+def _fold_loops(work: _ScopeWork, loop_var, source_class) -> None:
+    """Calls of one source class over consecutive members of a module list, each feeding the next, become
+    `for layer in self.layers: h = layer(h, ...)`, as the source's loop is, whichever classes the members are
+    (DeepSeek's dense first layer and MoE layers, called alike); where the calls of two classes differ, each
+    run of one class, two or more long, is a loop over its slice (`for layer in self.layers[1:]:`), so the
+    code does not grow with depth. `source_class(name)`: a generated class's source class."""
     lines = work.state.forward_body
     by_attr: dict[str, list[_Call]] = {}
     for call in work.calls:
@@ -642,14 +714,7 @@ def _fold_loops(work: _ScopeWork, loop_var) -> None:
         members = work.lists.get(attr, {})
         if len(calls) < 2 or len(calls) != len(members) or [c.index for c in calls] != list(range(len(calls))):
             continue
-        for run in _runs(calls):
-            if len(run) < 2 or run[0].class_name is None:
-                continue
-            if [c.line for c in run] != list(range(run[0].line, run[-1].line + 1)):
-                continue
-            carried = _carried_positions(run, lines)
-            if carried is None:
-                continue
+        for run, carried in _loop_runs(calls, lines, source_class):
             last = run[-1]
             var = loop_var(work, attr)
             block = [
@@ -663,9 +728,9 @@ def _fold_loops(work: _ScopeWork, loop_var) -> None:
             block += Statement.parse(
                 f"for {var} in {members_expr}:\n    {', '.join(last.outs)} = {var}({', '.join(args)})"
             )
-            replaced[run[0].line] = block
-            for call in run[1:]:
-                replaced[call.line] = None
+            replaced[run[0].line] = _between(run, lines) + block
+            for i in range(run[0].line + 1, run[-1].line + 1):
+                replaced[i] = None
     if replaced:
         new_lines = []
         for i, line in enumerate(lines):
@@ -676,11 +741,42 @@ def _fold_loops(work: _ScopeWork, loop_var) -> None:
         lines[:] = new_lines
 
 
-def _runs(calls: list[_Call]) -> list[list[_Call]]:
-    """The calls split where the class changes."""
+def _loop_runs(calls: list[_Call], lines: list[Statement], source_class):
+    """(run, carried positions) for each run of calls one loop can make: of one source class, else of one class."""
+    for run in _runs(calls, lambda call: source_class(call.class_name)):
+        carried = _loopable(run, lines)
+        if carried is not None:
+            yield run, carried
+            continue
+        for same in _runs(run, lambda call: call.class_name):
+            carried = _loopable(same, lines)
+            if carried is not None:
+                yield same, carried
+
+
+def _loopable(run: list[_Call], lines: list[Statement]) -> dict[int, int] | None:
+    """_carried_positions of two or more calls of generated classes, else None; the statements between
+    them must not read what the calls return (they go before the loop: a value the exporter placed between
+    two decoder layers that none of them reads)."""
+    if len(run) < 2 or any(call.class_name is None for call in run):
+        return None
+    outs = {name for call in run for name in call.outs}
+    for stmt in _between(run, lines):
+        if stmt.is_block or stmt.layer_calls() or any(stmt.reads(n) for n in outs) or _STATEFUL.search(stmt.render()):
+            return None
+    return _carried_positions(run, lines)
+
+
+def _between(run: list[_Call], lines: list[Statement]) -> list[Statement]:
+    calls = {call.line for call in run}
+    return [lines[i] for i in range(run[0].line, run[-1].line + 1) if i not in calls]
+
+
+def _runs(calls: list[_Call], key) -> list[list[_Call]]:
+    """The calls split where key(call) changes."""
     runs: list[list[_Call]] = []
     for call in calls:
-        if runs and runs[-1][-1].class_name == call.class_name:
+        if runs and key(runs[-1][-1]) == key(call):
             runs[-1].append(call)
         else:
             runs.append([call])

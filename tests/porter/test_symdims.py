@@ -3,7 +3,17 @@ import onnx
 from onnx import TensorProto, helper
 
 from porter.convert import generate
-from porter.symdims import ABSENT, Dim, SymValue, expand_shape, from_const, propagate, shape_of, slice_subscript
+from porter.symdims import (
+    ABSENT,
+    Dim,
+    SymValue,
+    expand_shape,
+    from_const,
+    monomial,
+    propagate,
+    shape_of,
+    slice_subscript,
+)
 
 BATCH = Dim("x.shape[0]", True, "batch")
 SEQ = Dim("x.shape[1]", True, "seq")
@@ -35,6 +45,20 @@ def test_gather_concat_and_arithmetic_follow_the_elements():
         _node("Concat", 3, axis=0), [SymValue((BATCH,)), row, from_const(np.array([-1], np.int64))], {"axis": 0}
     )
     assert joined.source() == "[x.shape[0], 1 + x.shape[1], -1]"
+
+
+def test_a_product_of_named_dims_knows_its_factors():
+    """So a module can read `tokens * 2` from a tensor of its own whose dim torch names 'seq*batch'."""
+    sym = shape_of("__value0__", ("batch", "seq"), 0, None, {"batch": "__value0__.shape[0]"})
+    assert [d.factors for d in sym.dims] == [(1, ("batch",)), (1, ("seq",))]
+    seq = propagate(_node("Gather", axis=0), [sym, from_const(np.array(1, np.int64))], {"axis": 0})
+    batch = propagate(_node("Gather", axis=0), [sym, from_const(np.array(0, np.int64))], {"axis": 0})
+    tokens = propagate(_node("Mul"), [seq, batch], {})
+    twice = propagate(_node("Mul"), [tokens, from_const(np.array(2, np.int64))], {})
+    assert twice.dims[0].factors == (2, ("batch", "seq")) == monomial("2*seq*batch")
+    assert monomial("seq*batch") == (1, ("batch", "seq")) and monomial("seq + 1") is None and monomial(None) is None
+    plus = propagate(_node("Add"), [seq, from_const(np.array(1, np.int64))], {})
+    assert plus.dims[0].factors is None
 
 
 def test_division_only_where_floor_and_truncation_agree():

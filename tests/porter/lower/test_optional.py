@@ -63,3 +63,35 @@ def test_a_module_list_called_whole_or_empty_is_looped_over():
     assert classes[0].return_exprs == ["self.fc(x)"]
     assert render_all(classes[0].init_body)[0].endswith("if down else [])")
     assert root == ["self.m0 = Stage(8, 8, down=True)", "self.m1 = Stage(4, 4, down=False)"]
+
+
+def _decoder(name: str, mlp: str) -> ClassDef:
+    init = Statement.parse(f"self.norm = nn.LayerNorm(8)\nself.mlp = {mlp}")
+    return ClassDef(name, init, ["h"], [], ["h + self.mlp(self.norm(h))"], source_class="Decoder")
+
+
+def test_instances_holding_either_of_two_classes_in_one_attribute_are_one_class():
+    """DeepSeek-V3's decoder layer: a DeepseekV3MLP in its first layer, a DeepseekV3MoE in the others."""
+    mlp = ClassDef("DeepseekV3MLP", Statement.parse("self.fc = nn.Linear(8, 8)"), ["x"], [], ["self.fc(x)"], source_class="DeepseekV3MLP")  # fmt: skip
+    moe = ClassDef("DeepseekV3MoE", Statement.parse("self.gate = nn.Linear(8, 2)"), ["x"], [], ["self.gate(x)"], source_class="DeepseekV3MoE")  # fmt: skip
+    classes, root = _merged(mlp, moe, _decoder("Decoder", "DeepseekV3MLP()"), _decoder("Decoder2", "DeepseekV3MoE()"))
+    assert [c.name for c in classes] == ["DeepseekV3MLP", "DeepseekV3MoE", "Decoder"]
+    assert render_all(classes[2].init_body)[-1] == "self.mlp = DeepseekV3MoE() if moe else DeepseekV3MLP()"
+    assert root[2:] == ["self.m2 = Decoder(moe=False)", "self.m3 = Decoder(moe=True)"]
+
+
+def test_two_classes_of_one_source_class_in_one_attribute_wait_for_their_own_merge():
+    # Block and Block2 are one source class: they merge by their literals, then the decoders are one class
+    block = ClassDef("Block", Statement.parse("self.fc = nn.Linear(8, 8)"), ["x"], [], ["self.fc(x)"], source_class="Block")  # fmt: skip
+    block2 = ClassDef("Block2", Statement.parse("self.fc = nn.Linear(8, 16)"), ["x"], [], ["self.fc(x)"], source_class="Block")  # fmt: skip
+    classes, root = _merged(block, block2, _decoder("Decoder", "Block()"), _decoder("Decoder2", "Block2()"))
+    assert [c.name for c in classes] == ["Block", "Decoder"]
+    assert "if" not in " ".join(render_all(classes[1].init_body))
+
+
+def test_either_class_called_differently_keeps_the_classes_apart():
+    a = ClassDef("A", Statement.parse("self.fc = nn.Linear(8, 8)"), ["x"], [], ["self.fc(x)"], source_class="A")
+    b = ClassDef("B", Statement.parse("self.fc = nn.Linear(8, 8)"), ["x"], [], ["self.fc(x)"], source_class="B")
+    other = ClassDef("Decoder2", Statement.parse("self.norm = nn.LayerNorm(8)\nself.mlp = B()"), ["h"], [], ["self.mlp(h)"], source_class="Decoder")  # fmt: skip
+    classes, _ = _merged(a, b, _decoder("Decoder", "A()"), other)
+    assert [c.name for c in classes] == ["A", "B", "Decoder", "Decoder2"]

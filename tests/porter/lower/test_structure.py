@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import porter
@@ -291,3 +292,35 @@ def _rename(key: str) -> str:
         if key.endswith(suffix):
             return key[: -len(suffix)] + new
     return key
+
+
+TORCH_MODULES = Path(__file__).parent / "torch_modules.py"
+
+
+def _classes(code: str) -> list[str]:
+    return [line.split("(")[0][6:] for line in code.splitlines() if line.startswith("class ")]
+
+
+@pytest.mark.parametrize("target", ["paddle", "mindspore"])
+def test_one_source_class_holding_either_child_class_is_one_class(tmp_path, target):
+    """DeepSeek-V3's decoder layer holds an MLP in its first layer and an MoE in the others: one class whose
+    constructor takes the choice, in one loop; every module reads its sizes from its own input, so no class
+    takes the model's input ids for them; the code does not grow with depth and the keys stay torch's."""
+    codes = {}
+    for factory in ("tiny_moe", "tiny_moe_deep"):
+        out = tmp_path / factory
+        codes[factory] = porter.convert(f"{TORCH_MODULES}:{factory}", target, out, dynamic=["batch", "seq"]).code
+    code = codes["tiny_moe"]
+    assert _classes(code) == ["Mixer", "DenseMLP", "SparseMLP", "MixedLayer", "TinyMoE"], code
+    assert "self.mlp = SparseMLP() if sparse else DenseMLP()" in code, code
+    assert "for layer in self.layers:" in code
+    assert "MixedLayer(sparse=i >= 1) for i in range(2)" in code
+    classes = code[code.index("class Mixer") : code.index("class TinyMoE")]
+    assert "ids" not in classes  # the model's input is read only where it is passed: sizes are the modules' own
+    assert len(code.splitlines()) == len(codes["tiny_moe_deep"].splitlines())
+    verdict = validate(tmp_path / "tiny_moe")
+    assert verdict["passed"], verdict
+    if target == "paddle":  # torch's keys (MindSpore's layers name some of theirs their own way)
+        with np.load(tmp_path / "tiny_moe" / "model.npz") as weights:
+            keys = set(weights.files)
+        assert {"layers.0.mlp.fc1.weight", "layers.1.mlp.experts.1.weight", "layers.1.mixer.proj.bias"} <= keys

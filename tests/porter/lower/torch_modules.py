@@ -129,3 +129,77 @@ def two_widths():
 
 def tiny_resnet():
     return _trained(TinyResNet()), (torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(1)),)
+
+
+class Mixer(nn.Module):
+    """An attention-like mixer: reshapes by the batch and sequence sizes of its own input, as a hand port does."""
+
+    def __init__(self, dim: int, heads: int = 2):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+        self.heads = heads
+
+    def forward(self, x):
+        b, s, d = x.shape
+        h = self.proj(x).view(b, s, self.heads, d // self.heads).transpose(1, 2)
+        h = torch.softmax(h @ h.transpose(-1, -2), -1) @ h
+        return h.transpose(1, 2).reshape(b, s, d)
+
+
+class DenseMLP(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, 2 * dim)
+        self.fc2 = nn.Linear(2 * dim, dim)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class SparseMLP(nn.Module):
+    """DeepSeek's MoE, small: tokens flattened, two experts mixed by a gate, the tokens' shape restored."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.gate = nn.Linear(dim, 2, bias=False)
+        self.experts = nn.ModuleList([nn.Linear(dim, dim) for _ in range(2)])
+
+    def forward(self, x):
+        tokens = x.reshape(-1, x.shape[-1])
+        weights = torch.softmax(self.gate(tokens), -1)
+        out = sum(weights[:, i : i + 1] * expert(tokens) for i, expert in enumerate(self.experts))
+        return out.reshape(x.shape)
+
+
+class MixedLayer(nn.Module):
+    """DeepSeek's decoder layer: one class, holding a DenseMLP in the first layer and a SparseMLP in the others."""
+
+    def __init__(self, dim: int, sparse: bool):
+        super().__init__()
+        self.mixer = Mixer(dim)
+        self.mlp = SparseMLP(dim) if sparse else DenseMLP(dim)
+
+    def forward(self, x):
+        x = x + self.mixer(x)
+        return x + self.mlp(x)
+
+
+class TinyMoE(nn.Module):
+    def __init__(self, depth: int):
+        super().__init__()
+        self.embed = nn.Embedding(50, 8)
+        self.layers = nn.ModuleList([MixedLayer(8, i >= 1) for i in range(depth)])
+
+    def forward(self, ids):
+        h = self.embed(ids)
+        for layer in self.layers:
+            h = layer(h)
+        return h
+
+
+def tiny_moe():
+    return _trained(TinyMoE(2)), (torch.randint(0, 50, (2, 5), generator=torch.Generator().manual_seed(1)),)
+
+
+def tiny_moe_deep():
+    return _trained(TinyMoE(5)), (torch.randint(0, 50, (2, 5), generator=torch.Generator().manual_seed(1)),)
