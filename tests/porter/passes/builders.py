@@ -14,6 +14,13 @@ from tests.op_maps.harness import run_target
 SHAPE = [2, 3, 8]
 
 
+def from_graph(graph: onnx.GraphProto, opset: int = 18) -> onnx.ModelProto:
+    """A model of `graph` in the default domain at `opset`, with an IR version every runtime here reads."""
+    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    built.ir_version = 9
+    return built
+
+
 def model(nodes, inits=None, outputs=("y",), opset=18) -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes,
@@ -22,9 +29,7 @@ def model(nodes, inits=None, outputs=("y",), opset=18) -> onnx.ModelProto:
         [helper.make_tensor_value_info(name, TensorProto.FLOAT, SHAPE) for name in outputs],
         initializer=[numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in (inits or {}).items()],
     )
-    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    built.ir_version = 9
-    return built
+    return from_graph(graph, opset)
 
 
 def scoped(node: onnx.NodeProto, module: str) -> onnx.NodeProto:

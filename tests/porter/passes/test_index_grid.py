@@ -9,6 +9,7 @@ from porter.convert import generate
 from porter.passes import optimized
 from porter.targets import get_target
 from tests.op_maps.harness import run_target
+from tests.porter.passes.builders import from_graph
 
 
 def _i64(name, value):
@@ -63,9 +64,7 @@ def _grid_gather(start=0, swapped=False):
             info("us", TensorProto.INT64, ["seq", 1, 1, 1] if swapped else [1, 1, "seq", 1]),
         ],
     )
-    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    built.ir_version = 9
-    return built
+    return from_graph(graph)
 
 
 def _ops(built):

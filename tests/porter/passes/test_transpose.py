@@ -7,7 +7,7 @@ from onnx import TensorProto, helper
 from porter.passes import optimized
 from porter.targets import get_target
 from tests.op_maps.harness import run_target
-from tests.porter.passes.builders import SHAPE, assert_port_matches, model
+from tests.porter.passes.builders import SHAPE, assert_port_matches, from_graph, model
 
 REGISTRY = get_target("paddle").registry
 
@@ -24,9 +24,7 @@ def _chain(perms, out_shape, extra_reader=False):
         nodes.append(helper.make_node("Relu", ["t0"], ["r"]))
         outputs.append(helper.make_tensor_value_info("r", TensorProto.FLOAT, None))
     graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, SHAPE)], outputs)
-    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    built.ir_version = 9
-    return built
+    return from_graph(graph)
 
 
 def _perms(built):
@@ -163,9 +161,7 @@ def _merged_key(perm=(0, 2, 1), split=(2, 4, 8, 3)):
         ],
         value_info=[info("r", TensorProto.FLOAT, [8, 3, 8]), info("t", TensorProto.FLOAT, moved)],
     )
-    built = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    built.ir_version = 9
-    return built
+    return from_graph(graph)
 
 
 @pytest.mark.parametrize("target", ["paddle", "mindspore"])
