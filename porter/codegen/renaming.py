@@ -8,7 +8,9 @@ counter tells a reader nothing. Here, per forward, a numbered name becomes (in t
 - the name of the statement's subject (the first variable it reads) when this is the subject's last
   read, as a hand port rebinds (`k = paddle.transpose(k, [0, 2, 1, 3])`);
 - its own name without the counter, when that is free, else that name after its subject's
-  (`arange_unsqueeze`).
+  (`arange_unsqueeze`), else the parameter it reads (`down_proj = paddle.transpose(self.down_proj, ...)`).
+The parts a split makes are named after what is split, in order (`q_states_a, q_states_b = paddle.split(
+q_states, ...)`), whatever the exporter called them.
 A class's parameters take the names its callers pass (`cos`, `sin`), when every call agrees. Renaming is
 a substitution of name nodes in the statements' trees (porter.codegen.statements), so strings and
 attributes are untouched.
@@ -25,7 +27,7 @@ from porter.naming import RESERVED, identifier
 
 NUMBERED = re.compile(r"(_\d+|^val_\d+|^v_\d+)$")
 LOOP_CARRIED = "hidden_states"
-DERIVED_LIMIT = 24  # characters: `arange_unsqueeze` yes, `kv_a_proj_with_mqa_split_slice` no
+DERIVED_LIMIT = 28  # characters: `hidden_states_mul_gathernd` yes, `kv_a_proj_with_mqa_split_slice` no
 _LIST_CTORS = re.compile(r"\[(.*)\]")
 _CTOR = re.compile(r"^([A-Za-z_]\w*)\([^()]*\)$")  # Block() or a sized layer class, Conv1D(32, 96)
 
@@ -38,6 +40,7 @@ class _Statement:
     layer_calls: list[str]  # attributes called as self.attr(...)
     is_loop: bool
     roles: tuple[str, ...] = ()  # what each assigned name is, for calls whose outputs have names (topk)
+    parameters: tuple[str, ...] = ()  # the attributes of self it reads that are not called (self.down_proj)
 
 
 # Calls whose several results each have a name of their own (torch.topk's `values, indices`), by the last part
@@ -50,14 +53,27 @@ OUTPUT_ROLES = {
 }
 
 
+# Calls whose results are the parts of their input, in order: named after it with a letter each
+SPLITS = {"split", "_split", "chunk", "unbind", "tensor_split"}
+PART = "_part_"  # the role of a split's result: `{subject}_{letter}`, never the letter alone
+
+
 def _roles(stmt: Statement) -> tuple[str, ...]:
     value = stmt.value
     if not isinstance(value, ast.Call) or len(stmt.assigned) < 2:
         return ()
     func = value.func
     last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if last in SPLITS and len(stmt.assigned) <= 26:
+        return tuple(PART + chr(ord("a") + i) for i in range(len(stmt.assigned)))
     roles = OUTPUT_ROLES.get(last, ())
     return roles if len(roles) == len(stmt.assigned) else ()
+
+
+def _parameters_read(stmt: Statement) -> tuple[str, ...]:
+    called = {id(node.func) for node in ast.walk(stmt.tree) if isinstance(node, ast.Call)}
+    found = [n.attr for n in ast.walk(stmt.tree) if is_self_attr(n) and id(n) not in called]
+    return tuple(dict.fromkeys(found))
 
 
 def _statements(lines: list[Statement]) -> list[_Statement]:
@@ -74,6 +90,7 @@ def _statements(lines: list[Statement]) -> list[_Statement]:
                 stmt.layer_calls(),
                 stmt.is_loop,
                 _roles(stmt),
+                _parameters_read(stmt),
             )
         )
     return found
@@ -165,7 +182,8 @@ def rename_locals(
             hint = (hints or {}).get(name)
             if hint and not stmt.is_loop and name not in in_loops and reuse(name, identifier(hint, "h"), i):
                 continue
-            if not NUMBERED.search(name):
+            parts = stmt.roles and stmt.roles[0].startswith(PART)
+            if not NUMBERED.search(name) and not parts:  # a split's parts are renamed together
                 continue
             if name in in_loops:
                 take(name, [LOOP_CARRIED] if not stmt.is_loop else [])
@@ -186,6 +204,11 @@ def rename_locals(
                 role = stmt.roles[stmt.stores.index(name)]
                 subject = next((m for m in stmt.subjects if m in locals_ and m != name), None)
                 subject = mapping.get(subject, subject)
+                if role.startswith(PART):
+                    role = role[len(PART) :]
+                    derived = f"{subject}_{role}" if subject and not NUMBERED.search(subject) else ""
+                    take(name, [derived if len(derived) <= DERIVED_LIMIT else ""])
+                    continue
                 derived = f"{subject}_{role}" if subject and not NUMBERED.search(subject) else ""
                 take(name, [role, derived if len(derived) <= DERIVED_LIMIT else ""])
                 if name in mapping:
@@ -197,7 +220,9 @@ def rename_locals(
             derived = f"{subject}_{base}" if subject and not NUMBERED.search(subject) else ""
             if len(derived) > DERIVED_LIMIT:  # a derivation of a derivation reads worse than a counter
                 derived = ""
-            take(name, [base, derived])
+            # a value computed from a parameter alone is named after it (the experts' transposed bank)
+            parameter = stmt.parameters[0] if len(stmt.parameters) == 1 and not subject else ""
+            take(name, [base, derived, identifier(parameter, "h") if parameter else ""])
     return {old: new for old, new in mapping.items() if old != new}
 
 

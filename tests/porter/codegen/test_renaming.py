@@ -136,3 +136,26 @@ def test_a_parameter_takes_the_name_of_the_constant_its_callers_pass():
 
     rename_program(Program)
     assert Program.classes[0].params == ["ids", "cos"]
+
+
+def test_the_parts_of_a_split_are_named_after_what_is_split():
+    """The exporter's `split_with_sizes_split, split_with_sizes_split_1` (its Split has no source line to
+    name them) are the parts of q_states, in order."""
+    lines = [
+        "split_with_sizes_split, split_with_sizes_split_1 = paddle.split(q_states, [8, 8], axis=3)",
+        "cat_2 = paddle.concat([split_with_sizes_split_1, split_with_sizes_split], axis=3)",
+    ]
+    _, new, _ = _renamed(["q_states"], lines, ["cat_2"])
+    assert new[0] == "q_states_a, q_states_b = paddle.split(q_states, [8, 8], axis=3)"
+    assert "paddle.concat([q_states_b, q_states_a], axis=3)" in new[1]
+
+
+def test_a_value_computed_from_a_parameter_alone_is_named_after_it():
+    """MoE experts' bank, transposed once it is read: `down_proj`, not `transpose_1` (`transpose` is taken)."""
+    lines = [
+        "transpose = paddle.transpose(x, [1, 0])",
+        "transpose_1 = paddle.transpose(self.down_proj, [0, 2, 1])",
+        "matmul_3 = paddle.matmul(transpose, transpose_1)",
+    ]
+    _, new, returns = _renamed(["x"], lines, ["matmul_3"])
+    assert new[1] == "down_proj = paddle.transpose(self.down_proj, [0, 2, 1])", new
