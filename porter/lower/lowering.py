@@ -591,24 +591,38 @@ class Lowering:
         return value in self.state.bindings or self.value_home.get(value) is self.state.scope
 
     def _own_size(self, factors: tuple[int, tuple[str, ...]] | None) -> str | None:
-        """A symbolic size (a product of named dims, `Dim.factors`) read from the current class's own tensors:
-        the first of its inputs, then of the values it computed, with a dim that is that size, or divides it by
-        an integer (`hidden_states.shape[0] * 2` for torch's '2*seq*batch'); None when none has it."""
+        """A symbolic size (a product of named dims, `Dim.factors`) read from the current class's own tensors,
+        with a dim that is that size, or divides it by an integer (`hidden_states.shape[0] * 2` for torch's
+        '2*seq*batch'): of its inputs the one with the most static elements (the hidden states, not a mask or a
+        router's weights, as a hand port reads them), else the first of the values it computed; None when none
+        has it."""
         if factors is None or not factors[1] or factors[0] <= 0:
             return None
-        coefficient, names = factors
         state = self.state
         # (the results of its children's calls are bound here too)
-        for name in dict.fromkeys([*state.inputs, *state.computed, *state.bindings]):
-            info = self.values.get(name)
-            expr = state.bindings.get(name) or (info.expr if info is not None else None)
-            if info is None or info.shape is None or not (expr and expr.isidentifier()):
-                continue
-            for axis, dim in enumerate(info.shape):
-                have = monomial(dim)
-                if have is not None and have[1] == names and coefficient % have[0] == 0:
-                    times = coefficient // have[0]
-                    return f"{expr}.shape[{axis}]" + (f" * {times}" if times != 1 else "")
+        found = [read for read in (self._size_read(name, factors) for name in state.inputs) if read is not None]
+        if found:
+            return max(found, key=lambda read: read[0])[1]
+        for name in dict.fromkeys([*state.computed, *state.bindings]):
+            read = self._size_read(name, factors)
+            if read is not None:
+                return read[1]
+        return None
+
+    def _size_read(self, name: str, factors: tuple[int, tuple[str, ...]]) -> tuple[int, str] | None:
+        """(the value's count of static elements, the expression reading the size from it) when the value is a
+        variable of the current class with a dim that is the size or divides it; else None."""
+        info = self.values.get(name)
+        expr = self.state.bindings.get(name) or (info.expr if info is not None else None)
+        if info is None or info.shape is None or not (expr and expr.isidentifier()):
+            return None
+        coefficient, names = factors
+        for axis, dim in enumerate(info.shape):
+            have = monomial(dim)
+            if have is not None and have[1] == names and coefficient % have[0] == 0:
+                times = coefficient // have[0]
+                static = int(np.prod([d for d in info.shape if isinstance(d, int)]))
+                return static, f"{expr}.shape[{axis}]" + (f" * {times}" if times != 1 else "")
         return None
 
     def _fold_static_shape(self, node: onnx.NodeProto, label: str, since: int, info: ValueInfo | None) -> bool:

@@ -105,8 +105,9 @@ class StructuredLowering:
         low.enter(root)
         self._lower_scope(tree.root, _ScopeWork(root))
         merge_by_constructor(self.classes, low.program.init_body)
+        flags = _boolean_defaults(self.classes)
         for body in [low.program.init_body, *(c.init_body for c in self.classes)]:
-            body[:] = [_compact_list(stmt, low.target.module_list) for stmt in body]
+            body[:] = [_compact_list(stmt, low.target.module_list, flags) for stmt in body]
         self.classes[:] = _defined_before_use(self.classes)
         low.program.classes = self.classes
         low.program.source_hints = root.hints
@@ -394,11 +395,12 @@ class StructuredLowering:
         return work.state.locals.fresh(singular, "module")
 
 
-def _compact_list(stmt: Statement, module_list: str) -> Statement:
+def _compact_list(stmt: Statement, module_list: str, flags: dict[str, dict[str, bool]]) -> Statement:
     """A module list of one class whose members differ only in one boolean argument, False for the first ones
     and True for the rest (DeepSeek's dense, then MoE decoder layers, once one class), as a comprehension
     over the index: `nn.LayerList([DeepseekV3DecoderLayer(moe=i >= 1) for i in range(8)])`, as the source
-    builds it; a list of equal members as `[... for _ in range(8)]`."""
+    builds it; a list of equal members as `[... for _ in range(8)]`. `flags`: the classes' boolean defaults
+    (a call that leaves the argument out passes its default)."""
     value = stmt.value if stmt.attribute_target is not None else None
     if not (isinstance(value, ast.Call) and render_expr(value.func) == module_list and len(value.args) == 1):
         return stmt
@@ -412,7 +414,7 @@ def _compact_list(stmt: Statement, module_list: str) -> Statement:
     if len(set(dumps)) == 1:
         member, index = first, "_"
     else:
-        split = [_one_flag(m) for m in members.elts]
+        split = [_one_flag(m, flags.get(m.func.id, {})) for m in members.elts]
         if any(found is None for found in split) or len({(rest, arg) for rest, arg, _ in split}) != 1:
             return stmt
         values = [flag for _, _, flag in split]
@@ -427,13 +429,28 @@ def _compact_list(stmt: Statement, module_list: str) -> Statement:
     return Statement.parse(text)[0]
 
 
-def _one_flag(call: ast.Call) -> tuple[str, str, bool] | None:
-    """(the call without it, the keyword, its value) for a call with exactly one boolean keyword argument."""
+def _one_flag(call: ast.Call, defaults: dict[str, bool]) -> tuple[str, str, bool] | None:
+    """(the call without it, the keyword, its value) for a call with exactly one boolean keyword argument, or
+    none but one boolean argument left at its default."""
     flags = [k for k in call.keywords if isinstance(k.value, ast.Constant) and type(k.value.value) is bool]
+    if not flags and len(defaults) == 1:
+        ((name, value),) = defaults.items()
+        return ast.dump(call), name, value
     if len(flags) != 1:
         return None
     rest = ast.Call(func=call.func, args=call.args, keywords=[k for k in call.keywords if k is not flags[0]])
     return ast.dump(rest), flags[0].arg, flags[0].value.value
+
+
+def _boolean_defaults(classes: list[ClassDef]) -> dict[str, dict[str, bool]]:
+    """{class: {argument: default}} for the constructor arguments whose default is True or False."""
+    found: dict[str, dict[str, bool]] = {}
+    for c in classes:
+        for param in c.init_params:
+            name, _, default = param.partition("=")
+            if default.strip() in ("True", "False"):
+                found.setdefault(c.name, {})[name.strip()] = default.strip() == "True"
+    return found
 
 
 def _defined_before_use(classes: list[ClassDef]) -> list[ClassDef]:
