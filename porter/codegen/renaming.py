@@ -60,6 +60,8 @@ PART = "_part_"  # the role of a split's result: `{subject}_{letter}`, never the
 
 def _roles(stmt: Statement) -> tuple[str, ...]:
     value = stmt.value
+    if _slices_of_one(value) and len(stmt.assigned) == len(value.elts) <= 26:  # a split written as slices
+        return tuple(PART + chr(ord("a") + i) for i in range(len(stmt.assigned)))
     if not isinstance(value, ast.Call) or len(stmt.assigned) < 2:
         return ()
     func = value.func
@@ -68,6 +70,14 @@ def _roles(stmt: Statement) -> tuple[str, ...]:
         return tuple(PART + chr(ord("a") + i) for i in range(len(stmt.assigned)))
     roles = OUTPUT_ROLES.get(last, ())
     return roles if len(roles) == len(stmt.assigned) else ()
+
+
+def _slices_of_one(value: ast.expr | None) -> bool:
+    """`(x[:, :32], x[:, 32:64])`: the parts of one tensor (MindSpore's spelling of an even split)."""
+    if not isinstance(value, ast.Tuple) or len(value.elts) < 2:
+        return False
+    sliced = [e.value for e in value.elts if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name)]
+    return len(sliced) == len(value.elts) and len({name.id for name in sliced}) == 1
 
 
 def _parameters_read(stmt: Statement) -> tuple[str, ...]:

@@ -159,3 +159,10 @@ def test_a_value_computed_from_a_parameter_alone_is_named_after_it():
     ]
     _, new, returns = _renamed(["x"], lines, ["matmul_3"])
     assert new[1] == "down_proj = paddle.transpose(self.down_proj, [0, 2, 1])", new
+
+
+def test_a_split_written_as_slices_is_named_the_same_way():
+    """MindSpore's even split of GPT-2's qkv: `(x[:, :32], x[:, 32:64], x[:, 64:96])`."""
+    lines = ["split_split, split_split_1, split_split_2 = (qkv[:, :32], qkv[:, 32:64], qkv[:, 64:])"]
+    _, new, returns = _renamed(["qkv"], lines, ["split_split + split_split_1 * split_split_2"])
+    assert new[0].startswith("qkv_a, qkv_b, qkv_c = ") and returns == ["qkv_a + qkv_b * qkv_c"], (new, returns)
