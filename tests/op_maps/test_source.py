@@ -1,11 +1,9 @@
 """Helper sources are read when a node needs them, not when the mapping tables are imported."""
 
 import inspect
-import json
-import subprocess
-import sys
 
 from porter.op_maps._source import lazy_source
+from tests.fresh_process import json_result
 
 
 def _twice(x):
@@ -29,6 +27,4 @@ def test_importing_the_tables_reads_no_source():
         "import porter.op_maps.paddle, porter.op_maps.mindspore\n"
         "print(json.dumps(read))"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.splitlines()[-1]) == []
+    assert json_result(script) == []

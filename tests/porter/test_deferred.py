@@ -2,21 +2,17 @@
 real one. Each check runs in a fresh interpreter (pytest's own process may have imported sympy already)."""
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import onnx
 from onnx import TensorProto, helper
 
+from tests.fresh_process import json_result
+
 
 def _run(script: str, *args) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json_result(textwrap.dedent(script), *args)
 
 
 def _symbolic_identity_model(path):

@@ -1,10 +1,6 @@
 """Hostile names and strings in a model never become code: the generated module imports, runs and
 does nothing but compute, on every target (checked with an audit hook while it runs)."""
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -12,6 +8,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import porter
+from tests.fresh_process import json_result
 
 INJECTIONS = [
     'x"); __import__("os").system("touch PWNED") #',
@@ -117,15 +114,7 @@ def test_hostile_model_converts_to_code_that_only_computes(target, tmp_path):
     compile(code, "model.py", "exec")
     x = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, target, str(out), str(tmp_path / "x.npy")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json_result(RUNNER, target, out, tmp_path / "x.npy", cwd=tmp_path)
     assert result["events"] == []
     assert not list(tmp_path.glob("PWNED*"))
     expected = ort.InferenceSession(model.SerializeToString()).run(None, {INJECTIONS[0]: x})[0]

@@ -1,6 +1,7 @@
 import pytest
 
 from porter.registry import Registry, resolve_since, schema_versions
+from tests.fresh_process import json_result
 
 
 def test_schema_versions_lists_every_since_version():
@@ -87,9 +88,6 @@ def test_an_op_without_explicit_versions_gets_a_row_per_schema_version_when_firs
 def test_importing_a_target_table_expands_no_op():
     # a fresh interpreter: the tables are imported in this one already. (The few tables that register
     # "every version from N on", Scan and MindSpore's TopK, list those versions themselves.)
-    import json
-    import subprocess
-    import sys
 
     script = (
         "import json, porter.registry as r; ops = []; real = r.Registry._expand\n"
@@ -98,6 +96,4 @@ def test_importing_a_target_table_expands_no_op():
         "before = list(ops); p.REGISTRY.lookup('Conv', 13)\n"
         "print(json.dumps([before, ops]))"
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.splitlines()[-1]) == [[], ["Conv"]]
+    assert json_result(script) == [[], ["Conv"]]

@@ -1,7 +1,6 @@
 """Structured code generation: classes from the source's module tree, shared bodies, module lists in
 loops, state_dict keys as the source's, single-use values inlined; numerics unchanged."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from porter.codegen.statements import Statement, render_all
 from porter.lower.structure import inline_single_use
 from porter.validators.tolerances import tolerance_for
 from porter.validators.validate import validate
+from tests.fresh_process import json_result
 from tests.op_maps.harness import assert_matches_onnxruntime
 from tests.porter.scoped_models import reshaped_linear, stacked_blocks, two_sized_conv1d
 
@@ -118,9 +118,7 @@ def test_inlining_keeps_the_order_of_operations():
 
 
 def _state_dict_keys(code: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json_result(code)
 
 
 _TORCH_KEYS = """

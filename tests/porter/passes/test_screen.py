@@ -1,8 +1,5 @@
 """porter.passes.screen: the decision taken on the protos, without onnx_ir (a CNN's convert never imports it)."""
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from onnx import helper
@@ -10,6 +7,7 @@ from onnx import helper
 from porter.passes.pipeline import porter_passes
 from porter.passes.screen import FUSIONS, fusion_enabled, worth_reading
 from porter.targets import get_target
+from tests.fresh_process import json_result
 from tests.porter.passes.builders import model
 
 REGISTRY = get_target("paddle").registry
@@ -21,14 +19,7 @@ def test_a_cnn_converts_without_importing_onnx_ir(tmp_path):
         "import json, sys, porter, porter.cli; porter.convert(sys.argv[1], 'paddle', sys.argv[2]); "
         "print(json.dumps([m in sys.modules for m in ('onnx_ir', 'sympy')]))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(TINY_CNN), str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.splitlines()[-1]) == [False, False]
+    assert json_result(script, TINY_CNN, tmp_path / "out") == [False, False]
 
 
 def test_the_fusion_passes_are_the_fusions_screened():
