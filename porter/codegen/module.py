@@ -18,7 +18,16 @@ def render_module(program: Program) -> str:
         program.class_name, bool(program.weights), bool(program.eager_only), program.input_specs
     )
     classes = [
-        _render_class(c.name, target, c.init_body, c.params, c.forward_body, c.return_exprs, c.base, c.init_params)
+        _render_class(
+            c.name,
+            target,
+            c.init_body,
+            c.params,
+            c.forward_body,
+            c.return_exprs,
+            c.base,
+            [f"{p}={c.defaults[p]}" if p in c.defaults else p for p in c.init_params],
+        )
         for c in program.classes
     ]
     classes.append(

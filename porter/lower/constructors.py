@@ -118,8 +118,8 @@ def _common_values_as_defaults(classes: list[ClassDef], root_init: list[Statemen
         chosen = defaults.get(c.name, {})
         # defaults last: every argument that has one is passed by keyword, so the calls stay right; a list is
         # written as a tuple (a mutable default is shared between calls), which both frameworks' layers take
-        signature = [f"{p}={_immutable(v)}" for p, v in chosen.items()]
-        c.init_params = [p for p in c.init_params if p not in chosen] + signature
+        c.init_params = [p for p in c.init_params if p not in chosen] + list(chosen)
+        c.defaults = {p: _immutable(v) for p, v in chosen.items()}
     for body in bodies:
         body[:] = [_without_defaults(stmt, defaults) for stmt in body]
 

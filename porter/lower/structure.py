@@ -50,6 +50,7 @@ class ClassDef:
     hints: dict[str, str] = field(default_factory=dict)  # local -> the source's variable (renaming's choice)
     init_params: list[str] = field(default_factory=list)  # constructor arguments (a layer subclass's sizes...)
     source_class: str = ""  # the source's class (ResNetConvLayer for ResNetConvLayer2 before the merge)
+    defaults: dict[str, str] = field(default_factory=dict)  # init_params' defaults, as Python literals
 
 
 @dataclass
@@ -446,10 +447,9 @@ def _boolean_defaults(classes: list[ClassDef]) -> dict[str, dict[str, bool]]:
     """{class: {argument: default}} for the constructor arguments whose default is True or False."""
     found: dict[str, dict[str, bool]] = {}
     for c in classes:
-        for param in c.init_params:
-            name, _, default = param.partition("=")
-            if default.strip() in ("True", "False"):
-                found.setdefault(c.name, {})[name.strip()] = default.strip() == "True"
+        for name, default in c.defaults.items():
+            if default in ("True", "False"):
+                found.setdefault(c.name, {})[name] = default == "True"
     return found
 
 

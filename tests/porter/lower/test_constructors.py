@@ -46,7 +46,8 @@ def test_a_literal_most_calls_pass_is_the_arguments_default():
     root = Statement.parse("self.a = ConvLayer()\nself.b = ConvLayer2()\nself.c = ConvLayer3()")
     merge_by_constructor(classes, root)
     assert [c.name for c in classes] == ["ConvLayer"]
-    assert classes[0].init_params == ["in_channels", "out_channels", "stride", "kernel_size=(3, 3)"]
+    assert classes[0].init_params == ["in_channels", "out_channels", "stride", "kernel_size"]
+    assert classes[0].defaults == {"kernel_size": "(3, 3)"}
     assert render_all(root) == [
         "self.a = ConvLayer(4, 4, stride=[1, 1])",
         "self.b = ConvLayer(8, 8, stride=[2, 2])",

@@ -29,7 +29,7 @@ def test_an_activation_in_some_instances_is_a_constructor_choice():
 def test_a_choice_most_instances_make_is_the_default():
     relu = "nn.functional.relu(self.fc(x))"
     classes, root = _merged(_layer("Layer", 8, relu), _layer("Layer2", 16, relu), _layer("Layer3", 32, "self.fc(x)"))
-    assert classes[0].init_params[-1] == "activation=True"
+    assert classes[0].init_params[-1] == "activation" and classes[0].defaults == {"activation": "True"}
     assert root == ["self.m0 = Layer(8, 8)", "self.m1 = Layer(16, 16)", "self.m2 = Layer(32, 32, activation=False)"]
 
 
