@@ -136,11 +136,7 @@ class Lowering:
         home = self.value_home.get(name)
         if home is None or home is state.scope:
             if info.const is not None and (info.expr is None or home is None):
-                as_weight = info.is_weight
-                hint = self._const_name(name, info)
-                hint = self.relative_to_scope(hint) if as_weight else _const_hint(hint)
-                state.bindings[name] = self.const_expr(info.const, hint, cache_key=name, as_weight=as_weight)
-                return state.bindings[name]
+                return self._bind_constant(name, info)
             return None
         if home.within(state.scope):
             raise RuntimeError(f"value {name!r} of a called module is read before the call")
@@ -196,10 +192,7 @@ class Lowering:
         inputs in turn as they are found here."""
         state = self.state
         if info.const is not None:
-            hint = self._const_name(name, info)
-            hint = self.relative_to_scope(hint) if info.is_weight else _const_hint(hint)
-            state.bindings[name] = self.const_expr(info.const, hint, cache_key=name, as_weight=info.is_weight)
-            return state.bindings[name]
+            return self._bind_constant(name, info)
         node = self.producer[name]
         outputs = [out for out in node.output if out]
         saved = {out: (self.values[out].expr, self.value_home.get(out)) for out in outputs}
@@ -217,6 +210,14 @@ class Lowering:
                 self.values[out].expr = expr
                 self.value_home[out] = home
         return state.bindings[name]
+
+    def _bind_constant(self, name: str, info: ValueInfo) -> str:
+        """A constant as the current class holds it: a weight under its name relative to the class, any other
+        under one name in every instance; bound, so the class declares it once."""
+        hint = self._const_name(name, info)
+        hint = self.relative_to_scope(hint) if info.is_weight else _const_hint(hint)
+        self.state.bindings[name] = self.const_expr(info.const, hint, cache_key=name, as_weight=info.is_weight)
+        return self.state.bindings[name]
 
     def _const_name(self, name: str, info: ValueInfo) -> str:
         """What a convert-time constant is called: a weight by its source name; a value folded at convert time
