@@ -20,14 +20,9 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from porter.passes.matching import RewritePass, axes, constant, is_onnx, replace
+from porter.passes.matching import RewritePass, axes, constant, is_onnx, produced_by, replace
 
 Dims = tuple  # a value's shape: ints, symbolic dim names, None where unknown
-
-
-def _producer(value: ir.Value | None, op_type: str) -> ir.Node | None:
-    node = None if value is None else value.producer()
-    return node if node is not None and node.op_type == op_type and is_onnx(node) else None
 
 
 def _is_int(value: ir.Value | None, expected: int) -> bool:
@@ -74,7 +69,7 @@ class IndexGridPass(RewritePass):
 
     def _grid_axes(self, indices: ir.Value | None, data_shape: Dims, grid: Dims) -> list[int] | None:
         """The grid axis of each index component, when component k is arange(data_shape[k]) along it."""
-        concat = _producer(indices, "Concat")
+        concat = produced_by(indices, "Concat")
         rank = len(grid)
         if concat is None or len(concat.inputs) != len(data_shape) or concat.attributes.get("axis") is None:
             return None
@@ -82,11 +77,11 @@ class IndexGridPass(RewritePass):
             return None
         placed = []
         for k, component in enumerate(concat.inputs):
-            unsqueeze = _producer(component, "Unsqueeze")
+            unsqueeze = produced_by(component, "Unsqueeze")
             if unsqueeze is None or not self._last_axis_added(unsqueeze, rank):
                 return None
             spread = unsqueeze.inputs[0]
-            expand = _producer(spread, "Expand")
+            expand = produced_by(spread, "Expand")
             laid = expand.inputs[0] if expand is not None else spread
             axis = self._arange_axis(laid, data_shape[k], rank)
             if axis is None or grid[axis] != data_shape[k]:
@@ -109,9 +104,9 @@ class IndexGridPass(RewritePass):
         if len(along) != 1 or shape[along[0]] != size:
             return None
         current = laid
-        while (unsqueeze := _producer(current, "Unsqueeze")) is not None:
+        while (unsqueeze := produced_by(current, "Unsqueeze")) is not None:
             current = unsqueeze.inputs[0]
-        arange = _producer(current, "Range")
+        arange = produced_by(current, "Range")
         if arange is None or not _is_int(arange.inputs[0], 0) or not _is_int(arange.inputs[2], 1):
             return None
         if self._shape(arange.outputs[0]) != (size,):

@@ -21,11 +21,17 @@ def is_onnx(node: ir.Node) -> bool:
     return node.domain in ("", "ai.onnx")
 
 
+def produced_by(value: ir.Value | None, op_type: str) -> ir.Node | None:
+    """The ONNX `op_type` node producing `value`, else None."""
+    node = None if value is None else value.producer()
+    return node if node is not None and node.op_type == op_type and is_onnx(node) else None
+
+
 def sole(value: ir.Value | None, op_type: str) -> ir.Node | None:
     """The ONNX `op_type` node producing `value`, when `value` is its only live output and has exactly one
     reader (so the node can disappear with the pattern)."""
-    node = None if value is None else value.producer()
-    if node is None or node.op_type != op_type or not is_onnx(node):
+    node = produced_by(value, op_type)
+    if node is None:
         return None
     for output in node.outputs:
         used = len(output.uses()) + output.is_graph_output()
